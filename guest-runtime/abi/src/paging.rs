@@ -1,0 +1,160 @@
+//! x86-64 four-level page tables, 4 KiB pages.
+//!
+//! The host builds the guest's tables; the guest may read them. Both go
+//! through [`PageTableMemory`], one small trait for reading and writing
+//! table entries by guest-physical address, so the walking logic exists once.
+
+use crate::layout::PAGE_SIZE;
+
+/// Entry is present.
+pub const PRESENT: u64 = 1 << 0;
+/// Writes allowed.
+pub const WRITABLE: u64 = 1 << 1;
+/// CPL3 access allowed (the whole guest runs at CPL3).
+pub const USER: u64 = 1 << 2;
+/// Accessed: preset so the CPU (and a shadow MMU) never writes the entry.
+pub const ACCESSED: u64 = 1 << 5;
+/// Dirty: preset for the same reason.
+pub const DIRTY: u64 = 1 << 6;
+/// Address bits of an entry.
+pub const ADDRESS_MASK: u64 = 0x000f_ffff_ffff_f000;
+
+/// Entries of an intermediate table: everything below decides access.
+const TABLE_FLAGS: u64 = PRESENT | WRITABLE | USER | ACCESSED;
+
+/// Reads and writes page-table entries by guest-physical address.
+pub trait PageTableMemory {
+    /// Reads entry `index` (0..512) of the table at `table`.
+    fn read_entry(&self, table: u64, index: usize) -> Option<u64>;
+    /// Writes entry `index` (0..512) of the table at `table`.
+    fn write_entry(&mut self, table: u64, index: usize, entry: u64) -> Option<()>;
+    /// Provides a zeroed table and returns its guest-physical address.
+    fn allocate_table(&mut self) -> Option<u64>;
+}
+
+/// Why a mapping could not be made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapError {
+    /// An address is not page aligned or not canonical.
+    Misaligned,
+    /// The page is already mapped.
+    AlreadyMapped,
+    /// No room for another table, or a table address was out of range.
+    OutOfTables,
+}
+
+fn index(virt: u64, level: u32) -> usize {
+    // Each level resolves 9 bits, from bit 39 (PML4) down to bit 12 (PT).
+    ((virt >> (12 + 9 * level)) & 0x1ff) as usize
+}
+
+/// Maps the 4 KiB page at `virt` to `phys` with `flags` (PRESENT is added).
+pub fn map_page<M: PageTableMemory>(
+    mem: &mut M,
+    root: u64,
+    virt: u64,
+    phys: u64,
+    flags: u64,
+) -> Result<(), MapError> {
+    if virt % PAGE_SIZE != 0 || phys % PAGE_SIZE != 0 || virt >= 1 << 47 {
+        return Err(MapError::Misaligned);
+    }
+    let mut table = root;
+    for level in (1..4).rev() {
+        let i = index(virt, level);
+        let entry = mem.read_entry(table, i).ok_or(MapError::OutOfTables)?;
+        table = if entry & PRESENT != 0 {
+            entry & ADDRESS_MASK
+        } else {
+            let next = mem.allocate_table().ok_or(MapError::OutOfTables)?;
+            mem.write_entry(table, i, next | TABLE_FLAGS)
+                .ok_or(MapError::OutOfTables)?;
+            next
+        };
+    }
+    let i = index(virt, 0);
+    let old = mem.read_entry(table, i).ok_or(MapError::OutOfTables)?;
+    if old & PRESENT != 0 {
+        return Err(MapError::AlreadyMapped);
+    }
+    mem.write_entry(table, i, (phys & ADDRESS_MASK) | flags | PRESENT)
+        .ok_or(MapError::OutOfTables)
+}
+
+/// Maps `size` bytes (rounded up to pages) from `virt` to `phys`.
+pub fn map_range<M: PageTableMemory>(
+    mem: &mut M,
+    root: u64,
+    virt: u64,
+    phys: u64,
+    size: u64,
+    flags: u64,
+) -> Result<(), MapError> {
+    let pages = size.div_ceil(PAGE_SIZE);
+    for page in 0..pages {
+        let offset = page * PAGE_SIZE;
+        map_page(mem, root, virt + offset, phys + offset, flags)?;
+    }
+    Ok(())
+}
+
+/// Translates `virt` to `(guest-physical address, leaf entry flags)`.
+pub fn translate<M: PageTableMemory>(mem: &M, root: u64, virt: u64) -> Option<(u64, u64)> {
+    let mut table = root;
+    for level in (1..4).rev() {
+        let entry = mem.read_entry(table, index(virt, level))?;
+        if entry & PRESENT == 0 {
+            return None;
+        }
+        table = entry & ADDRESS_MASK;
+    }
+    let entry = mem.read_entry(table, index(virt, 0))?;
+    if entry & PRESENT == 0 {
+        return None;
+    }
+    Some(((entry & ADDRESS_MASK) | (virt % PAGE_SIZE), entry & !ADDRESS_MASK))
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::vec::Vec;
+
+    /// Tables in a plain vector of pages starting at guest-physical 0x1000.
+    struct VecTables(Vec<[u64; 512]>);
+
+    impl PageTableMemory for VecTables {
+        fn read_entry(&self, table: u64, index: usize) -> Option<u64> {
+            let page = usize::try_from(table / PAGE_SIZE).ok()?.checked_sub(1)?;
+            self.0.get(page)?.get(index).copied()
+        }
+        fn write_entry(&mut self, table: u64, index: usize, entry: u64) -> Option<()> {
+            let page = usize::try_from(table / PAGE_SIZE).ok()?.checked_sub(1)?;
+            *self.0.get_mut(page)?.get_mut(index)? = entry;
+            Some(())
+        }
+        fn allocate_table(&mut self) -> Option<u64> {
+            self.0.push([0; 512]);
+            Some(self.0.len() as u64 * PAGE_SIZE)
+        }
+    }
+
+    #[test]
+    fn map_then_translate() {
+        let mut mem = VecTables(Vec::new());
+        let root = mem.allocate_table().unwrap();
+        map_range(&mut mem, root, 0x4000_0000, 0x4000_0000, 3 * PAGE_SIZE, WRITABLE).unwrap();
+        map_page(&mut mem, root, 0x20_0000, 0x9000, USER).unwrap();
+        assert_eq!(translate(&mem, root, 0x4000_2abc).unwrap().0, 0x4000_2abc);
+        let (phys, flags) = translate(&mem, root, 0x20_0010).unwrap();
+        assert_eq!(phys, 0x9010);
+        assert_eq!(flags & (WRITABLE | USER | PRESENT), USER | PRESENT);
+        assert!(translate(&mem, root, 0x4000_3000).is_none());
+        assert_eq!(
+            map_page(&mut mem, root, 0x20_0000, 0x9000, 0),
+            Err(MapError::AlreadyMapped)
+        );
+        assert_eq!(map_page(&mut mem, root, 0x20_0001, 0, 0), Err(MapError::Misaligned));
+    }
+}

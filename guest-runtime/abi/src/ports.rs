@@ -1,0 +1,15 @@
+//! I/O ports the guest leaves the VM through. The host's TSS I/O permission
+//! bitmap allows exactly these ports to CPL3 code (PVM forces IOPL to 0).
+
+/// A [`crate::fb::GuestMessage`] is ready at offset 0 of the output buffer.
+pub const MESSAGE: u16 = 0xE0;
+/// A CPU exception reached the guest's handler. `eax` holds the vector; the
+/// stack pointer points at [`ExceptionFrame`](crate::layout::ExceptionFrame).
+pub const EXCEPTION: u16 = 0xE1;
+/// Used by the host's raw-exit benchmark guest: no payload.
+pub const PING: u16 = 0xE2;
+
+/// The lowest and highest port the guest may use.
+pub const FIRST: u16 = MESSAGE;
+/// See [`FIRST`].
+pub const LAST: u16 = PING;
