@@ -1,0 +1,78 @@
+//! The guest's main loop: answer the host's messages one at a time.
+
+use crate::runtime::{Failure, Runtime};
+use alloc::vec::Vec;
+use featherlight_abi::fb;
+use flatbuffers::FlatBufferBuilder;
+use wasmtime::component::Val;
+use wasmtime::component::types::ComponentFunc;
+
+/// Serves the host forever. The first message out ("no results") tells the
+/// host the guest booted.
+pub fn serve() -> ! {
+    let mut runtime: Option<Runtime> = None;
+    let mut reply = finish(Ok(None));
+    loop {
+        if let Err(e) = featherlight_guest::host::send(&reply) {
+            // The result did not fit: report that instead (always small).
+            reply = finish(Err(Failure::new(fb::ErrorKind::Malformed, e)));
+            continue;
+        }
+        reply = handle(&mut runtime);
+    }
+}
+
+fn handle(runtime: &mut Option<Runtime>) -> Vec<u8> {
+    let message = match featherlight_guest::host::receive() {
+        Ok(message) => message,
+        Err(e) => return finish(Err(Failure::new(fb::ErrorKind::Malformed, e))),
+    };
+    if let Some(init) = message.body_as_init() {
+        return match Runtime::instantiate(&init) {
+            Ok(loaded) => {
+                *runtime = Some(loaded);
+                finish(Ok(None))
+            }
+            Err(failure) => finish(Err(failure)),
+        };
+    }
+    if let Some(call) = message.body_as_function_call() {
+        let Some(runtime) = runtime.as_mut() else {
+            return finish(Err(Failure::new(fb::ErrorKind::Malformed, "call before Init")));
+        };
+        return finish(runtime.call(call.function(), call.args()).map(Some));
+    }
+    if let Some(fault) = message.body_as_fault() {
+        crate::fault::inject(fault.kind());
+    }
+    finish(Err(Failure::new(fb::ErrorKind::Malformed, "unexpected message from the host")))
+}
+
+/// Encodes a call's outcome as a size-prefixed `GuestMessage`.
+fn finish(outcome: Result<Option<(Vec<Val>, ComponentFunc)>, Failure>) -> Vec<u8> {
+    let mut fbb = FlatBufferBuilder::new();
+    let args = match &outcome {
+        Ok(Some((results, ty))) => match crate::values::encode_each(&mut fbb, results.iter().zip(ty.results())) {
+            Ok(values) => fb::FunctionCallResultArgs { results: Some(values), error: None },
+            Err(e) => {
+                fbb.reset();
+                error_args(&mut fbb, &Failure::new(fb::ErrorKind::Malformed, e))
+            }
+        },
+        Ok(None) => fb::FunctionCallResultArgs { results: None, error: None },
+        Err(failure) => error_args(&mut fbb, failure),
+    };
+    let result = fb::FunctionCallResult::create(&mut fbb, &args);
+    let root = fb::GuestMessage::create(
+        &mut fbb,
+        &fb::GuestMessageArgs { body_type: fb::GuestBody::FunctionCallResult, body: Some(result.as_union_value()) },
+    );
+    fbb.finish_size_prefixed(root, None);
+    fbb.finished_data().to_vec()
+}
+
+fn error_args<'a>(fbb: &mut FlatBufferBuilder<'a>, failure: &Failure) -> fb::FunctionCallResultArgs<'a> {
+    let message = fbb.create_string(&failure.message);
+    let error = fb::CallError::create(fbb, &fb::CallErrorArgs { kind: failure.kind, message: Some(message) });
+    fb::FunctionCallResultArgs { results: None, error: Some(error) }
+}

@@ -1,0 +1,102 @@
+//! Imports: every function the host named in `Init` is linked to a function
+//! that forwards the call to the host by index; an import without a host
+//! function fails naming itself, like wasmtime's unknown-imports-as-traps.
+
+use crate::values;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use featherlight_abi::fb;
+use wasmtime::component::{Linker, Val, types::ComponentFunc};
+
+/// An import call that failed; carried through wasmtime as the trap's error.
+#[derive(Debug)]
+pub struct ImportFailure {
+    pub kind: fb::ErrorKind,
+    pub message: String,
+}
+
+impl core::fmt::Display for ImportFailure {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl core::error::Error for ImportFailure {}
+
+fn failure(kind: fb::ErrorKind, message: String) -> wasmtime::Error {
+    wasmtime::Error::new(ImportFailure { kind, message })
+}
+
+/// Defines each import named in `init` in `linker`.
+pub fn define(linker: &mut Linker<()>, init: &fb::Init<'_>) -> wasmtime::Result<()> {
+    let registered = init.imports_registered();
+    for (index, name) in init.imports().iter().flatten().enumerate() {
+        let func_name = name.name().unwrap_or_default().to_string();
+        let interface = name.interface().map(ToString::to_string);
+        let qualified = match &interface {
+            Some(i) => alloc::format!("{i}#{func_name}"),
+            None => func_name.clone(),
+        };
+        let is_registered = registered.is_some_and(|r| r.len() > index && r.get(index));
+        let index = u32::try_from(index)?;
+        let forward = move |_store: wasmtime::StoreContextMut<'_, ()>,
+                            ty: ComponentFunc,
+                            params: &[Val],
+                            results: &mut [Val]|
+              -> wasmtime::Result<()> {
+            if !is_registered {
+                return Err(failure(
+                    fb::ErrorKind::UnknownImport,
+                    alloc::format!("unknown import: `{qualified}` has not been defined"),
+                ));
+            }
+            call_host(index, &qualified, &ty, params, results)
+        };
+        match &interface {
+            Some(i) => linker.instance(i)?.func_new(&func_name, forward)?,
+            None => linker.root().func_new(&func_name, forward)?,
+        }
+    }
+    Ok(())
+}
+
+/// Sends import call `index` to the host and decodes its answer.
+fn call_host(
+    index: u32,
+    name: &str,
+    ty: &ComponentFunc,
+    params: &[Val],
+    results: &mut [Val],
+) -> wasmtime::Result<()> {
+    let malformed = |m: String| failure(fb::ErrorKind::Malformed, alloc::format!("import `{name}`: {m}"));
+    let mut fbb = flatbuffers::FlatBufferBuilder::new();
+    let args = values::encode_each(&mut fbb, params.iter().zip(ty.params().map(|(_, t)| t)))
+        .map_err(malformed)?;
+    let call = fb::FunctionCall::create(&mut fbb, &fb::FunctionCallArgs { function: index, args: Some(args) });
+    let root = fb::GuestMessage::create(
+        &mut fbb,
+        &fb::GuestMessageArgs { body_type: fb::GuestBody::FunctionCall, body: Some(call.as_union_value()) },
+    );
+    fbb.finish_size_prefixed(root, None);
+    featherlight_guest::host::send(fbb.finished_data()).map_err(|e| malformed(e.to_string()))?;
+    drop(fbb);
+
+    let reply = featherlight_guest::host::receive().map_err(|e| malformed(e.to_string()))?;
+    let result = reply
+        .body_as_function_call_result()
+        .ok_or_else(|| malformed("the host answered with something other than a result".to_string()))?;
+    if let Some(error) = result.error() {
+        return Err(failure(
+            fb::ErrorKind::HostFunction,
+            alloc::format!("host function `{name}` failed: {}", error.message().unwrap_or("")),
+        ));
+    }
+    let decoded: Vec<Val> = values::decode_all(result.results(), ty.results()).map_err(malformed)?;
+    if decoded.len() != results.len() {
+        return Err(malformed("wrong number of results".to_string()));
+    }
+    for (slot, value) in results.iter_mut().zip(decoded) {
+        *slot = value;
+    }
+    Ok(())
+}

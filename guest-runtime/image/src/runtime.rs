@@ -1,0 +1,159 @@
+//! The component's wasmtime engine, store and instance.
+
+use crate::imports;
+use crate::platform::{PremappedCode, detect_host_feature};
+use alloc::string::{String, ToString};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use featherlight_abi::fb;
+use wasmtime::component::{Component, Func, Linker, types::ComponentFunc};
+use wasmtime::{Config, Engine, Store};
+
+/// A failed call or instantiation, as it goes back to the host.
+#[derive(Debug)]
+pub struct Failure {
+    pub kind: fb::ErrorKind,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(kind: fb::ErrorKind, message: impl ToString) -> Self {
+        Self { kind, message: message.to_string() }
+    }
+
+    /// Classifies an error from wasmtime: a trap keeps its code, our import
+    /// failures keep theirs, anything else is `kind`.
+    pub fn from_wasmtime(error: wasmtime::Error, kind: fb::ErrorKind) -> Self {
+        if let Some(import) = error.downcast_ref::<imports::ImportFailure>() {
+            return Self::new(import.kind, &import.message);
+        }
+        if let Some(trap) = error.downcast_ref::<wasmtime::Trap>() {
+            return Self::new(trap_kind(*trap), alloc::format!("{error:?}"));
+        }
+        Self::new(kind, alloc::format!("{error:?}"))
+    }
+}
+
+fn trap_kind(trap: wasmtime::Trap) -> fb::ErrorKind {
+    use fb::ErrorKind as K;
+    use wasmtime::Trap as T;
+    match trap {
+        T::StackOverflow => K::StackOverflow,
+        T::MemoryOutOfBounds => K::MemoryOutOfBounds,
+        T::HeapMisaligned => K::HeapMisaligned,
+        T::TableOutOfBounds => K::TableOutOfBounds,
+        T::IndirectCallToNull => K::IndirectCallToNull,
+        T::BadSignature => K::BadSignature,
+        T::IntegerOverflow => K::IntegerOverflow,
+        T::IntegerDivisionByZero => K::IntegerDivisionByZero,
+        T::BadConversionToInteger => K::BadConversionToInteger,
+        T::UnreachableCodeReached => K::UnreachableCodeReached,
+        T::Interrupt => K::Interrupt,
+        T::OutOfFuel => K::OutOfFuel,
+        T::CannotEnterComponent => K::CannotEnterComponent,
+        _ => K::Other,
+    }
+}
+
+/// Must match the host's compile configuration (`host/src/wasm/engine.rs`)
+/// in every setting wasmtime checks when loading an artifact.
+fn config() -> Config {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.signals_based_traps(false);
+    config.memory_reservation(0);
+    config.memory_guard_size(0);
+    config.memory_reservation_for_growth(0);
+    config.max_wasm_stack(usize::try_from(featherlight_guest::boot_params().max_wasm_stack).unwrap_or(0));
+    config.with_custom_code_memory(Some(Arc::new(PremappedCode)));
+    // SAFETY: Cranelift code uses SSE registers for floats while this image
+    // is soft-float; wasmtime passes values between them through memory, and
+    // the host enabled SSE (CR4.OSFXSR) and compiled for the features
+    // `detect_host_feature` reports.
+    unsafe {
+        config.x86_float_abi_ok(true);
+        config.detect_host_feature(detect_host_feature);
+    }
+    config
+}
+
+/// A loaded, instantiated component.
+pub struct Runtime {
+    store: Store<()>,
+    exports: Vec<(Func, ComponentFunc)>,
+}
+
+impl Runtime {
+    /// Loads the artifact the host placed in read-only memory and
+    /// instantiates it with the imports `init` names.
+    pub fn instantiate(init: &fb::Init<'_>) -> Result<Self, Failure> {
+        let fail = |e| Failure::from_wasmtime(e, fb::ErrorKind::Instantiate);
+        let engine = Engine::new(&config()).map_err(fail)?;
+        let address = usize::try_from(init.artifact_address())
+            .map_err(|_| Failure::new(fb::ErrorKind::Instantiate, "artifact address out of range"))?;
+        let length = usize::try_from(init.artifact_length())
+            .map_err(|_| Failure::new(fb::ErrorKind::Instantiate, "artifact length out of range"))?;
+        let artifact = core::ptr::slice_from_raw_parts_mut(address as *mut u8, length);
+        let artifact = core::ptr::NonNull::new(artifact)
+            .ok_or_else(|| Failure::new(fb::ErrorKind::Instantiate, "artifact at address 0"))?;
+        // SAFETY: the host placed a wasmtime artifact it compiled for this
+        // engine configuration at this address, in snapshot memory that is
+        // mapped for the guest's whole life and never written.
+        let component = unsafe { Component::deserialize_raw(&engine, artifact) }.map_err(fail)?;
+
+        let mut linker = Linker::<()>::new(&engine);
+        imports::define(&mut linker, init).map_err(fail)?;
+        // Whatever the host did not name (resources, unsupported functions)
+        // traps when used, like wasmtime's unknown-imports-as-traps.
+        linker.define_unknown_imports_as_traps(&component).map_err(fail)?;
+
+        let mut store = Store::new(&engine, ());
+        let instance = linker.instantiate(&mut store, &component).map_err(fail)?;
+
+        let mut exports = Vec::new();
+        for name in init.exports().iter().flatten() {
+            let func = lookup_export(&mut store, &instance, &name).ok_or_else(|| {
+                Failure::new(
+                    fb::ErrorKind::Instantiate,
+                    alloc::format!(
+                        "the component has no exported function `{}` in `{}`",
+                        name.name().unwrap_or(""),
+                        name.interface().unwrap_or("<world>")
+                    ),
+                )
+            })?;
+            let ty = func.ty(&store);
+            exports.push((func, ty));
+        }
+        Ok(Self { store, exports })
+    }
+
+    /// Calls export `index` with `params`.
+    pub fn call(&mut self, index: u32, args: Option<flatbuffers::Vector<'_, flatbuffers::ForwardsUOffset<fb::Value<'_>>>>) -> Result<(Vec<wasmtime::component::Val>, ComponentFunc), Failure> {
+        let (func, ty) = usize::try_from(index)
+            .ok()
+            .and_then(|i| self.exports.get(i))
+            .ok_or_else(|| Failure::new(fb::ErrorKind::Malformed, alloc::format!("no export with index {index}")))?;
+        let (func, ty) = (*func, ty.clone());
+        let params = crate::values::decode_all(args, ty.params().map(|(_, t)| t))
+            .map_err(|e| Failure::new(fb::ErrorKind::Malformed, e))?;
+        let mut results = alloc::vec![wasmtime::component::Val::Bool(false); ty.results().len()];
+        func.call(&mut self.store, &params, &mut results)
+            .map_err(|e| Failure::from_wasmtime(e, fb::ErrorKind::Other))?;
+        Ok((results, ty))
+    }
+}
+
+fn lookup_export(
+    store: &mut Store<()>,
+    instance: &wasmtime::component::Instance,
+    name: &fb::FunctionName<'_>,
+) -> Option<Func> {
+    let func_name = name.name()?;
+    let parent = match name.interface() {
+        Some(interface) => Some(instance.get_export_index(&mut *store, None, interface)?),
+        None => None,
+    };
+    let index = instance.get_export_index(&mut *store, parent.as_ref(), func_name)?;
+    instance.get_func(&mut *store, index)
+}

@@ -1,0 +1,103 @@
+//! Messages to and from the host.
+//!
+//! The guest writes a size-prefixed [`GuestMessage`](featherlight_abi::fb::GuestMessage)
+//! at offset 0 of the output buffer and exits through
+//! [`ports::MESSAGE`]. The host handles it and, when it expects an answer,
+//! writes a size-prefixed [`HostMessage`](featherlight_abi::fb::HostMessage)
+//! at offset 0 of the input buffer before resuming the vCPU.
+
+use core::cell::Cell;
+use featherlight_abi::fb;
+use featherlight_abi::layout::Region;
+use featherlight_abi::message::{self, framed_len};
+use featherlight_abi::ports;
+
+struct Buffers {
+    input: Cell<Region>,
+    output: Cell<Region>,
+}
+
+// SAFETY: one vCPU, no interrupts, no threads: never shared concurrently.
+unsafe impl Sync for Buffers {}
+
+static BUFFERS: Buffers = Buffers {
+    input: Cell::new(Region { address: 0, size: 0 }),
+    output: Cell::new(Region { address: 0, size: 0 }),
+};
+
+/// Why a message could not be exchanged.
+#[derive(Debug)]
+pub enum ChannelError {
+    /// The message does not fit the output buffer.
+    TooLarge {
+        /// Message size.
+        len: usize,
+        /// Output buffer size.
+        capacity: usize,
+    },
+    /// The host's message does not fit its buffer or fails verification.
+    Invalid(flatbuffers::InvalidFlatbuffer),
+    /// The host's message has no length prefix inside the input buffer.
+    Unframed,
+}
+
+impl core::fmt::Display for ChannelError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::TooLarge { len, capacity } => write!(
+                f,
+                "a {len}-byte message does not fit the {capacity}-byte output buffer; \
+                 raise the sandbox's output buffer size"
+            ),
+            Self::Invalid(e) => write!(f, "the host's message is malformed: {e}"),
+            Self::Unframed => f.write_str("the host's message is not framed in the input buffer"),
+        }
+    }
+}
+
+impl core::error::Error for ChannelError {}
+
+pub(crate) fn init(input: Region, output: Region) {
+    BUFFERS.input.set(input);
+    BUFFERS.output.set(output);
+}
+
+/// Leaves the VM through `port`, passing `value` in `eax`.
+#[inline(always)]
+pub fn exit(port: u16, value: u32) {
+    // SAFETY: `out` only exits to the host. No `nomem`: while the vCPU is
+    // stopped the host may write the input buffer, so the compiler must not
+    // cache memory across this instruction.
+    unsafe { core::arch::asm!("out dx, eax", in("dx") port, in("eax") value, options(nostack)) }
+}
+
+/// Copies a finished, size-prefixed message into the output buffer and exits
+/// so the host reads it.
+pub fn send(message: &[u8]) -> Result<(), ChannelError> {
+    let out = BUFFERS.output.get();
+    let capacity = usize::try_from(out.size).unwrap_or(0);
+    if message.len() > capacity {
+        return Err(ChannelError::TooLarge { len: message.len(), capacity });
+    }
+    // SAFETY: the output buffer is `capacity` bytes of scratch memory that
+    // only this function writes, and the message fits (checked above).
+    unsafe {
+        core::ptr::copy_nonoverlapping(message.as_ptr(), out.address as *mut u8, message.len());
+    }
+    exit(ports::MESSAGE, 0);
+    Ok(())
+}
+
+/// The host's current message in the input buffer, verified.
+///
+/// The returned view borrows the input buffer: drop it before the next
+/// [`send`], after which the host may overwrite it.
+pub fn receive() -> Result<fb::HostMessage<'static>, ChannelError> {
+    let input = BUFFERS.input.get();
+    let capacity = usize::try_from(input.size).unwrap_or(0);
+    // SAFETY: the input buffer is `capacity` bytes of mapped scratch memory;
+    // the host writes it only while the vCPU is stopped.
+    let buffer = unsafe { core::slice::from_raw_parts(input.address as *const u8, capacity) };
+    let len = framed_len(buffer).ok_or(ChannelError::Unframed)?;
+    message::host_message(&buffer[..len]).map_err(ChannelError::Invalid)
+}
