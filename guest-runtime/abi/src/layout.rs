@@ -70,6 +70,20 @@ pub struct BootParams {
     pub max_wasm_stack: u64,
 }
 
+impl BootParams {
+    /// The parameters as the bytes the guest reads.
+    pub fn as_bytes(&self) -> &[u8] {
+        // SAFETY: BootParams is repr(C), made only of u64/u32 fields laid out
+        // without padding (checked below), so all its bytes are initialised.
+        unsafe {
+            core::slice::from_raw_parts((self as *const Self).cast::<u8>(), size_of::<Self>())
+        }
+    }
+}
+
+// No padding: the sum of the field sizes.
+const _: () = assert!(size_of::<BootParams>() == 8 + 4 + 4 + 8 + 8 + 3 * 16 + 8);
+
 /// Bits of [`BootParams::cpu_features`].
 pub mod cpu_features {
     /// SSE3.
