@@ -1,0 +1,35 @@
+//! Builds the guest runtime image (`guest-runtime/image`) for
+//! `x86_64-unknown-none` and points `FEATHERLIGHT_GUEST_IMAGE` at it, so
+//! `src/image.rs` embeds it.
+
+use std::path::Path;
+
+fn main() {
+    if let Err(e) = build() {
+        // Cargo shows this when the build script fails.
+        eprintln!("error: cannot build the featherlight guest image: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn build() -> Result<(), featherlight_build::BuildError> {
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
+    let workspace = Path::new(&manifest_dir).parent().unwrap_or(Path::new(".."));
+    let image = workspace.join("guest-runtime/image");
+    featherlight_build::ensure_rust_target("x86_64-unknown-none", workspace)?;
+    // The image's own workspace and target directory: built once, shared by
+    // every profile of the host.
+    let spec = featherlight_build::NestedBuild::new(
+        image.join("Cargo.toml"),
+        "x86_64-unknown-none",
+        image.join("target"),
+        featherlight_build::Artifact::Bin("featherlight-guest".into()),
+    );
+    // The image also compiles the kernel and ABI crates beside it.
+    for dir in ["guest-runtime/kernel", "guest-runtime/abi"] {
+        println!("cargo:rerun-if-changed={}", workspace.join(dir).display());
+    }
+    let path = featherlight_build::cargo_build(&spec)?;
+    println!("cargo:rustc-env=FEATHERLIGHT_GUEST_IMAGE={}", path.display());
+    Ok(())
+}

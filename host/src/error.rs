@@ -1,0 +1,216 @@
+//! The library's error type.
+
+use crate::hypervisor::HypervisorError;
+use crate::image::ImageError;
+use crate::mem::{MemoryConfigError, OutOfBounds, SnapshotError};
+
+/// Why a Wasm call trapped, as wasmtime classifies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TrapCode {
+    /// The Wasm stack limit was reached.
+    StackOverflow,
+    /// A load or store outside linear memory.
+    MemoryOutOfBounds,
+    /// A misaligned atomic access.
+    HeapMisaligned,
+    /// A table access out of bounds.
+    TableOutOfBounds,
+    /// `call_indirect` on a null entry.
+    IndirectCallToNull,
+    /// `call_indirect` with the wrong signature.
+    BadSignature,
+    /// Integer overflow (for example `i32.div_s` of `MIN / -1`).
+    IntegerOverflow,
+    /// Integer division by zero.
+    IntegerDivisionByZero,
+    /// A float that does not convert to an integer.
+    BadConversionToInteger,
+    /// `unreachable` was executed (Rust panics in Wasm end here too).
+    UnreachableCodeReached,
+    /// The call was interrupted.
+    Interrupt,
+    /// Fuel ran out.
+    OutOfFuel,
+    /// The component instance may not be entered (it trapped before).
+    CannotEnterComponent,
+    /// Anything else wasmtime reports.
+    Other,
+}
+
+/// Everything that can go wrong in featherlight.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// KVM is missing or refused an operation.
+    #[error(transparent)]
+    Hypervisor(#[from] HypervisorError),
+    /// A memory size in the configuration cannot work.
+    #[error("invalid memory configuration: {0}")]
+    MemoryConfig(#[from] MemoryConfigError),
+    /// The host could not allocate guest memory.
+    #[error("cannot allocate guest memory: {0}")]
+    Memory(#[source] std::io::Error),
+    /// The guest memory could not be laid out.
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+    /// The embedded guest image is broken (a build problem).
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    /// Reading or writing a component or cache file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The component could not be compiled or is not a valid component.
+    #[error("cannot compile the component: {0}")]
+    Compile(String),
+    /// The component's WIT world could not be read or used.
+    #[error(transparent)]
+    World(#[from] crate::wasm::world::WorldError),
+    /// A value does not match the WIT type it is used for.
+    #[error(transparent)]
+    Type(#[from] crate::wasm::types::TypeError),
+    /// The guest runtime could not load or instantiate the component.
+    #[error("cannot instantiate the component in the guest: {0}")]
+    Instantiate(String),
+    /// The component has no such export.
+    #[error("the component exports no function `{0}`; `featherlight inspect` lists its exports")]
+    NoSuchExport(String),
+    /// A call had the wrong number of arguments.
+    #[error("`{function}` takes {expected} arguments but {given} were given")]
+    ArgumentCount {
+        /// The export.
+        function: String,
+        /// Parameters it declares.
+        expected: usize,
+        /// Arguments given.
+        given: usize,
+    },
+    /// A call's arguments or results do not fit the I/O buffers.
+    #[error("a {len}-byte message does not fit the {capacity}-byte {buffer} buffer; raise {buffer}_size in MemoryConfig")]
+    MessageTooLarge {
+        /// `input` or `output`.
+        buffer: &'static str,
+        /// Message size.
+        len: usize,
+        /// Buffer size.
+        capacity: usize,
+    },
+    /// Wasm code trapped.
+    #[error("{message}")]
+    Trap {
+        /// The trap's code.
+        code: TrapCode,
+        /// wasmtime's description, with the Wasm backtrace when known.
+        message: String,
+    },
+    /// The guest called an import no host function was registered for.
+    #[error("{message}")]
+    UnknownImport {
+        /// The import, as `interface#function`.
+        message: String,
+    },
+    /// A host function failed; the guest trapped on it.
+    #[error("host function `{function}` failed: {message}")]
+    HostFunction {
+        /// The import, as `interface#function`.
+        function: String,
+        /// The host function's error.
+        message: String,
+    },
+    /// The guest runtime panicked.
+    #[error("the guest runtime panicked: {0}")]
+    GuestPanic(String),
+    /// A CPU exception in the guest runtime (not in Wasm code, which traps
+    /// without exceptions).
+    #[error(
+        "CPU exception {vector} ({name}) in the guest at rip {rip:#x} (error code {error_code:#x}, \
+         cr2 {cr2:#x})"
+    )]
+    GuestException {
+        /// Exception vector.
+        vector: u8,
+        /// Mnemonic of the vector.
+        name: &'static str,
+        /// Faulting instruction.
+        rip: u64,
+        /// The CPU's error code.
+        error_code: u64,
+        /// Faulting address for page faults.
+        cr2: u64,
+    },
+    /// The VM stopped in a way the guest runtime never causes on purpose.
+    #[error("the guest VM failed: {0}")]
+    GuestCrashed(String),
+    /// The guest sent something the host cannot accept.
+    #[error("malformed message from the guest: {0}")]
+    Malformed(String),
+    /// The guest pointed outside its memory.
+    #[error("the guest pointed outside its memory: {0}")]
+    OutOfBounds(#[from] OutOfBounds),
+    /// An earlier failure left the sandbox unusable.
+    #[error("the sandbox is poisoned by an earlier failure ({0}); create a new sandbox")]
+    Poisoned(String),
+}
+
+impl Error {
+    /// Whether this error leaves the sandbox unusable (poisoned). One
+    /// exhaustive match, no wildcard: a new variant must decide.
+    pub fn is_poison_error(&self) -> bool {
+        match self {
+            Self::Trap { .. }
+            | Self::UnknownImport { .. }
+            | Self::HostFunction { .. }
+            | Self::GuestPanic(_)
+            | Self::GuestException { .. }
+            | Self::GuestCrashed(_)
+            | Self::Malformed(_)
+            | Self::OutOfBounds(_)
+            | Self::Hypervisor(_)
+            | Self::Instantiate(_)
+            | Self::Poisoned(_) => true,
+            Self::MemoryConfig(_)
+            | Self::Memory(_)
+            | Self::Snapshot(_)
+            | Self::Image(_)
+            | Self::Io { .. }
+            | Self::Compile(_)
+            | Self::World(_)
+            | Self::Type(_)
+            | Self::NoSuchExport(_)
+            | Self::ArgumentCount { .. }
+            | Self::MessageTooLarge { .. } => false,
+        }
+    }
+}
+
+/// The mnemonic of an x86 exception vector.
+pub(crate) fn exception_name(vector: u8) -> &'static str {
+    match vector {
+        0 => "#DE divide error",
+        1 => "#DB debug",
+        2 => "NMI",
+        3 => "#BP breakpoint",
+        4 => "#OF overflow",
+        5 => "#BR bound range",
+        6 => "#UD invalid opcode",
+        7 => "#NM device not available",
+        8 => "#DF double fault",
+        10 => "#TS invalid TSS",
+        11 => "#NP segment not present",
+        12 => "#SS stack fault",
+        13 => "#GP general protection",
+        14 => "#PF page fault",
+        16 => "#MF x87 floating point",
+        17 => "#AC alignment check",
+        18 => "#MC machine check",
+        19 => "#XM SIMD floating point",
+        255 => "guest runtime gave up",
+        _ => "reserved",
+    }
+}

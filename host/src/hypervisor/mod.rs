@@ -1,0 +1,47 @@
+//! The hypervisor layer: one micro-VM with one vCPU.
+//!
+//! Crate-private. [`kvm`] drives `/dev/kvm` through kvm-ioctls; an exit is
+//! returned as a borrowed [`Exit`] so the hot path allocates nothing.
+
+pub(crate) mod kvm;
+
+pub(crate) use kvm::KvmVm as Vm;
+
+/// Why the vCPU stopped.
+#[derive(Debug)]
+pub(crate) enum Exit<'a> {
+    /// The guest wrote `data` to I/O `port`.
+    IoOut { port: u16, data: &'a [u8] },
+    /// The guest triple-faulted or otherwise shut down.
+    Shutdown,
+    /// The guest wrote to guest-physical `address` outside writable memory.
+    MmioWrite { address: u64 },
+    /// The guest read guest-physical `address` outside guest memory.
+    MmioRead { address: u64 },
+    /// KVM could not run or emulate the guest (for example SSE at CPL0 on
+    /// kvm_pvm); `reason` is KVM's exit reason or suberror.
+    Failed { reason: String },
+}
+
+/// Errors from the hypervisor.
+#[derive(Debug, thiserror::Error)]
+pub enum HypervisorError {
+    /// `/dev/kvm` could not be opened.
+    #[error(
+        "cannot open /dev/kvm ({0}): featherlight needs KVM; check that the kvm module is loaded \
+         and that this user may read and write /dev/kvm"
+    )]
+    Open(#[source] kvm_ioctls::Error),
+    /// A KVM ioctl failed.
+    #[error("KVM {operation} failed: {source}")]
+    Ioctl {
+        /// What was being done.
+        operation: &'static str,
+        /// The ioctl's error.
+        #[source]
+        source: kvm_ioctls::Error,
+    },
+    /// KVM lacks something featherlight needs.
+    #[error("KVM does not support {0}; featherlight cannot run on this host")]
+    Unsupported(&'static str),
+}

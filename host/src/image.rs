@@ -1,0 +1,69 @@
+//! The embedded guest image: parsed once with goblin.
+
+use featherlight_abi::layout::{EXCEPTION_STUBS_SYMBOL, IMAGE_BASE, PAGE_SIZE, SCRATCH_BASE};
+use std::sync::OnceLock;
+
+/// The guest binary built by `build.rs` for x86_64-unknown-none.
+static GUEST_ELF: &[u8] = include_bytes!(env!("FEATHERLIGHT_GUEST_IMAGE"));
+
+/// A loadable segment of the image.
+#[derive(Debug, Clone)]
+pub(crate) struct Segment {
+    /// Link (and guest-virtual) address of the first byte.
+    pub address: u64,
+    /// Bytes from the file; the rest up to `memory_size` is zero.
+    pub data: Vec<u8>,
+    pub memory_size: u64,
+    pub writable: bool,
+}
+
+/// What the host needs from the guest image.
+#[derive(Debug)]
+pub(crate) struct GuestImage {
+    pub entry: u64,
+    pub exception_stubs: u64,
+    pub segments: Vec<Segment>,
+    /// Page-aligned end of the highest segment.
+    pub end: u64,
+    /// Hash of the image bytes, part of compile-cache keys.
+    pub digest: [u8; 32],
+}
+
+/// Why the embedded image is unusable (a build problem, not a guest one).
+#[derive(Debug, thiserror::Error)]
+#[error("the embedded guest image is unusable: {0}; rebuild featherlight")]
+pub struct ImageError(String);
+
+/// The parsed image, parsed on first use.
+pub(crate) fn guest_image() -> Result<&'static GuestImage, ImageError> {
+    static IMAGE: OnceLock<Result<GuestImage, String>> = OnceLock::new();
+    IMAGE.get_or_init(|| parse(GUEST_ELF)).as_ref().map_err(|e| ImageError(e.clone()))
+}
+
+fn parse(bytes: &[u8]) -> Result<GuestImage, String> {
+    use goblin::elf::{Elf, header::ET_EXEC, program_header::{PF_W, PT_LOAD}};
+    let elf = Elf::parse(bytes).map_err(|e| e.to_string())?;
+    if elf.header.e_type != ET_EXEC || !elf.dynrelas.is_empty() {
+        return Err("not a static, non-relocatable executable".into());
+    }
+    let mut segments = Vec::new();
+    let mut end = 0;
+    for ph in elf.program_headers.iter().filter(|ph| ph.p_type == PT_LOAD) {
+        let range = ph.file_range();
+        let data = bytes.get(range).ok_or("segment outside the file")?.to_vec();
+        let seg_end = ph.p_vaddr.checked_add(ph.p_memsz).ok_or("segment wraps")?;
+        if ph.p_vaddr < IMAGE_BASE || seg_end > SCRATCH_BASE {
+            return Err(format!("segment at {:#x} outside the image area", ph.p_vaddr));
+        }
+        end = end.max(seg_end.next_multiple_of(PAGE_SIZE));
+        segments.push(Segment { address: ph.p_vaddr, data, memory_size: ph.p_memsz, writable: ph.p_flags & PF_W != 0 });
+    }
+    let exception_stubs = elf
+        .syms
+        .iter()
+        .find(|sym| elf.strtab.get_at(sym.st_name) == Some(EXCEPTION_STUBS_SYMBOL))
+        .map(|sym| sym.st_value)
+        .ok_or("no exception stubs symbol")?;
+    use sha2::Digest;
+    Ok(GuestImage { entry: elf.entry, exception_stubs, segments, end, digest: sha2::Sha256::digest(bytes).into() })
+}

@@ -1,0 +1,157 @@
+//! The guest's GDT, IDT and TSS, built by the host before the first entry.
+//!
+//! The guest runs entirely at CPL3: its code and data segments have DPL 3,
+//! exception gates lead to DPL3 code on their own stack (IST1), and the TSS
+//! carries an I/O permission bitmap that opens exactly our ports (PVM forces
+//! IOPL to 0, so without the bitmap every `out` would #GP).
+
+use featherlight_abi::layout::{EXCEPTION_STUB_SIZE, PAGE_SIZE};
+use featherlight_abi::ports;
+use x86_64::registers::control::{Cr0Flags, Cr4Flags};
+use x86_64::registers::model_specific::EferFlags;
+use x86_64::structures::gdt::DescriptorFlags;
+
+/// Guest-physical (and virtual) address of the GDT; the TSS follows it.
+pub(crate) const GDT_ADDRESS: u64 = PAGE_SIZE;
+/// Guest-physical (and virtual) address of the IDT.
+pub(crate) const IDT_ADDRESS: u64 = 2 * PAGE_SIZE;
+/// Offset of the TSS inside the GDT page.
+const TSS_OFFSET: u64 = 0x100;
+pub(crate) const TSS_ADDRESS: u64 = GDT_ADDRESS + TSS_OFFSET;
+
+pub(crate) const KERNEL_CODE_SELECTOR: u16 = 0x08;
+pub(crate) const USER_CODE_SELECTOR: u16 = 0x18 | 3;
+pub(crate) const USER_DATA_SELECTOR: u16 = 0x20 | 3;
+pub(crate) const TSS_SELECTOR: u16 = 0x28;
+pub(crate) const GDT_LIMIT: u16 = 7 * 8 - 1;
+pub(crate) const IDT_LIMIT: u16 = 256 * 16 - 1;
+
+/// Size of the 64-bit TSS proper; the I/O bitmap follows it.
+const TSS_SIZE: usize = 104;
+/// Bitmap bytes covering ports 0..=LAST, plus the required 0xff terminator.
+const IO_BITMAP_SIZE: usize = ports::LAST as usize / 8 + 2;
+pub(crate) const TSS_LIMIT: u32 = (TSS_SIZE + IO_BITMAP_SIZE - 1) as u32;
+
+/// The GDT page (GDT then TSS) for an exception stack ending at
+/// `exception_stack_top`.
+pub(crate) fn gdt_page(exception_stack_top: u64) -> Vec<u8> {
+    let mut page = vec![0u8; PAGE_SIZE as usize];
+    let tss_base = TSS_ADDRESS;
+    // Available 64-bit TSS (type 9), present, limit/base split as the CPU
+    // wants them; the high half holds base bits 32..64.
+    let limit = u64::from(TSS_LIMIT);
+    let tss_low = (limit & 0xffff)
+        | ((tss_base & 0xff_ffff) << 16)
+        | (0x89 << 40)
+        | (((limit >> 16) & 0xf) << 48)
+        | (((tss_base >> 24) & 0xff) << 56);
+    let tss_high = tss_base >> 32;
+    let entries = [
+        0,
+        DescriptorFlags::KERNEL_CODE64.bits(),
+        DescriptorFlags::KERNEL_DATA.bits(),
+        DescriptorFlags::USER_CODE64.bits(),
+        DescriptorFlags::USER_DATA.bits(),
+        tss_low,
+        tss_high,
+    ];
+    for (i, entry) in entries.iter().enumerate() {
+        page[i * 8..i * 8 + 8].copy_from_slice(&entry.to_le_bytes());
+    }
+    let tss = &mut page[TSS_OFFSET as usize..TSS_OFFSET as usize + TSS_SIZE + IO_BITMAP_SIZE];
+    // RSP0 (offset 4) and IST1 (offset 36): the exception stack.
+    tss[4..12].copy_from_slice(&exception_stack_top.to_le_bytes());
+    tss[36..44].copy_from_slice(&exception_stack_top.to_le_bytes());
+    // I/O map base (offset 102): the bitmap right after the TSS.
+    tss[102..104].copy_from_slice(&(TSS_SIZE as u16).to_le_bytes());
+    let bitmap = &mut tss[TSS_SIZE..];
+    bitmap.fill(0xff);
+    for port in ports::FIRST..=ports::LAST {
+        bitmap[usize::from(port / 8)] &= !(1 << (port % 8));
+    }
+    page
+}
+
+/// The IDT page: vectors 0-31 go to the guest's exception stubs as DPL3
+/// interrupt gates on IST1; the rest are absent.
+pub(crate) fn idt_page(exception_stubs: u64) -> Vec<u8> {
+    let mut page = vec![0u8; PAGE_SIZE as usize];
+    for vector in 0..32u64 {
+        let handler = exception_stubs + vector * EXCEPTION_STUB_SIZE;
+        let ist = 1u64;
+        let attributes = 0xeeu64; // present, DPL 3, 64-bit interrupt gate
+        let low = (handler & 0xffff)
+            | (u64::from(USER_CODE_SELECTOR) << 16)
+            | (ist << 32)
+            | (attributes << 40)
+            | (((handler >> 16) & 0xffff) << 48);
+        let high = handler >> 32;
+        let at = vector as usize * 16;
+        page[at..at + 8].copy_from_slice(&low.to_le_bytes());
+        page[at + 8..at + 16].copy_from_slice(&high.to_le_bytes());
+    }
+    page
+}
+
+/// Special registers for a first entry straight into 64-bit mode at CPL3:
+/// paging on with `page_table_root`, SSE enabled, flat DPL3 segments, and
+/// the GDT, IDT and TSS of this module.
+pub(crate) fn cpl3_long_mode(sregs: &mut kvm_bindings::kvm_sregs, page_table_root: u64) {
+    sregs.cr0 = (Cr0Flags::PROTECTED_MODE_ENABLE
+        | Cr0Flags::MONITOR_COPROCESSOR
+        | Cr0Flags::EXTENSION_TYPE
+        | Cr0Flags::NUMERIC_ERROR
+        | Cr0Flags::WRITE_PROTECT
+        | Cr0Flags::PAGING)
+        .bits();
+    sregs.cr3 = page_table_root;
+    sregs.cr4 = (Cr4Flags::PHYSICAL_ADDRESS_EXTENSION | Cr4Flags::OSFXSR | Cr4Flags::OSXMMEXCPT_ENABLE).bits();
+    sregs.efer = (EferFlags::LONG_MODE_ENABLE | EferFlags::LONG_MODE_ACTIVE).bits();
+    sregs.cs = segment(USER_CODE_SELECTOR, true);
+    let data = segment(USER_DATA_SELECTOR, false);
+    (sregs.ds, sregs.es, sregs.fs, sregs.gs, sregs.ss) = (data, data, data, data, data);
+    sregs.tr = kvm_bindings::kvm_segment {
+        base: TSS_ADDRESS,
+        limit: TSS_LIMIT,
+        selector: TSS_SELECTOR,
+        type_: 0xb, // busy 64-bit TSS
+        present: 1,
+        ..Default::default()
+    };
+    sregs.gdt = kvm_bindings::kvm_dtable { base: GDT_ADDRESS, limit: GDT_LIMIT, ..Default::default() };
+    sregs.idt = kvm_bindings::kvm_dtable { base: IDT_ADDRESS, limit: IDT_LIMIT, ..Default::default() };
+}
+
+/// A flat DPL3 64-bit code or data segment.
+fn segment(selector: u16, code: bool) -> kvm_bindings::kvm_segment {
+    kvm_bindings::kvm_segment {
+        base: 0,
+        limit: 0xffff_ffff,
+        selector,
+        type_: if code { 0xb } else { 0x3 },
+        present: 1,
+        dpl: 3,
+        db: u8::from(!code),
+        s: 1,
+        l: u8::from(code),
+        g: 1,
+        avl: 0,
+        unusable: 0,
+        padding: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_bitmap_opens_exactly_our_ports() {
+        let page = gdt_page(0x1000);
+        let bitmap = &page[(TSS_OFFSET as usize + TSS_SIZE)..][..IO_BITMAP_SIZE];
+        let allowed = |port: u16| bitmap[usize::from(port / 8)] & (1 << (port % 8)) == 0;
+        assert!((ports::FIRST..=ports::LAST).all(allowed));
+        assert!(!allowed(ports::FIRST - 1));
+        assert_eq!(*bitmap.last().unwrap(), 0xff);
+    }
+}

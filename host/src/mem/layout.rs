@@ -1,0 +1,172 @@
+//! Sizes of a sandbox's memory and where each part goes.
+
+use featherlight_abi::layout::{PAGE_SIZE, Region, SCRATCH_BASE};
+
+const KIB: u64 = 1024;
+const MIB: u64 = 1024 * KIB;
+
+/// Sizes of a sandbox's writable memory. Every size is rounded up to whole
+/// pages; [`MemoryConfig::validate`] says which value to raise when one is
+/// too small.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryConfig {
+    /// All writable memory of one sandbox: buffers, stacks, heap.
+    pub scratch_size: u64,
+    /// Host -> guest messages (call arguments, host function results).
+    pub input_size: u64,
+    /// Guest -> host messages (call results, host function arguments).
+    pub output_size: u64,
+    /// The guest runtime's stack; Wasm code gets `max_wasm_stack` of it.
+    pub stack_size: u64,
+    /// The largest stack Wasm code may use before trapping.
+    pub max_wasm_stack: u64,
+}
+
+impl Default for MemoryConfig {
+    /// Fits a typical Rust `wasm32-wasip2` component with room to spare.
+    fn default() -> Self {
+        Self {
+            scratch_size: 256 * MIB,
+            input_size: MIB,
+            output_size: MIB,
+            stack_size: 4 * MIB,
+            max_wasm_stack: 2 * MIB,
+        }
+    }
+}
+
+/// A memory size that cannot work.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum MemoryConfigError {
+    /// A value is below its minimum.
+    #[error("{field} is {value} bytes; raise it to at least {minimum} bytes")]
+    TooSmall {
+        /// The `MemoryConfig` field.
+        field: &'static str,
+        /// Its value.
+        value: u64,
+        /// The smallest that works.
+        minimum: u64,
+    },
+    /// The parts do not fit the scratch size.
+    #[error(
+        "scratch_size {scratch_size} bytes leaves no room for a {MIN_HEAP}-byte heap after \
+         buffers and stacks ({fixed} bytes); raise scratch_size or lower the others"
+    )]
+    NoHeap {
+        /// Configured scratch size.
+        scratch_size: u64,
+        /// Bytes taken by everything but the heap.
+        fixed: u64,
+    },
+    /// Larger than the guest address space allows.
+    #[error("scratch_size {0} bytes is above the {MAX_SCRATCH}-byte maximum; lower it")]
+    TooLarge(u64),
+}
+
+const MIN_BUFFER: u64 = 16 * KIB;
+const MIN_STACK: u64 = 256 * KIB;
+const MIN_HEAP: u64 = 8 * MIB;
+const MAX_SCRATCH: u64 = 64 * 1024 * MIB;
+/// Stack for CPU exception handlers (IST1).
+const EXCEPTION_STACK: u64 = 16 * KIB;
+
+impl MemoryConfig {
+    /// Checks every size and computes where each part of scratch goes.
+    pub(crate) fn layout(&self, image_writable_pages: u64) -> Result<ScratchLayout, MemoryConfigError> {
+        let page = |v: u64| v.div_ceil(PAGE_SIZE) * PAGE_SIZE;
+        for (field, value, minimum) in [
+            ("input_size", self.input_size, MIN_BUFFER),
+            ("output_size", self.output_size, MIN_BUFFER),
+            ("stack_size", self.stack_size, MIN_STACK),
+            ("max_wasm_stack", self.max_wasm_stack, 64 * KIB),
+        ] {
+            if value < minimum {
+                return Err(MemoryConfigError::TooSmall { field, value, minimum });
+            }
+        }
+        // Wasm code's stack limit must leave room for the runtime's frames.
+        let stack_minimum = self.max_wasm_stack.saturating_add(MIN_STACK);
+        if self.stack_size < stack_minimum {
+            return Err(MemoryConfigError::TooSmall { field: "stack_size", value: self.stack_size, minimum: stack_minimum });
+        }
+        if self.scratch_size > MAX_SCRATCH {
+            return Err(MemoryConfigError::TooLarge(self.scratch_size));
+        }
+        let mut next = 0u64;
+        let mut take = |size: u64| {
+            let region = Region { address: SCRATCH_BASE + next, size };
+            next += size;
+            region
+        };
+        let boot_params = take(PAGE_SIZE);
+        let input = take(page(self.input_size));
+        let output = take(page(self.output_size));
+        take(PAGE_SIZE); // guard
+        let exception_stack = take(EXCEPTION_STACK);
+        take(PAGE_SIZE); // guard
+        let stack = take(page(self.stack_size));
+        take(PAGE_SIZE); // guard
+        let image_data = take(image_writable_pages * PAGE_SIZE);
+        let fixed = next;
+        let scratch_size = page(self.scratch_size);
+        if scratch_size < fixed.saturating_add(MIN_HEAP) {
+            return Err(MemoryConfigError::NoHeap { scratch_size: self.scratch_size, fixed });
+        }
+        let heap = Region { address: SCRATCH_BASE + fixed, size: scratch_size - fixed };
+        Ok(ScratchLayout { size: scratch_size, boot_params, input, output, exception_stack, stack, image_data, heap })
+    }
+}
+
+/// Where each part of scratch lives (guest addresses; scratch is
+/// identity-mapped).
+#[derive(Debug, Clone)]
+pub(crate) struct ScratchLayout {
+    pub size: u64,
+    pub boot_params: Region,
+    pub input: Region,
+    pub output: Region,
+    pub exception_stack: Region,
+    pub stack: Region,
+    /// Backing pages of the image's writable segments (mapped at their link
+    /// addresses, not here).
+    pub image_data: Region,
+    pub heap: Region,
+}
+
+impl ScratchLayout {
+    /// Regions mapped at their own address, with the guards left out.
+    pub(crate) fn identity_mapped(&self) -> [Region; 6] {
+        [self.boot_params, self.input, self.output, self.exception_stack, self.stack, self.heap]
+    }
+
+    /// Offset of a guest address inside scratch.
+    pub(crate) fn offset(address: u64) -> u64 {
+        address - SCRATCH_BASE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_layout_fits_and_guards_stacks() {
+        let layout = MemoryConfig::default().layout(4).unwrap();
+        assert!(layout.heap.size >= 200 * MIB);
+        assert_eq!(layout.exception_stack.address, layout.output.end().unwrap() + PAGE_SIZE);
+        assert_eq!(layout.stack.address, layout.exception_stack.end().unwrap() + PAGE_SIZE);
+        assert_eq!(layout.heap.end().unwrap(), SCRATCH_BASE + layout.size);
+    }
+
+    #[test]
+    fn errors_name_the_value_to_raise() {
+        let config = MemoryConfig { input_size: 10, ..MemoryConfig::default() };
+        let err = config.layout(0).unwrap_err();
+        assert_eq!(err, MemoryConfigError::TooSmall { field: "input_size", value: 10, minimum: MIN_BUFFER });
+        let config = MemoryConfig { scratch_size: 4 * MIB, ..MemoryConfig::default() };
+        assert!(matches!(config.layout(0), Err(MemoryConfigError::NoHeap { .. })));
+        let config = MemoryConfig { stack_size: MIB, max_wasm_stack: MIB, ..MemoryConfig::default() };
+        assert!(matches!(config.layout(0), Err(MemoryConfigError::TooSmall { field: "stack_size", .. })));
+    }
+}

@@ -1,0 +1,155 @@
+//! Host mappings that back guest memory.
+//!
+//! Concurrency model: a region is shared with exactly one vCPU (scratch) or
+//! with many read-only (snapshot). The host touches guest memory only while
+//! the vCPU that could write it is stopped (`KVM_RUN` is synchronous on the
+//! thread that owns the sandbox), and even then never forms a Rust reference
+//! into it: every access is a bounds-checked copy through raw pointers, so a
+//! hostile guest can at worst make us copy garbage, which the decoders reject.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::ptr::NonNull;
+
+/// An out-of-range guest memory access.
+#[derive(Debug, thiserror::Error)]
+#[error("{len} bytes at offset {offset:#x} are outside the {size:#x}-byte {what} region")]
+pub struct OutOfBounds {
+    /// Which region.
+    pub what: &'static str,
+    /// Requested offset.
+    pub offset: u64,
+    /// Requested length.
+    pub len: u64,
+    /// Region size.
+    pub size: u64,
+}
+
+/// An owned `mmap` of guest memory.
+#[derive(Debug)]
+pub(crate) struct HostMapping {
+    base: NonNull<u8>,
+    size: usize,
+    what: &'static str,
+    /// For memfd-backed mappings: the file, so others can map it too.
+    fd: Option<OwnedFd>,
+}
+
+// SAFETY: the mapping is plain memory owned by this value; access follows
+// the concurrency model in the module docs (no references, only copies).
+unsafe impl Send for HostMapping {}
+// SAFETY: as above; shared use is read-only copies.
+unsafe impl Sync for HostMapping {}
+
+impl HostMapping {
+    /// Private, zero-filled anonymous memory, reserved lazily.
+    pub(crate) fn anonymous(size: usize, what: &'static str) -> io::Result<Self> {
+        // SAFETY: a fresh anonymous mapping at a kernel-chosen address
+        // aliases nothing.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                size,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        Self::from_mmap(base, size, what, None)
+    }
+
+    /// A sealed memfd holding `contents`, mapped shared and read-only: one
+    /// copy in host memory for every VM that maps it.
+    pub(crate) fn sealed_file(contents: &[u8], size: usize, what: &'static str) -> io::Result<Self> {
+        // SAFETY: the name is a valid C string; flags are plain bits.
+        let raw = unsafe { libc::memfd_create(c"featherlight-snapshot".as_ptr(), libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING) };
+        if raw < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: memfd_create returned a new descriptor we now own.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let file = std::fs::File::from(fd.try_clone()?);
+        file.set_len(size as u64)?;
+        std::os::unix::fs::FileExt::write_all_at(&file, contents, 0)?;
+        // SAFETY: fcntl on our own descriptor with valid seal flags.
+        let sealed = unsafe {
+            libc::fcntl(
+                fd.as_raw_fd(),
+                libc::F_ADD_SEALS,
+                libc::F_SEAL_WRITE | libc::F_SEAL_GROW | libc::F_SEAL_SHRINK | libc::F_SEAL_SEAL,
+            )
+        };
+        if sealed < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: mapping our own sealed file read-only aliases nothing
+        // writable.
+        let base = unsafe {
+            libc::mmap(std::ptr::null_mut(), size, libc::PROT_READ, libc::MAP_SHARED, fd.as_raw_fd(), 0)
+        };
+        Self::from_mmap(base, size, what, Some(fd))
+    }
+
+    fn from_mmap(base: *mut libc::c_void, size: usize, what: &'static str, fd: Option<OwnedFd>) -> io::Result<Self> {
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let base = NonNull::new(base.cast::<u8>()).ok_or_else(|| io::Error::other("mmap returned null"))?;
+        Ok(Self { base, size, what, fd })
+    }
+
+    pub(crate) fn host_address(&self) -> u64 {
+        self.base.as_ptr() as u64
+    }
+
+    pub(crate) fn size(&self) -> usize {
+        self.size
+    }
+
+    fn check(&self, offset: u64, len: usize) -> Result<usize, OutOfBounds> {
+        let error = || OutOfBounds { what: self.what, offset, len: len as u64, size: self.size as u64 };
+        let start = usize::try_from(offset).map_err(|_| error())?;
+        let end = start.checked_add(len).ok_or_else(error)?;
+        if end > self.size {
+            return Err(error());
+        }
+        Ok(start)
+    }
+
+    /// Copies `out.len()` bytes at `offset` into `out`.
+    pub(crate) fn read(&self, offset: u64, out: &mut [u8]) -> Result<(), OutOfBounds> {
+        let start = self.check(offset, out.len())?;
+        // SAFETY: the range is inside the mapping (checked); the guest cannot
+        // run concurrently (module docs), and `out` is host memory.
+        unsafe { std::ptr::copy_nonoverlapping(self.base.as_ptr().add(start), out.as_mut_ptr(), out.len()) };
+        Ok(())
+    }
+
+    /// Copies `len` bytes at `offset` out of guest memory.
+    pub(crate) fn copy_out(&self, offset: u64, len: usize) -> Result<Vec<u8>, OutOfBounds> {
+        self.check(offset, len)?;
+        let mut out = vec![0; len];
+        self.read(offset, &mut out)?;
+        Ok(out)
+    }
+
+    /// Copies `data` into guest memory at `offset`. Only for writable
+    /// (anonymous) mappings.
+    pub(crate) fn write(&self, offset: u64, data: &[u8]) -> Result<(), OutOfBounds> {
+        let start = self.check(offset, data.len())?;
+        debug_assert!(self.fd.is_none(), "snapshot mappings are read-only");
+        // SAFETY: in bounds (checked), writable (anonymous mappings are
+        // PROT_WRITE), and the guest is stopped (module docs).
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.base.as_ptr().add(start), data.len()) };
+        Ok(())
+    }
+}
+
+impl Drop for HostMapping {
+    fn drop(&mut self) {
+        // SAFETY: we own this mapping; every VM using it holds an Arc to us
+        // (or owns us), so none is left to touch it.
+        unsafe { libc::munmap(self.base.as_ptr().cast(), self.size) };
+    }
+}

@@ -1,0 +1,101 @@
+//! Host functions: what the application lets a component call.
+
+use crate::Value;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// The error a host function returns; the guest traps on it and the call
+/// fails with [`Error::HostFunction`](crate::Error::HostFunction).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostError(pub String);
+
+impl fmt::Display for HostError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for HostError {}
+
+impl From<String> for HostError {
+    fn from(message: String) -> Self {
+        Self(message)
+    }
+}
+
+impl From<&str> for HostError {
+    fn from(message: &str) -> Self {
+        Self(message.to_string())
+    }
+}
+
+/// A host function over dynamic values: arguments in, results out.
+pub type HostFunction = dyn Fn(&[Value]) -> Result<Vec<Value>, HostError> + Send + Sync;
+
+/// Host functions by interface and name: the imports a sandbox provides.
+///
+/// Like wasmtime's `Linker`, but over dynamic [`Value`]s. An import the
+/// component declares but nobody registered still instantiates; calling it
+/// traps with an error naming it.
+#[derive(Clone, Default)]
+pub struct Linker {
+    functions: HashMap<(String, String), Arc<HostFunction>>,
+}
+
+impl fmt::Debug for Linker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.functions.keys()).finish()
+    }
+}
+
+impl Linker {
+    /// No host functions.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers `function` for import `name` of `interface`.
+    ///
+    /// `interface` is the imported interface as the component names it, for
+    /// example `my:pkg/host` or `wasi:cli/environment@0.2.6`; without a
+    /// version it matches any version the component imports. Use `""` for a
+    /// function imported directly by the world.
+    pub fn func(
+        &mut self,
+        interface: &str,
+        name: &str,
+        function: impl Fn(&[Value]) -> Result<Vec<Value>, HostError> + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.functions.insert((interface.to_string(), name.to_string()), Arc::new(function));
+        self
+    }
+
+    /// The function registered for `interface`'s `name`, if any.
+    pub(crate) fn resolve(&self, interface: Option<&str>, name: &str) -> Option<Arc<HostFunction>> {
+        let interface = interface.unwrap_or("");
+        let exact = self.functions.get(&(interface.to_string(), name.to_string()));
+        let unversioned = || {
+            let (base, _version) = interface.split_once('@')?;
+            self.functions.get(&(base.to_string(), name.to_string()))
+        };
+        exact.or_else(unversioned).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_exact_and_unversioned_names() {
+        let mut linker = Linker::new();
+        linker.func("my:pkg/host", "log", |_| Ok(vec![]));
+        linker.func("", "root-fn", |_| Ok(vec![Value::U32(7)]));
+        assert!(linker.resolve(Some("my:pkg/host@1.2.0"), "log").is_some());
+        assert!(linker.resolve(Some("my:pkg/host"), "log").is_some());
+        assert!(linker.resolve(Some("my:pkg/other"), "log").is_none());
+        let f = linker.resolve(None, "root-fn").unwrap();
+        assert_eq!(f(&[]).unwrap(), vec![Value::U32(7)]);
+    }
+}

@@ -1,0 +1,196 @@
+//! Sandboxes: one micro-VM running one component instance.
+
+mod exchange;
+pub mod host_functions;
+
+use crate::error::Error;
+use crate::hypervisor::Vm;
+use crate::hypervisor::kvm::MemorySlot;
+use crate::mem::descriptors::cpl3_long_mode;
+use crate::mem::layout::ScratchLayout;
+use crate::mem::region::HostMapping;
+use crate::mem::snapshot::Snapshot;
+use crate::wasm::component::Component;
+use crate::wasm::world::WorldFunction;
+use crate::Value;
+use featherlight_abi::fb;
+use featherlight_abi::layout::{ABI_VERSION, BOOT_MAGIC, BootParams, SCRATCH_BASE};
+use host_functions::{HostFunction, Linker};
+use std::sync::Arc;
+
+/// One component instance in its own micro-VM.
+///
+/// Made from a [`Component`] and the host functions in a [`Linker`]; calls
+/// run on the calling thread. A sandbox is `Send`: it can move between
+/// threads, but serves one call at a time (`&mut self`).
+pub struct Sandbox {
+    vm: Vm,
+    scratch: HostMapping,
+    snapshot: Arc<Snapshot>,
+    component: Component,
+    /// Host function of each import, in the order the guest numbers them.
+    imports: Vec<(String, Option<Arc<HostFunction>>)>,
+    /// Why the sandbox refuses calls, once something went wrong.
+    poisoned: Option<String>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("component", &self.component)
+            .field("poisoned", &self.poisoned)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Snapshot memory slot number; scratch is slot 1.
+const SNAPSHOT_SLOT: u32 = 0;
+const SCRATCH_SLOT: u32 = 1;
+
+impl Sandbox {
+    /// Boots a micro-VM, loads `component` in it and instantiates it with
+    /// the host functions in `linker`. Imports nobody registered still
+    /// instantiate; calling one traps with an error naming it.
+    #[tracing::instrument(skip_all)]
+    pub fn new(component: &Component, linker: &Linker) -> Result<Self, Error> {
+        let snapshot = component.snapshot()?;
+        let layout = snapshot.layout.clone();
+        let scratch = HostMapping::anonymous(layout.size as usize, "scratch").map_err(Error::Memory)?;
+        let vm = Vm::new()?;
+        let imports = component
+            .world()
+            .imports()
+            .iter()
+            .map(|import| (qualified_name(import), linker.resolve(import.interface.as_deref(), &import.name)))
+            .collect();
+        let mut sandbox = Self { vm, scratch, snapshot, component: component.clone(), imports, poisoned: None };
+        sandbox.boot(&layout)?;
+        sandbox.instantiate()?;
+        Ok(sandbox)
+    }
+
+    /// The component this sandbox runs.
+    pub fn component(&self) -> &Component {
+        &self.component
+    }
+
+    /// Whether an earlier failure made this sandbox refuse calls.
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned.is_some()
+    }
+
+    /// Calls export `name` (unqualified like `add`, or qualified like
+    /// `my:pkg/iface.add`) with `args` and returns its results.
+    #[tracing::instrument(skip(self, args))]
+    pub fn call(&mut self, name: &str, args: &[Value]) -> Result<Vec<Value>, Error> {
+        let index = self.component.world().find_export(name)?;
+        self.call_index(index, args)
+    }
+
+    /// Calls the export at `index` in [`ComponentWorld::exports`](crate::wasm::world::ComponentWorld::exports).
+    pub fn call_index(&mut self, index: usize, args: &[Value]) -> Result<Vec<Value>, Error> {
+        if let Some(reason) = &self.poisoned {
+            return Err(Error::Poisoned(reason.clone()));
+        }
+        let component = self.component.clone();
+        let export = component.world().exports().get(index).ok_or_else(|| Error::NoSuchExport(format!("#{index}")))?;
+        let outcome = self.call_export(index, export, args);
+        if let Err(e) = &outcome {
+            if e.is_poison_error() {
+                self.poisoned = Some(e.to_string());
+            }
+        }
+        outcome
+    }
+
+    /// Test hook: makes the guest runtime fail in the chosen way.
+    #[doc(hidden)]
+    pub fn inject_fault(&mut self, kind: GuestFault) -> Result<(), Error> {
+        if let Some(reason) = &self.poisoned {
+            return Err(Error::Poisoned(reason.clone()));
+        }
+        let outcome = self.fault(kind.into());
+        if let Err(e) = &outcome {
+            if e.is_poison_error() {
+                self.poisoned = Some(e.to_string());
+            }
+        }
+        outcome
+    }
+
+    fn boot(&mut self, layout: &ScratchLayout) -> Result<(), Error> {
+        let params = BootParams {
+            magic: BOOT_MAGIC,
+            abi_version: ABI_VERSION,
+            max_log_level: self.component.engine().config().guest_log_level,
+            cpu_features: self.component.engine().cpu_features(),
+            tsc_khz: 0,
+            input: layout.input,
+            output: layout.output,
+            heap: layout.heap,
+            max_wasm_stack: self.component.engine().config().memory.max_wasm_stack,
+        };
+        self.scratch.write(ScratchLayout::offset(layout.boot_params.address), params.as_bytes())?;
+        self.scratch.write(ScratchLayout::offset(layout.image_data.address), &self.snapshot.image_data)?;
+        let snapshot_slot = MemorySlot {
+            guest_address: 0,
+            host_address: self.snapshot.memory.host_address(),
+            size: self.snapshot.memory.size() as u64,
+            read_only: true,
+        };
+        let scratch_slot = MemorySlot {
+            guest_address: SCRATCH_BASE,
+            host_address: self.scratch.host_address(),
+            size: self.scratch.size() as u64,
+            read_only: false,
+        };
+        // SAFETY: both mappings are owned by this sandbox (the snapshot via
+        // its Arc) and outlive the VM, which is dropped with the sandbox.
+        unsafe {
+            self.vm.map(SNAPSHOT_SLOT, snapshot_slot)?;
+            self.vm.map(SCRATCH_SLOT, scratch_slot)?;
+        }
+        let regs = kvm_bindings::kvm_regs {
+            rip: self.snapshot.entry,
+            rsp: layout.stack.end().unwrap_or(0),
+            rdi: layout.boot_params.address,
+            rflags: 0x2,
+            ..Default::default()
+        };
+        let root = self.snapshot.page_table_root;
+        self.vm.set_entry_state(&regs, |sregs| cpl3_long_mode(sregs, root))?;
+        // The guest announces itself with an empty result once booted.
+        self.run_to_result(None).map(drop)
+    }
+}
+
+/// `interface#name`, the way wasmtime names imports in errors.
+pub(crate) fn qualified_name(function: &WorldFunction) -> String {
+    match &function.interface {
+        Some(interface) => format!("{interface}#{}", function.name),
+        None => function.name.clone(),
+    }
+}
+
+/// Ways to make the guest runtime fail on purpose (tests only).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuestFault {
+    Panic,
+    InvalidOpcode,
+    PageFault,
+    Breakpoint,
+    StackOverflow,
+}
+
+impl From<GuestFault> for fb::FaultKind {
+    fn from(kind: GuestFault) -> Self {
+        match kind {
+            GuestFault::Panic => fb::FaultKind::Panic,
+            GuestFault::InvalidOpcode => fb::FaultKind::InvalidOpcode,
+            GuestFault::PageFault => fb::FaultKind::PageFault,
+            GuestFault::Breakpoint => fb::FaultKind::Breakpoint,
+            GuestFault::StackOverflow => fb::FaultKind::StackOverflow,
+        }
+    }
+}

@@ -1,0 +1,300 @@
+//! Values to and from the wire format (`featherlight_abi::fb::Value`).
+//!
+//! Names never travel: record fields, variant and enum cases and flags go by
+//! their position in the type, which both sides read from the same WIT.
+//! Decoding reads data the guest wrote, so it trusts nothing: every kind,
+//! count, index, string and character is checked against the expected type,
+//! and nesting is bounded by the type itself (types are at most
+//! [`MAX_DEPTH`](super::types::MAX_DEPTH) deep).
+
+use super::types::ValueType;
+use super::value::Value;
+use crate::error::Error;
+use featherlight_abi::fb;
+use flatbuffers::{FlatBufferBuilder, ForwardsUOffset, Vector, WIPOffset};
+
+/// A vector of wire values.
+pub(crate) type WireValues<'a> = Vector<'a, ForwardsUOffset<fb::Value<'a>>>;
+
+/// Encodes `values`, which must have `types` (checked first, so a wrong
+/// value is a [`Error::Type`] naming where it differs).
+pub(crate) fn encode_values<'a>(
+    fbb: &mut FlatBufferBuilder<'a>,
+    values: &[Value],
+    types: &[ValueType],
+) -> Result<WIPOffset<WireValues<'a>>, Error> {
+    if values.len() != types.len() {
+        return Err(Error::Malformed(format!("{} values for {} types", values.len(), types.len())));
+    }
+    for (value, ty) in values.iter().zip(types) {
+        ty.check(value)?;
+    }
+    let offsets: Vec<_> = values.iter().zip(types).map(|(value, ty)| encode(fbb, value, ty)).collect();
+    Ok(fbb.create_vector(&offsets))
+}
+
+/// Encodes a value already checked against `ty`.
+fn encode<'a>(fbb: &mut FlatBufferBuilder<'a>, value: &Value, ty: &ValueType) -> WIPOffset<fb::Value<'a>> {
+    use fb::ValueKind as K;
+    let (kind, body) = match (value, ty) {
+        (Value::Bool(v), _) => (K::BoolVal, fb::BoolVal::create(fbb, &fb::BoolValArgs { value: *v }).as_union_value()),
+        (Value::S8(v), _) => (K::S8Val, fb::S8Val::create(fbb, &fb::S8ValArgs { value: *v }).as_union_value()),
+        (Value::U8(v), _) => (K::U8Val, fb::U8Val::create(fbb, &fb::U8ValArgs { value: *v }).as_union_value()),
+        (Value::S16(v), _) => (K::S16Val, fb::S16Val::create(fbb, &fb::S16ValArgs { value: *v }).as_union_value()),
+        (Value::U16(v), _) => (K::U16Val, fb::U16Val::create(fbb, &fb::U16ValArgs { value: *v }).as_union_value()),
+        (Value::S32(v), _) => (K::S32Val, fb::S32Val::create(fbb, &fb::S32ValArgs { value: *v }).as_union_value()),
+        (Value::U32(v), _) => (K::U32Val, fb::U32Val::create(fbb, &fb::U32ValArgs { value: *v }).as_union_value()),
+        (Value::S64(v), _) => (K::S64Val, fb::S64Val::create(fbb, &fb::S64ValArgs { value: *v }).as_union_value()),
+        (Value::U64(v), _) => (K::U64Val, fb::U64Val::create(fbb, &fb::U64ValArgs { value: *v }).as_union_value()),
+        (Value::Float32(v), _) => {
+            (K::F32Val, fb::F32Val::create(fbb, &fb::F32ValArgs { bits: v.to_bits() }).as_union_value())
+        }
+        (Value::Float64(v), _) => {
+            (K::F64Val, fb::F64Val::create(fbb, &fb::F64ValArgs { bits: v.to_bits() }).as_union_value())
+        }
+        (Value::Char(c), _) => {
+            (K::CharVal, fb::CharVal::create(fbb, &fb::CharValArgs { value: u32::from(*c) }).as_union_value())
+        }
+        (Value::String(s), _) => {
+            let bytes = fbb.create_vector(s.as_bytes());
+            (K::StringVal, fb::StringVal::create(fbb, &fb::StringValArgs { value: Some(bytes) }).as_union_value())
+        }
+        (Value::List(items), ValueType::List(element)) if **element == ValueType::U8 => {
+            let bytes: Vec<u8> = items.iter().map(|v| if let Value::U8(b) = v { *b } else { 0 }).collect();
+            let bytes = fbb.create_vector(&bytes);
+            (K::BytesVal, fb::BytesVal::create(fbb, &fb::BytesValArgs { value: Some(bytes) }).as_union_value())
+        }
+        (Value::List(items), ValueType::List(element)) => {
+            let items = encode_all(fbb, items.iter().map(|v| (v, &**element)));
+            (K::ListVal, fb::ListVal::create(fbb, &fb::ListValArgs { items: Some(items) }).as_union_value())
+        }
+        (Value::Record(fields), ValueType::Record(types)) => {
+            // `check` guaranteed every field by name; the wire wants type order.
+            let ordered = types.iter().map(|(name, ty)| {
+                let value = fields.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+                (value.unwrap_or(&Value::Bool(false)), ty)
+            });
+            let fields = encode_all(fbb, ordered);
+            (K::RecordVal, fb::RecordVal::create(fbb, &fb::RecordValArgs { fields: Some(fields) }).as_union_value())
+        }
+        (Value::Tuple(items), ValueType::Tuple(types)) => {
+            let items = encode_all(fbb, items.iter().zip(types.iter()));
+            (K::TupleVal, fb::TupleVal::create(fbb, &fb::TupleValArgs { items: Some(items) }).as_union_value())
+        }
+        (Value::Variant(name, payload), ValueType::Variant(cases)) => {
+            let index = cases.iter().position(|(n, _)| n == name).unwrap_or(0);
+            let payload_ty = cases.get(index).and_then(|(_, ty)| ty.as_ref());
+            let payload = payload.as_deref().zip(payload_ty).map(|(v, ty)| encode(fbb, v, ty));
+            let case_index = u32::try_from(index).unwrap_or(u32::MAX);
+            (K::VariantVal, fb::VariantVal::create(fbb, &fb::VariantValArgs { case_index, payload }).as_union_value())
+        }
+        (Value::Enum(name), ValueType::Enum(cases)) => {
+            let index = cases.iter().position(|n| n == name).unwrap_or(0);
+            let case_index = u32::try_from(index).unwrap_or(u32::MAX);
+            (K::EnumVal, fb::EnumVal::create(fbb, &fb::EnumValArgs { case_index }).as_union_value())
+        }
+        (Value::Option(v), ValueType::Option(some)) => {
+            let value = v.as_deref().map(|v| encode(fbb, v, some));
+            (K::OptionVal, fb::OptionVal::create(fbb, &fb::OptionValArgs { value }).as_union_value())
+        }
+        (Value::Result(r), ValueType::Result(types)) => {
+            let (is_err, payload, side) = match r {
+                Ok(p) => (false, p.as_deref(), types.ok.as_ref()),
+                Err(p) => (true, p.as_deref(), types.err.as_ref()),
+            };
+            let payload = payload.zip(side).map(|(v, ty)| encode(fbb, v, ty));
+            (K::ResultVal, fb::ResultVal::create(fbb, &fb::ResultValArgs { is_err, payload }).as_union_value())
+        }
+        (Value::Flags(set), ValueType::Flags(names)) => {
+            let mut words = vec![0u32; names.len().div_ceil(32)];
+            for flag in set {
+                if let Some(i) = names.iter().position(|n| n == flag) {
+                    words[i / 32] |= 1 << (i % 32);
+                }
+            }
+            let words = fbb.create_vector(&words);
+            (K::FlagsVal, fb::FlagsVal::create(fbb, &fb::FlagsValArgs { words: Some(words) }).as_union_value())
+        }
+        // `check` rejected every other pairing before encoding started.
+        _ => (K::BoolVal, fb::BoolVal::create(fbb, &fb::BoolValArgs { value: false }).as_union_value()),
+    };
+    fb::Value::create(fbb, &fb::ValueArgs { kind_type: kind, kind: Some(body) })
+}
+
+fn encode_all<'a, 'v>(
+    fbb: &mut FlatBufferBuilder<'a>,
+    pairs: impl Iterator<Item = (&'v Value, &'v ValueType)>,
+) -> WIPOffset<WireValues<'a>> {
+    let offsets: Vec<_> = pairs.map(|(value, ty)| encode(fbb, value, ty)).collect();
+    fbb.create_vector(&offsets)
+}
+
+/// Decodes one value per type in `types` from a verified message.
+pub(crate) fn decode_values(values: Option<WireValues<'_>>, types: &[ValueType]) -> Result<Vec<Value>, Error> {
+    let count = values.map_or(0, |v| v.len());
+    if count != types.len() {
+        return Err(malformed(format!("expected {} values, got {count}", types.len())));
+    }
+    values.iter().flatten().zip(types).map(|(value, ty)| decode(value, ty)).collect()
+}
+
+fn malformed(message: String) -> Error {
+    Error::Malformed(message)
+}
+
+fn decode_all<'a>(values: Option<WireValues<'a>>, types: impl ExactSizeIterator<Item = &'a ValueType>, what: &str) -> Result<Vec<Value>, Error> {
+    let count = values.map_or(0, |v| v.len());
+    if count != types.len() {
+        return Err(malformed(format!("{what} has {count} parts, its type {}", types.len())));
+    }
+    values.iter().flatten().zip(types).map(|(value, ty)| decode(value, ty)).collect()
+}
+
+fn decode(value: fb::Value<'_>, ty: &ValueType) -> Result<Value, Error> {
+    let wrong = || malformed(format!("expected a `{}` value, got {:?}", ty.kind_name(), value.kind_type()));
+    Ok(match ty {
+        ValueType::Bool => Value::Bool(value.kind_as_bool_val().ok_or_else(wrong)?.value()),
+        ValueType::S8 => Value::S8(value.kind_as_s8_val().ok_or_else(wrong)?.value()),
+        ValueType::U8 => Value::U8(value.kind_as_u8_val().ok_or_else(wrong)?.value()),
+        ValueType::S16 => Value::S16(value.kind_as_s16_val().ok_or_else(wrong)?.value()),
+        ValueType::U16 => Value::U16(value.kind_as_u16_val().ok_or_else(wrong)?.value()),
+        ValueType::S32 => Value::S32(value.kind_as_s32_val().ok_or_else(wrong)?.value()),
+        ValueType::U32 => Value::U32(value.kind_as_u32_val().ok_or_else(wrong)?.value()),
+        ValueType::S64 => Value::S64(value.kind_as_s64_val().ok_or_else(wrong)?.value()),
+        ValueType::U64 => Value::U64(value.kind_as_u64_val().ok_or_else(wrong)?.value()),
+        ValueType::Float32 => Value::Float32(f32::from_bits(value.kind_as_f32_val().ok_or_else(wrong)?.bits())),
+        ValueType::Float64 => Value::Float64(f64::from_bits(value.kind_as_f64_val().ok_or_else(wrong)?.bits())),
+        ValueType::Char => {
+            let code = value.kind_as_char_val().ok_or_else(wrong)?.value();
+            Value::Char(char::from_u32(code).ok_or_else(|| malformed(format!("{code:#x} is not a Unicode scalar value")))?)
+        }
+        ValueType::String => {
+            let bytes = value.kind_as_string_val().ok_or_else(wrong)?.value().map_or(&[][..], |b| b.bytes());
+            let text = std::str::from_utf8(bytes).map_err(|e| malformed(format!("a string is not UTF-8: {e}")))?;
+            Value::String(text.to_string())
+        }
+        ValueType::List(element) => {
+            if let (ValueType::U8, Some(bytes)) = (&**element, value.kind_as_bytes_val()) {
+                let bytes = bytes.value().map_or(&[][..], |b| b.bytes());
+                Value::List(bytes.iter().map(|b| Value::U8(*b)).collect())
+            } else {
+                let items = value.kind_as_list_val().ok_or_else(wrong)?.items();
+                let count = items.map_or(0, |i| i.len());
+                Value::List(decode_all(items, std::iter::repeat_n(&**element, count), "a list")?)
+            }
+        }
+        ValueType::Record(fields) => {
+            let values = decode_all(value.kind_as_record_val().ok_or_else(wrong)?.fields(), fields.iter().map(|(_, t)| t), "a record")?;
+            Value::Record(fields.iter().map(|(name, _)| name.clone()).zip(values).collect())
+        }
+        ValueType::Tuple(types) => {
+            Value::Tuple(decode_all(value.kind_as_tuple_val().ok_or_else(wrong)?.items(), types.iter(), "a tuple")?)
+        }
+        ValueType::Variant(cases) => {
+            let v = value.kind_as_variant_val().ok_or_else(wrong)?;
+            let (name, payload_ty) = usize::try_from(v.case_index())
+                .ok()
+                .and_then(|i| cases.get(i))
+                .ok_or_else(|| malformed(format!("variant case {} does not exist", v.case_index())))?;
+            Value::Variant(name.clone(), decode_payload(v.payload(), payload_ty.as_ref(), name)?)
+        }
+        ValueType::Enum(cases) => {
+            let index = value.kind_as_enum_val().ok_or_else(wrong)?.case_index();
+            let name = usize::try_from(index)
+                .ok()
+                .and_then(|i| cases.get(i))
+                .ok_or_else(|| malformed(format!("enum case {index} does not exist")))?;
+            Value::Enum(name.clone())
+        }
+        ValueType::Option(some) => match value.kind_as_option_val().ok_or_else(wrong)?.value() {
+            Some(v) => Value::Option(Some(Box::new(decode(v, some)?))),
+            None => Value::Option(None),
+        },
+        ValueType::Result(types) => {
+            let r = value.kind_as_result_val().ok_or_else(wrong)?;
+            if r.is_err() {
+                Value::Result(Err(decode_payload(r.payload(), types.err.as_ref(), "err")?))
+            } else {
+                Value::Result(Ok(decode_payload(r.payload(), types.ok.as_ref(), "ok")?))
+            }
+        }
+        ValueType::Flags(names) => {
+            let words = value.kind_as_flags_val().ok_or_else(wrong)?.words();
+            let words: Vec<u32> = words.iter().flatten().collect();
+            if words.len() > names.len().div_ceil(32) {
+                return Err(malformed(format!("{} flag words for {} flags", words.len(), names.len())));
+            }
+            let is_set = |i: usize| words.get(i / 32).is_some_and(|w| w & (1 << (i % 32)) != 0);
+            let undefined = (names.len()..words.len() * 32).any(is_set);
+            if undefined {
+                return Err(malformed("a flags value sets an undefined flag".to_string()));
+            }
+            Value::Flags(names.iter().enumerate().filter(|(i, _)| is_set(*i)).map(|(_, n)| n.clone()).collect())
+        }
+    })
+}
+
+fn decode_payload(payload: Option<fb::Value<'_>>, ty: Option<&ValueType>, case: &str) -> Result<Option<Box<Value>>, Error> {
+    match (payload, ty) {
+        (Some(v), Some(ty)) => Ok(Some(Box::new(decode(v, ty)?))),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(malformed(format!("case `{case}` has a payload its type does not declare"))),
+        (None, Some(_)) => Err(malformed(format!("case `{case}` lacks its payload"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(values: &[Value], types: &[ValueType]) -> Vec<Value> {
+        let mut fbb = FlatBufferBuilder::new();
+        let encoded = encode_values(&mut fbb, values, types).unwrap();
+        let call = fb::FunctionCall::create(&mut fbb, &fb::FunctionCallArgs { function: 0, args: Some(encoded) });
+        fbb.finish(call, None);
+        let call = flatbuffers::root::<fb::FunctionCall>(fbb.finished_data()).unwrap();
+        decode_values(call.args(), types).unwrap()
+    }
+
+    #[test]
+    fn every_kind_round_trips() {
+        let types = [
+            ValueType::list(ValueType::U8),
+            ValueType::record([("b", ValueType::Char), ("a", ValueType::option(ValueType::Float32))]),
+            ValueType::variant([("none", None), ("some", Some(ValueType::String))]),
+            ValueType::flags((0..40).map(|i| format!("f{i}"))),
+            ValueType::result(None, Some(ValueType::enumeration(["x", "y"]))),
+            ValueType::tuple([ValueType::S64, ValueType::Float64]),
+        ];
+        let values = [
+            Value::List(vec![Value::U8(0), Value::U8(255)]),
+            Value::Record(vec![("a".into(), Value::Option(None)), ("b".into(), Value::Char('é'))]),
+            Value::Variant("some".into(), Some(Box::new(Value::String("x".into())))),
+            Value::Flags(vec!["f1".into(), "f39".into()]),
+            Value::Result(Err(Some(Box::new(Value::Enum("y".into()))))),
+            Value::Tuple(vec![Value::S64(i64::MIN), Value::Float64(-0.0)]),
+        ];
+        let back = round_trip(&values, &types);
+        // Records come back in type order.
+        assert_eq!(back[1], Value::Record(vec![("b".into(), Value::Char('é')), ("a".into(), Value::Option(None))]));
+        assert_eq!(back[0], values[0]);
+        assert_eq!(back[2..], values[2..]);
+        let Value::Tuple(items) = &back[5] else { panic!() };
+        assert!(matches!(items[1], Value::Float64(z) if z.to_bits() == (-0.0f64).to_bits()));
+    }
+
+    #[test]
+    fn rejects_wrong_values_and_wire_data() {
+        let mut fbb = FlatBufferBuilder::new();
+        assert!(matches!(encode_values(&mut fbb, &[Value::U8(1)], &[ValueType::S8]), Err(Error::Type(_))));
+        // A u32 on the wire where a string is expected, a bad char, a bad case.
+        let encoded = encode_values(&mut fbb, &[Value::U32(0xd800)], &[ValueType::U32]).unwrap();
+        let call = fb::FunctionCall::create(&mut fbb, &fb::FunctionCallArgs { function: 0, args: Some(encoded) });
+        fbb.finish(call, None);
+        let call = flatbuffers::root::<fb::FunctionCall>(fbb.finished_data()).unwrap();
+        for ty in [ValueType::String, ValueType::Char] {
+            assert!(matches!(decode_values(call.args(), &[ty]), Err(Error::Malformed(_))));
+        }
+        assert!(matches!(decode_values(call.args(), &[]), Err(Error::Malformed(_))));
+    }
+}

@@ -1,0 +1,154 @@
+//! A component compiled for the guest, with its WIT world.
+
+use super::cache::{self, CacheError};
+use super::engine::Engine;
+use super::world::ComponentWorld;
+use crate::error::Error;
+use crate::image::guest_image;
+use crate::mem::snapshot::Snapshot;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// A component ready to run: compiled ahead of time (with Cranelift, for the
+/// guest) and cached on disk. Cheap to clone; sandboxes made from it share
+/// one read-only snapshot of guest memory.
+#[derive(Clone)]
+pub struct Component {
+    pub(crate) inner: Arc<ComponentInner>,
+}
+
+pub(crate) struct ComponentInner {
+    pub engine: Engine,
+    pub world: ComponentWorld,
+    pub bytes: Vec<u8>,
+    pub artifact: Vec<u8>,
+    snapshot: Mutex<Option<Arc<Snapshot>>>,
+}
+
+impl std::fmt::Debug for Component {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Component")
+            .field("bytes", &self.inner.bytes.len())
+            .field("artifact", &self.inner.artifact.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn compile_error(e: impl std::fmt::Debug) -> Error {
+    Error::Compile(format!("{e:?}"))
+}
+
+impl Component {
+    /// Loads a component (`.wasm`) or a file written by
+    /// [`Component::serialize`] / `featherlight compile`.
+    #[tracing::instrument(skip(engine), fields(path = %path.as_ref().display()))]
+    pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+        if cache::is_precompiled(&bytes) {
+            let precompiled = cache::decode(&bytes, &engine_key(engine)?)
+                .map_err(|e| Error::Compile(format!("{}: {e}", path.display())))?;
+            return Self::assemble(engine, precompiled.component, precompiled.artifact);
+        }
+        Self::new(engine, &bytes)
+    }
+
+    /// Compiles component `bytes`, or takes them from the cache.
+    #[tracing::instrument(skip_all, fields(len = bytes.len()))]
+    pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Self, Error> {
+        let key = engine_key(engine)?;
+        let cached = engine.config().cache_dir.as_ref().map(|dir| cache::cache_path(dir, &key, bytes));
+        if let Some(path) = &cached {
+            match std::fs::read(path) {
+                Ok(file) => match cache::decode(&file, &key) {
+                    Ok(hit) if hit.component == bytes => {
+                        tracing::debug!(path = %path.display(), "compiled component from cache");
+                        return Self::assemble(engine, hit.component, hit.artifact);
+                    }
+                    Ok(_) => tracing::warn!(path = %path.display(), "cache file holds another component; recompiling"),
+                    Err(e) => tracing::warn!(path = %path.display(), "rejected cache file ({e}); recompiling"),
+                },
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => tracing::warn!(path = %path.display(), "cannot read cache file ({e}); recompiling"),
+            }
+        }
+        let artifact = Self::compile(engine, bytes)?;
+        if let Some(path) = &cached {
+            write_atomically(path, &cache::encode(&key, bytes, &artifact));
+        }
+        Self::assemble(engine, bytes.to_vec(), artifact)
+    }
+
+    fn compile(engine: &Engine, bytes: &[u8]) -> Result<Vec<u8>, Error> {
+        let _span = tracing::info_span!("compile").entered();
+        engine.inner.compiler.precompile_component(bytes).map_err(compile_error)
+    }
+
+    fn assemble(engine: &Engine, bytes: Vec<u8>, artifact: Vec<u8>) -> Result<Self, Error> {
+        let world = ComponentWorld::from_component(&bytes)?;
+        Ok(Self {
+            inner: Arc::new(ComponentInner { engine: engine.clone(), world, bytes, artifact, snapshot: Mutex::new(None) }),
+        })
+    }
+
+    /// The compiled component as a file `from_file` accepts (on any host
+    /// with the same featherlight build and engine configuration).
+    pub fn serialize(&self) -> Result<Vec<u8>, Error> {
+        Ok(cache::encode(&engine_key(&self.inner.engine)?, &self.inner.bytes, &self.inner.artifact))
+    }
+
+    /// The component's WIT world: its exports and imports.
+    pub fn world(&self) -> &ComponentWorld {
+        &self.inner.world
+    }
+
+    /// The engine this component was compiled by.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The shared read-only snapshot, built on first use.
+    pub(crate) fn snapshot(&self) -> Result<Arc<Snapshot>, Error> {
+        let mut slot = self.inner.snapshot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(snapshot) = slot.as_ref() {
+            return Ok(snapshot.clone());
+        }
+        let image = guest_image()?;
+        let writable_pages = image
+            .segments
+            .iter()
+            .filter(|s| s.writable)
+            .map(|s| (s.address % featherlight_abi::layout::PAGE_SIZE + s.memory_size).div_ceil(featherlight_abi::layout::PAGE_SIZE))
+            .sum();
+        let layout = self.inner.engine.config().memory.layout(writable_pages)?;
+        let snapshot = Arc::new(Snapshot::build(image, &self.inner.artifact, layout)?);
+        *slot = Some(snapshot.clone());
+        Ok(snapshot)
+    }
+}
+
+fn engine_key(engine: &Engine) -> Result<[u8; 32], Error> {
+    Ok(cache::engine_key(&engine.inner.settings, &guest_image()?.digest))
+}
+
+/// Writes a cache file so readers never see a partial file; failures only
+/// cost a recompile later, so they are logged, not returned.
+fn write_atomically(path: &Path, contents: &[u8]) {
+    let result = (|| {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let temporary = path.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&temporary, contents)?;
+        std::fs::rename(&temporary, path)
+    })();
+    if let Err(e) = result {
+        tracing::warn!(path = %path.display(), "cannot write the compile cache: {e}");
+    }
+}
+
+impl From<CacheError> for Error {
+    fn from(e: CacheError) -> Self {
+        Error::Compile(e.to_string())
+    }
+}

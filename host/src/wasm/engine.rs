@@ -1,0 +1,106 @@
+//! The engine: configuration plus the Cranelift compiler that builds
+//! components for the guest.
+
+use crate::error::Error;
+use crate::mem::MemoryConfig;
+use featherlight_abi::layout::cpu_features;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// CPU features the guest code is compiled for and the host enables in
+/// CPUID: SSE4.1 so float rounding needs no libcall, a baseline every
+/// x86-64 server of the last decade has.
+pub(crate) const CPU_FEATURES: &[(&str, u64)] = &[
+    ("has_sse3", cpu_features::SSE3),
+    ("has_ssse3", cpu_features::SSSE3),
+    ("has_sse41", cpu_features::SSE4_1),
+    ("has_sse42", cpu_features::SSE4_2),
+    ("has_popcnt", cpu_features::POPCNT),
+];
+
+/// Engine settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Sizes of each sandbox's memory.
+    pub memory: MemoryConfig,
+    /// Where compiled components are cached; `None` disables the cache.
+    /// Defaults to `$XDG_CACHE_HOME/featherlight` or `~/.cache/featherlight`.
+    pub cache_dir: Option<PathBuf>,
+    /// Most verbose guest log level forwarded as `tracing` events
+    /// (0 = errors … 4 = trace). Each record costs a VM exit.
+    pub guest_log_level: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let cache_dir = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+            .map(|base| base.join("featherlight"));
+        Self { memory: MemoryConfig::default(), cache_dir, guest_log_level: 2 }
+    }
+}
+
+/// Compiles components for the guest and holds the settings every sandbox
+/// shares. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<EngineInner>,
+}
+
+pub(crate) struct EngineInner {
+    pub config: Config,
+    pub compiler: wasmtime::Engine,
+    /// Every setting that changes compiled code, for cache keys.
+    pub settings: String,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("config", &self.inner.config).finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// An engine with `config`.
+    pub fn new(config: Config) -> Result<Self, Error> {
+        // Validate sizes now rather than at the first sandbox.
+        config.memory.layout(0)?;
+        let mut wasm = wasmtime::Config::new();
+        wasm.target("x86_64-unknown-none").map_err(|e| Error::Compile(format!("{e:?}")))?;
+        // Must match guest-runtime/image/src/runtime.rs in every setting
+        // wasmtime checks when loading an artifact.
+        wasm.wasm_component_model(true);
+        wasm.signals_based_traps(false);
+        wasm.memory_reservation(0);
+        wasm.memory_guard_size(0);
+        wasm.memory_reservation_for_growth(0);
+        wasm.memory_init_cow(false);
+        wasm.max_wasm_stack(usize::try_from(config.memory.max_wasm_stack).unwrap_or(usize::MAX));
+        // SAFETY: the guest enables exactly these CPU features (CPUID and
+        // boot parameters) and its soft-float runtime exchanges floats with
+        // Cranelift code through memory, which x86_float_abi_ok vouches for.
+        unsafe {
+            for (flag, _) in CPU_FEATURES {
+                wasm.cranelift_flag_enable(flag);
+            }
+            wasm.x86_float_abi_ok(true);
+        }
+        let compiler = wasmtime::Engine::new(&wasm).map_err(|e| Error::Compile(format!("{e:?}")))?;
+        // wasmtime's own digest of its version and every compile setting.
+        let mut hasher = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&compiler.precompile_compatibility_hash(), &mut hasher);
+        let settings = format!("wasmtime settings {:016x}", std::hash::Hasher::finish(&hasher));
+        Ok(Self { inner: Arc::new(EngineInner { config, compiler, settings }) })
+    }
+
+    /// The engine's configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Bits of the CPU features compiled code needs.
+    pub(crate) fn cpu_features(&self) -> u64 {
+        CPU_FEATURES.iter().fold(0, |bits, (_, bit)| bits | bit)
+    }
+}
