@@ -13,3 +13,12 @@ pub const PING: u16 = 0xE2;
 pub const FIRST: u16 = MESSAGE;
 /// See [`FIRST`].
 pub const LAST: u16 = PING;
+
+/// Widest `out` the guest issues (`out dx, eax`). The CPU checks the I/O
+/// bitmap bit of every port an access covers, so the bitmap must open
+/// `FIRST..=LAST + ACCESS_WIDTH - 1`; the host rejects exits on the
+/// extra ports as unknown.
+pub const ACCESS_WIDTH: u16 = 4;
+
+/// The last port the I/O bitmap opens.
+pub const LAST_OPEN: u16 = LAST + ACCESS_WIDTH - 1;

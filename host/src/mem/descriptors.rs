@@ -28,8 +28,8 @@ pub(crate) const IDT_LIMIT: u16 = 256 * 16 - 1;
 
 /// Size of the 64-bit TSS proper; the I/O bitmap follows it.
 const TSS_SIZE: usize = 104;
-/// Bitmap bytes covering ports 0..=LAST, plus the required 0xff terminator.
-const IO_BITMAP_SIZE: usize = ports::LAST as usize / 8 + 2;
+/// Bitmap bytes covering ports 0..=LAST_OPEN, plus the required 0xff terminator.
+const IO_BITMAP_SIZE: usize = ports::LAST_OPEN as usize / 8 + 2;
 pub(crate) const TSS_LIMIT: u32 = (TSS_SIZE + IO_BITMAP_SIZE - 1) as u32;
 
 /// The GDT page (GDT then TSS) for an exception stack ending at
@@ -66,7 +66,7 @@ pub(crate) fn gdt_page(exception_stack_top: u64) -> Vec<u8> {
     tss[102..104].copy_from_slice(&(TSS_SIZE as u16).to_le_bytes());
     let bitmap = &mut tss[TSS_SIZE..];
     bitmap.fill(0xff);
-    for port in ports::FIRST..=ports::LAST {
+    for port in ports::FIRST..=ports::LAST_OPEN {
         bitmap[usize::from(port / 8)] &= !(1 << (port % 8));
     }
     page
@@ -150,8 +150,10 @@ mod tests {
         let page = gdt_page(0x1000);
         let bitmap = &page[(TSS_OFFSET as usize + TSS_SIZE)..][..IO_BITMAP_SIZE];
         let allowed = |port: u16| bitmap[usize::from(port / 8)] & (1 << (port % 8)) == 0;
-        assert!((ports::FIRST..=ports::LAST).all(allowed));
+        // A 4-byte `out` to LAST checks the bits of LAST..LAST+3.
+        assert!((ports::FIRST..=ports::LAST + 3).all(allowed));
         assert!(!allowed(ports::FIRST - 1));
+        assert!(!allowed(ports::LAST + 4));
         assert_eq!(*bitmap.last().unwrap(), 0xff);
     }
 }
