@@ -31,12 +31,10 @@ impl RawExitVm {
         // `1: out PING, al; jmp 1b`
         let code = [0xe6, u8::try_from(ports::PING).unwrap_or(0), 0xeb, 0xfc];
         let mut tables = TableArena::new(TABLES_ADDRESS);
-        let root = tables
-            .allocate_table()
-            .ok_or_else(|| Error::GuestCrashed("no room for page tables".into()))?;
+        let root = tables.allocate_table().ok_or_else(|| Error::GuestCrashed("no room for page tables".into()))?;
         paging::map_range(&mut tables, root, GDT_ADDRESS, GDT_ADDRESS, 3 * PAGE_SIZE, READ_ONLY)
             .map_err(|e| Error::GuestCrashed(format!("cannot map the ping loop: {e:?}")))?;
-        let size = TABLES_ADDRESS as usize + tables.bytes().len();
+        let size = crate::mem::host_usize(TABLES_ADDRESS) + tables.bytes().len();
         let memory = HostMapping::anonymous(size, "ping memory").map_err(Error::Memory)?;
         // No exception stack or IDT: a fault here triple-faults, which
         // `round_trip` reports.
@@ -44,7 +42,8 @@ impl RawExitVm {
         memory.write(CODE_ADDRESS, &code)?;
         memory.write(TABLES_ADDRESS, tables.bytes())?;
         let vm = Vm::new()?;
-        let slot = MemorySlot { guest_address: 0, host_address: memory.host_address(), size: size as u64, read_only: false };
+        let slot =
+            MemorySlot { guest_address: 0, host_address: memory.host_address(), size: size as u64, read_only: false };
         // SAFETY: `memory` is owned by the returned value and dropped after
         // the VM (field order), so the range stays mapped while KVM uses it.
         unsafe { vm.map(0, slot)? };

@@ -92,7 +92,9 @@ pub enum Error {
         given: usize,
     },
     /// A call's arguments or results do not fit the I/O buffers.
-    #[error("a {len}-byte message does not fit the {capacity}-byte {buffer} buffer; raise {buffer}_size in MemoryConfig")]
+    #[error(
+        "a {len}-byte message does not fit the {capacity}-byte {buffer} buffer; raise {buffer}_size in MemoryConfig"
+    )]
     MessageTooLarge {
         /// `input` or `output`.
         buffer: &'static str,

@@ -41,7 +41,11 @@ pub(crate) fn guest_image() -> Result<&'static GuestImage, ImageError> {
 }
 
 fn parse(bytes: &[u8]) -> Result<GuestImage, String> {
-    use goblin::elf::{Elf, header::ET_EXEC, program_header::{PF_W, PT_LOAD}};
+    use goblin::elf::{
+        Elf,
+        header::ET_EXEC,
+        program_header::{PF_W, PT_LOAD},
+    };
     let elf = Elf::parse(bytes).map_err(|e| e.to_string())?;
     if elf.header.e_type != ET_EXEC || !elf.dynrelas.is_empty() {
         return Err("not a static, non-relocatable executable".into());

@@ -75,9 +75,7 @@ impl BootParams {
     pub fn as_bytes(&self) -> &[u8] {
         // SAFETY: BootParams is repr(C), made only of u64/u32 fields laid out
         // without padding (checked below), so all its bytes are initialised.
-        unsafe {
-            core::slice::from_raw_parts((self as *const Self).cast::<u8>(), size_of::<Self>())
-        }
+        unsafe { core::slice::from_raw_parts((self as *const Self).cast::<u8>(), size_of::<Self>()) }
     }
 }
 

@@ -31,16 +31,10 @@ pub fn framed_len(buffer: &[u8]) -> Option<usize> {
 
 /// Verifies and opens a host -> guest message.
 pub fn host_message(buffer: &[u8]) -> Result<fb::HostMessage<'_>, InvalidFlatbuffer> {
-    flatbuffers::size_prefixed_root_with_opts::<fb::HostMessage>(
-        &verifier_options(buffer.len()),
-        buffer,
-    )
+    flatbuffers::size_prefixed_root_with_opts::<fb::HostMessage>(&verifier_options(buffer.len()), buffer)
 }
 
 /// Verifies and opens a guest -> host message.
 pub fn guest_message(buffer: &[u8]) -> Result<fb::GuestMessage<'_>, InvalidFlatbuffer> {
-    flatbuffers::size_prefixed_root_with_opts::<fb::GuestMessage>(
-        &verifier_options(buffer.len()),
-        buffer,
-    )
+    flatbuffers::size_prefixed_root_with_opts::<fb::GuestMessage>(&verifier_options(buffer.len()), buffer)
 }

@@ -49,14 +49,8 @@ fn index(virt: u64, level: u32) -> usize {
 }
 
 /// Maps the 4 KiB page at `virt` to `phys` with `flags` (PRESENT is added).
-pub fn map_page<M: PageTableMemory>(
-    mem: &mut M,
-    root: u64,
-    virt: u64,
-    phys: u64,
-    flags: u64,
-) -> Result<(), MapError> {
-    if virt % PAGE_SIZE != 0 || phys % PAGE_SIZE != 0 || virt >= 1 << 47 {
+pub fn map_page<M: PageTableMemory>(mem: &mut M, root: u64, virt: u64, phys: u64, flags: u64) -> Result<(), MapError> {
+    if !virt.is_multiple_of(PAGE_SIZE) || !phys.is_multiple_of(PAGE_SIZE) || virt >= 1 << 47 {
         return Err(MapError::Misaligned);
     }
     let mut table = root;
@@ -67,8 +61,7 @@ pub fn map_page<M: PageTableMemory>(
             entry & ADDRESS_MASK
         } else {
             let next = mem.allocate_table().ok_or(MapError::OutOfTables)?;
-            mem.write_entry(table, i, next | TABLE_FLAGS)
-                .ok_or(MapError::OutOfTables)?;
+            mem.write_entry(table, i, next | TABLE_FLAGS).ok_or(MapError::OutOfTables)?;
             next
         };
     }
@@ -77,8 +70,7 @@ pub fn map_page<M: PageTableMemory>(
     if old & PRESENT != 0 {
         return Err(MapError::AlreadyMapped);
     }
-    mem.write_entry(table, i, (phys & ADDRESS_MASK) | flags | PRESENT)
-        .ok_or(MapError::OutOfTables)
+    mem.write_entry(table, i, (phys & ADDRESS_MASK) | flags | PRESENT).ok_or(MapError::OutOfTables)
 }
 
 /// Maps `size` bytes (rounded up to pages) from `virt` to `phys`.
@@ -151,10 +143,7 @@ mod tests {
         assert_eq!(phys, 0x9010);
         assert_eq!(flags & (WRITABLE | USER | PRESENT), USER | PRESENT);
         assert!(translate(&mem, root, 0x4000_3000).is_none());
-        assert_eq!(
-            map_page(&mut mem, root, 0x20_0000, 0x9000, 0),
-            Err(MapError::AlreadyMapped)
-        );
+        assert_eq!(map_page(&mut mem, root, 0x20_0000, 0x9000, 0), Err(MapError::AlreadyMapped));
         assert_eq!(map_page(&mut mem, root, 0x20_0001, 0, 0), Err(MapError::Misaligned));
     }
 }

@@ -61,17 +61,10 @@ pub fn define(linker: &mut Linker<()>, init: &fb::Init<'_>) -> wasmtime::Result<
 }
 
 /// Sends import call `index` to the host and decodes its answer.
-fn call_host(
-    index: u32,
-    name: &str,
-    ty: &ComponentFunc,
-    params: &[Val],
-    results: &mut [Val],
-) -> wasmtime::Result<()> {
+fn call_host(index: u32, name: &str, ty: &ComponentFunc, params: &[Val], results: &mut [Val]) -> wasmtime::Result<()> {
     let malformed = |m: String| failure(fb::ErrorKind::Malformed, alloc::format!("import `{name}`: {m}"));
     let mut fbb = flatbuffers::FlatBufferBuilder::new();
-    let args = values::encode_each(&mut fbb, params.iter().zip(ty.params().map(|(_, t)| t)))
-        .map_err(malformed)?;
+    let args = values::encode_each(&mut fbb, params.iter().zip(ty.params().map(|(_, t)| t))).map_err(malformed)?;
     let call = fb::FunctionCall::create(&mut fbb, &fb::FunctionCallArgs { function: index, args: Some(args) });
     let root = fb::GuestMessage::create(
         &mut fbb,

@@ -129,7 +129,11 @@ impl Runtime {
     }
 
     /// Calls export `index` with `params`.
-    pub fn call(&mut self, index: u32, args: Option<flatbuffers::Vector<'_, flatbuffers::ForwardsUOffset<fb::Value<'_>>>>) -> Result<(Vec<wasmtime::component::Val>, ComponentFunc), Failure> {
+    pub fn call(
+        &mut self,
+        index: u32,
+        args: Option<flatbuffers::Vector<'_, flatbuffers::ForwardsUOffset<fb::Value<'_>>>>,
+    ) -> Result<(Vec<wasmtime::component::Val>, ComponentFunc), Failure> {
         let (func, ty) = usize::try_from(index)
             .ok()
             .and_then(|i| self.exports.get(i))

@@ -61,7 +61,9 @@ pub fn decode(value: fb::Value<'_>, ty: &Type, depth: u32) -> Result<Val, String
         }
         Type::String => {
             let bytes = value.kind_as_string_val().ok_or_else(err)?.value().map_or(&[][..], |b| b.bytes());
-            Val::String(core::str::from_utf8(bytes).map_err(|e| alloc::format!("string is not UTF-8: {e}"))?.to_string())
+            Val::String(
+                core::str::from_utf8(bytes).map_err(|e| alloc::format!("string is not UTF-8: {e}"))?.to_string(),
+            )
         }
         Type::List(list) => {
             let elem = list.ty();
@@ -101,7 +103,10 @@ pub fn decode(value: fb::Value<'_>, ty: &Type, depth: u32) -> Result<Val, String
         }
         Type::Variant(variant) => {
             let v = value.kind_as_variant_val().ok_or_else(err)?;
-            let case = usize::try_from(v.case_index()).ok().and_then(|i| variant.cases().nth(i)).ok_or("variant case index out of range")?;
+            let case = usize::try_from(v.case_index())
+                .ok()
+                .and_then(|i| variant.cases().nth(i))
+                .ok_or("variant case index out of range")?;
             let payload = match (case.ty, v.payload()) {
                 (Some(ty), Some(p)) => Some(Box::new(decode(p, &ty, depth + 1)?)),
                 (None, None) => None,
@@ -111,7 +116,8 @@ pub fn decode(value: fb::Value<'_>, ty: &Type, depth: u32) -> Result<Val, String
         }
         Type::Enum(e) => {
             let index = value.kind_as_enum_val().ok_or_else(err)?.case_index();
-            let name = usize::try_from(index).ok().and_then(|i| e.names().nth(i)).ok_or("enum case index out of range")?;
+            let name =
+                usize::try_from(index).ok().and_then(|i| e.names().nth(i)).ok_or("enum case index out of range")?;
             Val::Enum(name.to_string())
         }
         Type::Option(option) => match value.kind_as_option_val().ok_or_else(err)?.value() {
@@ -163,9 +169,15 @@ pub fn encode<'a>(fbb: &mut FlatBufferBuilder<'a>, val: &Val, ty: &Type) -> Resu
         (Val::U32(v), _) => (K::U32Val, fb::U32Val::create(fbb, &fb::U32ValArgs { value: *v }).as_union_value()),
         (Val::S64(v), _) => (K::S64Val, fb::S64Val::create(fbb, &fb::S64ValArgs { value: *v }).as_union_value()),
         (Val::U64(v), _) => (K::U64Val, fb::U64Val::create(fbb, &fb::U64ValArgs { value: *v }).as_union_value()),
-        (Val::Float32(v), _) => (K::F32Val, fb::F32Val::create(fbb, &fb::F32ValArgs { bits: v.to_bits() }).as_union_value()),
-        (Val::Float64(v), _) => (K::F64Val, fb::F64Val::create(fbb, &fb::F64ValArgs { bits: v.to_bits() }).as_union_value()),
-        (Val::Char(c), _) => (K::CharVal, fb::CharVal::create(fbb, &fb::CharValArgs { value: u32::from(*c) }).as_union_value()),
+        (Val::Float32(v), _) => {
+            (K::F32Val, fb::F32Val::create(fbb, &fb::F32ValArgs { bits: v.to_bits() }).as_union_value())
+        }
+        (Val::Float64(v), _) => {
+            (K::F64Val, fb::F64Val::create(fbb, &fb::F64ValArgs { bits: v.to_bits() }).as_union_value())
+        }
+        (Val::Char(c), _) => {
+            (K::CharVal, fb::CharVal::create(fbb, &fb::CharValArgs { value: u32::from(*c) }).as_union_value())
+        }
         (Val::String(s), _) => {
             let bytes = fbb.create_vector(s.as_bytes());
             (K::StringVal, fb::StringVal::create(fbb, &fb::StringValArgs { value: Some(bytes) }).as_union_value())
@@ -173,7 +185,10 @@ pub fn encode<'a>(fbb: &mut FlatBufferBuilder<'a>, val: &Val, ty: &Type) -> Resu
         (Val::List(items), Type::List(list)) => {
             let elem = list.ty();
             if matches!(elem, Type::U8) {
-                let bytes: Vec<u8> = items.iter().map(|v| if let Val::U8(b) = v { Ok(*b) } else { Err(mismatch()) }).collect::<Result<_, _>>()?;
+                let bytes: Vec<u8> = items
+                    .iter()
+                    .map(|v| if let Val::U8(b) = v { Ok(*b) } else { Err(mismatch()) })
+                    .collect::<Result<_, _>>()?;
                 let bytes = fbb.create_vector(&bytes);
                 (K::BytesVal, fb::BytesVal::create(fbb, &fb::BytesValArgs { value: Some(bytes) }).as_union_value())
             } else {
@@ -231,7 +246,11 @@ pub fn encode<'a>(fbb: &mut FlatBufferBuilder<'a>, val: &Val, ty: &Type) -> Resu
     Ok(fb::Value::create(fbb, &fb::ValueArgs { kind_type: kind, kind: Some(body) }))
 }
 
-fn encode_payload<'a>(fbb: &mut FlatBufferBuilder<'a>, payload: Option<&Val>, ty: Option<Type>) -> Result<Option<WIPOffset<fb::Value<'a>>>, String> {
+fn encode_payload<'a>(
+    fbb: &mut FlatBufferBuilder<'a>,
+    payload: Option<&Val>,
+    ty: Option<Type>,
+) -> Result<Option<WIPOffset<fb::Value<'a>>>, String> {
     match (payload, ty) {
         (Some(v), Some(ty)) => Ok(Some(encode(fbb, v, &ty)?)),
         (None, None) => Ok(None),

@@ -57,10 +57,8 @@ struct Heap(UnsafeCell<dlmalloc::Dlmalloc<Region1>>);
 unsafe impl Sync for Heap {}
 
 #[global_allocator]
-static HEAP: Heap = Heap(UnsafeCell::new(dlmalloc::Dlmalloc::new_with_allocator(Region1 {
-    next: Cell::new(0),
-    end: Cell::new(0),
-})));
+static HEAP: Heap =
+    Heap(UnsafeCell::new(dlmalloc::Dlmalloc::new_with_allocator(Region1 { next: Cell::new(0), end: Cell::new(0) })));
 
 /// Hands the heap region to the allocator.
 ///

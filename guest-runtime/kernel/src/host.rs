@@ -20,10 +20,8 @@ struct Buffers {
 // SAFETY: one vCPU, no interrupts, no threads: never shared concurrently.
 unsafe impl Sync for Buffers {}
 
-static BUFFERS: Buffers = Buffers {
-    input: Cell::new(Region { address: 0, size: 0 }),
-    output: Cell::new(Region { address: 0, size: 0 }),
-};
+static BUFFERS: Buffers =
+    Buffers { input: Cell::new(Region { address: 0, size: 0 }), output: Cell::new(Region { address: 0, size: 0 }) };
 
 /// Why a message could not be exchanged.
 #[derive(Debug)]

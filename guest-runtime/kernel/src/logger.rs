@@ -44,16 +44,11 @@ impl log::Log for HostLogger {
         let mut fbb = flatbuffers::FlatBufferBuilder::new();
         let target = fbb.create_string(record.target());
         let message = fbb.create_string(&text);
-        let body = fb::LogRecord::create(
-            &mut fbb,
-            &fb::LogRecordArgs { level, target: Some(target), message: Some(message) },
-        );
+        let body =
+            fb::LogRecord::create(&mut fbb, &fb::LogRecordArgs { level, target: Some(target), message: Some(message) });
         let root = fb::GuestMessage::create(
             &mut fbb,
-            &fb::GuestMessageArgs {
-                body_type: fb::GuestBody::LogRecord,
-                body: Some(body.as_union_value()),
-            },
+            &fb::GuestMessageArgs { body_type: fb::GuestBody::LogRecord, body: Some(body.as_union_value()) },
         );
         fbb.finish_size_prefixed(root, None);
         // A record too large for the output buffer is dropped, not fatal.

@@ -2,8 +2,7 @@
 
 use super::{Exit, HypervisorError};
 use kvm_bindings::{
-    KVM_MAX_CPUID_ENTRIES, KVM_MEM_READONLY, kvm_fpu, kvm_regs, kvm_sregs,
-    kvm_userspace_memory_region,
+    KVM_MAX_CPUID_ENTRIES, KVM_MEM_READONLY, kvm_fpu, kvm_regs, kvm_sregs, kvm_userspace_memory_region,
 };
 use kvm_ioctls::{Cap, Kvm, VcpuFd, VmFd};
 use std::sync::OnceLock;
@@ -28,9 +27,7 @@ fn system() -> Result<&'static System, HypervisorError> {
     match opened {
         Ok(system) => Ok(system),
         // The first failure is remembered; reopen to get a typed error now.
-        Err(_) => Err(HypervisorError::Open(
-            Kvm::new().err().unwrap_or_else(|| kvm_ioctls::Error::new(libc::ENODEV)),
-        )),
+        Err(_) => Err(HypervisorError::Open(Kvm::new().err().unwrap_or_else(|| kvm_ioctls::Error::new(libc::ENODEV)))),
     }
 }
 
@@ -60,16 +57,15 @@ impl KvmVm {
         if !system.kvm.check_extension(Cap::UserMemory) {
             return Err(HypervisorError::Unsupported("user memory slots"));
         }
+        // The shared snapshot is mapped read-only to every guest.
+        if !system.kvm.check_extension(Cap::ReadonlyMem) {
+            return Err(HypervisorError::Unsupported("read-only memory slots"));
+        }
         let vm = system.kvm.create_vm().map_err(ioctl("create VM"))?;
         let vcpu = vm.create_vcpu(0).map_err(ioctl("create vCPU"))?;
         vcpu.set_cpuid2(&system.cpuid).map_err(ioctl("set CPUID"))?;
         let mmap_size = system.kvm.get_vcpu_mmap_size().map_err(ioctl("query the vCPU run area size"))?;
         Ok(Self { vcpu, vm, mmap_size })
-    }
-
-    /// Whether KVM can map a slot read-only to the guest.
-    pub(crate) fn supports_read_only_memory() -> bool {
-        system().is_ok_and(|s| s.kvm.check_extension(Cap::ReadonlyMem))
     }
 
     /// Maps `slot` as memory slot number `index`.
@@ -161,9 +157,15 @@ impl KvmVm {
             kvm_bindings::KVM_EXIT_INTERNAL_ERROR => {
                 // SAFETY: KVM filled the `internal` member for this exit.
                 let suberror = unsafe { run.__bindgen_anon_1.internal.suberror };
-                Exit::Failed { reason: format!("KVM internal error (suberror {suberror}): the guest ran something KVM cannot emulate") }
+                Exit::Failed {
+                    reason: format!(
+                        "KVM internal error (suberror {suberror}): the guest ran something KVM cannot emulate"
+                    ),
+                }
             }
-            kvm_bindings::KVM_EXIT_FAIL_ENTRY => Exit::Failed { reason: "KVM failed to enter the guest (bad vCPU state)".into() },
+            kvm_bindings::KVM_EXIT_FAIL_ENTRY => {
+                Exit::Failed { reason: "KVM failed to enter the guest (bad vCPU state)".into() }
+            }
             other => Exit::Failed { reason: format!("unexpected KVM exit reason {other}") },
         })
     }

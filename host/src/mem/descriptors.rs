@@ -5,6 +5,7 @@
 //! carries an I/O permission bitmap that opens exactly our ports (PVM forces
 //! IOPL to 0, so without the bitmap every `out` would #GP).
 
+use super::{PAGE, host_usize};
 use featherlight_abi::layout::{EXCEPTION_STUB_SIZE, PAGE_SIZE};
 use featherlight_abi::ports;
 use x86_64::registers::control::{Cr0Flags, Cr4Flags};
@@ -19,7 +20,6 @@ pub(crate) const IDT_ADDRESS: u64 = 2 * PAGE_SIZE;
 const TSS_OFFSET: u64 = 0x100;
 pub(crate) const TSS_ADDRESS: u64 = GDT_ADDRESS + TSS_OFFSET;
 
-pub(crate) const KERNEL_CODE_SELECTOR: u16 = 0x08;
 pub(crate) const USER_CODE_SELECTOR: u16 = 0x18 | 3;
 pub(crate) const USER_DATA_SELECTOR: u16 = 0x20 | 3;
 pub(crate) const TSS_SELECTOR: u16 = 0x28;
@@ -28,14 +28,18 @@ pub(crate) const IDT_LIMIT: u16 = 256 * 16 - 1;
 
 /// Size of the 64-bit TSS proper; the I/O bitmap follows it.
 const TSS_SIZE: usize = 104;
+/// The TSS field locating the I/O bitmap: right after the TSS.
+const IO_MAP_BASE: u16 = 104;
 /// Bitmap bytes covering ports 0..=LAST_OPEN, plus the required 0xff terminator.
 const IO_BITMAP_SIZE: usize = ports::LAST_OPEN as usize / 8 + 2;
+// Both parts are a few hundred bytes at most, far below u32::MAX.
+#[allow(clippy::cast_possible_truncation)]
 pub(crate) const TSS_LIMIT: u32 = (TSS_SIZE + IO_BITMAP_SIZE - 1) as u32;
 
 /// The GDT page (GDT then TSS) for an exception stack ending at
 /// `exception_stack_top`.
 pub(crate) fn gdt_page(exception_stack_top: u64) -> Vec<u8> {
-    let mut page = vec![0u8; PAGE_SIZE as usize];
+    let mut page = vec![0u8; PAGE];
     let tss_base = TSS_ADDRESS;
     // Available 64-bit TSS (type 9), present, limit/base split as the CPU
     // wants them; the high half holds base bits 32..64.
@@ -58,12 +62,13 @@ pub(crate) fn gdt_page(exception_stack_top: u64) -> Vec<u8> {
     for (i, entry) in entries.iter().enumerate() {
         page[i * 8..i * 8 + 8].copy_from_slice(&entry.to_le_bytes());
     }
-    let tss = &mut page[TSS_OFFSET as usize..TSS_OFFSET as usize + TSS_SIZE + IO_BITMAP_SIZE];
+    let tss_at = host_usize(TSS_OFFSET);
+    let tss = &mut page[tss_at..tss_at + TSS_SIZE + IO_BITMAP_SIZE];
     // RSP0 (offset 4) and IST1 (offset 36): the exception stack.
     tss[4..12].copy_from_slice(&exception_stack_top.to_le_bytes());
     tss[36..44].copy_from_slice(&exception_stack_top.to_le_bytes());
     // I/O map base (offset 102): the bitmap right after the TSS.
-    tss[102..104].copy_from_slice(&(TSS_SIZE as u16).to_le_bytes());
+    tss[102..104].copy_from_slice(&IO_MAP_BASE.to_le_bytes());
     let bitmap = &mut tss[TSS_SIZE..];
     bitmap.fill(0xff);
     for port in ports::FIRST..=ports::LAST_OPEN {
@@ -75,7 +80,7 @@ pub(crate) fn gdt_page(exception_stack_top: u64) -> Vec<u8> {
 /// The IDT page: vectors 0-31 go to the guest's exception stubs as DPL3
 /// interrupt gates on IST1; the rest are absent.
 pub(crate) fn idt_page(exception_stubs: u64) -> Vec<u8> {
-    let mut page = vec![0u8; PAGE_SIZE as usize];
+    let mut page = vec![0u8; PAGE];
     for vector in 0..32u64 {
         let handler = exception_stubs + vector * EXCEPTION_STUB_SIZE;
         let ist = 1u64;
@@ -86,7 +91,7 @@ pub(crate) fn idt_page(exception_stubs: u64) -> Vec<u8> {
             | (attributes << 40)
             | (((handler >> 16) & 0xffff) << 48);
         let high = handler >> 32;
-        let at = vector as usize * 16;
+        let at = host_usize(vector) * 16;
         page[at..at + 8].copy_from_slice(&low.to_le_bytes());
         page[at + 8..at + 16].copy_from_slice(&high.to_le_bytes());
     }
@@ -148,7 +153,7 @@ mod tests {
     #[test]
     fn io_bitmap_opens_exactly_our_ports() {
         let page = gdt_page(0x1000);
-        let bitmap = &page[(TSS_OFFSET as usize + TSS_SIZE)..][..IO_BITMAP_SIZE];
+        let bitmap = &page[(host_usize(TSS_OFFSET) + TSS_SIZE)..][..IO_BITMAP_SIZE];
         let allowed = |port: u16| bitmap[usize::from(port / 8)] & (1 << (port % 8)) == 0;
         // A 4-byte `out` to LAST checks the bits of LAST..LAST+3.
         assert!((ports::FIRST..=ports::LAST + 3).all(allowed));

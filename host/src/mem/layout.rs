@@ -88,7 +88,11 @@ impl MemoryConfig {
         // Wasm code's stack limit must leave room for the runtime's frames.
         let stack_minimum = self.max_wasm_stack.saturating_add(MIN_STACK);
         if self.stack_size < stack_minimum {
-            return Err(MemoryConfigError::TooSmall { field: "stack_size", value: self.stack_size, minimum: stack_minimum });
+            return Err(MemoryConfigError::TooSmall {
+                field: "stack_size",
+                value: self.stack_size,
+                minimum: stack_minimum,
+            });
         }
         if self.scratch_size > MAX_SCRATCH {
             return Err(MemoryConfigError::TooLarge(self.scratch_size));

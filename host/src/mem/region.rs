@@ -63,7 +63,9 @@ impl HostMapping {
     /// copy in host memory for every VM that maps it.
     pub(crate) fn sealed_file(contents: &[u8], size: usize, what: &'static str) -> io::Result<Self> {
         // SAFETY: the name is a valid C string; flags are plain bits.
-        let raw = unsafe { libc::memfd_create(c"featherlight-snapshot".as_ptr(), libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING) };
+        let raw = unsafe {
+            libc::memfd_create(c"featherlight-snapshot".as_ptr(), libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING)
+        };
         if raw < 0 {
             return Err(io::Error::last_os_error());
         }
@@ -85,9 +87,8 @@ impl HostMapping {
         }
         // SAFETY: mapping our own sealed file read-only aliases nothing
         // writable.
-        let base = unsafe {
-            libc::mmap(std::ptr::null_mut(), size, libc::PROT_READ, libc::MAP_SHARED, fd.as_raw_fd(), 0)
-        };
+        let base =
+            unsafe { libc::mmap(std::ptr::null_mut(), size, libc::PROT_READ, libc::MAP_SHARED, fd.as_raw_fd(), 0) };
         Self::from_mmap(base, size, what, Some(fd))
     }
 

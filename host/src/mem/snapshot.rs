@@ -6,6 +6,7 @@
 use super::descriptors::{GDT_ADDRESS, IDT_ADDRESS, gdt_page, idt_page};
 use super::layout::ScratchLayout;
 use super::region::HostMapping;
+use super::{PAGE, host_usize};
 use crate::image::GuestImage;
 use featherlight_abi::layout::{PAGE_SIZE, Region, SCRATCH_BASE};
 use featherlight_abi::paging::{self, ACCESSED, DIRTY, PageTableMemory, USER, WRITABLE};
@@ -78,13 +79,13 @@ impl PageTableMemory for TableArena {
         if address + PAGE_SIZE > SCRATCH_BASE {
             return None;
         }
-        self.bytes.resize(self.bytes.len() + PAGE_SIZE as usize, 0);
+        self.bytes.resize(self.bytes.len() + PAGE, 0);
         Some(address)
     }
 }
 
 fn put(buffer: &mut Vec<u8>, address: u64, data: &[u8]) {
-    let start = address as usize;
+    let start = host_usize(address);
     if buffer.len() < start + data.len() {
         buffer.resize(start + data.len(), 0);
     }
@@ -102,9 +103,12 @@ impl Snapshot {
         // Image pages: a page any writable segment touches lives in scratch.
         let first_page = image.segments.iter().map(|s| s.address / PAGE_SIZE * PAGE_SIZE).min().unwrap_or(0);
         let writable_page = |page: u64| {
-            image.segments.iter().any(|s| s.writable && s.address < page + PAGE_SIZE && s.address + s.memory_size > page)
+            image
+                .segments
+                .iter()
+                .any(|s| s.writable && s.address < page + PAGE_SIZE && s.address + s.memory_size > page)
         };
-        let mut image_data = vec![0u8; layout.image_data.size as usize];
+        let mut image_data = vec![0u8; host_usize(layout.image_data.size)];
         let mut writable_pages = Vec::new();
         let mut page = first_page;
         while page < image.end {
@@ -124,10 +128,11 @@ impl Snapshot {
             while address < end {
                 let page = address / PAGE_SIZE * PAGE_SIZE;
                 let piece_end = end.min(page + PAGE_SIZE);
-                let piece = &segment.data[(address - segment.address) as usize..(piece_end - segment.address) as usize];
+                let piece =
+                    &segment.data[host_usize(address - segment.address)..host_usize(piece_end - segment.address)];
                 match writable_pages.iter().position(|p| *p == page) {
                     Some(n) => {
-                        let at = n * PAGE_SIZE as usize + (address - page) as usize;
+                        let at = n * PAGE + host_usize(address - page);
                         image_data[at..at + piece.len()].copy_from_slice(piece);
                     }
                     None => put(&mut contents, address, piece),
@@ -141,7 +146,7 @@ impl Snapshot {
         put(&mut contents, artifact_address, artifact);
         let artifact_region = Region { address: artifact_address, size: artifact.len() as u64 };
         let tables_base = (artifact_address + artifact.len() as u64).next_multiple_of(PAGE_SIZE);
-        contents.resize(tables_base as usize, 0);
+        contents.resize(host_usize(tables_base), 0);
 
         let mut tables = TableArena::new(tables_base);
         let root = tables.allocate_table().ok_or_else(|| SnapshotError::Layout("no room for page tables".into()))?;
@@ -163,7 +168,7 @@ impl Snapshot {
             map(region.address, region.address, region.size, READ_WRITE)?;
         }
         contents.extend_from_slice(&tables.bytes);
-        let size = contents.len().next_multiple_of(PAGE_SIZE as usize);
+        let size = contents.len().next_multiple_of(PAGE);
         let memory = HostMapping::sealed_file(&contents, size, "snapshot")?;
         Ok(Self { memory, page_table_root: root, entry: image.entry, artifact: artifact_region, layout, image_data })
     }

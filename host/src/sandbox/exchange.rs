@@ -4,12 +4,12 @@
 //! result arrives.
 
 use super::{Sandbox, qualified_name};
+use crate::Value;
 use crate::error::{Error, TrapCode, exception_name};
 use crate::hypervisor::Exit;
 use crate::mem::layout::ScratchLayout;
 use crate::wasm::codec::{decode_values, encode_values};
 use crate::wasm::world::WorldFunction;
-use crate::Value;
 use featherlight_abi::layout::ExceptionFrame;
 use featherlight_abi::{fb, message, ports};
 use flatbuffers::FlatBufferBuilder;
@@ -57,7 +57,12 @@ impl Sandbox {
         })
     }
 
-    pub(super) fn call_export(&mut self, index: usize, export: &WorldFunction, args: &[Value]) -> Result<Vec<Value>, Error> {
+    pub(super) fn call_export(
+        &mut self,
+        index: usize,
+        export: &WorldFunction,
+        args: &[Value],
+    ) -> Result<Vec<Value>, Error> {
         if args.len() != export.ty.params.len() {
             return Err(Error::ArgumentCount {
                 function: qualified_name(export),
@@ -76,7 +81,7 @@ impl Sandbox {
         let reply = self.run_to_result(None)?;
         let message = message::guest_message(&reply).map_err(|e| Error::Malformed(e.to_string()))?;
         let result = message.body_as_function_call_result().ok_or_else(|| Error::Malformed("not a result".into()))?;
-        Ok(decode_values(result.results(), &export.ty.results)?)
+        decode_values(result.results(), &export.ty.results)
     }
 
     pub(super) fn fault(&mut self, kind: fb::FaultKind) -> Result<(), Error> {
@@ -128,10 +133,14 @@ impl Sandbox {
                 Exit::IoOut { port, data } => (port, data.first().copied().unwrap_or(0)),
                 Exit::Shutdown => return Err(Error::GuestCrashed("the guest shut down (triple fault)".into())),
                 Exit::MmioWrite { address } => {
-                    return Err(Error::GuestCrashed(format!("the guest wrote to unmapped guest-physical address {address:#x}")));
+                    return Err(Error::GuestCrashed(format!(
+                        "the guest wrote to unmapped guest-physical address {address:#x}"
+                    )));
                 }
                 Exit::MmioRead { address } => {
-                    return Err(Error::GuestCrashed(format!("the guest read unmapped guest-physical address {address:#x}")));
+                    return Err(Error::GuestCrashed(format!(
+                        "the guest read unmapped guest-physical address {address:#x}"
+                    )));
                 }
                 Exit::Failed { reason } => return Err(Error::GuestCrashed(reason)),
             };
@@ -199,7 +208,10 @@ impl Sandbox {
             Err(message) => {
                 let text = fbb.create_string(&message);
                 *failure = Some(HostFailure { function: name.clone(), message });
-                let error = fb::CallError::create(&mut fbb, &fb::CallErrorArgs { kind: fb::ErrorKind::HostFunction, message: Some(text) });
+                let error = fb::CallError::create(
+                    &mut fbb,
+                    &fb::CallErrorArgs { kind: fb::ErrorKind::HostFunction, message: Some(text) },
+                );
                 fb::FunctionCallResultArgs { results: None, error: Some(error) }
             }
         };
@@ -225,7 +237,15 @@ impl Sandbox {
             let mut raw = [0u8; size_of::<ExceptionFrame>()];
             self.scratch.read(regs.rsp.wrapping_sub(featherlight_abi::layout::SCRATCH_BASE), &mut raw)?;
             let word = |i: usize| u64::from_le_bytes(raw[i * 8..i * 8 + 8].try_into().unwrap_or_default());
-            let frame = ExceptionFrame { vector: word(0), error_code: word(1), rip: word(2), cs: word(3), rflags: word(4), rsp: word(5), ss: word(6) };
+            let frame = ExceptionFrame {
+                vector: word(0),
+                error_code: word(1),
+                rip: word(2),
+                cs: word(3),
+                rflags: word(4),
+                rsp: word(5),
+                ss: word(6),
+            };
             Ok((frame, sregs.cr2))
         })();
         match details {
@@ -236,7 +256,10 @@ impl Sandbox {
                 error_code: frame.error_code,
                 cr2,
             },
-            Err(e) => Error::GuestCrashed(format!("CPU exception {vector} ({}); its frame is unreadable: {e}", exception_name(vector))),
+            Err(e) => Error::GuestCrashed(format!(
+                "CPU exception {vector} ({}); its frame is unreadable: {e}",
+                exception_name(vector)
+            )),
         }
     }
 }
@@ -262,7 +285,9 @@ fn call_error(error: fb::CallError<'_>, host_failure: Option<HostFailure>) -> Er
         K::UnknownImport => Error::UnknownImport { message },
         K::HostFunction => match host_failure {
             Some(f) => Error::HostFunction { function: f.function, message: f.message },
-            None => Error::Malformed(format!("the guest reported a host function failure that did not happen: {message}")),
+            None => {
+                Error::Malformed(format!("the guest reported a host function failure that did not happen: {message}"))
+            }
         },
         K::Malformed => Error::Malformed(message),
         K::Instantiate => Error::Instantiate(message),

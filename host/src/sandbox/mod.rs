@@ -3,6 +3,7 @@
 mod exchange;
 pub mod host_functions;
 
+use crate::Value;
 use crate::error::Error;
 use crate::hypervisor::Vm;
 use crate::hypervisor::kvm::MemorySlot;
@@ -12,7 +13,6 @@ use crate::mem::region::HostMapping;
 use crate::mem::snapshot::Snapshot;
 use crate::wasm::component::Component;
 use crate::wasm::world::WorldFunction;
-use crate::Value;
 use featherlight_abi::fb;
 use featherlight_abi::layout::{ABI_VERSION, BOOT_MAGIC, BootParams, SCRATCH_BASE};
 use host_functions::{HostFunction, Linker};
@@ -55,7 +55,7 @@ impl Sandbox {
     pub fn new(component: &Component, linker: &Linker) -> Result<Self, Error> {
         let snapshot = component.snapshot()?;
         let layout = snapshot.layout.clone();
-        let scratch = HostMapping::anonymous(layout.size as usize, "scratch").map_err(Error::Memory)?;
+        let scratch = HostMapping::anonymous(crate::mem::host_usize(layout.size), "scratch").map_err(Error::Memory)?;
         let vm = Vm::new()?;
         let imports = component
             .world()
@@ -95,12 +95,7 @@ impl Sandbox {
         let component = self.component.clone();
         let export = component.world().exports().get(index).ok_or_else(|| Error::NoSuchExport(format!("#{index}")))?;
         let outcome = self.call_export(index, export, args);
-        if let Err(e) = &outcome {
-            if e.is_poison_error() {
-                self.poisoned = Some(e.to_string());
-            }
-        }
-        outcome
+        self.poison_on(outcome)
     }
 
     /// Test hook: makes the guest runtime fail in the chosen way.
@@ -110,10 +105,16 @@ impl Sandbox {
             return Err(Error::Poisoned(reason.clone()));
         }
         let outcome = self.fault(kind.into());
-        if let Err(e) = &outcome {
-            if e.is_poison_error() {
-                self.poisoned = Some(e.to_string());
-            }
+        self.poison_on(outcome)
+    }
+
+    /// Passes `outcome` on, first poisoning the sandbox if it is an error
+    /// that leaves the guest unusable.
+    fn poison_on<T>(&mut self, outcome: Result<T, Error>) -> Result<T, Error> {
+        if let Err(e) = &outcome
+            && e.is_poison_error()
+        {
+            self.poisoned = Some(e.to_string());
         }
         outcome
     }

@@ -138,7 +138,11 @@ fn malformed(message: String) -> Error {
     Error::Malformed(message)
 }
 
-fn decode_all<'a>(values: Option<WireValues<'a>>, types: impl ExactSizeIterator<Item = &'a ValueType>, what: &str) -> Result<Vec<Value>, Error> {
+fn decode_all<'a>(
+    values: Option<WireValues<'a>>,
+    types: impl ExactSizeIterator<Item = &'a ValueType>,
+    what: &str,
+) -> Result<Vec<Value>, Error> {
     let count = values.map_or(0, |v| v.len());
     if count != types.len() {
         return Err(malformed(format!("{what} has {count} parts, its type {}", types.len())));
@@ -162,7 +166,9 @@ fn decode(value: fb::Value<'_>, ty: &ValueType) -> Result<Value, Error> {
         ValueType::Float64 => Value::Float64(f64::from_bits(value.kind_as_f64_val().ok_or_else(wrong)?.bits())),
         ValueType::Char => {
             let code = value.kind_as_char_val().ok_or_else(wrong)?.value();
-            Value::Char(char::from_u32(code).ok_or_else(|| malformed(format!("{code:#x} is not a Unicode scalar value")))?)
+            Value::Char(
+                char::from_u32(code).ok_or_else(|| malformed(format!("{code:#x} is not a Unicode scalar value")))?,
+            )
         }
         ValueType::String => {
             let bytes = value.kind_as_string_val().ok_or_else(wrong)?.value().map_or(&[][..], |b| b.bytes());
@@ -180,7 +186,11 @@ fn decode(value: fb::Value<'_>, ty: &ValueType) -> Result<Value, Error> {
             }
         }
         ValueType::Record(fields) => {
-            let values = decode_all(value.kind_as_record_val().ok_or_else(wrong)?.fields(), fields.iter().map(|(_, t)| t), "a record")?;
+            let values = decode_all(
+                value.kind_as_record_val().ok_or_else(wrong)?.fields(),
+                fields.iter().map(|(_, t)| t),
+                "a record",
+            )?;
             Value::Record(fields.iter().map(|(name, _)| name.clone()).zip(values).collect())
         }
         ValueType::Tuple(types) => {
@@ -230,7 +240,11 @@ fn decode(value: fb::Value<'_>, ty: &ValueType) -> Result<Value, Error> {
     })
 }
 
-fn decode_payload(payload: Option<fb::Value<'_>>, ty: Option<&ValueType>, case: &str) -> Result<Option<Box<Value>>, Error> {
+fn decode_payload(
+    payload: Option<fb::Value<'_>>,
+    ty: Option<&ValueType>,
+    case: &str,
+) -> Result<Option<Box<Value>>, Error> {
     match (payload, ty) {
         (Some(v), Some(ty)) => Ok(Some(Box::new(decode(v, ty)?))),
         (None, None) => Ok(None),

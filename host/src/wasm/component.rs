@@ -87,7 +87,13 @@ impl Component {
     fn assemble(engine: &Engine, bytes: Vec<u8>, artifact: Vec<u8>) -> Result<Self, Error> {
         let world = ComponentWorld::from_component(&bytes)?;
         Ok(Self {
-            inner: Arc::new(ComponentInner { engine: engine.clone(), world, bytes, artifact, snapshot: Mutex::new(None) }),
+            inner: Arc::new(ComponentInner {
+                engine: engine.clone(),
+                world,
+                bytes,
+                artifact,
+                snapshot: Mutex::new(None),
+            }),
         })
     }
 
@@ -118,7 +124,10 @@ impl Component {
             .segments
             .iter()
             .filter(|s| s.writable)
-            .map(|s| (s.address % featherlight_abi::layout::PAGE_SIZE + s.memory_size).div_ceil(featherlight_abi::layout::PAGE_SIZE))
+            .map(|s| {
+                (s.address % featherlight_abi::layout::PAGE_SIZE + s.memory_size)
+                    .div_ceil(featherlight_abi::layout::PAGE_SIZE)
+            })
             .sum();
         let layout = self.inner.engine.config().memory.layout(writable_pages)?;
         let snapshot = Arc::new(Snapshot::build(image, &self.inner.artifact, layout)?);

@@ -311,12 +311,15 @@ impl ValueType {
     }
 }
 
+/// Checks a value against a type; the last argument says where it is.
+type CheckFn<'a> = dyn Fn(&ValueType, &Value, &dyn Fn() -> String) -> Result<(), Mismatch> + 'a;
+
 /// Checks a variant case's or result side's payload against its type.
 fn check_payload(
     case: &str,
     ty: Option<&ValueType>,
     payload: Option<&Value>,
-    inner: &dyn Fn(&ValueType, &Value, &dyn Fn() -> String) -> Result<(), Mismatch>,
+    inner: &CheckFn<'_>,
 ) -> Result<(), Mismatch> {
     match (ty, payload) {
         (Some(ty), Some(v)) => inner(ty, v, &|| format!(".{case}")),
@@ -628,7 +631,10 @@ mod tests {
         let ty = FuncType::from_wit(&resolve, f).unwrap();
         assert_eq!(ty.params[1], ("b".to_string(), ValueType::option(point)));
         assert_eq!(ty.results.len(), 1);
-        assert_eq!(ty.to_string(), "func(a: record { x: s32, y: s32 }, b: option<record { x: s32, y: s32 }>) -> variant { circle(f64), square(record { x: s32, y: s32 }), empty }");
+        assert_eq!(
+            ty.to_string(),
+            "func(a: record { x: s32, y: s32 }, b: option<record { x: s32, y: s32 }>) -> variant { circle(f64), square(record { x: s32, y: s32 }), empty }"
+        );
     }
 
     #[test]
@@ -747,7 +753,8 @@ mod tests {
 
     #[test]
     fn func_type_checks_counts_and_positions() {
-        let ty = FuncType { params: vec![("a".into(), ValueType::U8), ("b".into(), ValueType::String)], results: vec![] };
+        let ty =
+            FuncType { params: vec![("a".into(), ValueType::U8), ("b".into(), ValueType::String)], results: vec![] };
         ty.check_params(&[Value::U8(1), Value::String("x".into())]).unwrap();
         assert!(ty.check_params(&[Value::U8(1)]).unwrap_err().to_string().contains("expected 2 arguments, found 1"));
         assert!(ty.check_params(&[Value::U8(1), Value::U8(2)]).unwrap_err().to_string().contains("at `#1`"));

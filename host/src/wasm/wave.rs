@@ -62,10 +62,7 @@ pub fn parse_invoke(call: &str, world: &ComponentWorld) -> Result<(usize, Vec<Va
     let parsed =
         UntypedFuncCall::parse(call).map_err(|e| WaveError::Call { text: call.to_string(), message: e.to_string() })?;
     let index = world.find_export(parsed.name())?;
-    let export = world
-        .exports()
-        .get(index)
-        .ok_or_else(|| WorldError::NoExport { name: parsed.name().to_string() })?;
+    let export = world.exports().get(index).ok_or_else(|| WorldError::NoExport { name: parsed.name().to_string() })?;
     let args = parsed.to_wasm_params::<Value>(export.ty.param_types()).map_err(|e| WaveError::Arguments {
         text: call.to_string(),
         function: export.item_name(),
@@ -290,10 +287,8 @@ impl WasmValue for Value {
         };
         let mut ordered = Vec::with_capacity(declared.len());
         for (name, _) in declared.iter() {
-            let at = given
-                .iter()
-                .position(|(n, _)| n == name)
-                .ok_or_else(|| WasmValueError::MissingField(name.clone()))?;
+            let at =
+                given.iter().position(|(n, _)| n == name).ok_or_else(|| WasmValueError::MissingField(name.clone()))?;
             ordered.push((name.clone(), given.swap_remove(at).1));
         }
         if let Some((unknown, _)) = given.first() {
@@ -379,9 +374,7 @@ impl WasmValue for Value {
     }
     fn unwrap_record(&self) -> Box<dyn Iterator<Item = (Cow<'_, str>, Cow<'_, Self>)> + '_> {
         match self {
-            Self::Record(fields) => {
-                Box::new(fields.iter().map(|(n, v)| (Cow::Borrowed(n.as_str()), Cow::Borrowed(v))))
-            }
+            Self::Record(fields) => Box::new(fields.iter().map(|(n, v)| (Cow::Borrowed(n.as_str()), Cow::Borrowed(v)))),
             _ => Box::new(std::iter::empty()),
         }
     }
@@ -493,13 +486,9 @@ mod tests {
         // Like wasmtime (both use wasm-wave's reader), unknown record fields
         // are ignored rather than rejected.
         assert!(Value::from_wave(&point, "{x: 1, z: 2}").is_ok());
-        for (ty, text) in [
-            (&point, "{y: none}"),
-            (&flags, "{d}"),
-            (&bytes, "[256]"),
-            (&keyword, "x"),
-            (&ValueType::Char, "'ab'"),
-        ] {
+        for (ty, text) in
+            [(&point, "{y: none}"), (&flags, "{d}"), (&bytes, "[256]"), (&keyword, "x"), (&ValueType::Char, "'ab'")]
+        {
             let error = Value::from_wave(ty, text).unwrap_err();
             assert!(error.to_string().starts_with(&format!("cannot read `{text}` as a `{ty}`")), "{error}");
         }

@@ -52,9 +52,7 @@ pub enum WorldError {
     #[error("not a WebAssembly component: {0}")]
     NotAComponent(String),
     /// No export has this name.
-    #[error(
-        "the component exports no function `{name}`; `featherlight inspect` lists its exports"
-    )]
+    #[error("the component exports no function `{name}`; `featherlight inspect` lists its exports")]
     NoExport {
         /// The name asked for.
         name: String,
@@ -89,12 +87,9 @@ pub struct ComponentWorld {
 impl ComponentWorld {
     /// Reads the world a component's bytes declare.
     pub fn from_component(bytes: &[u8]) -> Result<Self, WorldError> {
-        let decoded =
-            wit_component::decode(bytes).map_err(|e| WorldError::NotAComponent(format!("{e:#}")))?;
+        let decoded = wit_component::decode(bytes).map_err(|e| WorldError::NotAComponent(format!("{e:#}")))?;
         let wit_parser::decoding::DecodedWasm::Component(resolve, world) = &decoded else {
-            return Err(WorldError::NotAComponent(
-                "it is a WIT package, not a component".to_string(),
-            ));
+            return Err(WorldError::NotAComponent("it is a WIT package, not a component".to_string()));
         };
         let mut converter = TypeConverter::new(resolve);
         let mut skipped_exports = Vec::new();
@@ -156,12 +151,18 @@ impl ComponentWorld {
         match found.as_slice() {
             [one] => Ok(*one),
             [] => match self.skipped_exports.iter().find(|s| s.name == name || s.name.ends_with(&format!(".{name}"))) {
-                Some(skipped) => Err(WorldError::Unsupported { name: skipped.name.clone(), reason: skipped.reason.clone() }),
+                Some(skipped) => {
+                    Err(WorldError::Unsupported { name: skipped.name.clone(), reason: skipped.reason.clone() })
+                }
                 None => Err(WorldError::NoExport { name: name.to_string() }),
             },
             many => Err(WorldError::Ambiguous {
                 name: name.to_string(),
-                candidates: many.iter().map(|&i| format!("`{}`", self.exports[i].item_name())).collect::<Vec<_>>().join(", "),
+                candidates: many
+                    .iter()
+                    .map(|&i| format!("`{}`", self.exports[i].item_name()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             }),
         }
     }
@@ -262,7 +263,11 @@ pub(crate) mod tests {
         assert_eq!(names, ["add", "greet", "t:demo/shapes.area@1.2.0", "t:demo/shapes.add@1.2.0"]);
         assert_eq!(world.imports().len(), 1);
         assert_eq!(world.imports()[0].interface.as_deref(), Some("t:demo/log@1.2.0"));
-        assert!(world.wit().contains("export greet: func(name: string, title: option<string>) -> string;"), "{}", world.wit());
+        assert!(
+            world.wit().contains("export greet: func(name: string, title: option<string>) -> string;"),
+            "{}",
+            world.wit()
+        );
     }
 
     #[test]

@@ -30,21 +30,14 @@ pub fn component_target_dir(workspace_root: &Path) -> PathBuf {
 /// of [`ensure_rust_target`] and [`cargo_build`].
 pub fn build_component(crate_dir: &Path, target_dir: &Path) -> Result<PathBuf, BuildError> {
     let manifest_path = crate_dir.join("Cargo.toml");
-    let manifest = std::fs::read_to_string(&manifest_path).map_err(|source| BuildError::Io {
-        path: manifest_path.clone(),
-        source,
-    })?;
+    let manifest = std::fs::read_to_string(&manifest_path)
+        .map_err(|source| BuildError::Io { path: manifest_path.clone(), source })?;
     let name = library_name(&manifest).ok_or_else(|| BuildError::Manifest {
         path: manifest_path.clone(),
         reason: "no `name = \"...\"` in its [lib] or [package] table".to_owned(),
     })?;
     ensure_rust_target(COMPONENT_TARGET, crate_dir)?;
-    cargo_build(&NestedBuild::new(
-        manifest_path,
-        COMPONENT_TARGET,
-        target_dir,
-        Artifact::Cdylib(name),
-    ))
+    cargo_build(&NestedBuild::new(manifest_path, COMPONENT_TARGET, target_dir, Artifact::Cdylib(name)))
 }
 
 /// The library name a manifest declares: `[lib] name`, else `[package] name`.
@@ -60,11 +53,7 @@ fn library_name(manifest: &str) -> Option<String> {
             table = line;
             continue;
         }
-        let Some(value) = line
-            .strip_prefix("name")
-            .map(str::trim_start)
-            .and_then(|rest| rest.strip_prefix('='))
-        else {
+        let Some(value) = line.strip_prefix("name").map(str::trim_start).and_then(|rest| rest.strip_prefix('=')) else {
             continue;
         };
         let Some(value) = value.trim().strip_prefix('"').and_then(|v| v.split_once('"')) else {
@@ -106,9 +95,6 @@ mod tests {
 
     #[test]
     fn target_dir_is_under_target() {
-        assert_eq!(
-            component_target_dir(Path::new("/w")),
-            Path::new("/w/target/wasm-components")
-        );
+        assert_eq!(component_target_dir(Path::new("/w")), Path::new("/w/target/wasm-components"));
     }
 }

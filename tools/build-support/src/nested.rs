@@ -25,11 +25,7 @@ impl Artifact {
             Artifact::Bin(name) => name.clone(),
             Artifact::Cdylib(name) => {
                 let name = name.replace('-', "_");
-                if wasm {
-                    format!("{name}.wasm")
-                } else {
-                    format!("lib{name}.so")
-                }
+                if wasm { format!("{name}.wasm") } else { format!("lib{name}.so") }
             }
         }
     }
@@ -78,10 +74,7 @@ impl NestedBuild {
 
     /// Where the artifact lands.
     pub fn artifact_path(&self) -> PathBuf {
-        self.target_dir
-            .join(&self.target)
-            .join("release")
-            .join(self.artifact.file_name(&self.target))
+        self.target_dir.join(&self.target).join("release").join(self.artifact.file_name(&self.target))
     }
 }
 
@@ -128,32 +121,21 @@ fn is_leaked(name: &str) -> bool {
         "CARGO_TARGET_TMPDIR",
         "CARGO_RUSTC_CURRENT_DIR",
     ];
-    const PREFIXES: &[&str] = &[
-        "CARGO_BUILD_",
-        "CARGO_PROFILE_",
-        "CARGO_CFG_",
-        "CARGO_FEATURE_",
-        "CARGO_PKG_",
-        "DEP_",
-        "__CARGO_",
-    ];
+    const PREFIXES: &[&str] =
+        &["CARGO_BUILD_", "CARGO_PROFILE_", "CARGO_CFG_", "CARGO_FEATURE_", "CARGO_PKG_", "DEP_", "__CARGO_"];
     EXACT.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
 /// The `--jobs` value a nested build should use: the outer build's (`NUM_JOBS`) if set.
 fn jobs() -> Option<String> {
-    std::env::var("NUM_JOBS")
-        .ok()
-        .filter(|j| j.parse::<u32>().is_ok_and(|j| j > 0))
+    std::env::var("NUM_JOBS").ok().filter(|j| j.parse::<u32>().is_ok_and(|j| j > 0))
 }
 
 /// The command for `spec`, with a clean environment.
 fn command(spec: &NestedBuild) -> Command {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--release", "--target", &spec.target])
-        .arg("--manifest-path")
-        .arg(&spec.manifest_path);
+    cmd.args(["build", "--release", "--target", &spec.target]).arg("--manifest-path").arg(&spec.manifest_path);
     if spec.locked {
         cmd.arg("--locked");
     }
@@ -179,11 +161,7 @@ fn command(spec: &NestedBuild) -> Command {
 
 /// `dir`, or `.` if it is empty (the parent of a bare `Cargo.toml`).
 fn nonempty(dir: &Path) -> &Path {
-    if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    }
+    if dir.as_os_str().is_empty() { Path::new(".") } else { dir }
 }
 
 /// Runs the nested build described by `spec` and returns the path of its artifact.
@@ -208,10 +186,9 @@ pub fn cargo_build(spec: &NestedBuild) -> Result<PathBuf, BuildError> {
     }
 
     let mut cmd = command(spec);
-    let output = cmd.output().map_err(|source| BuildError::Spawn {
-        program: cmd.get_program().to_string_lossy().into_owned(),
-        source,
-    })?;
+    let output = cmd
+        .output()
+        .map_err(|source| BuildError::Spawn { program: cmd.get_program().to_string_lossy().into_owned(), source })?;
     if !output.status.success() {
         let mut stderr = std::io::stderr().lock();
         // Best effort: if stderr is gone there is nowhere to report that either.
@@ -262,16 +239,8 @@ mod tests {
 
     #[test]
     fn artifact_path_is_under_target_release() {
-        let spec = NestedBuild::new(
-            "/src/c/Cargo.toml",
-            "wasm32-wasip2",
-            "/t",
-            Artifact::Cdylib("c".into()),
-        );
-        assert_eq!(
-            spec.artifact_path(),
-            Path::new("/t/wasm32-wasip2/release/c.wasm")
-        );
+        let spec = NestedBuild::new("/src/c/Cargo.toml", "wasm32-wasip2", "/t", Artifact::Cdylib("c".into()));
+        assert_eq!(spec.artifact_path(), Path::new("/t/wasm32-wasip2/release/c.wasm"));
     }
 
     #[test]
@@ -317,22 +286,14 @@ mod tests {
 
     #[test]
     fn command_is_clean_and_complete() {
-        let mut spec = NestedBuild::new(
-            "/src/c/Cargo.toml",
-            "wasm32-wasip2",
-            "/t",
-            Artifact::Cdylib("c".into()),
-        );
+        let mut spec = NestedBuild::new("/src/c/Cargo.toml", "wasm32-wasip2", "/t", Artifact::Cdylib("c".into()));
         spec.rustflags = vec!["-C".into(), "opt-level=s".into()];
         let cmd = command(&spec);
         for arg in ["build", "--release", "--locked", "wasm32-wasip2"] {
             assert!(has_arg(&cmd, arg), "missing {arg}");
         }
         assert_eq!(env_of(&cmd, "CARGO_TARGET_DIR").as_deref(), Some("/t"));
-        assert_eq!(
-            env_of(&cmd, "CARGO_ENCODED_RUSTFLAGS").as_deref(),
-            Some("-C\x1fopt-level=s")
-        );
+        assert_eq!(env_of(&cmd, "CARGO_ENCODED_RUSTFLAGS").as_deref(), Some("-C\x1fopt-level=s"));
         // Cargo sets these for tests too: they must not reach the nested build.
         for name in ["CARGO_MANIFEST_DIR", "CARGO_PKG_NAME", "RUSTFLAGS"] {
             assert_eq!(env_of(&cmd, name), None, "{name} leaked");

@@ -29,10 +29,7 @@ pub(crate) fn watched_files(crate_dir: &Path) -> Result<Vec<PathBuf>, BuildError
 
 /// Adds the files under `dir` to `files`.
 fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), BuildError> {
-    let io = |source| BuildError::Io {
-        path: dir.to_owned(),
-        source,
-    };
+    let io = |source| BuildError::Io { path: dir.to_owned(), source };
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let entry = entry.map_err(io)?;
         let path = entry.path();
@@ -58,11 +55,7 @@ fn enclosing_workspace_root(crate_dir: &Path) -> Option<&Path> {
     if is_root(crate_dir) {
         return None;
     }
-    crate_dir
-        .ancestors()
-        .skip(1)
-        .take_while(|dir| !dir.as_os_str().is_empty())
-        .find(|dir| is_root(dir))
+    crate_dir.ancestors().skip(1).take_while(|dir| !dir.as_os_str().is_empty()).find(|dir| is_root(dir))
 }
 
 #[cfg(test)]
@@ -71,10 +64,7 @@ mod tests {
 
     /// A fresh directory under the system's temporary directory.
     fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "featherlight-build-{name}-{}",
-            std::process::id()
-        ));
+        let dir = std::env::temp_dir().join(format!("featherlight-build-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         dir
@@ -99,16 +89,11 @@ mod tests {
         }
 
         let files = watched_files(&member).unwrap();
-        let expected: Vec<PathBuf> = [
-            "Cargo.lock",
-            "Cargo.toml",
-            "member/Cargo.toml",
-            "member/src/lib.rs",
-            "member/wit/world.wit",
-        ]
-        .iter()
-        .map(|p| root.join(p))
-        .collect();
+        let expected: Vec<PathBuf> =
+            ["Cargo.lock", "Cargo.toml", "member/Cargo.toml", "member/src/lib.rs", "member/wit/world.wit"]
+                .iter()
+                .map(|p| root.join(p))
+                .collect();
         assert_eq!(files, expected);
 
         // A workspace root watches only its own tree.

@@ -23,10 +23,7 @@ pub fn sysroot(dir: &Path) -> Result<PathBuf, BuildError> {
         .args(["--print", "sysroot"])
         .current_dir(dir)
         .output()
-        .map_err(|source| BuildError::Spawn {
-            program: rustc.clone(),
-            source,
-        })?;
+        .map_err(|source| BuildError::Spawn { program: rustc.clone(), source })?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let path = stdout.trim();
     if !output.status.success() || path.is_empty() {
