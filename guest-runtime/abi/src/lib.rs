@@ -24,6 +24,7 @@ pub mod ports;
     deprecated,
     missing_docs
 )]
+#[rustfmt::skip]
 #[path = "generated/featherlight_generated.rs"]
 mod generated;
 

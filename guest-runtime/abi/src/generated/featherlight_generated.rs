@@ -2,5092 +2,5001 @@
 // @generated
 extern crate alloc;
 
+
 #[allow(unused_imports, dead_code)]
 pub mod featherlight {
 
-    #[allow(unused_imports, dead_code)]
-    pub mod abi {
-
-        #[deprecated(
-            since = "2.0.0",
-            note = "Use associated constants instead. This will no longer be generated in 2021."
-        )]
-        pub const ENUM_MIN_VALUE_KIND: u8 = 0;
-        #[deprecated(
-            since = "2.0.0",
-            note = "Use associated constants instead. This will no longer be generated in 2021."
-        )]
-        pub const ENUM_MAX_VALUE_KIND: u8 = 23;
-        #[deprecated(
-            since = "2.0.0",
-            note = "Use associated constants instead. This will no longer be generated in 2021."
-        )]
-        #[allow(non_camel_case_types)]
-        pub const ENUM_VALUES_VALUE_KIND: [ValueKind; 24] = [
-            ValueKind::NONE,
-            ValueKind::BoolVal,
-            ValueKind::S8Val,
-            ValueKind::U8Val,
-            ValueKind::S16Val,
-            ValueKind::U16Val,
-            ValueKind::S32Val,
-            ValueKind::U32Val,
-            ValueKind::S64Val,
-            ValueKind::U64Val,
-            ValueKind::F32Val,
-            ValueKind::F64Val,
-            ValueKind::CharVal,
-            ValueKind::StringVal,
-            ValueKind::BytesVal,
-            ValueKind::ListVal,
-            ValueKind::RecordVal,
-            ValueKind::TupleVal,
-            ValueKind::VariantVal,
-            ValueKind::EnumVal,
-            ValueKind::OptionVal,
-            ValueKind::ResultVal,
-            ValueKind::FlagsVal,
-            ValueKind::ResourceVal,
-        ];
-
-        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-        #[repr(transparent)]
-        pub struct ValueKind(pub u8);
-        #[allow(non_upper_case_globals)]
-        impl ValueKind {
-            pub const NONE: Self = Self(0);
-            pub const BoolVal: Self = Self(1);
-            pub const S8Val: Self = Self(2);
-            pub const U8Val: Self = Self(3);
-            pub const S16Val: Self = Self(4);
-            pub const U16Val: Self = Self(5);
-            pub const S32Val: Self = Self(6);
-            pub const U32Val: Self = Self(7);
-            pub const S64Val: Self = Self(8);
-            pub const U64Val: Self = Self(9);
-            pub const F32Val: Self = Self(10);
-            pub const F64Val: Self = Self(11);
-            pub const CharVal: Self = Self(12);
-            pub const StringVal: Self = Self(13);
-            pub const BytesVal: Self = Self(14);
-            pub const ListVal: Self = Self(15);
-            pub const RecordVal: Self = Self(16);
-            pub const TupleVal: Self = Self(17);
-            pub const VariantVal: Self = Self(18);
-            pub const EnumVal: Self = Self(19);
-            pub const OptionVal: Self = Self(20);
-            pub const ResultVal: Self = Self(21);
-            pub const FlagsVal: Self = Self(22);
-            pub const ResourceVal: Self = Self(23);
-
-            pub const ENUM_MIN: u8 = 0;
-            pub const ENUM_MAX: u8 = 23;
-            pub const ENUM_VALUES: &'static [Self] = &[
-                Self::NONE,
-                Self::BoolVal,
-                Self::S8Val,
-                Self::U8Val,
-                Self::S16Val,
-                Self::U16Val,
-                Self::S32Val,
-                Self::U32Val,
-                Self::S64Val,
-                Self::U64Val,
-                Self::F32Val,
-                Self::F64Val,
-                Self::CharVal,
-                Self::StringVal,
-                Self::BytesVal,
-                Self::ListVal,
-                Self::RecordVal,
-                Self::TupleVal,
-                Self::VariantVal,
-                Self::EnumVal,
-                Self::OptionVal,
-                Self::ResultVal,
-                Self::FlagsVal,
-                Self::ResourceVal,
-            ];
-            /// Returns the variant's name or "" if unknown.
-            pub fn variant_name(self) -> Option<&'static str> {
-                match self {
-                    Self::NONE => Some("NONE"),
-                    Self::BoolVal => Some("BoolVal"),
-                    Self::S8Val => Some("S8Val"),
-                    Self::U8Val => Some("U8Val"),
-                    Self::S16Val => Some("S16Val"),
-                    Self::U16Val => Some("U16Val"),
-                    Self::S32Val => Some("S32Val"),
-                    Self::U32Val => Some("U32Val"),
-                    Self::S64Val => Some("S64Val"),
-                    Self::U64Val => Some("U64Val"),
-                    Self::F32Val => Some("F32Val"),
-                    Self::F64Val => Some("F64Val"),
-                    Self::CharVal => Some("CharVal"),
-                    Self::StringVal => Some("StringVal"),
-                    Self::BytesVal => Some("BytesVal"),
-                    Self::ListVal => Some("ListVal"),
-                    Self::RecordVal => Some("RecordVal"),
-                    Self::TupleVal => Some("TupleVal"),
-                    Self::VariantVal => Some("VariantVal"),
-                    Self::EnumVal => Some("EnumVal"),
-                    Self::OptionVal => Some("OptionVal"),
-                    Self::ResultVal => Some("ResultVal"),
-                    Self::FlagsVal => Some("FlagsVal"),
-                    Self::ResourceVal => Some("ResourceVal"),
-                    _ => None,
-                }
-            }
-        }
-        impl ::core::fmt::Debug for ValueKind {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter) -> ::core::fmt::Result {
-                if let Some(name) = self.variant_name() {
-                    f.write_str(name)
-                } else {
-                    f.write_fmt(format_args!("<UNKNOWN {:?}>", self.0))
-                }
-            }
-        }
-        impl<'a> ::flatbuffers::Follow<'a> for ValueKind {
-            type Inner = Self;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                let b = unsafe { ::flatbuffers::read_scalar_at::<u8>(buf, loc) };
-                Self(b)
-            }
-        }
-
-        impl ::flatbuffers::Push for ValueKind {
-            type Output = ValueKind;
-            #[inline]
-            unsafe fn push(&self, dst: &mut [u8], _written_len: usize) {
-                unsafe { ::flatbuffers::emplace_scalar::<u8>(dst, self.0) };
-            }
-        }
-
-        impl ::flatbuffers::EndianScalar for ValueKind {
-            type Scalar = u8;
-            #[inline]
-            fn to_little_endian(self) -> u8 {
-                self.0.to_le()
-            }
-            #[inline]
-            #[allow(clippy::wrong_self_convention)]
-            fn from_little_endian(v: u8) -> Self {
-                let b = u8::from_le(v);
-                Self(b)
-            }
-        }
-
-        impl<'a> ::flatbuffers::Verifiable for ValueKind {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                u8::run_verifier(v, pos)
-            }
-        }
-
-        impl ::flatbuffers::SimpleToVerifyInSlice for ValueKind {}
-        pub struct ValueKindUnionTableOffset {}
-
-        #[deprecated(
-            since = "2.0.0",
-            note = "Use associated constants instead. This will no longer be generated in 2021."
-        )]
-        pub const ENUM_MIN_ERROR_KIND: u8 = 0;
-        #[deprecated(
-            since = "2.0.0",
-            note = "Use associated constants instead. This will no longer be generated in 2021."
-        )]
-        pub const ENUM_MAX_ERROR_KIND: u8 = 18;
-        #[deprecated(
-            since = "2.0.0",
-            note = "Use associated constants instead. This will no longer be generated in 2021."
-        )]
-        #[allow(non_camel_case_types)]
-        pub const ENUM_VALUES_ERROR_KIND: [ErrorKind; 19] = [
-            ErrorKind::Other,
-            ErrorKind::StackOverflow,
-            ErrorKind::MemoryOutOfBounds,
-            ErrorKind::HeapMisaligned,
-            ErrorKind::TableOutOfBounds,
-            ErrorKind::IndirectCallToNull,
-            ErrorKind::BadSignature,
-            ErrorKind::IntegerOverflow,
-            ErrorKind::IntegerDivisionByZero,
-            ErrorKind::BadConversionToInteger,
-            ErrorKind::UnreachableCodeReached,
-            ErrorKind::Interrupt,
-            ErrorKind::OutOfFuel,
-            ErrorKind::AlwaysTrapAdapter,
-            ErrorKind::CannotEnterComponent,
-            ErrorKind::UnknownImport,
-            ErrorKind::HostFunction,
-            ErrorKind::Malformed,
-            ErrorKind::Instantiate,
-        ];
-
-        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-        #[repr(transparent)]
-        pub struct ErrorKind(pub u8);
-        #[allow(non_upper_case_globals)]
-        impl ErrorKind {
-            pub const Other: Self = Self(0);
-            pub const StackOverflow: Self = Self(1);
-            pub const MemoryOutOfBounds: Self = Self(2);
-            pub const HeapMisaligned: Self = Self(3);
-            pub const TableOutOfBounds: Self = Self(4);
-            pub const IndirectCallToNull: Self = Self(5);
-            pub const BadSignature: Self = Self(6);
-            pub const IntegerOverflow: Self = Self(7);
-            pub const IntegerDivisionByZero: Self = Self(8);
-            pub const BadConversionToInteger: Self = Self(9);
-            pub const UnreachableCodeReached: Self = Self(10);
-            pub const Interrupt: Self = Self(11);
-            pub const OutOfFuel: Self = Self(12);
-            pub const AlwaysTrapAdapter: Self = Self(13);
-            pub const CannotEnterComponent: Self = Self(14);
-            pub const UnknownImport: Self = Self(15);
-            pub const HostFunction: Self = Self(16);
-            pub const Malformed: Self = Self(17);
-            pub const Instantiate: Self = Self(18);
-
-            pub const ENUM_MIN: u8 = 0;
-            pub const ENUM_MAX: u8 = 18;
-            pub const ENUM_VALUES: &'static [Self] = &[
-                Self::Other,
-                Self::StackOverflow,
-                Self::MemoryOutOfBounds,
-                Self::HeapMisaligned,
-                Self::TableOutOfBounds,
-                Self::IndirectCallToNull,
-                Self::BadSignature,
-                Self::IntegerOverflow,
-                Self::IntegerDivisionByZero,
-                Self::BadConversionToInteger,
-                Self::UnreachableCodeReached,
-                Self::Interrupt,
-                Self::OutOfFuel,
-                Self::AlwaysTrapAdapter,
-                Self::CannotEnterComponent,
-                Self::UnknownImport,
-                Self::HostFunction,
-                Self::Malformed,
-                Self::Instantiate,
-            ];
-            /// Returns the variant's name or "" if unknown.
-            pub fn variant_name(self) -> Option<&'static str> {
-                match self {
-                    Self::Other => Some("Other"),
-                    Self::StackOverflow => Some("StackOverflow"),
-                    Self::MemoryOutOfBounds => Some("MemoryOutOfBounds"),
-                    Self::HeapMisaligned => Some("HeapMisaligned"),
-                    Self::TableOutOfBounds => Some("TableOutOfBounds"),
-                    Self::IndirectCallToNull => Some("IndirectCallToNull"),
-                    Self::BadSignature => Some("BadSignature"),
-                    Self::IntegerOverflow => Some("IntegerOverflow"),
-                    Self::IntegerDivisionByZero => Some("IntegerDivisionByZero"),
-                    Self::BadConversionToInteger => Some("BadConversionToInteger"),
-                    Self::UnreachableCodeReached => Some("UnreachableCodeReached"),
-                    Self::Interrupt => Some("Interrupt"),
-                    Self::OutOfFuel => Some("OutOfFuel"),
-                    Self::AlwaysTrapAdapter => Some("AlwaysTrapAdapter"),
-                    Self::CannotEnterComponent => Some("CannotEnterComponent"),
-                    Self::UnknownImport => Some("UnknownImport"),
-                    Self::HostFunction => Some("HostFunction"),
-                    Self::Malformed => Some("Malformed"),
-                    Self::Instantiate => Some("Instantiate"),
-                    _ => None,
-                }
-            }
-        }
-        impl ::core::fmt::Debug for ErrorKind {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter) -> ::core::fmt::Result {
-                if let Some(name) = self.variant_name() {
-                    f.write_str(name)
-                } else {
-                    f.write_fmt(format_args!("<UNKNOWN {:?}>", self.0))
-                }
-            }
-        }
-        impl<'a> ::flatbuffers::Follow<'a> for ErrorKind {
-            type Inner = Self;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                let b = unsafe { ::flatbuffers::read_scalar_at::<u8>(buf, loc) };
-                Self(b)
-            }
-        }
-
-        impl ::flatbuffers::Push for ErrorKind {
-            type Output = ErrorKind;
-            #[inline]
-            unsafe fn push(&self, dst: &mut [u8], _written_len: usize) {
-                unsafe { ::flatbuffers::emplace_scalar::<u8>(dst, self.0) };
-            }
-        }
-
-        impl ::flatbuffers::EndianScalar for ErrorKind {
-            type Scalar = u8;
-            #[inline]
-            fn to_little_endian(self) -> u8 {
-                self.0.to_le()
-            }
-            #[inline]
-            #[allow(clippy::wrong_self_convention)]
-            fn from_little_endian(v: u8) -> Self {
-                let b = u8::from_le(v);
-                Self(b)
-            }
-        }
-
-        impl<'a> ::flatbuffers::Verifiable for ErrorKind {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                u8::run_verifier(v, pos)
-            }
-        }
-
-        impl ::flatbuffers::SimpleToVerifyInSlice for ErrorKind {}
-        #[deprecated(
-            since = "2.0.0",
-            note = "Use associated constants instead. This will no longer be generated in 2021."
-        )]
-        pub const ENUM_MIN_FAULT_KIND: u8 = 0;
-        #[deprecated(
-            since = "2.0.0",
-            note = "Use associated constants instead. This will no longer be generated in 2021."
-        )]
-        pub const ENUM_MAX_FAULT_KIND: u8 = 4;
-        #[deprecated(
-            since = "2.0.0",
-            note = "Use associated constants instead. This will no longer be generated in 2021."
-        )]
-        #[allow(non_camel_case_types)]
-        pub const ENUM_VALUES_FAULT_KIND: [FaultKind; 5] = [
-            FaultKind::Panic,
-            FaultKind::InvalidOpcode,
-            FaultKind::PageFault,
-            FaultKind::Breakpoint,
-            FaultKind::StackOverflow,
-        ];
-
-        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-        #[repr(transparent)]
-        pub struct FaultKind(pub u8);
-        #[allow(non_upper_case_globals)]
-        impl FaultKind {
-            pub const Panic: Self = Self(0);
-            pub const InvalidOpcode: Self = Self(1);
-            pub const PageFault: Self = Self(2);
-            pub const Breakpoint: Self = Self(3);
-            pub const StackOverflow: Self = Self(4);
-
-            pub const ENUM_MIN: u8 = 0;
-            pub const ENUM_MAX: u8 = 4;
-            pub const ENUM_VALUES: &'static [Self] =
-                &[Self::Panic, Self::InvalidOpcode, Self::PageFault, Self::Breakpoint, Self::StackOverflow];
-            /// Returns the variant's name or "" if unknown.
-            pub fn variant_name(self) -> Option<&'static str> {
-                match self {
-                    Self::Panic => Some("Panic"),
-                    Self::InvalidOpcode => Some("InvalidOpcode"),
-                    Self::PageFault => Some("PageFault"),
-                    Self::Breakpoint => Some("Breakpoint"),
-                    Self::StackOverflow => Some("StackOverflow"),
-                    _ => None,
-                }
-            }
-        }
-        impl ::core::fmt::Debug for FaultKind {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter) -> ::core::fmt::Result {
-                if let Some(name) = self.variant_name() {
-                    f.write_str(name)
-                } else {
-                    f.write_fmt(format_args!("<UNKNOWN {:?}>", self.0))
-                }
-            }
-        }
-        impl<'a> ::flatbuffers::Follow<'a> for FaultKind {
-            type Inner = Self;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                let b = unsafe { ::flatbuffers::read_scalar_at::<u8>(buf, loc) };
-                Self(b)
-            }
-        }
-
-        impl ::flatbuffers::Push for FaultKind {
-            type Output = FaultKind;
-            #[inline]
-            unsafe fn push(&self, dst: &mut [u8], _written_len: usize) {
-                unsafe { ::flatbuffers::emplace_scalar::<u8>(dst, self.0) };
-            }
-        }
-
-        impl ::flatbuffers::EndianScalar for FaultKind {
-            type Scalar = u8;
-            #[inline]
-            fn to_little_endian(self) -> u8 {
-                self.0.to_le()
-            }
-            #[inline]
-            #[allow(clippy::wrong_self_convention)]
-            fn from_little_endian(v: u8) -> Self {
-                let b = u8::from_le(v);
-                Self(b)
-            }
-        }
-
-        impl<'a> ::flatbuffers::Verifiable for FaultKind {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                u8::run_verifier(v, pos)
-            }
-        }
-
-        impl ::flatbuffers::SimpleToVerifyInSlice for FaultKind {}
-        #[deprecated(
-            since = "2.0.0",
-            note = "Use associated constants instead. This will no longer be generated in 2021."
-        )]
-        pub const ENUM_MIN_HOST_BODY: u8 = 0;
-        #[deprecated(
-            since = "2.0.0",
-            note = "Use associated constants instead. This will no longer be generated in 2021."
-        )]
-        pub const ENUM_MAX_HOST_BODY: u8 = 4;
-        #[deprecated(
-            since = "2.0.0",
-            note = "Use associated constants instead. This will no longer be generated in 2021."
-        )]
-        #[allow(non_camel_case_types)]
-        pub const ENUM_VALUES_HOST_BODY: [HostBody; 5] =
-            [HostBody::NONE, HostBody::Init, HostBody::FunctionCall, HostBody::FunctionCallResult, HostBody::Fault];
-
-        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-        #[repr(transparent)]
-        pub struct HostBody(pub u8);
-        #[allow(non_upper_case_globals)]
-        impl HostBody {
-            pub const NONE: Self = Self(0);
-            pub const Init: Self = Self(1);
-            pub const FunctionCall: Self = Self(2);
-            pub const FunctionCallResult: Self = Self(3);
-            pub const Fault: Self = Self(4);
-
-            pub const ENUM_MIN: u8 = 0;
-            pub const ENUM_MAX: u8 = 4;
-            pub const ENUM_VALUES: &'static [Self] =
-                &[Self::NONE, Self::Init, Self::FunctionCall, Self::FunctionCallResult, Self::Fault];
-            /// Returns the variant's name or "" if unknown.
-            pub fn variant_name(self) -> Option<&'static str> {
-                match self {
-                    Self::NONE => Some("NONE"),
-                    Self::Init => Some("Init"),
-                    Self::FunctionCall => Some("FunctionCall"),
-                    Self::FunctionCallResult => Some("FunctionCallResult"),
-                    Self::Fault => Some("Fault"),
-                    _ => None,
-                }
-            }
-        }
-        impl ::core::fmt::Debug for HostBody {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter) -> ::core::fmt::Result {
-                if let Some(name) = self.variant_name() {
-                    f.write_str(name)
-                } else {
-                    f.write_fmt(format_args!("<UNKNOWN {:?}>", self.0))
-                }
-            }
-        }
-        impl<'a> ::flatbuffers::Follow<'a> for HostBody {
-            type Inner = Self;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                let b = unsafe { ::flatbuffers::read_scalar_at::<u8>(buf, loc) };
-                Self(b)
-            }
-        }
-
-        impl ::flatbuffers::Push for HostBody {
-            type Output = HostBody;
-            #[inline]
-            unsafe fn push(&self, dst: &mut [u8], _written_len: usize) {
-                unsafe { ::flatbuffers::emplace_scalar::<u8>(dst, self.0) };
-            }
-        }
-
-        impl ::flatbuffers::EndianScalar for HostBody {
-            type Scalar = u8;
-            #[inline]
-            fn to_little_endian(self) -> u8 {
-                self.0.to_le()
-            }
-            #[inline]
-            #[allow(clippy::wrong_self_convention)]
-            fn from_little_endian(v: u8) -> Self {
-                let b = u8::from_le(v);
-                Self(b)
-            }
-        }
-
-        impl<'a> ::flatbuffers::Verifiable for HostBody {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                u8::run_verifier(v, pos)
-            }
-        }
-
-        impl ::flatbuffers::SimpleToVerifyInSlice for HostBody {}
-        pub struct HostBodyUnionTableOffset {}
-
-        #[deprecated(
-            since = "2.0.0",
-            note = "Use associated constants instead. This will no longer be generated in 2021."
-        )]
-        pub const ENUM_MIN_LOG_LEVEL: u8 = 0;
-        #[deprecated(
-            since = "2.0.0",
-            note = "Use associated constants instead. This will no longer be generated in 2021."
-        )]
-        pub const ENUM_MAX_LOG_LEVEL: u8 = 4;
-        #[deprecated(
-            since = "2.0.0",
-            note = "Use associated constants instead. This will no longer be generated in 2021."
-        )]
-        #[allow(non_camel_case_types)]
-        pub const ENUM_VALUES_LOG_LEVEL: [LogLevel; 5] =
-            [LogLevel::Error, LogLevel::Warn, LogLevel::Info, LogLevel::Debug, LogLevel::Trace];
-
-        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-        #[repr(transparent)]
-        pub struct LogLevel(pub u8);
-        #[allow(non_upper_case_globals)]
-        impl LogLevel {
-            pub const Error: Self = Self(0);
-            pub const Warn: Self = Self(1);
-            pub const Info: Self = Self(2);
-            pub const Debug: Self = Self(3);
-            pub const Trace: Self = Self(4);
-
-            pub const ENUM_MIN: u8 = 0;
-            pub const ENUM_MAX: u8 = 4;
-            pub const ENUM_VALUES: &'static [Self] = &[Self::Error, Self::Warn, Self::Info, Self::Debug, Self::Trace];
-            /// Returns the variant's name or "" if unknown.
-            pub fn variant_name(self) -> Option<&'static str> {
-                match self {
-                    Self::Error => Some("Error"),
-                    Self::Warn => Some("Warn"),
-                    Self::Info => Some("Info"),
-                    Self::Debug => Some("Debug"),
-                    Self::Trace => Some("Trace"),
-                    _ => None,
-                }
-            }
-        }
-        impl ::core::fmt::Debug for LogLevel {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter) -> ::core::fmt::Result {
-                if let Some(name) = self.variant_name() {
-                    f.write_str(name)
-                } else {
-                    f.write_fmt(format_args!("<UNKNOWN {:?}>", self.0))
-                }
-            }
-        }
-        impl<'a> ::flatbuffers::Follow<'a> for LogLevel {
-            type Inner = Self;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                let b = unsafe { ::flatbuffers::read_scalar_at::<u8>(buf, loc) };
-                Self(b)
-            }
-        }
-
-        impl ::flatbuffers::Push for LogLevel {
-            type Output = LogLevel;
-            #[inline]
-            unsafe fn push(&self, dst: &mut [u8], _written_len: usize) {
-                unsafe { ::flatbuffers::emplace_scalar::<u8>(dst, self.0) };
-            }
-        }
-
-        impl ::flatbuffers::EndianScalar for LogLevel {
-            type Scalar = u8;
-            #[inline]
-            fn to_little_endian(self) -> u8 {
-                self.0.to_le()
-            }
-            #[inline]
-            #[allow(clippy::wrong_self_convention)]
-            fn from_little_endian(v: u8) -> Self {
-                let b = u8::from_le(v);
-                Self(b)
-            }
-        }
-
-        impl<'a> ::flatbuffers::Verifiable for LogLevel {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                u8::run_verifier(v, pos)
-            }
-        }
-
-        impl ::flatbuffers::SimpleToVerifyInSlice for LogLevel {}
-        #[deprecated(
-            since = "2.0.0",
-            note = "Use associated constants instead. This will no longer be generated in 2021."
-        )]
-        pub const ENUM_MIN_GUEST_BODY: u8 = 0;
-        #[deprecated(
-            since = "2.0.0",
-            note = "Use associated constants instead. This will no longer be generated in 2021."
-        )]
-        pub const ENUM_MAX_GUEST_BODY: u8 = 4;
-        #[deprecated(
-            since = "2.0.0",
-            note = "Use associated constants instead. This will no longer be generated in 2021."
-        )]
-        #[allow(non_camel_case_types)]
-        pub const ENUM_VALUES_GUEST_BODY: [GuestBody; 5] = [
-            GuestBody::NONE,
-            GuestBody::FunctionCall,
-            GuestBody::FunctionCallResult,
-            GuestBody::LogRecord,
-            GuestBody::Abort,
-        ];
-
-        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-        #[repr(transparent)]
-        pub struct GuestBody(pub u8);
-        #[allow(non_upper_case_globals)]
-        impl GuestBody {
-            pub const NONE: Self = Self(0);
-            pub const FunctionCall: Self = Self(1);
-            pub const FunctionCallResult: Self = Self(2);
-            pub const LogRecord: Self = Self(3);
-            pub const Abort: Self = Self(4);
-
-            pub const ENUM_MIN: u8 = 0;
-            pub const ENUM_MAX: u8 = 4;
-            pub const ENUM_VALUES: &'static [Self] =
-                &[Self::NONE, Self::FunctionCall, Self::FunctionCallResult, Self::LogRecord, Self::Abort];
-            /// Returns the variant's name or "" if unknown.
-            pub fn variant_name(self) -> Option<&'static str> {
-                match self {
-                    Self::NONE => Some("NONE"),
-                    Self::FunctionCall => Some("FunctionCall"),
-                    Self::FunctionCallResult => Some("FunctionCallResult"),
-                    Self::LogRecord => Some("LogRecord"),
-                    Self::Abort => Some("Abort"),
-                    _ => None,
-                }
-            }
-        }
-        impl ::core::fmt::Debug for GuestBody {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter) -> ::core::fmt::Result {
-                if let Some(name) = self.variant_name() {
-                    f.write_str(name)
-                } else {
-                    f.write_fmt(format_args!("<UNKNOWN {:?}>", self.0))
-                }
-            }
-        }
-        impl<'a> ::flatbuffers::Follow<'a> for GuestBody {
-            type Inner = Self;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                let b = unsafe { ::flatbuffers::read_scalar_at::<u8>(buf, loc) };
-                Self(b)
-            }
-        }
-
-        impl ::flatbuffers::Push for GuestBody {
-            type Output = GuestBody;
-            #[inline]
-            unsafe fn push(&self, dst: &mut [u8], _written_len: usize) {
-                unsafe { ::flatbuffers::emplace_scalar::<u8>(dst, self.0) };
-            }
-        }
-
-        impl ::flatbuffers::EndianScalar for GuestBody {
-            type Scalar = u8;
-            #[inline]
-            fn to_little_endian(self) -> u8 {
-                self.0.to_le()
-            }
-            #[inline]
-            #[allow(clippy::wrong_self_convention)]
-            fn from_little_endian(v: u8) -> Self {
-                let b = u8::from_le(v);
-                Self(b)
-            }
-        }
-
-        impl<'a> ::flatbuffers::Verifiable for GuestBody {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                u8::run_verifier(v, pos)
-            }
-        }
-
-        impl ::flatbuffers::SimpleToVerifyInSlice for GuestBody {}
-        pub struct GuestBodyUnionTableOffset {}
-
-        pub enum BoolValOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct BoolVal<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for BoolVal<'a> {
-            type Inner = BoolVal<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> BoolVal<'a> {
-            pub const VT_VALUE: ::flatbuffers::VOffsetT = 4;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                BoolVal { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args BoolValArgs,
-            ) -> ::flatbuffers::WIPOffset<BoolVal<'bldr>> {
-                let mut builder = BoolValBuilder::new(_fbb);
-                builder.add_value(args.value);
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn value(&self) -> bool {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<bool>(BoolVal::VT_VALUE, Some(false)).unwrap() }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for BoolVal<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?.visit_field::<bool>("value", Self::VT_VALUE, false)?.finish();
-                Ok(())
-            }
-        }
-        pub struct BoolValArgs {
-            pub value: bool,
-        }
-        impl<'a> Default for BoolValArgs {
-            #[inline]
-            fn default() -> Self {
-                BoolValArgs { value: false }
-            }
-        }
-
-        pub struct BoolValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> BoolValBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_value(&mut self, value: bool) {
-                self.fbb_.push_slot::<bool>(BoolVal::VT_VALUE, value, false);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> BoolValBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                BoolValBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<BoolVal<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for BoolVal<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("BoolVal");
-                ds.field("value", &self.value());
-                ds.finish()
-            }
-        }
-        pub enum S8ValOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct S8Val<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for S8Val<'a> {
-            type Inner = S8Val<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> S8Val<'a> {
-            pub const VT_VALUE: ::flatbuffers::VOffsetT = 4;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                S8Val { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args S8ValArgs,
-            ) -> ::flatbuffers::WIPOffset<S8Val<'bldr>> {
-                let mut builder = S8ValBuilder::new(_fbb);
-                builder.add_value(args.value);
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn value(&self) -> i8 {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<i8>(S8Val::VT_VALUE, Some(0)).unwrap() }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for S8Val<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?.visit_field::<i8>("value", Self::VT_VALUE, false)?.finish();
-                Ok(())
-            }
-        }
-        pub struct S8ValArgs {
-            pub value: i8,
-        }
-        impl<'a> Default for S8ValArgs {
-            #[inline]
-            fn default() -> Self {
-                S8ValArgs { value: 0 }
-            }
-        }
-
-        pub struct S8ValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> S8ValBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_value(&mut self, value: i8) {
-                self.fbb_.push_slot::<i8>(S8Val::VT_VALUE, value, 0);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> S8ValBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                S8ValBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<S8Val<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for S8Val<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("S8Val");
-                ds.field("value", &self.value());
-                ds.finish()
-            }
-        }
-        pub enum U8ValOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct U8Val<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for U8Val<'a> {
-            type Inner = U8Val<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> U8Val<'a> {
-            pub const VT_VALUE: ::flatbuffers::VOffsetT = 4;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                U8Val { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args U8ValArgs,
-            ) -> ::flatbuffers::WIPOffset<U8Val<'bldr>> {
-                let mut builder = U8ValBuilder::new(_fbb);
-                builder.add_value(args.value);
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn value(&self) -> u8 {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<u8>(U8Val::VT_VALUE, Some(0)).unwrap() }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for U8Val<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?.visit_field::<u8>("value", Self::VT_VALUE, false)?.finish();
-                Ok(())
-            }
-        }
-        pub struct U8ValArgs {
-            pub value: u8,
-        }
-        impl<'a> Default for U8ValArgs {
-            #[inline]
-            fn default() -> Self {
-                U8ValArgs { value: 0 }
-            }
-        }
-
-        pub struct U8ValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> U8ValBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_value(&mut self, value: u8) {
-                self.fbb_.push_slot::<u8>(U8Val::VT_VALUE, value, 0);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> U8ValBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                U8ValBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<U8Val<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for U8Val<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("U8Val");
-                ds.field("value", &self.value());
-                ds.finish()
-            }
-        }
-        pub enum S16ValOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct S16Val<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for S16Val<'a> {
-            type Inner = S16Val<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> S16Val<'a> {
-            pub const VT_VALUE: ::flatbuffers::VOffsetT = 4;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                S16Val { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args S16ValArgs,
-            ) -> ::flatbuffers::WIPOffset<S16Val<'bldr>> {
-                let mut builder = S16ValBuilder::new(_fbb);
-                builder.add_value(args.value);
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn value(&self) -> i16 {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<i16>(S16Val::VT_VALUE, Some(0)).unwrap() }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for S16Val<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?.visit_field::<i16>("value", Self::VT_VALUE, false)?.finish();
-                Ok(())
-            }
-        }
-        pub struct S16ValArgs {
-            pub value: i16,
-        }
-        impl<'a> Default for S16ValArgs {
-            #[inline]
-            fn default() -> Self {
-                S16ValArgs { value: 0 }
-            }
-        }
-
-        pub struct S16ValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> S16ValBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_value(&mut self, value: i16) {
-                self.fbb_.push_slot::<i16>(S16Val::VT_VALUE, value, 0);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> S16ValBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                S16ValBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<S16Val<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for S16Val<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("S16Val");
-                ds.field("value", &self.value());
-                ds.finish()
-            }
-        }
-        pub enum U16ValOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct U16Val<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for U16Val<'a> {
-            type Inner = U16Val<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> U16Val<'a> {
-            pub const VT_VALUE: ::flatbuffers::VOffsetT = 4;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                U16Val { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args U16ValArgs,
-            ) -> ::flatbuffers::WIPOffset<U16Val<'bldr>> {
-                let mut builder = U16ValBuilder::new(_fbb);
-                builder.add_value(args.value);
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn value(&self) -> u16 {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<u16>(U16Val::VT_VALUE, Some(0)).unwrap() }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for U16Val<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?.visit_field::<u16>("value", Self::VT_VALUE, false)?.finish();
-                Ok(())
-            }
-        }
-        pub struct U16ValArgs {
-            pub value: u16,
-        }
-        impl<'a> Default for U16ValArgs {
-            #[inline]
-            fn default() -> Self {
-                U16ValArgs { value: 0 }
-            }
-        }
-
-        pub struct U16ValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> U16ValBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_value(&mut self, value: u16) {
-                self.fbb_.push_slot::<u16>(U16Val::VT_VALUE, value, 0);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> U16ValBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                U16ValBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<U16Val<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for U16Val<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("U16Val");
-                ds.field("value", &self.value());
-                ds.finish()
-            }
-        }
-        pub enum S32ValOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct S32Val<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for S32Val<'a> {
-            type Inner = S32Val<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> S32Val<'a> {
-            pub const VT_VALUE: ::flatbuffers::VOffsetT = 4;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                S32Val { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args S32ValArgs,
-            ) -> ::flatbuffers::WIPOffset<S32Val<'bldr>> {
-                let mut builder = S32ValBuilder::new(_fbb);
-                builder.add_value(args.value);
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn value(&self) -> i32 {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<i32>(S32Val::VT_VALUE, Some(0)).unwrap() }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for S32Val<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?.visit_field::<i32>("value", Self::VT_VALUE, false)?.finish();
-                Ok(())
-            }
-        }
-        pub struct S32ValArgs {
-            pub value: i32,
-        }
-        impl<'a> Default for S32ValArgs {
-            #[inline]
-            fn default() -> Self {
-                S32ValArgs { value: 0 }
-            }
-        }
-
-        pub struct S32ValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> S32ValBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_value(&mut self, value: i32) {
-                self.fbb_.push_slot::<i32>(S32Val::VT_VALUE, value, 0);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> S32ValBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                S32ValBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<S32Val<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for S32Val<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("S32Val");
-                ds.field("value", &self.value());
-                ds.finish()
-            }
-        }
-        pub enum U32ValOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct U32Val<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for U32Val<'a> {
-            type Inner = U32Val<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> U32Val<'a> {
-            pub const VT_VALUE: ::flatbuffers::VOffsetT = 4;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                U32Val { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args U32ValArgs,
-            ) -> ::flatbuffers::WIPOffset<U32Val<'bldr>> {
-                let mut builder = U32ValBuilder::new(_fbb);
-                builder.add_value(args.value);
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn value(&self) -> u32 {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<u32>(U32Val::VT_VALUE, Some(0)).unwrap() }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for U32Val<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?.visit_field::<u32>("value", Self::VT_VALUE, false)?.finish();
-                Ok(())
-            }
-        }
-        pub struct U32ValArgs {
-            pub value: u32,
-        }
-        impl<'a> Default for U32ValArgs {
-            #[inline]
-            fn default() -> Self {
-                U32ValArgs { value: 0 }
-            }
-        }
-
-        pub struct U32ValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> U32ValBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_value(&mut self, value: u32) {
-                self.fbb_.push_slot::<u32>(U32Val::VT_VALUE, value, 0);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> U32ValBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                U32ValBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<U32Val<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for U32Val<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("U32Val");
-                ds.field("value", &self.value());
-                ds.finish()
-            }
-        }
-        pub enum S64ValOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct S64Val<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for S64Val<'a> {
-            type Inner = S64Val<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> S64Val<'a> {
-            pub const VT_VALUE: ::flatbuffers::VOffsetT = 4;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                S64Val { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args S64ValArgs,
-            ) -> ::flatbuffers::WIPOffset<S64Val<'bldr>> {
-                let mut builder = S64ValBuilder::new(_fbb);
-                builder.add_value(args.value);
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn value(&self) -> i64 {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<i64>(S64Val::VT_VALUE, Some(0)).unwrap() }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for S64Val<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?.visit_field::<i64>("value", Self::VT_VALUE, false)?.finish();
-                Ok(())
-            }
-        }
-        pub struct S64ValArgs {
-            pub value: i64,
-        }
-        impl<'a> Default for S64ValArgs {
-            #[inline]
-            fn default() -> Self {
-                S64ValArgs { value: 0 }
-            }
-        }
-
-        pub struct S64ValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> S64ValBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_value(&mut self, value: i64) {
-                self.fbb_.push_slot::<i64>(S64Val::VT_VALUE, value, 0);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> S64ValBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                S64ValBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<S64Val<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for S64Val<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("S64Val");
-                ds.field("value", &self.value());
-                ds.finish()
-            }
-        }
-        pub enum U64ValOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct U64Val<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for U64Val<'a> {
-            type Inner = U64Val<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> U64Val<'a> {
-            pub const VT_VALUE: ::flatbuffers::VOffsetT = 4;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                U64Val { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args U64ValArgs,
-            ) -> ::flatbuffers::WIPOffset<U64Val<'bldr>> {
-                let mut builder = U64ValBuilder::new(_fbb);
-                builder.add_value(args.value);
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn value(&self) -> u64 {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<u64>(U64Val::VT_VALUE, Some(0)).unwrap() }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for U64Val<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?.visit_field::<u64>("value", Self::VT_VALUE, false)?.finish();
-                Ok(())
-            }
-        }
-        pub struct U64ValArgs {
-            pub value: u64,
-        }
-        impl<'a> Default for U64ValArgs {
-            #[inline]
-            fn default() -> Self {
-                U64ValArgs { value: 0 }
-            }
-        }
-
-        pub struct U64ValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> U64ValBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_value(&mut self, value: u64) {
-                self.fbb_.push_slot::<u64>(U64Val::VT_VALUE, value, 0);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> U64ValBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                U64ValBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<U64Val<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for U64Val<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("U64Val");
-                ds.field("value", &self.value());
-                ds.finish()
-            }
-        }
-        pub enum F32ValOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct F32Val<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for F32Val<'a> {
-            type Inner = F32Val<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> F32Val<'a> {
-            pub const VT_BITS: ::flatbuffers::VOffsetT = 4;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                F32Val { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args F32ValArgs,
-            ) -> ::flatbuffers::WIPOffset<F32Val<'bldr>> {
-                let mut builder = F32ValBuilder::new(_fbb);
-                builder.add_bits(args.bits);
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn bits(&self) -> u32 {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<u32>(F32Val::VT_BITS, Some(0)).unwrap() }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for F32Val<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?.visit_field::<u32>("bits", Self::VT_BITS, false)?.finish();
-                Ok(())
-            }
-        }
-        pub struct F32ValArgs {
-            pub bits: u32,
-        }
-        impl<'a> Default for F32ValArgs {
-            #[inline]
-            fn default() -> Self {
-                F32ValArgs { bits: 0 }
-            }
-        }
-
-        pub struct F32ValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> F32ValBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_bits(&mut self, bits: u32) {
-                self.fbb_.push_slot::<u32>(F32Val::VT_BITS, bits, 0);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> F32ValBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                F32ValBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<F32Val<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for F32Val<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("F32Val");
-                ds.field("bits", &self.bits());
-                ds.finish()
-            }
-        }
-        pub enum F64ValOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct F64Val<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for F64Val<'a> {
-            type Inner = F64Val<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> F64Val<'a> {
-            pub const VT_BITS: ::flatbuffers::VOffsetT = 4;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                F64Val { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args F64ValArgs,
-            ) -> ::flatbuffers::WIPOffset<F64Val<'bldr>> {
-                let mut builder = F64ValBuilder::new(_fbb);
-                builder.add_bits(args.bits);
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn bits(&self) -> u64 {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<u64>(F64Val::VT_BITS, Some(0)).unwrap() }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for F64Val<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?.visit_field::<u64>("bits", Self::VT_BITS, false)?.finish();
-                Ok(())
-            }
-        }
-        pub struct F64ValArgs {
-            pub bits: u64,
-        }
-        impl<'a> Default for F64ValArgs {
-            #[inline]
-            fn default() -> Self {
-                F64ValArgs { bits: 0 }
-            }
-        }
-
-        pub struct F64ValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> F64ValBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_bits(&mut self, bits: u64) {
-                self.fbb_.push_slot::<u64>(F64Val::VT_BITS, bits, 0);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> F64ValBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                F64ValBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<F64Val<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for F64Val<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("F64Val");
-                ds.field("bits", &self.bits());
-                ds.finish()
-            }
-        }
-        pub enum CharValOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct CharVal<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for CharVal<'a> {
-            type Inner = CharVal<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> CharVal<'a> {
-            pub const VT_VALUE: ::flatbuffers::VOffsetT = 4;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                CharVal { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args CharValArgs,
-            ) -> ::flatbuffers::WIPOffset<CharVal<'bldr>> {
-                let mut builder = CharValBuilder::new(_fbb);
-                builder.add_value(args.value);
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn value(&self) -> u32 {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<u32>(CharVal::VT_VALUE, Some(0)).unwrap() }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for CharVal<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?.visit_field::<u32>("value", Self::VT_VALUE, false)?.finish();
-                Ok(())
-            }
-        }
-        pub struct CharValArgs {
-            pub value: u32,
-        }
-        impl<'a> Default for CharValArgs {
-            #[inline]
-            fn default() -> Self {
-                CharValArgs { value: 0 }
-            }
-        }
-
-        pub struct CharValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> CharValBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_value(&mut self, value: u32) {
-                self.fbb_.push_slot::<u32>(CharVal::VT_VALUE, value, 0);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> CharValBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                CharValBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<CharVal<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for CharVal<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("CharVal");
-                ds.field("value", &self.value());
-                ds.finish()
-            }
-        }
-        pub enum StringValOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct StringVal<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for StringVal<'a> {
-            type Inner = StringVal<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> StringVal<'a> {
-            pub const VT_VALUE: ::flatbuffers::VOffsetT = 4;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                StringVal { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args StringValArgs<'args>,
-            ) -> ::flatbuffers::WIPOffset<StringVal<'bldr>> {
-                let mut builder = StringValBuilder::new(_fbb);
-                if let Some(x) = args.value {
-                    builder.add_value(x);
-                }
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn value(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe {
-                    self._tab
-                        .get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(StringVal::VT_VALUE, None)
-                }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for StringVal<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?
-                    .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>(
-                        "value",
-                        Self::VT_VALUE,
-                        false,
-                    )?
-                    .finish();
-                Ok(())
-            }
-        }
-        pub struct StringValArgs<'a> {
-            pub value: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
-        }
-        impl<'a> Default for StringValArgs<'a> {
-            #[inline]
-            fn default() -> Self {
-                StringValArgs { value: None }
-            }
-        }
-
-        pub struct StringValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> StringValBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_value(&mut self, value: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b, u8>>) {
-                self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(StringVal::VT_VALUE, value);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> StringValBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                StringValBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<StringVal<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for StringVal<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("StringVal");
-                ds.field("value", &self.value());
-                ds.finish()
-            }
-        }
-        pub enum BytesValOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct BytesVal<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for BytesVal<'a> {
-            type Inner = BytesVal<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> BytesVal<'a> {
-            pub const VT_VALUE: ::flatbuffers::VOffsetT = 4;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                BytesVal { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args BytesValArgs<'args>,
-            ) -> ::flatbuffers::WIPOffset<BytesVal<'bldr>> {
-                let mut builder = BytesValBuilder::new(_fbb);
-                if let Some(x) = args.value {
-                    builder.add_value(x);
-                }
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn value(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe {
-                    self._tab
-                        .get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(BytesVal::VT_VALUE, None)
-                }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for BytesVal<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?
-                    .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>(
-                        "value",
-                        Self::VT_VALUE,
-                        false,
-                    )?
-                    .finish();
-                Ok(())
-            }
-        }
-        pub struct BytesValArgs<'a> {
-            pub value: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
-        }
-        impl<'a> Default for BytesValArgs<'a> {
-            #[inline]
-            fn default() -> Self {
-                BytesValArgs { value: None }
-            }
-        }
-
-        pub struct BytesValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> BytesValBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_value(&mut self, value: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b, u8>>) {
-                self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(BytesVal::VT_VALUE, value);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> BytesValBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                BytesValBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<BytesVal<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for BytesVal<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("BytesVal");
-                ds.field("value", &self.value());
-                ds.finish()
-            }
-        }
-        pub enum ListValOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct ListVal<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for ListVal<'a> {
-            type Inner = ListVal<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> ListVal<'a> {
-            pub const VT_ITEMS: ::flatbuffers::VOffsetT = 4;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                ListVal { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args ListValArgs<'args>,
-            ) -> ::flatbuffers::WIPOffset<ListVal<'bldr>> {
-                let mut builder = ListValBuilder::new(_fbb);
-                if let Some(x) = args.items {
-                    builder.add_items(x);
-                }
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn items(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value<'a>>>> {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe {
-                    self._tab.get::<::flatbuffers::ForwardsUOffset<
-                        ::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value>>,
-                    >>(ListVal::VT_ITEMS, None)
-                }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for ListVal<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?
+#[allow(unused_imports, dead_code)]
+pub mod abi {
+
+
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+pub const ENUM_MIN_VALUE_KIND: u8 = 0;
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+pub const ENUM_MAX_VALUE_KIND: u8 = 23;
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+#[allow(non_camel_case_types)]
+pub const ENUM_VALUES_VALUE_KIND: [ValueKind; 24] = [
+  ValueKind::NONE,
+  ValueKind::BoolVal,
+  ValueKind::S8Val,
+  ValueKind::U8Val,
+  ValueKind::S16Val,
+  ValueKind::U16Val,
+  ValueKind::S32Val,
+  ValueKind::U32Val,
+  ValueKind::S64Val,
+  ValueKind::U64Val,
+  ValueKind::F32Val,
+  ValueKind::F64Val,
+  ValueKind::CharVal,
+  ValueKind::StringVal,
+  ValueKind::BytesVal,
+  ValueKind::ListVal,
+  ValueKind::RecordVal,
+  ValueKind::TupleVal,
+  ValueKind::VariantVal,
+  ValueKind::EnumVal,
+  ValueKind::OptionVal,
+  ValueKind::ResultVal,
+  ValueKind::FlagsVal,
+  ValueKind::ResourceVal,
+];
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(transparent)]
+pub struct ValueKind(pub u8);
+#[allow(non_upper_case_globals)]
+impl ValueKind {
+  pub const NONE: Self = Self(0);
+  pub const BoolVal: Self = Self(1);
+  pub const S8Val: Self = Self(2);
+  pub const U8Val: Self = Self(3);
+  pub const S16Val: Self = Self(4);
+  pub const U16Val: Self = Self(5);
+  pub const S32Val: Self = Self(6);
+  pub const U32Val: Self = Self(7);
+  pub const S64Val: Self = Self(8);
+  pub const U64Val: Self = Self(9);
+  pub const F32Val: Self = Self(10);
+  pub const F64Val: Self = Self(11);
+  pub const CharVal: Self = Self(12);
+  pub const StringVal: Self = Self(13);
+  pub const BytesVal: Self = Self(14);
+  pub const ListVal: Self = Self(15);
+  pub const RecordVal: Self = Self(16);
+  pub const TupleVal: Self = Self(17);
+  pub const VariantVal: Self = Self(18);
+  pub const EnumVal: Self = Self(19);
+  pub const OptionVal: Self = Self(20);
+  pub const ResultVal: Self = Self(21);
+  pub const FlagsVal: Self = Self(22);
+  pub const ResourceVal: Self = Self(23);
+
+  pub const ENUM_MIN: u8 = 0;
+  pub const ENUM_MAX: u8 = 23;
+  pub const ENUM_VALUES: &'static [Self] = &[
+    Self::NONE,
+    Self::BoolVal,
+    Self::S8Val,
+    Self::U8Val,
+    Self::S16Val,
+    Self::U16Val,
+    Self::S32Val,
+    Self::U32Val,
+    Self::S64Val,
+    Self::U64Val,
+    Self::F32Val,
+    Self::F64Val,
+    Self::CharVal,
+    Self::StringVal,
+    Self::BytesVal,
+    Self::ListVal,
+    Self::RecordVal,
+    Self::TupleVal,
+    Self::VariantVal,
+    Self::EnumVal,
+    Self::OptionVal,
+    Self::ResultVal,
+    Self::FlagsVal,
+    Self::ResourceVal,
+  ];
+  /// Returns the variant's name or "" if unknown.
+  pub fn variant_name(self) -> Option<&'static str> {
+    match self {
+      Self::NONE => Some("NONE"),
+      Self::BoolVal => Some("BoolVal"),
+      Self::S8Val => Some("S8Val"),
+      Self::U8Val => Some("U8Val"),
+      Self::S16Val => Some("S16Val"),
+      Self::U16Val => Some("U16Val"),
+      Self::S32Val => Some("S32Val"),
+      Self::U32Val => Some("U32Val"),
+      Self::S64Val => Some("S64Val"),
+      Self::U64Val => Some("U64Val"),
+      Self::F32Val => Some("F32Val"),
+      Self::F64Val => Some("F64Val"),
+      Self::CharVal => Some("CharVal"),
+      Self::StringVal => Some("StringVal"),
+      Self::BytesVal => Some("BytesVal"),
+      Self::ListVal => Some("ListVal"),
+      Self::RecordVal => Some("RecordVal"),
+      Self::TupleVal => Some("TupleVal"),
+      Self::VariantVal => Some("VariantVal"),
+      Self::EnumVal => Some("EnumVal"),
+      Self::OptionVal => Some("OptionVal"),
+      Self::ResultVal => Some("ResultVal"),
+      Self::FlagsVal => Some("FlagsVal"),
+      Self::ResourceVal => Some("ResourceVal"),
+      _ => None,
+    }
+  }
+}
+impl ::core::fmt::Debug for ValueKind {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter) -> ::core::fmt::Result {
+    if let Some(name) = self.variant_name() {
+      f.write_str(name)
+    } else {
+      f.write_fmt(format_args!("<UNKNOWN {:?}>", self.0))
+    }
+  }
+}
+impl<'a> ::flatbuffers::Follow<'a> for ValueKind {
+  type Inner = Self;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    let b = unsafe { ::flatbuffers::read_scalar_at::<u8>(buf, loc) };
+    Self(b)
+  }
+}
+
+impl ::flatbuffers::Push for ValueKind {
+    type Output = ValueKind;
+    #[inline]
+    unsafe fn push(&self, dst: &mut [u8], _written_len: usize) {
+        unsafe { ::flatbuffers::emplace_scalar::<u8>(dst, self.0) };
+    }
+}
+
+impl ::flatbuffers::EndianScalar for ValueKind {
+  type Scalar = u8;
+  #[inline]
+  fn to_little_endian(self) -> u8 {
+    self.0.to_le()
+  }
+  #[inline]
+  #[allow(clippy::wrong_self_convention)]
+  fn from_little_endian(v: u8) -> Self {
+    let b = u8::from_le(v);
+    Self(b)
+  }
+}
+
+impl<'a> ::flatbuffers::Verifiable for ValueKind {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    u8::run_verifier(v, pos)
+  }
+}
+
+impl ::flatbuffers::SimpleToVerifyInSlice for ValueKind {}
+pub struct ValueKindUnionTableOffset {}
+
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+pub const ENUM_MIN_ERROR_KIND: u8 = 0;
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+pub const ENUM_MAX_ERROR_KIND: u8 = 18;
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+#[allow(non_camel_case_types)]
+pub const ENUM_VALUES_ERROR_KIND: [ErrorKind; 19] = [
+  ErrorKind::Other,
+  ErrorKind::StackOverflow,
+  ErrorKind::MemoryOutOfBounds,
+  ErrorKind::HeapMisaligned,
+  ErrorKind::TableOutOfBounds,
+  ErrorKind::IndirectCallToNull,
+  ErrorKind::BadSignature,
+  ErrorKind::IntegerOverflow,
+  ErrorKind::IntegerDivisionByZero,
+  ErrorKind::BadConversionToInteger,
+  ErrorKind::UnreachableCodeReached,
+  ErrorKind::Interrupt,
+  ErrorKind::OutOfFuel,
+  ErrorKind::AlwaysTrapAdapter,
+  ErrorKind::CannotEnterComponent,
+  ErrorKind::UnknownImport,
+  ErrorKind::HostFunction,
+  ErrorKind::Malformed,
+  ErrorKind::Instantiate,
+];
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(transparent)]
+pub struct ErrorKind(pub u8);
+#[allow(non_upper_case_globals)]
+impl ErrorKind {
+  pub const Other: Self = Self(0);
+  pub const StackOverflow: Self = Self(1);
+  pub const MemoryOutOfBounds: Self = Self(2);
+  pub const HeapMisaligned: Self = Self(3);
+  pub const TableOutOfBounds: Self = Self(4);
+  pub const IndirectCallToNull: Self = Self(5);
+  pub const BadSignature: Self = Self(6);
+  pub const IntegerOverflow: Self = Self(7);
+  pub const IntegerDivisionByZero: Self = Self(8);
+  pub const BadConversionToInteger: Self = Self(9);
+  pub const UnreachableCodeReached: Self = Self(10);
+  pub const Interrupt: Self = Self(11);
+  pub const OutOfFuel: Self = Self(12);
+  pub const AlwaysTrapAdapter: Self = Self(13);
+  pub const CannotEnterComponent: Self = Self(14);
+  pub const UnknownImport: Self = Self(15);
+  pub const HostFunction: Self = Self(16);
+  pub const Malformed: Self = Self(17);
+  pub const Instantiate: Self = Self(18);
+
+  pub const ENUM_MIN: u8 = 0;
+  pub const ENUM_MAX: u8 = 18;
+  pub const ENUM_VALUES: &'static [Self] = &[
+    Self::Other,
+    Self::StackOverflow,
+    Self::MemoryOutOfBounds,
+    Self::HeapMisaligned,
+    Self::TableOutOfBounds,
+    Self::IndirectCallToNull,
+    Self::BadSignature,
+    Self::IntegerOverflow,
+    Self::IntegerDivisionByZero,
+    Self::BadConversionToInteger,
+    Self::UnreachableCodeReached,
+    Self::Interrupt,
+    Self::OutOfFuel,
+    Self::AlwaysTrapAdapter,
+    Self::CannotEnterComponent,
+    Self::UnknownImport,
+    Self::HostFunction,
+    Self::Malformed,
+    Self::Instantiate,
+  ];
+  /// Returns the variant's name or "" if unknown.
+  pub fn variant_name(self) -> Option<&'static str> {
+    match self {
+      Self::Other => Some("Other"),
+      Self::StackOverflow => Some("StackOverflow"),
+      Self::MemoryOutOfBounds => Some("MemoryOutOfBounds"),
+      Self::HeapMisaligned => Some("HeapMisaligned"),
+      Self::TableOutOfBounds => Some("TableOutOfBounds"),
+      Self::IndirectCallToNull => Some("IndirectCallToNull"),
+      Self::BadSignature => Some("BadSignature"),
+      Self::IntegerOverflow => Some("IntegerOverflow"),
+      Self::IntegerDivisionByZero => Some("IntegerDivisionByZero"),
+      Self::BadConversionToInteger => Some("BadConversionToInteger"),
+      Self::UnreachableCodeReached => Some("UnreachableCodeReached"),
+      Self::Interrupt => Some("Interrupt"),
+      Self::OutOfFuel => Some("OutOfFuel"),
+      Self::AlwaysTrapAdapter => Some("AlwaysTrapAdapter"),
+      Self::CannotEnterComponent => Some("CannotEnterComponent"),
+      Self::UnknownImport => Some("UnknownImport"),
+      Self::HostFunction => Some("HostFunction"),
+      Self::Malformed => Some("Malformed"),
+      Self::Instantiate => Some("Instantiate"),
+      _ => None,
+    }
+  }
+}
+impl ::core::fmt::Debug for ErrorKind {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter) -> ::core::fmt::Result {
+    if let Some(name) = self.variant_name() {
+      f.write_str(name)
+    } else {
+      f.write_fmt(format_args!("<UNKNOWN {:?}>", self.0))
+    }
+  }
+}
+impl<'a> ::flatbuffers::Follow<'a> for ErrorKind {
+  type Inner = Self;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    let b = unsafe { ::flatbuffers::read_scalar_at::<u8>(buf, loc) };
+    Self(b)
+  }
+}
+
+impl ::flatbuffers::Push for ErrorKind {
+    type Output = ErrorKind;
+    #[inline]
+    unsafe fn push(&self, dst: &mut [u8], _written_len: usize) {
+        unsafe { ::flatbuffers::emplace_scalar::<u8>(dst, self.0) };
+    }
+}
+
+impl ::flatbuffers::EndianScalar for ErrorKind {
+  type Scalar = u8;
+  #[inline]
+  fn to_little_endian(self) -> u8 {
+    self.0.to_le()
+  }
+  #[inline]
+  #[allow(clippy::wrong_self_convention)]
+  fn from_little_endian(v: u8) -> Self {
+    let b = u8::from_le(v);
+    Self(b)
+  }
+}
+
+impl<'a> ::flatbuffers::Verifiable for ErrorKind {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    u8::run_verifier(v, pos)
+  }
+}
+
+impl ::flatbuffers::SimpleToVerifyInSlice for ErrorKind {}
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+pub const ENUM_MIN_FAULT_KIND: u8 = 0;
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+pub const ENUM_MAX_FAULT_KIND: u8 = 4;
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+#[allow(non_camel_case_types)]
+pub const ENUM_VALUES_FAULT_KIND: [FaultKind; 5] = [
+  FaultKind::Panic,
+  FaultKind::InvalidOpcode,
+  FaultKind::PageFault,
+  FaultKind::Breakpoint,
+  FaultKind::StackOverflow,
+];
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(transparent)]
+pub struct FaultKind(pub u8);
+#[allow(non_upper_case_globals)]
+impl FaultKind {
+  pub const Panic: Self = Self(0);
+  pub const InvalidOpcode: Self = Self(1);
+  pub const PageFault: Self = Self(2);
+  pub const Breakpoint: Self = Self(3);
+  pub const StackOverflow: Self = Self(4);
+
+  pub const ENUM_MIN: u8 = 0;
+  pub const ENUM_MAX: u8 = 4;
+  pub const ENUM_VALUES: &'static [Self] = &[
+    Self::Panic,
+    Self::InvalidOpcode,
+    Self::PageFault,
+    Self::Breakpoint,
+    Self::StackOverflow,
+  ];
+  /// Returns the variant's name or "" if unknown.
+  pub fn variant_name(self) -> Option<&'static str> {
+    match self {
+      Self::Panic => Some("Panic"),
+      Self::InvalidOpcode => Some("InvalidOpcode"),
+      Self::PageFault => Some("PageFault"),
+      Self::Breakpoint => Some("Breakpoint"),
+      Self::StackOverflow => Some("StackOverflow"),
+      _ => None,
+    }
+  }
+}
+impl ::core::fmt::Debug for FaultKind {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter) -> ::core::fmt::Result {
+    if let Some(name) = self.variant_name() {
+      f.write_str(name)
+    } else {
+      f.write_fmt(format_args!("<UNKNOWN {:?}>", self.0))
+    }
+  }
+}
+impl<'a> ::flatbuffers::Follow<'a> for FaultKind {
+  type Inner = Self;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    let b = unsafe { ::flatbuffers::read_scalar_at::<u8>(buf, loc) };
+    Self(b)
+  }
+}
+
+impl ::flatbuffers::Push for FaultKind {
+    type Output = FaultKind;
+    #[inline]
+    unsafe fn push(&self, dst: &mut [u8], _written_len: usize) {
+        unsafe { ::flatbuffers::emplace_scalar::<u8>(dst, self.0) };
+    }
+}
+
+impl ::flatbuffers::EndianScalar for FaultKind {
+  type Scalar = u8;
+  #[inline]
+  fn to_little_endian(self) -> u8 {
+    self.0.to_le()
+  }
+  #[inline]
+  #[allow(clippy::wrong_self_convention)]
+  fn from_little_endian(v: u8) -> Self {
+    let b = u8::from_le(v);
+    Self(b)
+  }
+}
+
+impl<'a> ::flatbuffers::Verifiable for FaultKind {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    u8::run_verifier(v, pos)
+  }
+}
+
+impl ::flatbuffers::SimpleToVerifyInSlice for FaultKind {}
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+pub const ENUM_MIN_HOST_BODY: u8 = 0;
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+pub const ENUM_MAX_HOST_BODY: u8 = 4;
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+#[allow(non_camel_case_types)]
+pub const ENUM_VALUES_HOST_BODY: [HostBody; 5] = [
+  HostBody::NONE,
+  HostBody::Init,
+  HostBody::FunctionCall,
+  HostBody::FunctionCallResult,
+  HostBody::Fault,
+];
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(transparent)]
+pub struct HostBody(pub u8);
+#[allow(non_upper_case_globals)]
+impl HostBody {
+  pub const NONE: Self = Self(0);
+  pub const Init: Self = Self(1);
+  pub const FunctionCall: Self = Self(2);
+  pub const FunctionCallResult: Self = Self(3);
+  pub const Fault: Self = Self(4);
+
+  pub const ENUM_MIN: u8 = 0;
+  pub const ENUM_MAX: u8 = 4;
+  pub const ENUM_VALUES: &'static [Self] = &[
+    Self::NONE,
+    Self::Init,
+    Self::FunctionCall,
+    Self::FunctionCallResult,
+    Self::Fault,
+  ];
+  /// Returns the variant's name or "" if unknown.
+  pub fn variant_name(self) -> Option<&'static str> {
+    match self {
+      Self::NONE => Some("NONE"),
+      Self::Init => Some("Init"),
+      Self::FunctionCall => Some("FunctionCall"),
+      Self::FunctionCallResult => Some("FunctionCallResult"),
+      Self::Fault => Some("Fault"),
+      _ => None,
+    }
+  }
+}
+impl ::core::fmt::Debug for HostBody {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter) -> ::core::fmt::Result {
+    if let Some(name) = self.variant_name() {
+      f.write_str(name)
+    } else {
+      f.write_fmt(format_args!("<UNKNOWN {:?}>", self.0))
+    }
+  }
+}
+impl<'a> ::flatbuffers::Follow<'a> for HostBody {
+  type Inner = Self;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    let b = unsafe { ::flatbuffers::read_scalar_at::<u8>(buf, loc) };
+    Self(b)
+  }
+}
+
+impl ::flatbuffers::Push for HostBody {
+    type Output = HostBody;
+    #[inline]
+    unsafe fn push(&self, dst: &mut [u8], _written_len: usize) {
+        unsafe { ::flatbuffers::emplace_scalar::<u8>(dst, self.0) };
+    }
+}
+
+impl ::flatbuffers::EndianScalar for HostBody {
+  type Scalar = u8;
+  #[inline]
+  fn to_little_endian(self) -> u8 {
+    self.0.to_le()
+  }
+  #[inline]
+  #[allow(clippy::wrong_self_convention)]
+  fn from_little_endian(v: u8) -> Self {
+    let b = u8::from_le(v);
+    Self(b)
+  }
+}
+
+impl<'a> ::flatbuffers::Verifiable for HostBody {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    u8::run_verifier(v, pos)
+  }
+}
+
+impl ::flatbuffers::SimpleToVerifyInSlice for HostBody {}
+pub struct HostBodyUnionTableOffset {}
+
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+pub const ENUM_MIN_LOG_LEVEL: u8 = 0;
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+pub const ENUM_MAX_LOG_LEVEL: u8 = 4;
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+#[allow(non_camel_case_types)]
+pub const ENUM_VALUES_LOG_LEVEL: [LogLevel; 5] = [
+  LogLevel::Error,
+  LogLevel::Warn,
+  LogLevel::Info,
+  LogLevel::Debug,
+  LogLevel::Trace,
+];
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(transparent)]
+pub struct LogLevel(pub u8);
+#[allow(non_upper_case_globals)]
+impl LogLevel {
+  pub const Error: Self = Self(0);
+  pub const Warn: Self = Self(1);
+  pub const Info: Self = Self(2);
+  pub const Debug: Self = Self(3);
+  pub const Trace: Self = Self(4);
+
+  pub const ENUM_MIN: u8 = 0;
+  pub const ENUM_MAX: u8 = 4;
+  pub const ENUM_VALUES: &'static [Self] = &[
+    Self::Error,
+    Self::Warn,
+    Self::Info,
+    Self::Debug,
+    Self::Trace,
+  ];
+  /// Returns the variant's name or "" if unknown.
+  pub fn variant_name(self) -> Option<&'static str> {
+    match self {
+      Self::Error => Some("Error"),
+      Self::Warn => Some("Warn"),
+      Self::Info => Some("Info"),
+      Self::Debug => Some("Debug"),
+      Self::Trace => Some("Trace"),
+      _ => None,
+    }
+  }
+}
+impl ::core::fmt::Debug for LogLevel {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter) -> ::core::fmt::Result {
+    if let Some(name) = self.variant_name() {
+      f.write_str(name)
+    } else {
+      f.write_fmt(format_args!("<UNKNOWN {:?}>", self.0))
+    }
+  }
+}
+impl<'a> ::flatbuffers::Follow<'a> for LogLevel {
+  type Inner = Self;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    let b = unsafe { ::flatbuffers::read_scalar_at::<u8>(buf, loc) };
+    Self(b)
+  }
+}
+
+impl ::flatbuffers::Push for LogLevel {
+    type Output = LogLevel;
+    #[inline]
+    unsafe fn push(&self, dst: &mut [u8], _written_len: usize) {
+        unsafe { ::flatbuffers::emplace_scalar::<u8>(dst, self.0) };
+    }
+}
+
+impl ::flatbuffers::EndianScalar for LogLevel {
+  type Scalar = u8;
+  #[inline]
+  fn to_little_endian(self) -> u8 {
+    self.0.to_le()
+  }
+  #[inline]
+  #[allow(clippy::wrong_self_convention)]
+  fn from_little_endian(v: u8) -> Self {
+    let b = u8::from_le(v);
+    Self(b)
+  }
+}
+
+impl<'a> ::flatbuffers::Verifiable for LogLevel {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    u8::run_verifier(v, pos)
+  }
+}
+
+impl ::flatbuffers::SimpleToVerifyInSlice for LogLevel {}
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+pub const ENUM_MIN_GUEST_BODY: u8 = 0;
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+pub const ENUM_MAX_GUEST_BODY: u8 = 4;
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+#[allow(non_camel_case_types)]
+pub const ENUM_VALUES_GUEST_BODY: [GuestBody; 5] = [
+  GuestBody::NONE,
+  GuestBody::FunctionCall,
+  GuestBody::FunctionCallResult,
+  GuestBody::LogRecord,
+  GuestBody::Abort,
+];
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(transparent)]
+pub struct GuestBody(pub u8);
+#[allow(non_upper_case_globals)]
+impl GuestBody {
+  pub const NONE: Self = Self(0);
+  pub const FunctionCall: Self = Self(1);
+  pub const FunctionCallResult: Self = Self(2);
+  pub const LogRecord: Self = Self(3);
+  pub const Abort: Self = Self(4);
+
+  pub const ENUM_MIN: u8 = 0;
+  pub const ENUM_MAX: u8 = 4;
+  pub const ENUM_VALUES: &'static [Self] = &[
+    Self::NONE,
+    Self::FunctionCall,
+    Self::FunctionCallResult,
+    Self::LogRecord,
+    Self::Abort,
+  ];
+  /// Returns the variant's name or "" if unknown.
+  pub fn variant_name(self) -> Option<&'static str> {
+    match self {
+      Self::NONE => Some("NONE"),
+      Self::FunctionCall => Some("FunctionCall"),
+      Self::FunctionCallResult => Some("FunctionCallResult"),
+      Self::LogRecord => Some("LogRecord"),
+      Self::Abort => Some("Abort"),
+      _ => None,
+    }
+  }
+}
+impl ::core::fmt::Debug for GuestBody {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter) -> ::core::fmt::Result {
+    if let Some(name) = self.variant_name() {
+      f.write_str(name)
+    } else {
+      f.write_fmt(format_args!("<UNKNOWN {:?}>", self.0))
+    }
+  }
+}
+impl<'a> ::flatbuffers::Follow<'a> for GuestBody {
+  type Inner = Self;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    let b = unsafe { ::flatbuffers::read_scalar_at::<u8>(buf, loc) };
+    Self(b)
+  }
+}
+
+impl ::flatbuffers::Push for GuestBody {
+    type Output = GuestBody;
+    #[inline]
+    unsafe fn push(&self, dst: &mut [u8], _written_len: usize) {
+        unsafe { ::flatbuffers::emplace_scalar::<u8>(dst, self.0) };
+    }
+}
+
+impl ::flatbuffers::EndianScalar for GuestBody {
+  type Scalar = u8;
+  #[inline]
+  fn to_little_endian(self) -> u8 {
+    self.0.to_le()
+  }
+  #[inline]
+  #[allow(clippy::wrong_self_convention)]
+  fn from_little_endian(v: u8) -> Self {
+    let b = u8::from_le(v);
+    Self(b)
+  }
+}
+
+impl<'a> ::flatbuffers::Verifiable for GuestBody {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    u8::run_verifier(v, pos)
+  }
+}
+
+impl ::flatbuffers::SimpleToVerifyInSlice for GuestBody {}
+pub struct GuestBodyUnionTableOffset {}
+
+pub enum BoolValOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct BoolVal<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for BoolVal<'a> {
+  type Inner = BoolVal<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> BoolVal<'a> {
+  pub const VT_VALUE: ::flatbuffers::VOffsetT = 4;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    BoolVal { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args BoolValArgs
+  ) -> ::flatbuffers::WIPOffset<BoolVal<'bldr>> {
+    let mut builder = BoolValBuilder::new(_fbb);
+    builder.add_value(args.value);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn value(&self) -> bool {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<bool>(BoolVal::VT_VALUE, Some(false)).unwrap()}
+  }
+}
+
+impl ::flatbuffers::Verifiable for BoolVal<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<bool>("value", Self::VT_VALUE, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct BoolValArgs {
+    pub value: bool,
+}
+impl<'a> Default for BoolValArgs {
+  #[inline]
+  fn default() -> Self {
+    BoolValArgs {
+      value: false,
+    }
+  }
+}
+
+pub struct BoolValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> BoolValBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_value(&mut self, value: bool) {
+    self.fbb_.push_slot::<bool>(BoolVal::VT_VALUE, value, false);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> BoolValBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    BoolValBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<BoolVal<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for BoolVal<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("BoolVal");
+      ds.field("value", &self.value());
+      ds.finish()
+  }
+}
+pub enum S8ValOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct S8Val<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for S8Val<'a> {
+  type Inner = S8Val<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> S8Val<'a> {
+  pub const VT_VALUE: ::flatbuffers::VOffsetT = 4;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    S8Val { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args S8ValArgs
+  ) -> ::flatbuffers::WIPOffset<S8Val<'bldr>> {
+    let mut builder = S8ValBuilder::new(_fbb);
+    builder.add_value(args.value);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn value(&self) -> i8 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<i8>(S8Val::VT_VALUE, Some(0)).unwrap()}
+  }
+}
+
+impl ::flatbuffers::Verifiable for S8Val<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<i8>("value", Self::VT_VALUE, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct S8ValArgs {
+    pub value: i8,
+}
+impl<'a> Default for S8ValArgs {
+  #[inline]
+  fn default() -> Self {
+    S8ValArgs {
+      value: 0,
+    }
+  }
+}
+
+pub struct S8ValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> S8ValBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_value(&mut self, value: i8) {
+    self.fbb_.push_slot::<i8>(S8Val::VT_VALUE, value, 0);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> S8ValBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    S8ValBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<S8Val<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for S8Val<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("S8Val");
+      ds.field("value", &self.value());
+      ds.finish()
+  }
+}
+pub enum U8ValOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct U8Val<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for U8Val<'a> {
+  type Inner = U8Val<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> U8Val<'a> {
+  pub const VT_VALUE: ::flatbuffers::VOffsetT = 4;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    U8Val { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args U8ValArgs
+  ) -> ::flatbuffers::WIPOffset<U8Val<'bldr>> {
+    let mut builder = U8ValBuilder::new(_fbb);
+    builder.add_value(args.value);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn value(&self) -> u8 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u8>(U8Val::VT_VALUE, Some(0)).unwrap()}
+  }
+}
+
+impl ::flatbuffers::Verifiable for U8Val<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<u8>("value", Self::VT_VALUE, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct U8ValArgs {
+    pub value: u8,
+}
+impl<'a> Default for U8ValArgs {
+  #[inline]
+  fn default() -> Self {
+    U8ValArgs {
+      value: 0,
+    }
+  }
+}
+
+pub struct U8ValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> U8ValBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_value(&mut self, value: u8) {
+    self.fbb_.push_slot::<u8>(U8Val::VT_VALUE, value, 0);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> U8ValBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    U8ValBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<U8Val<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for U8Val<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("U8Val");
+      ds.field("value", &self.value());
+      ds.finish()
+  }
+}
+pub enum S16ValOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct S16Val<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for S16Val<'a> {
+  type Inner = S16Val<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> S16Val<'a> {
+  pub const VT_VALUE: ::flatbuffers::VOffsetT = 4;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    S16Val { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args S16ValArgs
+  ) -> ::flatbuffers::WIPOffset<S16Val<'bldr>> {
+    let mut builder = S16ValBuilder::new(_fbb);
+    builder.add_value(args.value);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn value(&self) -> i16 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<i16>(S16Val::VT_VALUE, Some(0)).unwrap()}
+  }
+}
+
+impl ::flatbuffers::Verifiable for S16Val<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<i16>("value", Self::VT_VALUE, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct S16ValArgs {
+    pub value: i16,
+}
+impl<'a> Default for S16ValArgs {
+  #[inline]
+  fn default() -> Self {
+    S16ValArgs {
+      value: 0,
+    }
+  }
+}
+
+pub struct S16ValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> S16ValBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_value(&mut self, value: i16) {
+    self.fbb_.push_slot::<i16>(S16Val::VT_VALUE, value, 0);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> S16ValBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    S16ValBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<S16Val<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for S16Val<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("S16Val");
+      ds.field("value", &self.value());
+      ds.finish()
+  }
+}
+pub enum U16ValOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct U16Val<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for U16Val<'a> {
+  type Inner = U16Val<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> U16Val<'a> {
+  pub const VT_VALUE: ::flatbuffers::VOffsetT = 4;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    U16Val { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args U16ValArgs
+  ) -> ::flatbuffers::WIPOffset<U16Val<'bldr>> {
+    let mut builder = U16ValBuilder::new(_fbb);
+    builder.add_value(args.value);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn value(&self) -> u16 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u16>(U16Val::VT_VALUE, Some(0)).unwrap()}
+  }
+}
+
+impl ::flatbuffers::Verifiable for U16Val<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<u16>("value", Self::VT_VALUE, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct U16ValArgs {
+    pub value: u16,
+}
+impl<'a> Default for U16ValArgs {
+  #[inline]
+  fn default() -> Self {
+    U16ValArgs {
+      value: 0,
+    }
+  }
+}
+
+pub struct U16ValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> U16ValBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_value(&mut self, value: u16) {
+    self.fbb_.push_slot::<u16>(U16Val::VT_VALUE, value, 0);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> U16ValBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    U16ValBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<U16Val<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for U16Val<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("U16Val");
+      ds.field("value", &self.value());
+      ds.finish()
+  }
+}
+pub enum S32ValOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct S32Val<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for S32Val<'a> {
+  type Inner = S32Val<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> S32Val<'a> {
+  pub const VT_VALUE: ::flatbuffers::VOffsetT = 4;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    S32Val { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args S32ValArgs
+  ) -> ::flatbuffers::WIPOffset<S32Val<'bldr>> {
+    let mut builder = S32ValBuilder::new(_fbb);
+    builder.add_value(args.value);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn value(&self) -> i32 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<i32>(S32Val::VT_VALUE, Some(0)).unwrap()}
+  }
+}
+
+impl ::flatbuffers::Verifiable for S32Val<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<i32>("value", Self::VT_VALUE, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct S32ValArgs {
+    pub value: i32,
+}
+impl<'a> Default for S32ValArgs {
+  #[inline]
+  fn default() -> Self {
+    S32ValArgs {
+      value: 0,
+    }
+  }
+}
+
+pub struct S32ValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> S32ValBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_value(&mut self, value: i32) {
+    self.fbb_.push_slot::<i32>(S32Val::VT_VALUE, value, 0);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> S32ValBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    S32ValBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<S32Val<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for S32Val<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("S32Val");
+      ds.field("value", &self.value());
+      ds.finish()
+  }
+}
+pub enum U32ValOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct U32Val<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for U32Val<'a> {
+  type Inner = U32Val<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> U32Val<'a> {
+  pub const VT_VALUE: ::flatbuffers::VOffsetT = 4;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    U32Val { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args U32ValArgs
+  ) -> ::flatbuffers::WIPOffset<U32Val<'bldr>> {
+    let mut builder = U32ValBuilder::new(_fbb);
+    builder.add_value(args.value);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn value(&self) -> u32 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u32>(U32Val::VT_VALUE, Some(0)).unwrap()}
+  }
+}
+
+impl ::flatbuffers::Verifiable for U32Val<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<u32>("value", Self::VT_VALUE, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct U32ValArgs {
+    pub value: u32,
+}
+impl<'a> Default for U32ValArgs {
+  #[inline]
+  fn default() -> Self {
+    U32ValArgs {
+      value: 0,
+    }
+  }
+}
+
+pub struct U32ValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> U32ValBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_value(&mut self, value: u32) {
+    self.fbb_.push_slot::<u32>(U32Val::VT_VALUE, value, 0);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> U32ValBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    U32ValBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<U32Val<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for U32Val<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("U32Val");
+      ds.field("value", &self.value());
+      ds.finish()
+  }
+}
+pub enum S64ValOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct S64Val<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for S64Val<'a> {
+  type Inner = S64Val<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> S64Val<'a> {
+  pub const VT_VALUE: ::flatbuffers::VOffsetT = 4;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    S64Val { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args S64ValArgs
+  ) -> ::flatbuffers::WIPOffset<S64Val<'bldr>> {
+    let mut builder = S64ValBuilder::new(_fbb);
+    builder.add_value(args.value);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn value(&self) -> i64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<i64>(S64Val::VT_VALUE, Some(0)).unwrap()}
+  }
+}
+
+impl ::flatbuffers::Verifiable for S64Val<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<i64>("value", Self::VT_VALUE, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct S64ValArgs {
+    pub value: i64,
+}
+impl<'a> Default for S64ValArgs {
+  #[inline]
+  fn default() -> Self {
+    S64ValArgs {
+      value: 0,
+    }
+  }
+}
+
+pub struct S64ValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> S64ValBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_value(&mut self, value: i64) {
+    self.fbb_.push_slot::<i64>(S64Val::VT_VALUE, value, 0);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> S64ValBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    S64ValBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<S64Val<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for S64Val<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("S64Val");
+      ds.field("value", &self.value());
+      ds.finish()
+  }
+}
+pub enum U64ValOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct U64Val<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for U64Val<'a> {
+  type Inner = U64Val<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> U64Val<'a> {
+  pub const VT_VALUE: ::flatbuffers::VOffsetT = 4;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    U64Val { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args U64ValArgs
+  ) -> ::flatbuffers::WIPOffset<U64Val<'bldr>> {
+    let mut builder = U64ValBuilder::new(_fbb);
+    builder.add_value(args.value);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn value(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(U64Val::VT_VALUE, Some(0)).unwrap()}
+  }
+}
+
+impl ::flatbuffers::Verifiable for U64Val<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<u64>("value", Self::VT_VALUE, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct U64ValArgs {
+    pub value: u64,
+}
+impl<'a> Default for U64ValArgs {
+  #[inline]
+  fn default() -> Self {
+    U64ValArgs {
+      value: 0,
+    }
+  }
+}
+
+pub struct U64ValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> U64ValBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_value(&mut self, value: u64) {
+    self.fbb_.push_slot::<u64>(U64Val::VT_VALUE, value, 0);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> U64ValBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    U64ValBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<U64Val<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for U64Val<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("U64Val");
+      ds.field("value", &self.value());
+      ds.finish()
+  }
+}
+pub enum F32ValOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct F32Val<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for F32Val<'a> {
+  type Inner = F32Val<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> F32Val<'a> {
+  pub const VT_BITS: ::flatbuffers::VOffsetT = 4;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    F32Val { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args F32ValArgs
+  ) -> ::flatbuffers::WIPOffset<F32Val<'bldr>> {
+    let mut builder = F32ValBuilder::new(_fbb);
+    builder.add_bits(args.bits);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn bits(&self) -> u32 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u32>(F32Val::VT_BITS, Some(0)).unwrap()}
+  }
+}
+
+impl ::flatbuffers::Verifiable for F32Val<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<u32>("bits", Self::VT_BITS, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct F32ValArgs {
+    pub bits: u32,
+}
+impl<'a> Default for F32ValArgs {
+  #[inline]
+  fn default() -> Self {
+    F32ValArgs {
+      bits: 0,
+    }
+  }
+}
+
+pub struct F32ValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> F32ValBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_bits(&mut self, bits: u32) {
+    self.fbb_.push_slot::<u32>(F32Val::VT_BITS, bits, 0);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> F32ValBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    F32ValBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<F32Val<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for F32Val<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("F32Val");
+      ds.field("bits", &self.bits());
+      ds.finish()
+  }
+}
+pub enum F64ValOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct F64Val<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for F64Val<'a> {
+  type Inner = F64Val<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> F64Val<'a> {
+  pub const VT_BITS: ::flatbuffers::VOffsetT = 4;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    F64Val { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args F64ValArgs
+  ) -> ::flatbuffers::WIPOffset<F64Val<'bldr>> {
+    let mut builder = F64ValBuilder::new(_fbb);
+    builder.add_bits(args.bits);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn bits(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(F64Val::VT_BITS, Some(0)).unwrap()}
+  }
+}
+
+impl ::flatbuffers::Verifiable for F64Val<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<u64>("bits", Self::VT_BITS, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct F64ValArgs {
+    pub bits: u64,
+}
+impl<'a> Default for F64ValArgs {
+  #[inline]
+  fn default() -> Self {
+    F64ValArgs {
+      bits: 0,
+    }
+  }
+}
+
+pub struct F64ValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> F64ValBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_bits(&mut self, bits: u64) {
+    self.fbb_.push_slot::<u64>(F64Val::VT_BITS, bits, 0);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> F64ValBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    F64ValBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<F64Val<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for F64Val<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("F64Val");
+      ds.field("bits", &self.bits());
+      ds.finish()
+  }
+}
+pub enum CharValOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct CharVal<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for CharVal<'a> {
+  type Inner = CharVal<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> CharVal<'a> {
+  pub const VT_VALUE: ::flatbuffers::VOffsetT = 4;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    CharVal { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args CharValArgs
+  ) -> ::flatbuffers::WIPOffset<CharVal<'bldr>> {
+    let mut builder = CharValBuilder::new(_fbb);
+    builder.add_value(args.value);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn value(&self) -> u32 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u32>(CharVal::VT_VALUE, Some(0)).unwrap()}
+  }
+}
+
+impl ::flatbuffers::Verifiable for CharVal<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<u32>("value", Self::VT_VALUE, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct CharValArgs {
+    pub value: u32,
+}
+impl<'a> Default for CharValArgs {
+  #[inline]
+  fn default() -> Self {
+    CharValArgs {
+      value: 0,
+    }
+  }
+}
+
+pub struct CharValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> CharValBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_value(&mut self, value: u32) {
+    self.fbb_.push_slot::<u32>(CharVal::VT_VALUE, value, 0);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> CharValBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    CharValBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<CharVal<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for CharVal<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("CharVal");
+      ds.field("value", &self.value());
+      ds.finish()
+  }
+}
+pub enum StringValOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct StringVal<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for StringVal<'a> {
+  type Inner = StringVal<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> StringVal<'a> {
+  pub const VT_VALUE: ::flatbuffers::VOffsetT = 4;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    StringVal { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args StringValArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<StringVal<'bldr>> {
+    let mut builder = StringValBuilder::new(_fbb);
+    if let Some(x) = args.value { builder.add_value(x); }
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn value(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(StringVal::VT_VALUE, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for StringVal<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("value", Self::VT_VALUE, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct StringValArgs<'a> {
+    pub value: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
+}
+impl<'a> Default for StringValArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    StringValArgs {
+      value: None,
+    }
+  }
+}
+
+pub struct StringValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> StringValBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_value(&mut self, value: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(StringVal::VT_VALUE, value);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> StringValBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    StringValBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<StringVal<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for StringVal<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("StringVal");
+      ds.field("value", &self.value());
+      ds.finish()
+  }
+}
+pub enum BytesValOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct BytesVal<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for BytesVal<'a> {
+  type Inner = BytesVal<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> BytesVal<'a> {
+  pub const VT_VALUE: ::flatbuffers::VOffsetT = 4;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    BytesVal { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args BytesValArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<BytesVal<'bldr>> {
+    let mut builder = BytesValBuilder::new(_fbb);
+    if let Some(x) = args.value { builder.add_value(x); }
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn value(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(BytesVal::VT_VALUE, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for BytesVal<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("value", Self::VT_VALUE, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct BytesValArgs<'a> {
+    pub value: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
+}
+impl<'a> Default for BytesValArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    BytesValArgs {
+      value: None,
+    }
+  }
+}
+
+pub struct BytesValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> BytesValBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_value(&mut self, value: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(BytesVal::VT_VALUE, value);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> BytesValBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    BytesValBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<BytesVal<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for BytesVal<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("BytesVal");
+      ds.field("value", &self.value());
+      ds.finish()
+  }
+}
+pub enum ListValOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct ListVal<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for ListVal<'a> {
+  type Inner = ListVal<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> ListVal<'a> {
+  pub const VT_ITEMS: ::flatbuffers::VOffsetT = 4;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    ListVal { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args ListValArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<ListVal<'bldr>> {
+    let mut builder = ListValBuilder::new(_fbb);
+    if let Some(x) = args.items { builder.add_items(x); }
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn items(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value<'a>>>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value>>>>(ListVal::VT_ITEMS, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for ListVal<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<Value>>>>("items", Self::VT_ITEMS, false)?
      .finish();
-                Ok(())
-            }
-        }
-        pub struct ListValArgs<'a> {
-            pub items:
-                Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value<'a>>>>>,
-        }
-        impl<'a> Default for ListValArgs<'a> {
-            #[inline]
-            fn default() -> Self {
-                ListValArgs { items: None }
-            }
-        }
+    Ok(())
+  }
+}
+pub struct ListValArgs<'a> {
+    pub items: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value<'a>>>>>,
+}
+impl<'a> Default for ListValArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    ListValArgs {
+      items: None,
+    }
+  }
+}
 
-        pub struct ListValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> ListValBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_items(
-                &mut self,
-                items: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b, ::flatbuffers::ForwardsUOffset<Value<'b>>>>,
-            ) {
-                self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(ListVal::VT_ITEMS, items);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> ListValBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                ListValBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<ListVal<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
+pub struct ListValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> ListValBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_items(&mut self, items: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<Value<'b >>>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(ListVal::VT_ITEMS, items);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> ListValBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    ListValBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<ListVal<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
 
-        impl ::core::fmt::Debug for ListVal<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("ListVal");
-                ds.field("items", &self.items());
-                ds.finish()
-            }
-        }
-        pub enum RecordValOffset {}
-        #[derive(Copy, Clone, PartialEq)]
+impl ::core::fmt::Debug for ListVal<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("ListVal");
+      ds.field("items", &self.items());
+      ds.finish()
+  }
+}
+pub enum RecordValOffset {}
+#[derive(Copy, Clone, PartialEq)]
 
-        pub struct RecordVal<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
+pub struct RecordVal<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
 
-        impl<'a> ::flatbuffers::Follow<'a> for RecordVal<'a> {
-            type Inner = RecordVal<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
+impl<'a> ::flatbuffers::Follow<'a> for RecordVal<'a> {
+  type Inner = RecordVal<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
 
-        impl<'a> RecordVal<'a> {
-            pub const VT_FIELDS: ::flatbuffers::VOffsetT = 4;
+impl<'a> RecordVal<'a> {
+  pub const VT_FIELDS: ::flatbuffers::VOffsetT = 4;
 
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                RecordVal { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args RecordValArgs<'args>,
-            ) -> ::flatbuffers::WIPOffset<RecordVal<'bldr>> {
-                let mut builder = RecordValBuilder::new(_fbb);
-                if let Some(x) = args.fields {
-                    builder.add_fields(x);
-                }
-                builder.finish()
-            }
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    RecordVal { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args RecordValArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<RecordVal<'bldr>> {
+    let mut builder = RecordValBuilder::new(_fbb);
+    if let Some(x) = args.fields { builder.add_fields(x); }
+    builder.finish()
+  }
 
-            #[inline]
-            pub fn fields(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value<'a>>>> {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe {
-                    self._tab.get::<::flatbuffers::ForwardsUOffset<
-                        ::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value>>,
-                    >>(RecordVal::VT_FIELDS, None)
-                }
-            }
-        }
 
-        impl ::flatbuffers::Verifiable for RecordVal<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?
+  #[inline]
+  pub fn fields(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value<'a>>>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value>>>>(RecordVal::VT_FIELDS, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for RecordVal<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<Value>>>>("fields", Self::VT_FIELDS, false)?
      .finish();
-                Ok(())
-            }
-        }
-        pub struct RecordValArgs<'a> {
-            pub fields:
-                Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value<'a>>>>>,
-        }
-        impl<'a> Default for RecordValArgs<'a> {
-            #[inline]
-            fn default() -> Self {
-                RecordValArgs { fields: None }
-            }
-        }
+    Ok(())
+  }
+}
+pub struct RecordValArgs<'a> {
+    pub fields: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value<'a>>>>>,
+}
+impl<'a> Default for RecordValArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    RecordValArgs {
+      fields: None,
+    }
+  }
+}
 
-        pub struct RecordValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> RecordValBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_fields(
-                &mut self,
-                fields: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b, ::flatbuffers::ForwardsUOffset<Value<'b>>>>,
-            ) {
-                self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(RecordVal::VT_FIELDS, fields);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> RecordValBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                RecordValBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<RecordVal<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
+pub struct RecordValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> RecordValBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_fields(&mut self, fields: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<Value<'b >>>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(RecordVal::VT_FIELDS, fields);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> RecordValBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    RecordValBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<RecordVal<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
 
-        impl ::core::fmt::Debug for RecordVal<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("RecordVal");
-                ds.field("fields", &self.fields());
-                ds.finish()
-            }
-        }
-        pub enum TupleValOffset {}
-        #[derive(Copy, Clone, PartialEq)]
+impl ::core::fmt::Debug for RecordVal<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("RecordVal");
+      ds.field("fields", &self.fields());
+      ds.finish()
+  }
+}
+pub enum TupleValOffset {}
+#[derive(Copy, Clone, PartialEq)]
 
-        pub struct TupleVal<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
+pub struct TupleVal<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
 
-        impl<'a> ::flatbuffers::Follow<'a> for TupleVal<'a> {
-            type Inner = TupleVal<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
+impl<'a> ::flatbuffers::Follow<'a> for TupleVal<'a> {
+  type Inner = TupleVal<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
 
-        impl<'a> TupleVal<'a> {
-            pub const VT_ITEMS: ::flatbuffers::VOffsetT = 4;
+impl<'a> TupleVal<'a> {
+  pub const VT_ITEMS: ::flatbuffers::VOffsetT = 4;
 
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                TupleVal { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args TupleValArgs<'args>,
-            ) -> ::flatbuffers::WIPOffset<TupleVal<'bldr>> {
-                let mut builder = TupleValBuilder::new(_fbb);
-                if let Some(x) = args.items {
-                    builder.add_items(x);
-                }
-                builder.finish()
-            }
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    TupleVal { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args TupleValArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<TupleVal<'bldr>> {
+    let mut builder = TupleValBuilder::new(_fbb);
+    if let Some(x) = args.items { builder.add_items(x); }
+    builder.finish()
+  }
 
-            #[inline]
-            pub fn items(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value<'a>>>> {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe {
-                    self._tab.get::<::flatbuffers::ForwardsUOffset<
-                        ::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value>>,
-                    >>(TupleVal::VT_ITEMS, None)
-                }
-            }
-        }
 
-        impl ::flatbuffers::Verifiable for TupleVal<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?
+  #[inline]
+  pub fn items(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value<'a>>>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value>>>>(TupleVal::VT_ITEMS, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for TupleVal<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<Value>>>>("items", Self::VT_ITEMS, false)?
      .finish();
-                Ok(())
-            }
-        }
-        pub struct TupleValArgs<'a> {
-            pub items:
-                Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value<'a>>>>>,
-        }
-        impl<'a> Default for TupleValArgs<'a> {
-            #[inline]
-            fn default() -> Self {
-                TupleValArgs { items: None }
-            }
-        }
-
-        pub struct TupleValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> TupleValBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_items(
-                &mut self,
-                items: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b, ::flatbuffers::ForwardsUOffset<Value<'b>>>>,
-            ) {
-                self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(TupleVal::VT_ITEMS, items);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> TupleValBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                TupleValBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<TupleVal<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for TupleVal<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("TupleVal");
-                ds.field("items", &self.items());
-                ds.finish()
-            }
-        }
-        pub enum VariantValOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct VariantVal<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for VariantVal<'a> {
-            type Inner = VariantVal<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> VariantVal<'a> {
-            pub const VT_CASE_INDEX: ::flatbuffers::VOffsetT = 4;
-            pub const VT_PAYLOAD: ::flatbuffers::VOffsetT = 6;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                VariantVal { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args VariantValArgs<'args>,
-            ) -> ::flatbuffers::WIPOffset<VariantVal<'bldr>> {
-                let mut builder = VariantValBuilder::new(_fbb);
-                if let Some(x) = args.payload {
-                    builder.add_payload(x);
-                }
-                builder.add_case_index(args.case_index);
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn case_index(&self) -> u32 {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<u32>(VariantVal::VT_CASE_INDEX, Some(0)).unwrap() }
-            }
-            #[inline]
-            pub fn payload(&self) -> Option<Value<'a>> {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<Value>>(VariantVal::VT_PAYLOAD, None) }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for VariantVal<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?
-                    .visit_field::<u32>("case_index", Self::VT_CASE_INDEX, false)?
-                    .visit_field::<::flatbuffers::ForwardsUOffset<Value>>("payload", Self::VT_PAYLOAD, false)?
-                    .finish();
-                Ok(())
-            }
-        }
-        pub struct VariantValArgs<'a> {
-            pub case_index: u32,
-            pub payload: Option<::flatbuffers::WIPOffset<Value<'a>>>,
-        }
-        impl<'a> Default for VariantValArgs<'a> {
-            #[inline]
-            fn default() -> Self {
-                VariantValArgs { case_index: 0, payload: None }
-            }
-        }
-
-        pub struct VariantValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> VariantValBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_case_index(&mut self, case_index: u32) {
-                self.fbb_.push_slot::<u32>(VariantVal::VT_CASE_INDEX, case_index, 0);
-            }
-            #[inline]
-            pub fn add_payload(&mut self, payload: ::flatbuffers::WIPOffset<Value<'b>>) {
-                self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<Value>>(VariantVal::VT_PAYLOAD, payload);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> VariantValBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                VariantValBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<VariantVal<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for VariantVal<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("VariantVal");
-                ds.field("case_index", &self.case_index());
-                ds.field("payload", &self.payload());
-                ds.finish()
-            }
-        }
-        pub enum EnumValOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct EnumVal<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for EnumVal<'a> {
-            type Inner = EnumVal<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> EnumVal<'a> {
-            pub const VT_CASE_INDEX: ::flatbuffers::VOffsetT = 4;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                EnumVal { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args EnumValArgs,
-            ) -> ::flatbuffers::WIPOffset<EnumVal<'bldr>> {
-                let mut builder = EnumValBuilder::new(_fbb);
-                builder.add_case_index(args.case_index);
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn case_index(&self) -> u32 {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<u32>(EnumVal::VT_CASE_INDEX, Some(0)).unwrap() }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for EnumVal<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?.visit_field::<u32>("case_index", Self::VT_CASE_INDEX, false)?.finish();
-                Ok(())
-            }
-        }
-        pub struct EnumValArgs {
-            pub case_index: u32,
-        }
-        impl<'a> Default for EnumValArgs {
-            #[inline]
-            fn default() -> Self {
-                EnumValArgs { case_index: 0 }
-            }
-        }
-
-        pub struct EnumValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> EnumValBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_case_index(&mut self, case_index: u32) {
-                self.fbb_.push_slot::<u32>(EnumVal::VT_CASE_INDEX, case_index, 0);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> EnumValBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                EnumValBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<EnumVal<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for EnumVal<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("EnumVal");
-                ds.field("case_index", &self.case_index());
-                ds.finish()
-            }
-        }
-        pub enum OptionValOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct OptionVal<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for OptionVal<'a> {
-            type Inner = OptionVal<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> OptionVal<'a> {
-            pub const VT_VALUE: ::flatbuffers::VOffsetT = 4;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                OptionVal { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args OptionValArgs<'args>,
-            ) -> ::flatbuffers::WIPOffset<OptionVal<'bldr>> {
-                let mut builder = OptionValBuilder::new(_fbb);
-                if let Some(x) = args.value {
-                    builder.add_value(x);
-                }
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn value(&self) -> Option<Value<'a>> {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<Value>>(OptionVal::VT_VALUE, None) }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for OptionVal<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?
-                    .visit_field::<::flatbuffers::ForwardsUOffset<Value>>("value", Self::VT_VALUE, false)?
-                    .finish();
-                Ok(())
-            }
-        }
-        pub struct OptionValArgs<'a> {
-            pub value: Option<::flatbuffers::WIPOffset<Value<'a>>>,
-        }
-        impl<'a> Default for OptionValArgs<'a> {
-            #[inline]
-            fn default() -> Self {
-                OptionValArgs { value: None }
-            }
-        }
-
-        pub struct OptionValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> OptionValBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_value(&mut self, value: ::flatbuffers::WIPOffset<Value<'b>>) {
-                self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<Value>>(OptionVal::VT_VALUE, value);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> OptionValBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                OptionValBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<OptionVal<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for OptionVal<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("OptionVal");
-                ds.field("value", &self.value());
-                ds.finish()
-            }
-        }
-        pub enum ResultValOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct ResultVal<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for ResultVal<'a> {
-            type Inner = ResultVal<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> ResultVal<'a> {
-            pub const VT_IS_ERR: ::flatbuffers::VOffsetT = 4;
-            pub const VT_PAYLOAD: ::flatbuffers::VOffsetT = 6;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                ResultVal { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args ResultValArgs<'args>,
-            ) -> ::flatbuffers::WIPOffset<ResultVal<'bldr>> {
-                let mut builder = ResultValBuilder::new(_fbb);
-                if let Some(x) = args.payload {
-                    builder.add_payload(x);
-                }
-                builder.add_is_err(args.is_err);
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn is_err(&self) -> bool {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<bool>(ResultVal::VT_IS_ERR, Some(false)).unwrap() }
-            }
-            #[inline]
-            pub fn payload(&self) -> Option<Value<'a>> {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<Value>>(ResultVal::VT_PAYLOAD, None) }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for ResultVal<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?
-                    .visit_field::<bool>("is_err", Self::VT_IS_ERR, false)?
-                    .visit_field::<::flatbuffers::ForwardsUOffset<Value>>("payload", Self::VT_PAYLOAD, false)?
-                    .finish();
-                Ok(())
-            }
-        }
-        pub struct ResultValArgs<'a> {
-            pub is_err: bool,
-            pub payload: Option<::flatbuffers::WIPOffset<Value<'a>>>,
-        }
-        impl<'a> Default for ResultValArgs<'a> {
-            #[inline]
-            fn default() -> Self {
-                ResultValArgs { is_err: false, payload: None }
-            }
-        }
-
-        pub struct ResultValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> ResultValBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_is_err(&mut self, is_err: bool) {
-                self.fbb_.push_slot::<bool>(ResultVal::VT_IS_ERR, is_err, false);
-            }
-            #[inline]
-            pub fn add_payload(&mut self, payload: ::flatbuffers::WIPOffset<Value<'b>>) {
-                self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<Value>>(ResultVal::VT_PAYLOAD, payload);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> ResultValBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                ResultValBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<ResultVal<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for ResultVal<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("ResultVal");
-                ds.field("is_err", &self.is_err());
-                ds.field("payload", &self.payload());
-                ds.finish()
-            }
-        }
-        pub enum FlagsValOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct FlagsVal<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for FlagsVal<'a> {
-            type Inner = FlagsVal<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> FlagsVal<'a> {
-            pub const VT_WORDS: ::flatbuffers::VOffsetT = 4;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                FlagsVal { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args FlagsValArgs<'args>,
-            ) -> ::flatbuffers::WIPOffset<FlagsVal<'bldr>> {
-                let mut builder = FlagsValBuilder::new(_fbb);
-                if let Some(x) = args.words {
-                    builder.add_words(x);
-                }
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn words(&self) -> Option<::flatbuffers::Vector<'a, u32>> {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe {
-                    self._tab
-                        .get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u32>>>(FlagsVal::VT_WORDS, None)
-                }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for FlagsVal<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?
-                    .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u32>>>(
-                        "words",
-                        Self::VT_WORDS,
-                        false,
-                    )?
-                    .finish();
-                Ok(())
-            }
-        }
-        pub struct FlagsValArgs<'a> {
-            pub words: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u32>>>,
-        }
-        impl<'a> Default for FlagsValArgs<'a> {
-            #[inline]
-            fn default() -> Self {
-                FlagsValArgs { words: None }
-            }
-        }
-
-        pub struct FlagsValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> FlagsValBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_words(&mut self, words: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b, u32>>) {
-                self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(FlagsVal::VT_WORDS, words);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> FlagsValBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                FlagsValBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<FlagsVal<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for FlagsVal<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("FlagsVal");
-                ds.field("words", &self.words());
-                ds.finish()
-            }
-        }
-        pub enum ResourceValOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct ResourceVal<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for ResourceVal<'a> {
-            type Inner = ResourceVal<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> ResourceVal<'a> {
-            pub const VT_HANDLE: ::flatbuffers::VOffsetT = 4;
-            pub const VT_OWNED: ::flatbuffers::VOffsetT = 6;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                ResourceVal { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args ResourceValArgs,
-            ) -> ::flatbuffers::WIPOffset<ResourceVal<'bldr>> {
-                let mut builder = ResourceValBuilder::new(_fbb);
-                builder.add_handle(args.handle);
-                builder.add_owned(args.owned);
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn handle(&self) -> u32 {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<u32>(ResourceVal::VT_HANDLE, Some(0)).unwrap() }
-            }
-            #[inline]
-            pub fn owned(&self) -> bool {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<bool>(ResourceVal::VT_OWNED, Some(false)).unwrap() }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for ResourceVal<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?
-                    .visit_field::<u32>("handle", Self::VT_HANDLE, false)?
-                    .visit_field::<bool>("owned", Self::VT_OWNED, false)?
-                    .finish();
-                Ok(())
-            }
-        }
-        pub struct ResourceValArgs {
-            pub handle: u32,
-            pub owned: bool,
-        }
-        impl<'a> Default for ResourceValArgs {
-            #[inline]
-            fn default() -> Self {
-                ResourceValArgs { handle: 0, owned: false }
-            }
-        }
-
-        pub struct ResourceValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> ResourceValBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_handle(&mut self, handle: u32) {
-                self.fbb_.push_slot::<u32>(ResourceVal::VT_HANDLE, handle, 0);
-            }
-            #[inline]
-            pub fn add_owned(&mut self, owned: bool) {
-                self.fbb_.push_slot::<bool>(ResourceVal::VT_OWNED, owned, false);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> ResourceValBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                ResourceValBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<ResourceVal<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for ResourceVal<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("ResourceVal");
-                ds.field("handle", &self.handle());
-                ds.field("owned", &self.owned());
-                ds.finish()
-            }
-        }
-        pub enum ValueOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct Value<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for Value<'a> {
-            type Inner = Value<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> Value<'a> {
-            pub const VT_KIND_TYPE: ::flatbuffers::VOffsetT = 4;
-            pub const VT_KIND: ::flatbuffers::VOffsetT = 6;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                Value { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args ValueArgs,
-            ) -> ::flatbuffers::WIPOffset<Value<'bldr>> {
-                let mut builder = ValueBuilder::new(_fbb);
-                if let Some(x) = args.kind {
-                    builder.add_kind(x);
-                }
-                builder.add_kind_type(args.kind_type);
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn kind_type(&self) -> ValueKind {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<ValueKind>(Value::VT_KIND_TYPE, Some(ValueKind::NONE)).unwrap() }
-            }
-            #[inline]
-            pub fn kind(&self) -> Option<::flatbuffers::Table<'a>> {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe {
-                    self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Table<'a>>>(Value::VT_KIND, None)
-                }
-            }
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn kind_as_bool_val(&self) -> Option<BoolVal<'a>> {
-                if self.kind_type() == ValueKind::BoolVal {
-                    self.kind().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { BoolVal::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn kind_as_s8_val(&self) -> Option<S8Val<'a>> {
-                if self.kind_type() == ValueKind::S8Val {
-                    self.kind().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { S8Val::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn kind_as_u8_val(&self) -> Option<U8Val<'a>> {
-                if self.kind_type() == ValueKind::U8Val {
-                    self.kind().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { U8Val::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn kind_as_s16_val(&self) -> Option<S16Val<'a>> {
-                if self.kind_type() == ValueKind::S16Val {
-                    self.kind().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { S16Val::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn kind_as_u16_val(&self) -> Option<U16Val<'a>> {
-                if self.kind_type() == ValueKind::U16Val {
-                    self.kind().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { U16Val::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn kind_as_s32_val(&self) -> Option<S32Val<'a>> {
-                if self.kind_type() == ValueKind::S32Val {
-                    self.kind().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { S32Val::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn kind_as_u32_val(&self) -> Option<U32Val<'a>> {
-                if self.kind_type() == ValueKind::U32Val {
-                    self.kind().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { U32Val::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn kind_as_s64_val(&self) -> Option<S64Val<'a>> {
-                if self.kind_type() == ValueKind::S64Val {
-                    self.kind().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { S64Val::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn kind_as_u64_val(&self) -> Option<U64Val<'a>> {
-                if self.kind_type() == ValueKind::U64Val {
-                    self.kind().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { U64Val::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn kind_as_f32_val(&self) -> Option<F32Val<'a>> {
-                if self.kind_type() == ValueKind::F32Val {
-                    self.kind().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { F32Val::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn kind_as_f64_val(&self) -> Option<F64Val<'a>> {
-                if self.kind_type() == ValueKind::F64Val {
-                    self.kind().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { F64Val::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn kind_as_char_val(&self) -> Option<CharVal<'a>> {
-                if self.kind_type() == ValueKind::CharVal {
-                    self.kind().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { CharVal::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn kind_as_string_val(&self) -> Option<StringVal<'a>> {
-                if self.kind_type() == ValueKind::StringVal {
-                    self.kind().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { StringVal::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn kind_as_bytes_val(&self) -> Option<BytesVal<'a>> {
-                if self.kind_type() == ValueKind::BytesVal {
-                    self.kind().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { BytesVal::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn kind_as_list_val(&self) -> Option<ListVal<'a>> {
-                if self.kind_type() == ValueKind::ListVal {
-                    self.kind().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { ListVal::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn kind_as_record_val(&self) -> Option<RecordVal<'a>> {
-                if self.kind_type() == ValueKind::RecordVal {
-                    self.kind().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { RecordVal::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn kind_as_tuple_val(&self) -> Option<TupleVal<'a>> {
-                if self.kind_type() == ValueKind::TupleVal {
-                    self.kind().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { TupleVal::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn kind_as_variant_val(&self) -> Option<VariantVal<'a>> {
-                if self.kind_type() == ValueKind::VariantVal {
-                    self.kind().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { VariantVal::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn kind_as_enum_val(&self) -> Option<EnumVal<'a>> {
-                if self.kind_type() == ValueKind::EnumVal {
-                    self.kind().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { EnumVal::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn kind_as_option_val(&self) -> Option<OptionVal<'a>> {
-                if self.kind_type() == ValueKind::OptionVal {
-                    self.kind().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { OptionVal::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn kind_as_result_val(&self) -> Option<ResultVal<'a>> {
-                if self.kind_type() == ValueKind::ResultVal {
-                    self.kind().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { ResultVal::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn kind_as_flags_val(&self) -> Option<FlagsVal<'a>> {
-                if self.kind_type() == ValueKind::FlagsVal {
-                    self.kind().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { FlagsVal::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn kind_as_resource_val(&self) -> Option<ResourceVal<'a>> {
-                if self.kind_type() == ValueKind::ResourceVal {
-                    self.kind().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { ResourceVal::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for Value<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?
-                    .visit_union::<ValueKind, _>(
-                        "kind_type",
-                        Self::VT_KIND_TYPE,
-                        "kind",
-                        Self::VT_KIND,
-                        false,
-                        |key, v, pos| match key {
-                            ValueKind::BoolVal => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<BoolVal>>(
-                                "ValueKind::BoolVal",
-                                pos,
-                            ),
-                            ValueKind::S8Val => {
-                                v.verify_union_variant::<::flatbuffers::ForwardsUOffset<S8Val>>("ValueKind::S8Val", pos)
-                            }
-                            ValueKind::U8Val => {
-                                v.verify_union_variant::<::flatbuffers::ForwardsUOffset<U8Val>>("ValueKind::U8Val", pos)
-                            }
-                            ValueKind::S16Val => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<S16Val>>(
-                                "ValueKind::S16Val",
-                                pos,
-                            ),
-                            ValueKind::U16Val => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<U16Val>>(
-                                "ValueKind::U16Val",
-                                pos,
-                            ),
-                            ValueKind::S32Val => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<S32Val>>(
-                                "ValueKind::S32Val",
-                                pos,
-                            ),
-                            ValueKind::U32Val => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<U32Val>>(
-                                "ValueKind::U32Val",
-                                pos,
-                            ),
-                            ValueKind::S64Val => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<S64Val>>(
-                                "ValueKind::S64Val",
-                                pos,
-                            ),
-                            ValueKind::U64Val => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<U64Val>>(
-                                "ValueKind::U64Val",
-                                pos,
-                            ),
-                            ValueKind::F32Val => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<F32Val>>(
-                                "ValueKind::F32Val",
-                                pos,
-                            ),
-                            ValueKind::F64Val => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<F64Val>>(
-                                "ValueKind::F64Val",
-                                pos,
-                            ),
-                            ValueKind::CharVal => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<CharVal>>(
-                                "ValueKind::CharVal",
-                                pos,
-                            ),
-                            ValueKind::StringVal => v
-                                .verify_union_variant::<::flatbuffers::ForwardsUOffset<StringVal>>(
-                                    "ValueKind::StringVal",
-                                    pos,
-                                ),
-                            ValueKind::BytesVal => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<BytesVal>>(
-                                "ValueKind::BytesVal",
-                                pos,
-                            ),
-                            ValueKind::ListVal => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<ListVal>>(
-                                "ValueKind::ListVal",
-                                pos,
-                            ),
-                            ValueKind::RecordVal => v
-                                .verify_union_variant::<::flatbuffers::ForwardsUOffset<RecordVal>>(
-                                    "ValueKind::RecordVal",
-                                    pos,
-                                ),
-                            ValueKind::TupleVal => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<TupleVal>>(
-                                "ValueKind::TupleVal",
-                                pos,
-                            ),
-                            ValueKind::VariantVal => v
-                                .verify_union_variant::<::flatbuffers::ForwardsUOffset<VariantVal>>(
-                                    "ValueKind::VariantVal",
-                                    pos,
-                                ),
-                            ValueKind::EnumVal => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<EnumVal>>(
-                                "ValueKind::EnumVal",
-                                pos,
-                            ),
-                            ValueKind::OptionVal => v
-                                .verify_union_variant::<::flatbuffers::ForwardsUOffset<OptionVal>>(
-                                    "ValueKind::OptionVal",
-                                    pos,
-                                ),
-                            ValueKind::ResultVal => v
-                                .verify_union_variant::<::flatbuffers::ForwardsUOffset<ResultVal>>(
-                                    "ValueKind::ResultVal",
-                                    pos,
-                                ),
-                            ValueKind::FlagsVal => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<FlagsVal>>(
-                                "ValueKind::FlagsVal",
-                                pos,
-                            ),
-                            ValueKind::ResourceVal => v
-                                .verify_union_variant::<::flatbuffers::ForwardsUOffset<ResourceVal>>(
-                                    "ValueKind::ResourceVal",
-                                    pos,
-                                ),
-                            _ => Ok(()),
-                        },
-                    )?
-                    .finish();
-                Ok(())
-            }
-        }
-        pub struct ValueArgs {
-            pub kind_type: ValueKind,
-            pub kind: Option<::flatbuffers::WIPOffset<::flatbuffers::UnionWIPOffset>>,
-        }
-        impl<'a> Default for ValueArgs {
-            #[inline]
-            fn default() -> Self {
-                ValueArgs { kind_type: ValueKind::NONE, kind: None }
-            }
-        }
-
-        pub struct ValueBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> ValueBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_kind_type(&mut self, kind_type: ValueKind) {
-                self.fbb_.push_slot::<ValueKind>(Value::VT_KIND_TYPE, kind_type, ValueKind::NONE);
-            }
-            #[inline]
-            pub fn add_kind(&mut self, kind: ::flatbuffers::WIPOffset<::flatbuffers::UnionWIPOffset>) {
-                self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Value::VT_KIND, kind);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> ValueBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                ValueBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<Value<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for Value<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("Value");
-                ds.field("kind_type", &self.kind_type());
-                match self.kind_type() {
-                    ValueKind::BoolVal => {
-                        if let Some(x) = self.kind_as_bool_val() {
-                            ds.field("kind", &x)
-                        } else {
-                            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    ValueKind::S8Val => {
-                        if let Some(x) = self.kind_as_s8_val() {
-                            ds.field("kind", &x)
-                        } else {
-                            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    ValueKind::U8Val => {
-                        if let Some(x) = self.kind_as_u8_val() {
-                            ds.field("kind", &x)
-                        } else {
-                            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    ValueKind::S16Val => {
-                        if let Some(x) = self.kind_as_s16_val() {
-                            ds.field("kind", &x)
-                        } else {
-                            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    ValueKind::U16Val => {
-                        if let Some(x) = self.kind_as_u16_val() {
-                            ds.field("kind", &x)
-                        } else {
-                            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    ValueKind::S32Val => {
-                        if let Some(x) = self.kind_as_s32_val() {
-                            ds.field("kind", &x)
-                        } else {
-                            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    ValueKind::U32Val => {
-                        if let Some(x) = self.kind_as_u32_val() {
-                            ds.field("kind", &x)
-                        } else {
-                            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    ValueKind::S64Val => {
-                        if let Some(x) = self.kind_as_s64_val() {
-                            ds.field("kind", &x)
-                        } else {
-                            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    ValueKind::U64Val => {
-                        if let Some(x) = self.kind_as_u64_val() {
-                            ds.field("kind", &x)
-                        } else {
-                            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    ValueKind::F32Val => {
-                        if let Some(x) = self.kind_as_f32_val() {
-                            ds.field("kind", &x)
-                        } else {
-                            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    ValueKind::F64Val => {
-                        if let Some(x) = self.kind_as_f64_val() {
-                            ds.field("kind", &x)
-                        } else {
-                            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    ValueKind::CharVal => {
-                        if let Some(x) = self.kind_as_char_val() {
-                            ds.field("kind", &x)
-                        } else {
-                            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    ValueKind::StringVal => {
-                        if let Some(x) = self.kind_as_string_val() {
-                            ds.field("kind", &x)
-                        } else {
-                            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    ValueKind::BytesVal => {
-                        if let Some(x) = self.kind_as_bytes_val() {
-                            ds.field("kind", &x)
-                        } else {
-                            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    ValueKind::ListVal => {
-                        if let Some(x) = self.kind_as_list_val() {
-                            ds.field("kind", &x)
-                        } else {
-                            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    ValueKind::RecordVal => {
-                        if let Some(x) = self.kind_as_record_val() {
-                            ds.field("kind", &x)
-                        } else {
-                            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    ValueKind::TupleVal => {
-                        if let Some(x) = self.kind_as_tuple_val() {
-                            ds.field("kind", &x)
-                        } else {
-                            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    ValueKind::VariantVal => {
-                        if let Some(x) = self.kind_as_variant_val() {
-                            ds.field("kind", &x)
-                        } else {
-                            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    ValueKind::EnumVal => {
-                        if let Some(x) = self.kind_as_enum_val() {
-                            ds.field("kind", &x)
-                        } else {
-                            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    ValueKind::OptionVal => {
-                        if let Some(x) = self.kind_as_option_val() {
-                            ds.field("kind", &x)
-                        } else {
-                            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    ValueKind::ResultVal => {
-                        if let Some(x) = self.kind_as_result_val() {
-                            ds.field("kind", &x)
-                        } else {
-                            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    ValueKind::FlagsVal => {
-                        if let Some(x) = self.kind_as_flags_val() {
-                            ds.field("kind", &x)
-                        } else {
-                            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    ValueKind::ResourceVal => {
-                        if let Some(x) = self.kind_as_resource_val() {
-                            ds.field("kind", &x)
-                        } else {
-                            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    _ => {
-                        let x: Option<()> = None;
-                        ds.field("kind", &x)
-                    }
-                };
-                ds.finish()
-            }
-        }
-        pub enum FunctionNameOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct FunctionName<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for FunctionName<'a> {
-            type Inner = FunctionName<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> FunctionName<'a> {
-            pub const VT_INTERFACE: ::flatbuffers::VOffsetT = 4;
-            pub const VT_NAME: ::flatbuffers::VOffsetT = 6;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                FunctionName { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args FunctionNameArgs<'args>,
-            ) -> ::flatbuffers::WIPOffset<FunctionName<'bldr>> {
-                let mut builder = FunctionNameBuilder::new(_fbb);
-                if let Some(x) = args.name {
-                    builder.add_name(x);
-                }
-                if let Some(x) = args.interface {
-                    builder.add_interface(x);
-                }
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn interface(&self) -> Option<&'a str> {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(FunctionName::VT_INTERFACE, None) }
-            }
-            #[inline]
-            pub fn name(&self) -> Option<&'a str> {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(FunctionName::VT_NAME, None) }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for FunctionName<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?
-                    .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("interface", Self::VT_INTERFACE, false)?
-                    .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("name", Self::VT_NAME, false)?
-                    .finish();
-                Ok(())
-            }
-        }
-        pub struct FunctionNameArgs<'a> {
-            pub interface: Option<::flatbuffers::WIPOffset<&'a str>>,
-            pub name: Option<::flatbuffers::WIPOffset<&'a str>>,
-        }
-        impl<'a> Default for FunctionNameArgs<'a> {
-            #[inline]
-            fn default() -> Self {
-                FunctionNameArgs { interface: None, name: None }
-            }
-        }
-
-        pub struct FunctionNameBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> FunctionNameBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_interface(&mut self, interface: ::flatbuffers::WIPOffset<&'b str>) {
-                self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(FunctionName::VT_INTERFACE, interface);
-            }
-            #[inline]
-            pub fn add_name(&mut self, name: ::flatbuffers::WIPOffset<&'b str>) {
-                self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(FunctionName::VT_NAME, name);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> FunctionNameBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                FunctionNameBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<FunctionName<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for FunctionName<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("FunctionName");
-                ds.field("interface", &self.interface());
-                ds.field("name", &self.name());
-                ds.finish()
-            }
-        }
-        pub enum CallErrorOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct CallError<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for CallError<'a> {
-            type Inner = CallError<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> CallError<'a> {
-            pub const VT_KIND: ::flatbuffers::VOffsetT = 4;
-            pub const VT_MESSAGE: ::flatbuffers::VOffsetT = 6;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                CallError { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args CallErrorArgs<'args>,
-            ) -> ::flatbuffers::WIPOffset<CallError<'bldr>> {
-                let mut builder = CallErrorBuilder::new(_fbb);
-                if let Some(x) = args.message {
-                    builder.add_message(x);
-                }
-                builder.add_kind(args.kind);
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn kind(&self) -> ErrorKind {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<ErrorKind>(CallError::VT_KIND, Some(ErrorKind::Other)).unwrap() }
-            }
-            #[inline]
-            pub fn message(&self) -> Option<&'a str> {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(CallError::VT_MESSAGE, None) }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for CallError<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?
-                    .visit_field::<ErrorKind>("kind", Self::VT_KIND, false)?
-                    .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("message", Self::VT_MESSAGE, false)?
-                    .finish();
-                Ok(())
-            }
-        }
-        pub struct CallErrorArgs<'a> {
-            pub kind: ErrorKind,
-            pub message: Option<::flatbuffers::WIPOffset<&'a str>>,
-        }
-        impl<'a> Default for CallErrorArgs<'a> {
-            #[inline]
-            fn default() -> Self {
-                CallErrorArgs { kind: ErrorKind::Other, message: None }
-            }
-        }
-
-        pub struct CallErrorBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> CallErrorBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_kind(&mut self, kind: ErrorKind) {
-                self.fbb_.push_slot::<ErrorKind>(CallError::VT_KIND, kind, ErrorKind::Other);
-            }
-            #[inline]
-            pub fn add_message(&mut self, message: ::flatbuffers::WIPOffset<&'b str>) {
-                self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(CallError::VT_MESSAGE, message);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> CallErrorBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                CallErrorBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<CallError<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for CallError<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("CallError");
-                ds.field("kind", &self.kind());
-                ds.field("message", &self.message());
-                ds.finish()
-            }
-        }
-        pub enum InitOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct Init<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for Init<'a> {
-            type Inner = Init<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> Init<'a> {
-            pub const VT_ARTIFACT_ADDRESS: ::flatbuffers::VOffsetT = 4;
-            pub const VT_ARTIFACT_LENGTH: ::flatbuffers::VOffsetT = 6;
-            pub const VT_EXPORTS: ::flatbuffers::VOffsetT = 8;
-            pub const VT_IMPORTS: ::flatbuffers::VOffsetT = 10;
-            pub const VT_IMPORTS_REGISTERED: ::flatbuffers::VOffsetT = 12;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                Init { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args InitArgs<'args>,
-            ) -> ::flatbuffers::WIPOffset<Init<'bldr>> {
-                let mut builder = InitBuilder::new(_fbb);
-                builder.add_artifact_length(args.artifact_length);
-                builder.add_artifact_address(args.artifact_address);
-                if let Some(x) = args.imports_registered {
-                    builder.add_imports_registered(x);
-                }
-                if let Some(x) = args.imports {
-                    builder.add_imports(x);
-                }
-                if let Some(x) = args.exports {
-                    builder.add_exports(x);
-                }
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn artifact_address(&self) -> u64 {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<u64>(Init::VT_ARTIFACT_ADDRESS, Some(0)).unwrap() }
-            }
-            #[inline]
-            pub fn artifact_length(&self) -> u64 {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<u64>(Init::VT_ARTIFACT_LENGTH, Some(0)).unwrap() }
-            }
-            #[inline]
-            pub fn exports(
-                &self,
-            ) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<FunctionName<'a>>>> {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe {
-                    self._tab.get::<::flatbuffers::ForwardsUOffset<
-                        ::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<FunctionName>>,
-                    >>(Init::VT_EXPORTS, None)
-                }
-            }
-            #[inline]
-            pub fn imports(
-                &self,
-            ) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<FunctionName<'a>>>> {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe {
-                    self._tab.get::<::flatbuffers::ForwardsUOffset<
-                        ::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<FunctionName>>,
-                    >>(Init::VT_IMPORTS, None)
-                }
-            }
-            #[inline]
-            pub fn imports_registered(&self) -> Option<::flatbuffers::Vector<'a, bool>> {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe {
-                    self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, bool>>>(
-                        Init::VT_IMPORTS_REGISTERED,
-                        None,
-                    )
-                }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for Init<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?
-                    .visit_field::<u64>("artifact_address", Self::VT_ARTIFACT_ADDRESS, false)?
-                    .visit_field::<u64>("artifact_length", Self::VT_ARTIFACT_LENGTH, false)?
-                    .visit_field::<::flatbuffers::ForwardsUOffset<
-                        ::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<FunctionName>>,
-                    >>("exports", Self::VT_EXPORTS, false)?
-                    .visit_field::<::flatbuffers::ForwardsUOffset<
-                        ::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<FunctionName>>,
-                    >>("imports", Self::VT_IMPORTS, false)?
-                    .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, bool>>>(
-                        "imports_registered",
-                        Self::VT_IMPORTS_REGISTERED,
-                        false,
-                    )?
-                    .finish();
-                Ok(())
-            }
-        }
-        pub struct InitArgs<'a> {
-            pub artifact_address: u64,
-            pub artifact_length: u64,
-            pub exports: Option<
-                ::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<FunctionName<'a>>>>,
-            >,
-            pub imports: Option<
-                ::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<FunctionName<'a>>>>,
-            >,
-            pub imports_registered: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, bool>>>,
-        }
-        impl<'a> Default for InitArgs<'a> {
-            #[inline]
-            fn default() -> Self {
-                InitArgs {
-                    artifact_address: 0,
-                    artifact_length: 0,
-                    exports: None,
-                    imports: None,
-                    imports_registered: None,
-                }
-            }
-        }
-
-        pub struct InitBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> InitBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_artifact_address(&mut self, artifact_address: u64) {
-                self.fbb_.push_slot::<u64>(Init::VT_ARTIFACT_ADDRESS, artifact_address, 0);
-            }
-            #[inline]
-            pub fn add_artifact_length(&mut self, artifact_length: u64) {
-                self.fbb_.push_slot::<u64>(Init::VT_ARTIFACT_LENGTH, artifact_length, 0);
-            }
-            #[inline]
-            pub fn add_exports(
-                &mut self,
-                exports: ::flatbuffers::WIPOffset<
-                    ::flatbuffers::Vector<'b, ::flatbuffers::ForwardsUOffset<FunctionName<'b>>>,
-                >,
-            ) {
-                self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Init::VT_EXPORTS, exports);
-            }
-            #[inline]
-            pub fn add_imports(
-                &mut self,
-                imports: ::flatbuffers::WIPOffset<
-                    ::flatbuffers::Vector<'b, ::flatbuffers::ForwardsUOffset<FunctionName<'b>>>,
-                >,
-            ) {
-                self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Init::VT_IMPORTS, imports);
-            }
-            #[inline]
-            pub fn add_imports_registered(
-                &mut self,
-                imports_registered: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b, bool>>,
-            ) {
-                self.fbb_
-                    .push_slot_always::<::flatbuffers::WIPOffset<_>>(Init::VT_IMPORTS_REGISTERED, imports_registered);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> InitBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                InitBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<Init<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for Init<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("Init");
-                ds.field("artifact_address", &self.artifact_address());
-                ds.field("artifact_length", &self.artifact_length());
-                ds.field("exports", &self.exports());
-                ds.field("imports", &self.imports());
-                ds.field("imports_registered", &self.imports_registered());
-                ds.finish()
-            }
-        }
-        pub enum FunctionCallOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct FunctionCall<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for FunctionCall<'a> {
-            type Inner = FunctionCall<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> FunctionCall<'a> {
-            pub const VT_FUNCTION: ::flatbuffers::VOffsetT = 4;
-            pub const VT_ARGS: ::flatbuffers::VOffsetT = 6;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                FunctionCall { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args FunctionCallArgs<'args>,
-            ) -> ::flatbuffers::WIPOffset<FunctionCall<'bldr>> {
-                let mut builder = FunctionCallBuilder::new(_fbb);
-                if let Some(x) = args.args {
-                    builder.add_args(x);
-                }
-                builder.add_function(args.function);
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn function(&self) -> u32 {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<u32>(FunctionCall::VT_FUNCTION, Some(0)).unwrap() }
-            }
-            #[inline]
-            pub fn args(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value<'a>>>> {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe {
-                    self._tab.get::<::flatbuffers::ForwardsUOffset<
-                        ::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value>>,
-                    >>(FunctionCall::VT_ARGS, None)
-                }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for FunctionCall<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?
+    Ok(())
+  }
+}
+pub struct TupleValArgs<'a> {
+    pub items: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value<'a>>>>>,
+}
+impl<'a> Default for TupleValArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    TupleValArgs {
+      items: None,
+    }
+  }
+}
+
+pub struct TupleValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> TupleValBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_items(&mut self, items: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<Value<'b >>>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(TupleVal::VT_ITEMS, items);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> TupleValBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    TupleValBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<TupleVal<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for TupleVal<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("TupleVal");
+      ds.field("items", &self.items());
+      ds.finish()
+  }
+}
+pub enum VariantValOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct VariantVal<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for VariantVal<'a> {
+  type Inner = VariantVal<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> VariantVal<'a> {
+  pub const VT_CASE_INDEX: ::flatbuffers::VOffsetT = 4;
+  pub const VT_PAYLOAD: ::flatbuffers::VOffsetT = 6;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    VariantVal { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args VariantValArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<VariantVal<'bldr>> {
+    let mut builder = VariantValBuilder::new(_fbb);
+    if let Some(x) = args.payload { builder.add_payload(x); }
+    builder.add_case_index(args.case_index);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn case_index(&self) -> u32 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u32>(VariantVal::VT_CASE_INDEX, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn payload(&self) -> Option<Value<'a>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<Value>>(VariantVal::VT_PAYLOAD, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for VariantVal<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<u32>("case_index", Self::VT_CASE_INDEX, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<Value>>("payload", Self::VT_PAYLOAD, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct VariantValArgs<'a> {
+    pub case_index: u32,
+    pub payload: Option<::flatbuffers::WIPOffset<Value<'a>>>,
+}
+impl<'a> Default for VariantValArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    VariantValArgs {
+      case_index: 0,
+      payload: None,
+    }
+  }
+}
+
+pub struct VariantValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> VariantValBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_case_index(&mut self, case_index: u32) {
+    self.fbb_.push_slot::<u32>(VariantVal::VT_CASE_INDEX, case_index, 0);
+  }
+  #[inline]
+  pub fn add_payload(&mut self, payload: ::flatbuffers::WIPOffset<Value<'b >>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<Value>>(VariantVal::VT_PAYLOAD, payload);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> VariantValBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    VariantValBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<VariantVal<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for VariantVal<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("VariantVal");
+      ds.field("case_index", &self.case_index());
+      ds.field("payload", &self.payload());
+      ds.finish()
+  }
+}
+pub enum EnumValOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct EnumVal<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for EnumVal<'a> {
+  type Inner = EnumVal<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> EnumVal<'a> {
+  pub const VT_CASE_INDEX: ::flatbuffers::VOffsetT = 4;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    EnumVal { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args EnumValArgs
+  ) -> ::flatbuffers::WIPOffset<EnumVal<'bldr>> {
+    let mut builder = EnumValBuilder::new(_fbb);
+    builder.add_case_index(args.case_index);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn case_index(&self) -> u32 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u32>(EnumVal::VT_CASE_INDEX, Some(0)).unwrap()}
+  }
+}
+
+impl ::flatbuffers::Verifiable for EnumVal<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<u32>("case_index", Self::VT_CASE_INDEX, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct EnumValArgs {
+    pub case_index: u32,
+}
+impl<'a> Default for EnumValArgs {
+  #[inline]
+  fn default() -> Self {
+    EnumValArgs {
+      case_index: 0,
+    }
+  }
+}
+
+pub struct EnumValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> EnumValBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_case_index(&mut self, case_index: u32) {
+    self.fbb_.push_slot::<u32>(EnumVal::VT_CASE_INDEX, case_index, 0);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> EnumValBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    EnumValBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<EnumVal<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for EnumVal<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("EnumVal");
+      ds.field("case_index", &self.case_index());
+      ds.finish()
+  }
+}
+pub enum OptionValOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct OptionVal<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for OptionVal<'a> {
+  type Inner = OptionVal<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> OptionVal<'a> {
+  pub const VT_VALUE: ::flatbuffers::VOffsetT = 4;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    OptionVal { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args OptionValArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<OptionVal<'bldr>> {
+    let mut builder = OptionValBuilder::new(_fbb);
+    if let Some(x) = args.value { builder.add_value(x); }
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn value(&self) -> Option<Value<'a>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<Value>>(OptionVal::VT_VALUE, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for OptionVal<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<Value>>("value", Self::VT_VALUE, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct OptionValArgs<'a> {
+    pub value: Option<::flatbuffers::WIPOffset<Value<'a>>>,
+}
+impl<'a> Default for OptionValArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    OptionValArgs {
+      value: None,
+    }
+  }
+}
+
+pub struct OptionValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> OptionValBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_value(&mut self, value: ::flatbuffers::WIPOffset<Value<'b >>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<Value>>(OptionVal::VT_VALUE, value);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> OptionValBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    OptionValBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<OptionVal<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for OptionVal<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("OptionVal");
+      ds.field("value", &self.value());
+      ds.finish()
+  }
+}
+pub enum ResultValOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct ResultVal<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for ResultVal<'a> {
+  type Inner = ResultVal<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> ResultVal<'a> {
+  pub const VT_IS_ERR: ::flatbuffers::VOffsetT = 4;
+  pub const VT_PAYLOAD: ::flatbuffers::VOffsetT = 6;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    ResultVal { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args ResultValArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<ResultVal<'bldr>> {
+    let mut builder = ResultValBuilder::new(_fbb);
+    if let Some(x) = args.payload { builder.add_payload(x); }
+    builder.add_is_err(args.is_err);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn is_err(&self) -> bool {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<bool>(ResultVal::VT_IS_ERR, Some(false)).unwrap()}
+  }
+  #[inline]
+  pub fn payload(&self) -> Option<Value<'a>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<Value>>(ResultVal::VT_PAYLOAD, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for ResultVal<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<bool>("is_err", Self::VT_IS_ERR, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<Value>>("payload", Self::VT_PAYLOAD, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct ResultValArgs<'a> {
+    pub is_err: bool,
+    pub payload: Option<::flatbuffers::WIPOffset<Value<'a>>>,
+}
+impl<'a> Default for ResultValArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    ResultValArgs {
+      is_err: false,
+      payload: None,
+    }
+  }
+}
+
+pub struct ResultValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> ResultValBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_is_err(&mut self, is_err: bool) {
+    self.fbb_.push_slot::<bool>(ResultVal::VT_IS_ERR, is_err, false);
+  }
+  #[inline]
+  pub fn add_payload(&mut self, payload: ::flatbuffers::WIPOffset<Value<'b >>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<Value>>(ResultVal::VT_PAYLOAD, payload);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> ResultValBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    ResultValBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<ResultVal<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for ResultVal<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("ResultVal");
+      ds.field("is_err", &self.is_err());
+      ds.field("payload", &self.payload());
+      ds.finish()
+  }
+}
+pub enum FlagsValOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct FlagsVal<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for FlagsVal<'a> {
+  type Inner = FlagsVal<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> FlagsVal<'a> {
+  pub const VT_WORDS: ::flatbuffers::VOffsetT = 4;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    FlagsVal { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args FlagsValArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<FlagsVal<'bldr>> {
+    let mut builder = FlagsValBuilder::new(_fbb);
+    if let Some(x) = args.words { builder.add_words(x); }
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn words(&self) -> Option<::flatbuffers::Vector<'a, u32>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u32>>>(FlagsVal::VT_WORDS, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for FlagsVal<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u32>>>("words", Self::VT_WORDS, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct FlagsValArgs<'a> {
+    pub words: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u32>>>,
+}
+impl<'a> Default for FlagsValArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    FlagsValArgs {
+      words: None,
+    }
+  }
+}
+
+pub struct FlagsValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> FlagsValBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_words(&mut self, words: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u32>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(FlagsVal::VT_WORDS, words);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> FlagsValBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    FlagsValBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<FlagsVal<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for FlagsVal<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("FlagsVal");
+      ds.field("words", &self.words());
+      ds.finish()
+  }
+}
+pub enum ResourceValOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct ResourceVal<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for ResourceVal<'a> {
+  type Inner = ResourceVal<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> ResourceVal<'a> {
+  pub const VT_HANDLE: ::flatbuffers::VOffsetT = 4;
+  pub const VT_OWNED: ::flatbuffers::VOffsetT = 6;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    ResourceVal { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args ResourceValArgs
+  ) -> ::flatbuffers::WIPOffset<ResourceVal<'bldr>> {
+    let mut builder = ResourceValBuilder::new(_fbb);
+    builder.add_handle(args.handle);
+    builder.add_owned(args.owned);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn handle(&self) -> u32 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u32>(ResourceVal::VT_HANDLE, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn owned(&self) -> bool {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<bool>(ResourceVal::VT_OWNED, Some(false)).unwrap()}
+  }
+}
+
+impl ::flatbuffers::Verifiable for ResourceVal<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<u32>("handle", Self::VT_HANDLE, false)?
+     .visit_field::<bool>("owned", Self::VT_OWNED, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct ResourceValArgs {
+    pub handle: u32,
+    pub owned: bool,
+}
+impl<'a> Default for ResourceValArgs {
+  #[inline]
+  fn default() -> Self {
+    ResourceValArgs {
+      handle: 0,
+      owned: false,
+    }
+  }
+}
+
+pub struct ResourceValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> ResourceValBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_handle(&mut self, handle: u32) {
+    self.fbb_.push_slot::<u32>(ResourceVal::VT_HANDLE, handle, 0);
+  }
+  #[inline]
+  pub fn add_owned(&mut self, owned: bool) {
+    self.fbb_.push_slot::<bool>(ResourceVal::VT_OWNED, owned, false);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> ResourceValBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    ResourceValBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<ResourceVal<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for ResourceVal<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("ResourceVal");
+      ds.field("handle", &self.handle());
+      ds.field("owned", &self.owned());
+      ds.finish()
+  }
+}
+pub enum ValueOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct Value<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for Value<'a> {
+  type Inner = Value<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> Value<'a> {
+  pub const VT_KIND_TYPE: ::flatbuffers::VOffsetT = 4;
+  pub const VT_KIND: ::flatbuffers::VOffsetT = 6;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    Value { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args ValueArgs
+  ) -> ::flatbuffers::WIPOffset<Value<'bldr>> {
+    let mut builder = ValueBuilder::new(_fbb);
+    if let Some(x) = args.kind { builder.add_kind(x); }
+    builder.add_kind_type(args.kind_type);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn kind_type(&self) -> ValueKind {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<ValueKind>(Value::VT_KIND_TYPE, Some(ValueKind::NONE)).unwrap()}
+  }
+  #[inline]
+  pub fn kind(&self) -> Option<::flatbuffers::Table<'a>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Table<'a>>>(Value::VT_KIND, None)}
+  }
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn kind_as_bool_val(&self) -> Option<BoolVal<'a>> {
+    if self.kind_type() == ValueKind::BoolVal {
+      self.kind().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { BoolVal::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn kind_as_s8_val(&self) -> Option<S8Val<'a>> {
+    if self.kind_type() == ValueKind::S8Val {
+      self.kind().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { S8Val::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn kind_as_u8_val(&self) -> Option<U8Val<'a>> {
+    if self.kind_type() == ValueKind::U8Val {
+      self.kind().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { U8Val::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn kind_as_s16_val(&self) -> Option<S16Val<'a>> {
+    if self.kind_type() == ValueKind::S16Val {
+      self.kind().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { S16Val::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn kind_as_u16_val(&self) -> Option<U16Val<'a>> {
+    if self.kind_type() == ValueKind::U16Val {
+      self.kind().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { U16Val::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn kind_as_s32_val(&self) -> Option<S32Val<'a>> {
+    if self.kind_type() == ValueKind::S32Val {
+      self.kind().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { S32Val::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn kind_as_u32_val(&self) -> Option<U32Val<'a>> {
+    if self.kind_type() == ValueKind::U32Val {
+      self.kind().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { U32Val::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn kind_as_s64_val(&self) -> Option<S64Val<'a>> {
+    if self.kind_type() == ValueKind::S64Val {
+      self.kind().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { S64Val::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn kind_as_u64_val(&self) -> Option<U64Val<'a>> {
+    if self.kind_type() == ValueKind::U64Val {
+      self.kind().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { U64Val::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn kind_as_f32_val(&self) -> Option<F32Val<'a>> {
+    if self.kind_type() == ValueKind::F32Val {
+      self.kind().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { F32Val::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn kind_as_f64_val(&self) -> Option<F64Val<'a>> {
+    if self.kind_type() == ValueKind::F64Val {
+      self.kind().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { F64Val::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn kind_as_char_val(&self) -> Option<CharVal<'a>> {
+    if self.kind_type() == ValueKind::CharVal {
+      self.kind().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { CharVal::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn kind_as_string_val(&self) -> Option<StringVal<'a>> {
+    if self.kind_type() == ValueKind::StringVal {
+      self.kind().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { StringVal::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn kind_as_bytes_val(&self) -> Option<BytesVal<'a>> {
+    if self.kind_type() == ValueKind::BytesVal {
+      self.kind().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { BytesVal::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn kind_as_list_val(&self) -> Option<ListVal<'a>> {
+    if self.kind_type() == ValueKind::ListVal {
+      self.kind().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { ListVal::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn kind_as_record_val(&self) -> Option<RecordVal<'a>> {
+    if self.kind_type() == ValueKind::RecordVal {
+      self.kind().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { RecordVal::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn kind_as_tuple_val(&self) -> Option<TupleVal<'a>> {
+    if self.kind_type() == ValueKind::TupleVal {
+      self.kind().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { TupleVal::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn kind_as_variant_val(&self) -> Option<VariantVal<'a>> {
+    if self.kind_type() == ValueKind::VariantVal {
+      self.kind().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { VariantVal::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn kind_as_enum_val(&self) -> Option<EnumVal<'a>> {
+    if self.kind_type() == ValueKind::EnumVal {
+      self.kind().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { EnumVal::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn kind_as_option_val(&self) -> Option<OptionVal<'a>> {
+    if self.kind_type() == ValueKind::OptionVal {
+      self.kind().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { OptionVal::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn kind_as_result_val(&self) -> Option<ResultVal<'a>> {
+    if self.kind_type() == ValueKind::ResultVal {
+      self.kind().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { ResultVal::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn kind_as_flags_val(&self) -> Option<FlagsVal<'a>> {
+    if self.kind_type() == ValueKind::FlagsVal {
+      self.kind().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { FlagsVal::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn kind_as_resource_val(&self) -> Option<ResourceVal<'a>> {
+    if self.kind_type() == ValueKind::ResourceVal {
+      self.kind().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { ResourceVal::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+}
+
+impl ::flatbuffers::Verifiable for Value<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_union::<ValueKind, _>("kind_type", Self::VT_KIND_TYPE, "kind", Self::VT_KIND, false, |key, v, pos| {
+        match key {
+          ValueKind::BoolVal => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<BoolVal>>("ValueKind::BoolVal", pos),
+          ValueKind::S8Val => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<S8Val>>("ValueKind::S8Val", pos),
+          ValueKind::U8Val => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<U8Val>>("ValueKind::U8Val", pos),
+          ValueKind::S16Val => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<S16Val>>("ValueKind::S16Val", pos),
+          ValueKind::U16Val => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<U16Val>>("ValueKind::U16Val", pos),
+          ValueKind::S32Val => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<S32Val>>("ValueKind::S32Val", pos),
+          ValueKind::U32Val => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<U32Val>>("ValueKind::U32Val", pos),
+          ValueKind::S64Val => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<S64Val>>("ValueKind::S64Val", pos),
+          ValueKind::U64Val => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<U64Val>>("ValueKind::U64Val", pos),
+          ValueKind::F32Val => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<F32Val>>("ValueKind::F32Val", pos),
+          ValueKind::F64Val => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<F64Val>>("ValueKind::F64Val", pos),
+          ValueKind::CharVal => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<CharVal>>("ValueKind::CharVal", pos),
+          ValueKind::StringVal => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<StringVal>>("ValueKind::StringVal", pos),
+          ValueKind::BytesVal => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<BytesVal>>("ValueKind::BytesVal", pos),
+          ValueKind::ListVal => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<ListVal>>("ValueKind::ListVal", pos),
+          ValueKind::RecordVal => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<RecordVal>>("ValueKind::RecordVal", pos),
+          ValueKind::TupleVal => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<TupleVal>>("ValueKind::TupleVal", pos),
+          ValueKind::VariantVal => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<VariantVal>>("ValueKind::VariantVal", pos),
+          ValueKind::EnumVal => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<EnumVal>>("ValueKind::EnumVal", pos),
+          ValueKind::OptionVal => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<OptionVal>>("ValueKind::OptionVal", pos),
+          ValueKind::ResultVal => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<ResultVal>>("ValueKind::ResultVal", pos),
+          ValueKind::FlagsVal => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<FlagsVal>>("ValueKind::FlagsVal", pos),
+          ValueKind::ResourceVal => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<ResourceVal>>("ValueKind::ResourceVal", pos),
+          _ => Ok(()),
+        }
+     })?
+     .finish();
+    Ok(())
+  }
+}
+pub struct ValueArgs {
+    pub kind_type: ValueKind,
+    pub kind: Option<::flatbuffers::WIPOffset<::flatbuffers::UnionWIPOffset>>,
+}
+impl<'a> Default for ValueArgs {
+  #[inline]
+  fn default() -> Self {
+    ValueArgs {
+      kind_type: ValueKind::NONE,
+      kind: None,
+    }
+  }
+}
+
+pub struct ValueBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> ValueBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_kind_type(&mut self, kind_type: ValueKind) {
+    self.fbb_.push_slot::<ValueKind>(Value::VT_KIND_TYPE, kind_type, ValueKind::NONE);
+  }
+  #[inline]
+  pub fn add_kind(&mut self, kind: ::flatbuffers::WIPOffset<::flatbuffers::UnionWIPOffset>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Value::VT_KIND, kind);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> ValueBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    ValueBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<Value<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for Value<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("Value");
+      ds.field("kind_type", &self.kind_type());
+      match self.kind_type() {
+        ValueKind::BoolVal => {
+          if let Some(x) = self.kind_as_bool_val() {
+            ds.field("kind", &x)
+          } else {
+            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        ValueKind::S8Val => {
+          if let Some(x) = self.kind_as_s8_val() {
+            ds.field("kind", &x)
+          } else {
+            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        ValueKind::U8Val => {
+          if let Some(x) = self.kind_as_u8_val() {
+            ds.field("kind", &x)
+          } else {
+            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        ValueKind::S16Val => {
+          if let Some(x) = self.kind_as_s16_val() {
+            ds.field("kind", &x)
+          } else {
+            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        ValueKind::U16Val => {
+          if let Some(x) = self.kind_as_u16_val() {
+            ds.field("kind", &x)
+          } else {
+            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        ValueKind::S32Val => {
+          if let Some(x) = self.kind_as_s32_val() {
+            ds.field("kind", &x)
+          } else {
+            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        ValueKind::U32Val => {
+          if let Some(x) = self.kind_as_u32_val() {
+            ds.field("kind", &x)
+          } else {
+            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        ValueKind::S64Val => {
+          if let Some(x) = self.kind_as_s64_val() {
+            ds.field("kind", &x)
+          } else {
+            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        ValueKind::U64Val => {
+          if let Some(x) = self.kind_as_u64_val() {
+            ds.field("kind", &x)
+          } else {
+            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        ValueKind::F32Val => {
+          if let Some(x) = self.kind_as_f32_val() {
+            ds.field("kind", &x)
+          } else {
+            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        ValueKind::F64Val => {
+          if let Some(x) = self.kind_as_f64_val() {
+            ds.field("kind", &x)
+          } else {
+            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        ValueKind::CharVal => {
+          if let Some(x) = self.kind_as_char_val() {
+            ds.field("kind", &x)
+          } else {
+            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        ValueKind::StringVal => {
+          if let Some(x) = self.kind_as_string_val() {
+            ds.field("kind", &x)
+          } else {
+            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        ValueKind::BytesVal => {
+          if let Some(x) = self.kind_as_bytes_val() {
+            ds.field("kind", &x)
+          } else {
+            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        ValueKind::ListVal => {
+          if let Some(x) = self.kind_as_list_val() {
+            ds.field("kind", &x)
+          } else {
+            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        ValueKind::RecordVal => {
+          if let Some(x) = self.kind_as_record_val() {
+            ds.field("kind", &x)
+          } else {
+            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        ValueKind::TupleVal => {
+          if let Some(x) = self.kind_as_tuple_val() {
+            ds.field("kind", &x)
+          } else {
+            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        ValueKind::VariantVal => {
+          if let Some(x) = self.kind_as_variant_val() {
+            ds.field("kind", &x)
+          } else {
+            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        ValueKind::EnumVal => {
+          if let Some(x) = self.kind_as_enum_val() {
+            ds.field("kind", &x)
+          } else {
+            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        ValueKind::OptionVal => {
+          if let Some(x) = self.kind_as_option_val() {
+            ds.field("kind", &x)
+          } else {
+            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        ValueKind::ResultVal => {
+          if let Some(x) = self.kind_as_result_val() {
+            ds.field("kind", &x)
+          } else {
+            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        ValueKind::FlagsVal => {
+          if let Some(x) = self.kind_as_flags_val() {
+            ds.field("kind", &x)
+          } else {
+            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        ValueKind::ResourceVal => {
+          if let Some(x) = self.kind_as_resource_val() {
+            ds.field("kind", &x)
+          } else {
+            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        _ => {
+          let x: Option<()> = None;
+          ds.field("kind", &x)
+        },
+      };
+      ds.finish()
+  }
+}
+pub enum FunctionNameOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct FunctionName<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for FunctionName<'a> {
+  type Inner = FunctionName<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> FunctionName<'a> {
+  pub const VT_INTERFACE: ::flatbuffers::VOffsetT = 4;
+  pub const VT_NAME: ::flatbuffers::VOffsetT = 6;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    FunctionName { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args FunctionNameArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<FunctionName<'bldr>> {
+    let mut builder = FunctionNameBuilder::new(_fbb);
+    if let Some(x) = args.name { builder.add_name(x); }
+    if let Some(x) = args.interface { builder.add_interface(x); }
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn interface(&self) -> Option<&'a str> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(FunctionName::VT_INTERFACE, None)}
+  }
+  #[inline]
+  pub fn name(&self) -> Option<&'a str> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(FunctionName::VT_NAME, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for FunctionName<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("interface", Self::VT_INTERFACE, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("name", Self::VT_NAME, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct FunctionNameArgs<'a> {
+    pub interface: Option<::flatbuffers::WIPOffset<&'a str>>,
+    pub name: Option<::flatbuffers::WIPOffset<&'a str>>,
+}
+impl<'a> Default for FunctionNameArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    FunctionNameArgs {
+      interface: None,
+      name: None,
+    }
+  }
+}
+
+pub struct FunctionNameBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> FunctionNameBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_interface(&mut self, interface: ::flatbuffers::WIPOffset<&'b  str>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(FunctionName::VT_INTERFACE, interface);
+  }
+  #[inline]
+  pub fn add_name(&mut self, name: ::flatbuffers::WIPOffset<&'b  str>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(FunctionName::VT_NAME, name);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> FunctionNameBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    FunctionNameBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<FunctionName<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for FunctionName<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("FunctionName");
+      ds.field("interface", &self.interface());
+      ds.field("name", &self.name());
+      ds.finish()
+  }
+}
+pub enum CallErrorOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct CallError<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for CallError<'a> {
+  type Inner = CallError<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> CallError<'a> {
+  pub const VT_KIND: ::flatbuffers::VOffsetT = 4;
+  pub const VT_MESSAGE: ::flatbuffers::VOffsetT = 6;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    CallError { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args CallErrorArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<CallError<'bldr>> {
+    let mut builder = CallErrorBuilder::new(_fbb);
+    if let Some(x) = args.message { builder.add_message(x); }
+    builder.add_kind(args.kind);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn kind(&self) -> ErrorKind {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<ErrorKind>(CallError::VT_KIND, Some(ErrorKind::Other)).unwrap()}
+  }
+  #[inline]
+  pub fn message(&self) -> Option<&'a str> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(CallError::VT_MESSAGE, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for CallError<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<ErrorKind>("kind", Self::VT_KIND, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("message", Self::VT_MESSAGE, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct CallErrorArgs<'a> {
+    pub kind: ErrorKind,
+    pub message: Option<::flatbuffers::WIPOffset<&'a str>>,
+}
+impl<'a> Default for CallErrorArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    CallErrorArgs {
+      kind: ErrorKind::Other,
+      message: None,
+    }
+  }
+}
+
+pub struct CallErrorBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> CallErrorBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_kind(&mut self, kind: ErrorKind) {
+    self.fbb_.push_slot::<ErrorKind>(CallError::VT_KIND, kind, ErrorKind::Other);
+  }
+  #[inline]
+  pub fn add_message(&mut self, message: ::flatbuffers::WIPOffset<&'b  str>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(CallError::VT_MESSAGE, message);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> CallErrorBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    CallErrorBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<CallError<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for CallError<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("CallError");
+      ds.field("kind", &self.kind());
+      ds.field("message", &self.message());
+      ds.finish()
+  }
+}
+pub enum InitOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct Init<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for Init<'a> {
+  type Inner = Init<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> Init<'a> {
+  pub const VT_ARTIFACT_ADDRESS: ::flatbuffers::VOffsetT = 4;
+  pub const VT_ARTIFACT_LENGTH: ::flatbuffers::VOffsetT = 6;
+  pub const VT_EXPORTS: ::flatbuffers::VOffsetT = 8;
+  pub const VT_IMPORTS: ::flatbuffers::VOffsetT = 10;
+  pub const VT_IMPORTS_REGISTERED: ::flatbuffers::VOffsetT = 12;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    Init { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args InitArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<Init<'bldr>> {
+    let mut builder = InitBuilder::new(_fbb);
+    builder.add_artifact_length(args.artifact_length);
+    builder.add_artifact_address(args.artifact_address);
+    if let Some(x) = args.imports_registered { builder.add_imports_registered(x); }
+    if let Some(x) = args.imports { builder.add_imports(x); }
+    if let Some(x) = args.exports { builder.add_exports(x); }
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn artifact_address(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(Init::VT_ARTIFACT_ADDRESS, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn artifact_length(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(Init::VT_ARTIFACT_LENGTH, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn exports(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<FunctionName<'a>>>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<FunctionName>>>>(Init::VT_EXPORTS, None)}
+  }
+  #[inline]
+  pub fn imports(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<FunctionName<'a>>>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<FunctionName>>>>(Init::VT_IMPORTS, None)}
+  }
+  #[inline]
+  pub fn imports_registered(&self) -> Option<::flatbuffers::Vector<'a, bool>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, bool>>>(Init::VT_IMPORTS_REGISTERED, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for Init<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<u64>("artifact_address", Self::VT_ARTIFACT_ADDRESS, false)?
+     .visit_field::<u64>("artifact_length", Self::VT_ARTIFACT_LENGTH, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<FunctionName>>>>("exports", Self::VT_EXPORTS, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<FunctionName>>>>("imports", Self::VT_IMPORTS, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, bool>>>("imports_registered", Self::VT_IMPORTS_REGISTERED, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct InitArgs<'a> {
+    pub artifact_address: u64,
+    pub artifact_length: u64,
+    pub exports: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<FunctionName<'a>>>>>,
+    pub imports: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<FunctionName<'a>>>>>,
+    pub imports_registered: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, bool>>>,
+}
+impl<'a> Default for InitArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    InitArgs {
+      artifact_address: 0,
+      artifact_length: 0,
+      exports: None,
+      imports: None,
+      imports_registered: None,
+    }
+  }
+}
+
+pub struct InitBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> InitBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_artifact_address(&mut self, artifact_address: u64) {
+    self.fbb_.push_slot::<u64>(Init::VT_ARTIFACT_ADDRESS, artifact_address, 0);
+  }
+  #[inline]
+  pub fn add_artifact_length(&mut self, artifact_length: u64) {
+    self.fbb_.push_slot::<u64>(Init::VT_ARTIFACT_LENGTH, artifact_length, 0);
+  }
+  #[inline]
+  pub fn add_exports(&mut self, exports: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<FunctionName<'b >>>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Init::VT_EXPORTS, exports);
+  }
+  #[inline]
+  pub fn add_imports(&mut self, imports: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<FunctionName<'b >>>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Init::VT_IMPORTS, imports);
+  }
+  #[inline]
+  pub fn add_imports_registered(&mut self, imports_registered: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , bool>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Init::VT_IMPORTS_REGISTERED, imports_registered);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> InitBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    InitBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<Init<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for Init<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("Init");
+      ds.field("artifact_address", &self.artifact_address());
+      ds.field("artifact_length", &self.artifact_length());
+      ds.field("exports", &self.exports());
+      ds.field("imports", &self.imports());
+      ds.field("imports_registered", &self.imports_registered());
+      ds.finish()
+  }
+}
+pub enum FunctionCallOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct FunctionCall<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for FunctionCall<'a> {
+  type Inner = FunctionCall<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> FunctionCall<'a> {
+  pub const VT_FUNCTION: ::flatbuffers::VOffsetT = 4;
+  pub const VT_ARGS: ::flatbuffers::VOffsetT = 6;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    FunctionCall { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args FunctionCallArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<FunctionCall<'bldr>> {
+    let mut builder = FunctionCallBuilder::new(_fbb);
+    if let Some(x) = args.args { builder.add_args(x); }
+    builder.add_function(args.function);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn function(&self) -> u32 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u32>(FunctionCall::VT_FUNCTION, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn args(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value<'a>>>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value>>>>(FunctionCall::VT_ARGS, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for FunctionCall<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
      .visit_field::<u32>("function", Self::VT_FUNCTION, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<Value>>>>("args", Self::VT_ARGS, false)?
      .finish();
-                Ok(())
-            }
-        }
-        pub struct FunctionCallArgs<'a> {
-            pub function: u32,
-            pub args:
-                Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value<'a>>>>>,
-        }
-        impl<'a> Default for FunctionCallArgs<'a> {
-            #[inline]
-            fn default() -> Self {
-                FunctionCallArgs { function: 0, args: None }
-            }
-        }
+    Ok(())
+  }
+}
+pub struct FunctionCallArgs<'a> {
+    pub function: u32,
+    pub args: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value<'a>>>>>,
+}
+impl<'a> Default for FunctionCallArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    FunctionCallArgs {
+      function: 0,
+      args: None,
+    }
+  }
+}
 
-        pub struct FunctionCallBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> FunctionCallBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_function(&mut self, function: u32) {
-                self.fbb_.push_slot::<u32>(FunctionCall::VT_FUNCTION, function, 0);
-            }
-            #[inline]
-            pub fn add_args(
-                &mut self,
-                args: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b, ::flatbuffers::ForwardsUOffset<Value<'b>>>>,
-            ) {
-                self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(FunctionCall::VT_ARGS, args);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> FunctionCallBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                FunctionCallBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<FunctionCall<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
+pub struct FunctionCallBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> FunctionCallBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_function(&mut self, function: u32) {
+    self.fbb_.push_slot::<u32>(FunctionCall::VT_FUNCTION, function, 0);
+  }
+  #[inline]
+  pub fn add_args(&mut self, args: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<Value<'b >>>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(FunctionCall::VT_ARGS, args);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> FunctionCallBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    FunctionCallBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<FunctionCall<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
 
-        impl ::core::fmt::Debug for FunctionCall<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("FunctionCall");
-                ds.field("function", &self.function());
-                ds.field("args", &self.args());
-                ds.finish()
-            }
-        }
-        pub enum FunctionCallResultOffset {}
-        #[derive(Copy, Clone, PartialEq)]
+impl ::core::fmt::Debug for FunctionCall<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("FunctionCall");
+      ds.field("function", &self.function());
+      ds.field("args", &self.args());
+      ds.finish()
+  }
+}
+pub enum FunctionCallResultOffset {}
+#[derive(Copy, Clone, PartialEq)]
 
-        pub struct FunctionCallResult<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
+pub struct FunctionCallResult<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
 
-        impl<'a> ::flatbuffers::Follow<'a> for FunctionCallResult<'a> {
-            type Inner = FunctionCallResult<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
+impl<'a> ::flatbuffers::Follow<'a> for FunctionCallResult<'a> {
+  type Inner = FunctionCallResult<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
 
-        impl<'a> FunctionCallResult<'a> {
-            pub const VT_RESULTS: ::flatbuffers::VOffsetT = 4;
-            pub const VT_ERROR: ::flatbuffers::VOffsetT = 6;
+impl<'a> FunctionCallResult<'a> {
+  pub const VT_RESULTS: ::flatbuffers::VOffsetT = 4;
+  pub const VT_ERROR: ::flatbuffers::VOffsetT = 6;
 
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                FunctionCallResult { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args FunctionCallResultArgs<'args>,
-            ) -> ::flatbuffers::WIPOffset<FunctionCallResult<'bldr>> {
-                let mut builder = FunctionCallResultBuilder::new(_fbb);
-                if let Some(x) = args.error {
-                    builder.add_error(x);
-                }
-                if let Some(x) = args.results {
-                    builder.add_results(x);
-                }
-                builder.finish()
-            }
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    FunctionCallResult { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args FunctionCallResultArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<FunctionCallResult<'bldr>> {
+    let mut builder = FunctionCallResultBuilder::new(_fbb);
+    if let Some(x) = args.error { builder.add_error(x); }
+    if let Some(x) = args.results { builder.add_results(x); }
+    builder.finish()
+  }
 
-            #[inline]
-            pub fn results(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value<'a>>>> {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe {
-                    self._tab.get::<::flatbuffers::ForwardsUOffset<
-                        ::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value>>,
-                    >>(FunctionCallResult::VT_RESULTS, None)
-                }
-            }
-            #[inline]
-            pub fn error(&self) -> Option<CallError<'a>> {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe {
-                    self._tab.get::<::flatbuffers::ForwardsUOffset<CallError>>(FunctionCallResult::VT_ERROR, None)
-                }
-            }
-        }
 
-        impl ::flatbuffers::Verifiable for FunctionCallResult<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?
+  #[inline]
+  pub fn results(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value<'a>>>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value>>>>(FunctionCallResult::VT_RESULTS, None)}
+  }
+  #[inline]
+  pub fn error(&self) -> Option<CallError<'a>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<CallError>>(FunctionCallResult::VT_ERROR, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for FunctionCallResult<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<Value>>>>("results", Self::VT_RESULTS, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<CallError>>("error", Self::VT_ERROR, false)?
      .finish();
-                Ok(())
-            }
-        }
-        pub struct FunctionCallResultArgs<'a> {
-            pub results:
-                Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value<'a>>>>>,
-            pub error: Option<::flatbuffers::WIPOffset<CallError<'a>>>,
-        }
-        impl<'a> Default for FunctionCallResultArgs<'a> {
-            #[inline]
-            fn default() -> Self {
-                FunctionCallResultArgs { results: None, error: None }
-            }
-        }
+    Ok(())
+  }
+}
+pub struct FunctionCallResultArgs<'a> {
+    pub results: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value<'a>>>>>,
+    pub error: Option<::flatbuffers::WIPOffset<CallError<'a>>>,
+}
+impl<'a> Default for FunctionCallResultArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    FunctionCallResultArgs {
+      results: None,
+      error: None,
+    }
+  }
+}
 
-        pub struct FunctionCallResultBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> FunctionCallResultBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_results(
-                &mut self,
-                results: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b, ::flatbuffers::ForwardsUOffset<Value<'b>>>>,
-            ) {
-                self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(FunctionCallResult::VT_RESULTS, results);
-            }
-            #[inline]
-            pub fn add_error(&mut self, error: ::flatbuffers::WIPOffset<CallError<'b>>) {
-                self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<CallError>>(FunctionCallResult::VT_ERROR, error);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> FunctionCallResultBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                FunctionCallResultBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<FunctionCallResult<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
+pub struct FunctionCallResultBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> FunctionCallResultBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_results(&mut self, results: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<Value<'b >>>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(FunctionCallResult::VT_RESULTS, results);
+  }
+  #[inline]
+  pub fn add_error(&mut self, error: ::flatbuffers::WIPOffset<CallError<'b >>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<CallError>>(FunctionCallResult::VT_ERROR, error);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> FunctionCallResultBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    FunctionCallResultBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<FunctionCallResult<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
 
-        impl ::core::fmt::Debug for FunctionCallResult<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("FunctionCallResult");
-                ds.field("results", &self.results());
-                ds.field("error", &self.error());
-                ds.finish()
-            }
-        }
-        pub enum FaultOffset {}
-        #[derive(Copy, Clone, PartialEq)]
+impl ::core::fmt::Debug for FunctionCallResult<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("FunctionCallResult");
+      ds.field("results", &self.results());
+      ds.field("error", &self.error());
+      ds.finish()
+  }
+}
+pub enum FaultOffset {}
+#[derive(Copy, Clone, PartialEq)]
 
-        pub struct Fault<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
+pub struct Fault<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
 
-        impl<'a> ::flatbuffers::Follow<'a> for Fault<'a> {
-            type Inner = Fault<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
+impl<'a> ::flatbuffers::Follow<'a> for Fault<'a> {
+  type Inner = Fault<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
 
-        impl<'a> Fault<'a> {
-            pub const VT_KIND: ::flatbuffers::VOffsetT = 4;
+impl<'a> Fault<'a> {
+  pub const VT_KIND: ::flatbuffers::VOffsetT = 4;
 
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                Fault { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args FaultArgs,
-            ) -> ::flatbuffers::WIPOffset<Fault<'bldr>> {
-                let mut builder = FaultBuilder::new(_fbb);
-                builder.add_kind(args.kind);
-                builder.finish()
-            }
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    Fault { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args FaultArgs
+  ) -> ::flatbuffers::WIPOffset<Fault<'bldr>> {
+    let mut builder = FaultBuilder::new(_fbb);
+    builder.add_kind(args.kind);
+    builder.finish()
+  }
 
-            #[inline]
-            pub fn kind(&self) -> FaultKind {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<FaultKind>(Fault::VT_KIND, Some(FaultKind::Panic)).unwrap() }
-            }
-        }
 
-        impl ::flatbuffers::Verifiable for Fault<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?.visit_field::<FaultKind>("kind", Self::VT_KIND, false)?.finish();
-                Ok(())
-            }
-        }
-        pub struct FaultArgs {
-            pub kind: FaultKind,
-        }
-        impl<'a> Default for FaultArgs {
-            #[inline]
-            fn default() -> Self {
-                FaultArgs { kind: FaultKind::Panic }
-            }
-        }
+  #[inline]
+  pub fn kind(&self) -> FaultKind {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<FaultKind>(Fault::VT_KIND, Some(FaultKind::Panic)).unwrap()}
+  }
+}
 
-        pub struct FaultBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> FaultBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_kind(&mut self, kind: FaultKind) {
-                self.fbb_.push_slot::<FaultKind>(Fault::VT_KIND, kind, FaultKind::Panic);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> FaultBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                FaultBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<Fault<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
+impl ::flatbuffers::Verifiable for Fault<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<FaultKind>("kind", Self::VT_KIND, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct FaultArgs {
+    pub kind: FaultKind,
+}
+impl<'a> Default for FaultArgs {
+  #[inline]
+  fn default() -> Self {
+    FaultArgs {
+      kind: FaultKind::Panic,
+    }
+  }
+}
 
-        impl ::core::fmt::Debug for Fault<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("Fault");
-                ds.field("kind", &self.kind());
-                ds.finish()
-            }
+pub struct FaultBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> FaultBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_kind(&mut self, kind: FaultKind) {
+    self.fbb_.push_slot::<FaultKind>(Fault::VT_KIND, kind, FaultKind::Panic);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> FaultBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    FaultBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<Fault<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for Fault<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("Fault");
+      ds.field("kind", &self.kind());
+      ds.finish()
+  }
+}
+pub enum HostMessageOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct HostMessage<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for HostMessage<'a> {
+  type Inner = HostMessage<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> HostMessage<'a> {
+  pub const VT_BODY_TYPE: ::flatbuffers::VOffsetT = 4;
+  pub const VT_BODY: ::flatbuffers::VOffsetT = 6;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    HostMessage { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args HostMessageArgs
+  ) -> ::flatbuffers::WIPOffset<HostMessage<'bldr>> {
+    let mut builder = HostMessageBuilder::new(_fbb);
+    if let Some(x) = args.body { builder.add_body(x); }
+    builder.add_body_type(args.body_type);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn body_type(&self) -> HostBody {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<HostBody>(HostMessage::VT_BODY_TYPE, Some(HostBody::NONE)).unwrap()}
+  }
+  #[inline]
+  pub fn body(&self) -> Option<::flatbuffers::Table<'a>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Table<'a>>>(HostMessage::VT_BODY, None)}
+  }
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn body_as_init(&self) -> Option<Init<'a>> {
+    if self.body_type() == HostBody::Init {
+      self.body().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { Init::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn body_as_function_call(&self) -> Option<FunctionCall<'a>> {
+    if self.body_type() == HostBody::FunctionCall {
+      self.body().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { FunctionCall::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn body_as_function_call_result(&self) -> Option<FunctionCallResult<'a>> {
+    if self.body_type() == HostBody::FunctionCallResult {
+      self.body().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { FunctionCallResult::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn body_as_fault(&self) -> Option<Fault<'a>> {
+    if self.body_type() == HostBody::Fault {
+      self.body().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { Fault::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+}
+
+impl ::flatbuffers::Verifiable for HostMessage<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_union::<HostBody, _>("body_type", Self::VT_BODY_TYPE, "body", Self::VT_BODY, false, |key, v, pos| {
+        match key {
+          HostBody::Init => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<Init>>("HostBody::Init", pos),
+          HostBody::FunctionCall => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<FunctionCall>>("HostBody::FunctionCall", pos),
+          HostBody::FunctionCallResult => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<FunctionCallResult>>("HostBody::FunctionCallResult", pos),
+          HostBody::Fault => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<Fault>>("HostBody::Fault", pos),
+          _ => Ok(()),
         }
-        pub enum HostMessageOffset {}
-        #[derive(Copy, Clone, PartialEq)]
+     })?
+     .finish();
+    Ok(())
+  }
+}
+pub struct HostMessageArgs {
+    pub body_type: HostBody,
+    pub body: Option<::flatbuffers::WIPOffset<::flatbuffers::UnionWIPOffset>>,
+}
+impl<'a> Default for HostMessageArgs {
+  #[inline]
+  fn default() -> Self {
+    HostMessageArgs {
+      body_type: HostBody::NONE,
+      body: None,
+    }
+  }
+}
 
-        pub struct HostMessage<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
+pub struct HostMessageBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> HostMessageBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_body_type(&mut self, body_type: HostBody) {
+    self.fbb_.push_slot::<HostBody>(HostMessage::VT_BODY_TYPE, body_type, HostBody::NONE);
+  }
+  #[inline]
+  pub fn add_body(&mut self, body: ::flatbuffers::WIPOffset<::flatbuffers::UnionWIPOffset>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(HostMessage::VT_BODY, body);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> HostMessageBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    HostMessageBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<HostMessage<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for HostMessage<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("HostMessage");
+      ds.field("body_type", &self.body_type());
+      match self.body_type() {
+        HostBody::Init => {
+          if let Some(x) = self.body_as_init() {
+            ds.field("body", &x)
+          } else {
+            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        HostBody::FunctionCall => {
+          if let Some(x) = self.body_as_function_call() {
+            ds.field("body", &x)
+          } else {
+            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        HostBody::FunctionCallResult => {
+          if let Some(x) = self.body_as_function_call_result() {
+            ds.field("body", &x)
+          } else {
+            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        HostBody::Fault => {
+          if let Some(x) = self.body_as_fault() {
+            ds.field("body", &x)
+          } else {
+            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        _ => {
+          let x: Option<()> = None;
+          ds.field("body", &x)
+        },
+      };
+      ds.finish()
+  }
+}
+pub enum LogRecordOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct LogRecord<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for LogRecord<'a> {
+  type Inner = LogRecord<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> LogRecord<'a> {
+  pub const VT_LEVEL: ::flatbuffers::VOffsetT = 4;
+  pub const VT_TARGET: ::flatbuffers::VOffsetT = 6;
+  pub const VT_MESSAGE: ::flatbuffers::VOffsetT = 8;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    LogRecord { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args LogRecordArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<LogRecord<'bldr>> {
+    let mut builder = LogRecordBuilder::new(_fbb);
+    if let Some(x) = args.message { builder.add_message(x); }
+    if let Some(x) = args.target { builder.add_target(x); }
+    builder.add_level(args.level);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn level(&self) -> LogLevel {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<LogLevel>(LogRecord::VT_LEVEL, Some(LogLevel::Error)).unwrap()}
+  }
+  #[inline]
+  pub fn target(&self) -> Option<&'a str> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(LogRecord::VT_TARGET, None)}
+  }
+  #[inline]
+  pub fn message(&self) -> Option<&'a str> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(LogRecord::VT_MESSAGE, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for LogRecord<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<LogLevel>("level", Self::VT_LEVEL, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("target", Self::VT_TARGET, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("message", Self::VT_MESSAGE, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct LogRecordArgs<'a> {
+    pub level: LogLevel,
+    pub target: Option<::flatbuffers::WIPOffset<&'a str>>,
+    pub message: Option<::flatbuffers::WIPOffset<&'a str>>,
+}
+impl<'a> Default for LogRecordArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    LogRecordArgs {
+      level: LogLevel::Error,
+      target: None,
+      message: None,
+    }
+  }
+}
+
+pub struct LogRecordBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> LogRecordBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_level(&mut self, level: LogLevel) {
+    self.fbb_.push_slot::<LogLevel>(LogRecord::VT_LEVEL, level, LogLevel::Error);
+  }
+  #[inline]
+  pub fn add_target(&mut self, target: ::flatbuffers::WIPOffset<&'b  str>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(LogRecord::VT_TARGET, target);
+  }
+  #[inline]
+  pub fn add_message(&mut self, message: ::flatbuffers::WIPOffset<&'b  str>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(LogRecord::VT_MESSAGE, message);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> LogRecordBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    LogRecordBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<LogRecord<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for LogRecord<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("LogRecord");
+      ds.field("level", &self.level());
+      ds.field("target", &self.target());
+      ds.field("message", &self.message());
+      ds.finish()
+  }
+}
+pub enum AbortOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct Abort<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for Abort<'a> {
+  type Inner = Abort<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> Abort<'a> {
+  pub const VT_MESSAGE: ::flatbuffers::VOffsetT = 4;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    Abort { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args AbortArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<Abort<'bldr>> {
+    let mut builder = AbortBuilder::new(_fbb);
+    if let Some(x) = args.message { builder.add_message(x); }
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn message(&self) -> Option<&'a str> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(Abort::VT_MESSAGE, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for Abort<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("message", Self::VT_MESSAGE, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct AbortArgs<'a> {
+    pub message: Option<::flatbuffers::WIPOffset<&'a str>>,
+}
+impl<'a> Default for AbortArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    AbortArgs {
+      message: None,
+    }
+  }
+}
+
+pub struct AbortBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> AbortBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_message(&mut self, message: ::flatbuffers::WIPOffset<&'b  str>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Abort::VT_MESSAGE, message);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> AbortBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    AbortBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<Abort<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for Abort<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("Abort");
+      ds.field("message", &self.message());
+      ds.finish()
+  }
+}
+pub enum GuestMessageOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct GuestMessage<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for GuestMessage<'a> {
+  type Inner = GuestMessage<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> GuestMessage<'a> {
+  pub const VT_BODY_TYPE: ::flatbuffers::VOffsetT = 4;
+  pub const VT_BODY: ::flatbuffers::VOffsetT = 6;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    GuestMessage { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args GuestMessageArgs
+  ) -> ::flatbuffers::WIPOffset<GuestMessage<'bldr>> {
+    let mut builder = GuestMessageBuilder::new(_fbb);
+    if let Some(x) = args.body { builder.add_body(x); }
+    builder.add_body_type(args.body_type);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn body_type(&self) -> GuestBody {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<GuestBody>(GuestMessage::VT_BODY_TYPE, Some(GuestBody::NONE)).unwrap()}
+  }
+  #[inline]
+  pub fn body(&self) -> Option<::flatbuffers::Table<'a>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Table<'a>>>(GuestMessage::VT_BODY, None)}
+  }
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn body_as_function_call(&self) -> Option<FunctionCall<'a>> {
+    if self.body_type() == GuestBody::FunctionCall {
+      self.body().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { FunctionCall::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn body_as_function_call_result(&self) -> Option<FunctionCallResult<'a>> {
+    if self.body_type() == GuestBody::FunctionCallResult {
+      self.body().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { FunctionCallResult::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn body_as_log_record(&self) -> Option<LogRecord<'a>> {
+    if self.body_type() == GuestBody::LogRecord {
+      self.body().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { LogRecord::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn body_as_abort(&self) -> Option<Abort<'a>> {
+    if self.body_type() == GuestBody::Abort {
+      self.body().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { Abort::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+}
+
+impl ::flatbuffers::Verifiable for GuestMessage<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_union::<GuestBody, _>("body_type", Self::VT_BODY_TYPE, "body", Self::VT_BODY, false, |key, v, pos| {
+        match key {
+          GuestBody::FunctionCall => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<FunctionCall>>("GuestBody::FunctionCall", pos),
+          GuestBody::FunctionCallResult => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<FunctionCallResult>>("GuestBody::FunctionCallResult", pos),
+          GuestBody::LogRecord => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<LogRecord>>("GuestBody::LogRecord", pos),
+          GuestBody::Abort => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<Abort>>("GuestBody::Abort", pos),
+          _ => Ok(()),
         }
+     })?
+     .finish();
+    Ok(())
+  }
+}
+pub struct GuestMessageArgs {
+    pub body_type: GuestBody,
+    pub body: Option<::flatbuffers::WIPOffset<::flatbuffers::UnionWIPOffset>>,
+}
+impl<'a> Default for GuestMessageArgs {
+  #[inline]
+  fn default() -> Self {
+    GuestMessageArgs {
+      body_type: GuestBody::NONE,
+      body: None,
+    }
+  }
+}
 
-        impl<'a> ::flatbuffers::Follow<'a> for HostMessage<'a> {
-            type Inner = HostMessage<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
+pub struct GuestMessageBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> GuestMessageBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_body_type(&mut self, body_type: GuestBody) {
+    self.fbb_.push_slot::<GuestBody>(GuestMessage::VT_BODY_TYPE, body_type, GuestBody::NONE);
+  }
+  #[inline]
+  pub fn add_body(&mut self, body: ::flatbuffers::WIPOffset<::flatbuffers::UnionWIPOffset>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(GuestMessage::VT_BODY, body);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> GuestMessageBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    GuestMessageBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<GuestMessage<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
 
-        impl<'a> HostMessage<'a> {
-            pub const VT_BODY_TYPE: ::flatbuffers::VOffsetT = 4;
-            pub const VT_BODY: ::flatbuffers::VOffsetT = 6;
+impl ::core::fmt::Debug for GuestMessage<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("GuestMessage");
+      ds.field("body_type", &self.body_type());
+      match self.body_type() {
+        GuestBody::FunctionCall => {
+          if let Some(x) = self.body_as_function_call() {
+            ds.field("body", &x)
+          } else {
+            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        GuestBody::FunctionCallResult => {
+          if let Some(x) = self.body_as_function_call_result() {
+            ds.field("body", &x)
+          } else {
+            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        GuestBody::LogRecord => {
+          if let Some(x) = self.body_as_log_record() {
+            ds.field("body", &x)
+          } else {
+            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        GuestBody::Abort => {
+          if let Some(x) = self.body_as_abort() {
+            ds.field("body", &x)
+          } else {
+            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        _ => {
+          let x: Option<()> = None;
+          ds.field("body", &x)
+        },
+      };
+      ds.finish()
+  }
+}
+}  // pub mod abi
+}  // pub mod featherlight
 
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                HostMessage { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args HostMessageArgs,
-            ) -> ::flatbuffers::WIPOffset<HostMessage<'bldr>> {
-                let mut builder = HostMessageBuilder::new(_fbb);
-                if let Some(x) = args.body {
-                    builder.add_body(x);
-                }
-                builder.add_body_type(args.body_type);
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn body_type(&self) -> HostBody {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<HostBody>(HostMessage::VT_BODY_TYPE, Some(HostBody::NONE)).unwrap() }
-            }
-            #[inline]
-            pub fn body(&self) -> Option<::flatbuffers::Table<'a>> {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe {
-                    self._tab
-                        .get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Table<'a>>>(HostMessage::VT_BODY, None)
-                }
-            }
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn body_as_init(&self) -> Option<Init<'a>> {
-                if self.body_type() == HostBody::Init {
-                    self.body().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { Init::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn body_as_function_call(&self) -> Option<FunctionCall<'a>> {
-                if self.body_type() == HostBody::FunctionCall {
-                    self.body().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { FunctionCall::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn body_as_function_call_result(&self) -> Option<FunctionCallResult<'a>> {
-                if self.body_type() == HostBody::FunctionCallResult {
-                    self.body().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { FunctionCallResult::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn body_as_fault(&self) -> Option<Fault<'a>> {
-                if self.body_type() == HostBody::Fault {
-                    self.body().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { Fault::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for HostMessage<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?
-                    .visit_union::<HostBody, _>(
-                        "body_type",
-                        Self::VT_BODY_TYPE,
-                        "body",
-                        Self::VT_BODY,
-                        false,
-                        |key, v, pos| match key {
-                            HostBody::Init => {
-                                v.verify_union_variant::<::flatbuffers::ForwardsUOffset<Init>>("HostBody::Init", pos)
-                            }
-                            HostBody::FunctionCall => v
-                                .verify_union_variant::<::flatbuffers::ForwardsUOffset<FunctionCall>>(
-                                    "HostBody::FunctionCall",
-                                    pos,
-                                ),
-                            HostBody::FunctionCallResult => v
-                                .verify_union_variant::<::flatbuffers::ForwardsUOffset<FunctionCallResult>>(
-                                    "HostBody::FunctionCallResult",
-                                    pos,
-                                ),
-                            HostBody::Fault => {
-                                v.verify_union_variant::<::flatbuffers::ForwardsUOffset<Fault>>("HostBody::Fault", pos)
-                            }
-                            _ => Ok(()),
-                        },
-                    )?
-                    .finish();
-                Ok(())
-            }
-        }
-        pub struct HostMessageArgs {
-            pub body_type: HostBody,
-            pub body: Option<::flatbuffers::WIPOffset<::flatbuffers::UnionWIPOffset>>,
-        }
-        impl<'a> Default for HostMessageArgs {
-            #[inline]
-            fn default() -> Self {
-                HostMessageArgs { body_type: HostBody::NONE, body: None }
-            }
-        }
-
-        pub struct HostMessageBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> HostMessageBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_body_type(&mut self, body_type: HostBody) {
-                self.fbb_.push_slot::<HostBody>(HostMessage::VT_BODY_TYPE, body_type, HostBody::NONE);
-            }
-            #[inline]
-            pub fn add_body(&mut self, body: ::flatbuffers::WIPOffset<::flatbuffers::UnionWIPOffset>) {
-                self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(HostMessage::VT_BODY, body);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> HostMessageBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                HostMessageBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<HostMessage<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for HostMessage<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("HostMessage");
-                ds.field("body_type", &self.body_type());
-                match self.body_type() {
-                    HostBody::Init => {
-                        if let Some(x) = self.body_as_init() {
-                            ds.field("body", &x)
-                        } else {
-                            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    HostBody::FunctionCall => {
-                        if let Some(x) = self.body_as_function_call() {
-                            ds.field("body", &x)
-                        } else {
-                            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    HostBody::FunctionCallResult => {
-                        if let Some(x) = self.body_as_function_call_result() {
-                            ds.field("body", &x)
-                        } else {
-                            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    HostBody::Fault => {
-                        if let Some(x) = self.body_as_fault() {
-                            ds.field("body", &x)
-                        } else {
-                            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    _ => {
-                        let x: Option<()> = None;
-                        ds.field("body", &x)
-                    }
-                };
-                ds.finish()
-            }
-        }
-        pub enum LogRecordOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct LogRecord<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for LogRecord<'a> {
-            type Inner = LogRecord<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> LogRecord<'a> {
-            pub const VT_LEVEL: ::flatbuffers::VOffsetT = 4;
-            pub const VT_TARGET: ::flatbuffers::VOffsetT = 6;
-            pub const VT_MESSAGE: ::flatbuffers::VOffsetT = 8;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                LogRecord { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args LogRecordArgs<'args>,
-            ) -> ::flatbuffers::WIPOffset<LogRecord<'bldr>> {
-                let mut builder = LogRecordBuilder::new(_fbb);
-                if let Some(x) = args.message {
-                    builder.add_message(x);
-                }
-                if let Some(x) = args.target {
-                    builder.add_target(x);
-                }
-                builder.add_level(args.level);
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn level(&self) -> LogLevel {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<LogLevel>(LogRecord::VT_LEVEL, Some(LogLevel::Error)).unwrap() }
-            }
-            #[inline]
-            pub fn target(&self) -> Option<&'a str> {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(LogRecord::VT_TARGET, None) }
-            }
-            #[inline]
-            pub fn message(&self) -> Option<&'a str> {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(LogRecord::VT_MESSAGE, None) }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for LogRecord<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?
-                    .visit_field::<LogLevel>("level", Self::VT_LEVEL, false)?
-                    .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("target", Self::VT_TARGET, false)?
-                    .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("message", Self::VT_MESSAGE, false)?
-                    .finish();
-                Ok(())
-            }
-        }
-        pub struct LogRecordArgs<'a> {
-            pub level: LogLevel,
-            pub target: Option<::flatbuffers::WIPOffset<&'a str>>,
-            pub message: Option<::flatbuffers::WIPOffset<&'a str>>,
-        }
-        impl<'a> Default for LogRecordArgs<'a> {
-            #[inline]
-            fn default() -> Self {
-                LogRecordArgs { level: LogLevel::Error, target: None, message: None }
-            }
-        }
-
-        pub struct LogRecordBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> LogRecordBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_level(&mut self, level: LogLevel) {
-                self.fbb_.push_slot::<LogLevel>(LogRecord::VT_LEVEL, level, LogLevel::Error);
-            }
-            #[inline]
-            pub fn add_target(&mut self, target: ::flatbuffers::WIPOffset<&'b str>) {
-                self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(LogRecord::VT_TARGET, target);
-            }
-            #[inline]
-            pub fn add_message(&mut self, message: ::flatbuffers::WIPOffset<&'b str>) {
-                self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(LogRecord::VT_MESSAGE, message);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> LogRecordBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                LogRecordBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<LogRecord<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for LogRecord<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("LogRecord");
-                ds.field("level", &self.level());
-                ds.field("target", &self.target());
-                ds.field("message", &self.message());
-                ds.finish()
-            }
-        }
-        pub enum AbortOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct Abort<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for Abort<'a> {
-            type Inner = Abort<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> Abort<'a> {
-            pub const VT_MESSAGE: ::flatbuffers::VOffsetT = 4;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                Abort { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args AbortArgs<'args>,
-            ) -> ::flatbuffers::WIPOffset<Abort<'bldr>> {
-                let mut builder = AbortBuilder::new(_fbb);
-                if let Some(x) = args.message {
-                    builder.add_message(x);
-                }
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn message(&self) -> Option<&'a str> {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(Abort::VT_MESSAGE, None) }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for Abort<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?
-                    .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("message", Self::VT_MESSAGE, false)?
-                    .finish();
-                Ok(())
-            }
-        }
-        pub struct AbortArgs<'a> {
-            pub message: Option<::flatbuffers::WIPOffset<&'a str>>,
-        }
-        impl<'a> Default for AbortArgs<'a> {
-            #[inline]
-            fn default() -> Self {
-                AbortArgs { message: None }
-            }
-        }
-
-        pub struct AbortBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> AbortBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_message(&mut self, message: ::flatbuffers::WIPOffset<&'b str>) {
-                self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Abort::VT_MESSAGE, message);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> AbortBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                AbortBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<Abort<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for Abort<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("Abort");
-                ds.field("message", &self.message());
-                ds.finish()
-            }
-        }
-        pub enum GuestMessageOffset {}
-        #[derive(Copy, Clone, PartialEq)]
-
-        pub struct GuestMessage<'a> {
-            pub _tab: ::flatbuffers::Table<'a>,
-        }
-
-        impl<'a> ::flatbuffers::Follow<'a> for GuestMessage<'a> {
-            type Inner = GuestMessage<'a>;
-            #[inline]
-            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-                Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-            }
-        }
-
-        impl<'a> GuestMessage<'a> {
-            pub const VT_BODY_TYPE: ::flatbuffers::VOffsetT = 4;
-            pub const VT_BODY: ::flatbuffers::VOffsetT = 6;
-
-            #[inline]
-            pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-                GuestMessage { _tab: table }
-            }
-            #[allow(unused_mut)]
-            pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-                _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-                args: &'args GuestMessageArgs,
-            ) -> ::flatbuffers::WIPOffset<GuestMessage<'bldr>> {
-                let mut builder = GuestMessageBuilder::new(_fbb);
-                if let Some(x) = args.body {
-                    builder.add_body(x);
-                }
-                builder.add_body_type(args.body_type);
-                builder.finish()
-            }
-
-            #[inline]
-            pub fn body_type(&self) -> GuestBody {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe { self._tab.get::<GuestBody>(GuestMessage::VT_BODY_TYPE, Some(GuestBody::NONE)).unwrap() }
-            }
-            #[inline]
-            pub fn body(&self) -> Option<::flatbuffers::Table<'a>> {
-                // Safety:
-                // Created from valid Table for this object
-                // which contains a valid value in this slot
-                unsafe {
-                    self._tab
-                        .get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Table<'a>>>(GuestMessage::VT_BODY, None)
-                }
-            }
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn body_as_function_call(&self) -> Option<FunctionCall<'a>> {
-                if self.body_type() == GuestBody::FunctionCall {
-                    self.body().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { FunctionCall::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn body_as_function_call_result(&self) -> Option<FunctionCallResult<'a>> {
-                if self.body_type() == GuestBody::FunctionCallResult {
-                    self.body().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { FunctionCallResult::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn body_as_log_record(&self) -> Option<LogRecord<'a>> {
-                if self.body_type() == GuestBody::LogRecord {
-                    self.body().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { LogRecord::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-
-            #[inline]
-            #[allow(non_snake_case)]
-            pub fn body_as_abort(&self) -> Option<Abort<'a>> {
-                if self.body_type() == GuestBody::Abort {
-                    self.body().map(|t| {
-                        // Safety:
-                        // Created from a valid Table for this object
-                        // Which contains a valid union in this slot
-                        unsafe { Abort::init_from_table(t) }
-                    })
-                } else {
-                    None
-                }
-            }
-        }
-
-        impl ::flatbuffers::Verifiable for GuestMessage<'_> {
-            #[inline]
-            fn run_verifier(
-                v: &mut ::flatbuffers::Verifier,
-                pos: usize,
-            ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-                v.visit_table(pos)?
-                    .visit_union::<GuestBody, _>(
-                        "body_type",
-                        Self::VT_BODY_TYPE,
-                        "body",
-                        Self::VT_BODY,
-                        false,
-                        |key, v, pos| match key {
-                            GuestBody::FunctionCall => v
-                                .verify_union_variant::<::flatbuffers::ForwardsUOffset<FunctionCall>>(
-                                    "GuestBody::FunctionCall",
-                                    pos,
-                                ),
-                            GuestBody::FunctionCallResult => v
-                                .verify_union_variant::<::flatbuffers::ForwardsUOffset<FunctionCallResult>>(
-                                    "GuestBody::FunctionCallResult",
-                                    pos,
-                                ),
-                            GuestBody::LogRecord => v
-                                .verify_union_variant::<::flatbuffers::ForwardsUOffset<LogRecord>>(
-                                    "GuestBody::LogRecord",
-                                    pos,
-                                ),
-                            GuestBody::Abort => {
-                                v.verify_union_variant::<::flatbuffers::ForwardsUOffset<Abort>>("GuestBody::Abort", pos)
-                            }
-                            _ => Ok(()),
-                        },
-                    )?
-                    .finish();
-                Ok(())
-            }
-        }
-        pub struct GuestMessageArgs {
-            pub body_type: GuestBody,
-            pub body: Option<::flatbuffers::WIPOffset<::flatbuffers::UnionWIPOffset>>,
-        }
-        impl<'a> Default for GuestMessageArgs {
-            #[inline]
-            fn default() -> Self {
-                GuestMessageArgs { body_type: GuestBody::NONE, body: None }
-            }
-        }
-
-        pub struct GuestMessageBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-            fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-            start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-        }
-        impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> GuestMessageBuilder<'a, 'b, A> {
-            #[inline]
-            pub fn add_body_type(&mut self, body_type: GuestBody) {
-                self.fbb_.push_slot::<GuestBody>(GuestMessage::VT_BODY_TYPE, body_type, GuestBody::NONE);
-            }
-            #[inline]
-            pub fn add_body(&mut self, body: ::flatbuffers::WIPOffset<::flatbuffers::UnionWIPOffset>) {
-                self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(GuestMessage::VT_BODY, body);
-            }
-            #[inline]
-            pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> GuestMessageBuilder<'a, 'b, A> {
-                let start = _fbb.start_table();
-                GuestMessageBuilder { fbb_: _fbb, start_: start }
-            }
-            #[inline]
-            pub fn finish(self) -> ::flatbuffers::WIPOffset<GuestMessage<'a>> {
-                let o = self.fbb_.end_table(self.start_);
-                ::flatbuffers::WIPOffset::new(o.value())
-            }
-        }
-
-        impl ::core::fmt::Debug for GuestMessage<'_> {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let mut ds = f.debug_struct("GuestMessage");
-                ds.field("body_type", &self.body_type());
-                match self.body_type() {
-                    GuestBody::FunctionCall => {
-                        if let Some(x) = self.body_as_function_call() {
-                            ds.field("body", &x)
-                        } else {
-                            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    GuestBody::FunctionCallResult => {
-                        if let Some(x) = self.body_as_function_call_result() {
-                            ds.field("body", &x)
-                        } else {
-                            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    GuestBody::LogRecord => {
-                        if let Some(x) = self.body_as_log_record() {
-                            ds.field("body", &x)
-                        } else {
-                            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    GuestBody::Abort => {
-                        if let Some(x) = self.body_as_abort() {
-                            ds.field("body", &x)
-                        } else {
-                            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
-                        }
-                    }
-                    _ => {
-                        let x: Option<()> = None;
-                        ds.field("body", &x)
-                    }
-                };
-                ds.finish()
-            }
-        }
-    } // pub mod abi
-} // pub mod featherlight
