@@ -3,10 +3,12 @@
 //! function fails naming itself, like wasmtime's unknown-imports-as-traps.
 
 use crate::values;
+use alloc::collections::BTreeSet;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use featherlight_abi::fb;
-use wasmtime::component::{Linker, Val, types::ComponentFunc};
+use wasmtime::component::types::{ComponentFunc, ComponentItem};
+use wasmtime::component::{Linker, Val};
 
 /// An import call that failed; carried through wasmtime as the trap's error.
 #[derive(Debug)]
@@ -27,8 +29,15 @@ fn failure(kind: fb::ErrorKind, message: String) -> wasmtime::Error {
     wasmtime::Error::new(ImportFailure { kind, message })
 }
 
-/// Defines each import named in `init` in `linker`.
-pub fn define(linker: &mut Linker<()>, init: &fb::Init<'_>) -> wasmtime::Result<()> {
+/// Defines each import named in `init` in `linker`, then makes every other
+/// imported function (the host leaves out those whose types it cannot carry
+/// yet, such as resource methods) fail as an unknown import too.
+pub fn define(
+    linker: &mut Linker<()>,
+    init: &fb::Init<'_>,
+    component: &wasmtime::component::Component,
+) -> wasmtime::Result<()> {
+    let mut named = BTreeSet::new();
     let registered = init.imports_registered();
     for (index, name) in init.imports().iter().flatten().enumerate() {
         let func_name = name.name().unwrap_or_default().to_string();
@@ -37,6 +46,7 @@ pub fn define(linker: &mut Linker<()>, init: &fb::Init<'_>) -> wasmtime::Result<
             Some(i) => alloc::format!("{i}#{func_name}"),
             None => func_name.clone(),
         };
+        named.insert((interface.clone(), func_name.clone()));
         let is_registered = registered.is_some_and(|r| r.len() > index && r.get(index));
         let index = u32::try_from(index)?;
         let forward = move |_store: wasmtime::StoreContextMut<'_, ()>,
@@ -45,10 +55,7 @@ pub fn define(linker: &mut Linker<()>, init: &fb::Init<'_>) -> wasmtime::Result<
                             results: &mut [Val]|
               -> wasmtime::Result<()> {
             if !is_registered {
-                return Err(failure(
-                    fb::ErrorKind::UnknownImport,
-                    alloc::format!("unknown import: `{qualified}` has not been defined"),
-                ));
+                return unknown_import(&qualified);
             }
             call_host(index, &qualified, &ty, params, results)
         };
@@ -57,7 +64,41 @@ pub fn define(linker: &mut Linker<()>, init: &fb::Init<'_>) -> wasmtime::Result<
             None => linker.root().func_new(&func_name, forward)?,
         }
     }
+    let engine = component.engine().clone();
+    for (name, item) in component.component_type().imports(&engine) {
+        match item.ty {
+            ComponentItem::ComponentFunc(_) if !named.contains(&(None, name.to_string())) => {
+                linker.root().func_new(name, unknown(name.to_string()))?;
+            }
+            ComponentItem::ComponentInstance(instance) => {
+                let mut linker_instance = linker.instance(name)?;
+                for (func_name, item) in instance.exports(&engine) {
+                    if matches!(item.ty, ComponentItem::ComponentFunc(_))
+                        && !named.contains(&(Some(name.to_string()), func_name.to_string()))
+                    {
+                        linker_instance.func_new(func_name, unknown(alloc::format!("{name}#{func_name}")))?;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
     Ok(())
+}
+
+/// An import function that fails naming itself, like wasmtime's
+/// unknown-imports-as-traps but with a kind the host can tell apart.
+fn unknown(
+    qualified: String,
+) -> impl Fn(wasmtime::StoreContextMut<'_, ()>, ComponentFunc, &[Val], &mut [Val]) -> wasmtime::Result<()>
++ Send
++ Sync
++ 'static {
+    move |_, _, _, _| unknown_import(&qualified)
+}
+
+fn unknown_import(qualified: &str) -> wasmtime::Result<()> {
+    Err(failure(fb::ErrorKind::UnknownImport, alloc::format!("unknown import: `{qualified}` has not been defined")))
 }
 
 /// Sends import call `index` to the host and decodes its answer.

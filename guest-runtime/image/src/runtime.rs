@@ -102,9 +102,9 @@ impl Runtime {
         let component = unsafe { Component::deserialize_raw(&engine, artifact) }.map_err(fail)?;
 
         let mut linker = Linker::<()>::new(&engine);
-        imports::define(&mut linker, init).map_err(fail)?;
-        // Whatever the host did not name (resources, unsupported functions)
-        // traps when used, like wasmtime's unknown-imports-as-traps.
+        imports::define(&mut linker, init, &component).map_err(fail)?;
+        // What is left are resource types: define them as host resources
+        // (their functions already fail as unknown imports).
         linker.define_unknown_imports_as_traps(&component).map_err(fail)?;
 
         let mut store = Store::new(&engine, ());
