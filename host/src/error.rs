@@ -155,8 +155,11 @@ pub enum Error {
     /// The guest pointed outside its memory.
     #[error("the guest pointed outside its memory: {0}")]
     OutOfBounds(#[from] OutOfBounds),
+    /// A snapshot cannot be used with this sandbox or these host functions.
+    #[error("{0}; restore only snapshots of sandboxes of the same Component with the same host functions")]
+    SnapshotMismatch(String),
     /// An earlier failure left the sandbox unusable.
-    #[error("the sandbox is poisoned by an earlier failure ({0}); create a new sandbox")]
+    #[error("the sandbox is poisoned by an earlier failure ({0}); restore a snapshot or create a new sandbox")]
     Poisoned(String),
 }
 
@@ -186,7 +189,8 @@ impl Error {
             | Self::Type(_)
             | Self::NoSuchExport(_)
             | Self::ArgumentCount { .. }
-            | Self::MessageTooLarge { .. } => false,
+            | Self::MessageTooLarge { .. }
+            | Self::SnapshotMismatch(_) => false,
         }
     }
 }

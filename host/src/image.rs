@@ -1,6 +1,6 @@
 //! The embedded guest image: parsed once with goblin.
 
-use featherlight_abi::layout::{EXCEPTION_STUBS_SYMBOL, IMAGE_BASE, PAGE_SIZE, SCRATCH_BASE};
+use featherlight_abi::layout::{EXCEPTION_STUBS_SYMBOL, IMAGE_BASE, MESSAGE_EXIT_SYMBOL, PAGE_SIZE, SCRATCH_BASE};
 use std::sync::OnceLock;
 
 /// The guest binary built by `build.rs` for x86_64-unknown-none.
@@ -22,6 +22,8 @@ pub(crate) struct Segment {
 pub(crate) struct GuestImage {
     pub entry: u64,
     pub exception_stubs: u64,
+    /// The message exit's `out` instruction.
+    pub message_exit: u64,
     pub segments: Vec<Segment>,
     /// Page-aligned end of the highest segment.
     pub end: u64,
@@ -62,12 +64,22 @@ fn parse(bytes: &[u8]) -> Result<GuestImage, String> {
         end = end.max(seg_end.next_multiple_of(PAGE_SIZE));
         segments.push(Segment { address: ph.p_vaddr, data, memory_size: ph.p_memsz, writable: ph.p_flags & PF_W != 0 });
     }
-    let exception_stubs = elf
-        .syms
-        .iter()
-        .find(|sym| elf.strtab.get_at(sym.st_name) == Some(EXCEPTION_STUBS_SYMBOL))
-        .map(|sym| sym.st_value)
-        .ok_or("no exception stubs symbol")?;
+    let symbol = |name: &str| {
+        elf.syms
+            .iter()
+            .find(|sym| elf.strtab.get_at(sym.st_name) == Some(name))
+            .map(|sym| sym.st_value)
+            .ok_or(format!("no `{name}` symbol"))
+    };
+    let exception_stubs = symbol(EXCEPTION_STUBS_SYMBOL)?;
+    let message_exit = symbol(MESSAGE_EXIT_SYMBOL)?;
     use sha2::Digest;
-    Ok(GuestImage { entry: elf.entry, exception_stubs, segments, end, digest: sha2::Sha256::digest(bytes).into() })
+    Ok(GuestImage {
+        entry: elf.entry,
+        exception_stubs,
+        message_exit,
+        segments,
+        end,
+        digest: sha2::Sha256::digest(bytes).into(),
+    })
 }

@@ -19,6 +19,8 @@ use featherlight::{Component, Config, Engine, HostError, Linker, Value};
 pub const VALUES_WASM: &str = env!("VALUES_WASM");
 /// Path of the `traps` component.
 pub const TRAPS_WASM: &str = env!("TRAPS_WASM");
+/// The `stateful` test component (`components/stateful`), built by `build.rs`.
+pub const STATEFUL_WASM: &str = env!("STATEFUL_WASM");
 
 /// The interface `values` imports its host functions from.
 pub const VALUES_HOST: &str = "test:values/host";
@@ -112,6 +114,15 @@ impl Fixture {
     /// If it cannot be loaded.
     pub fn traps(&self) -> Component {
         self.load(TRAPS_WASM)
+    }
+
+    /// The `stateful` component, compiled by this fixture's engine.
+    ///
+    /// # Panics
+    ///
+    /// If it cannot be loaded.
+    pub fn stateful(&self) -> Component {
+        self.load(STATEFUL_WASM)
     }
 
     /// The component at `path`, compiled by this fixture's engine.

@@ -133,5 +133,12 @@ pub struct ExceptionFrame {
 /// Exception stubs: the guest image exports this symbol, the start of 32
 /// stubs of [`EXCEPTION_STUB_SIZE`] bytes each, one per vector.
 pub const EXCEPTION_STUBS_SYMBOL: &str = "featherlight_exception_stubs";
+/// The one `out dx, eax` instruction (1 byte) every message exit goes
+/// through: a guest stopped there is between messages, and resumes at the
+/// next instruction (whether or not the hypervisor already moved past it).
+pub const MESSAGE_EXIT_SYMBOL: &str = "featherlight_message_exit";
+/// Length of the instruction at [`MESSAGE_EXIT_SYMBOL`].
+pub const MESSAGE_EXIT_LEN: u64 = 1;
+
 /// Size of one exception stub.
 pub const EXCEPTION_STUB_SIZE: u64 = 16;

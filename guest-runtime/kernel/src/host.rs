@@ -60,13 +60,33 @@ pub(crate) fn init(input: Region, output: Region) {
     BUFFERS.output.set(output);
 }
 
+// One shared exit instruction at a known symbol, so the host can tell where a
+// stopped guest resumes (see `layout::MESSAGE_EXIT_SYMBOL`).
+core::arch::global_asm!(
+    ".section .text.featherlight_port_exit,\"ax\",@progbits",
+    ".global featherlight_port_exit",
+    "featherlight_port_exit:",
+    "    mov edx, edi",
+    "    mov eax, esi",
+    ".global featherlight_message_exit",
+    "featherlight_message_exit:",
+    "    out dx, eax",
+    "    ret",
+);
+
+unsafe extern "C" {
+    /// `out port, value`: leaves the VM; returns when the host resumes it.
+    fn featherlight_port_exit(port: u32, value: u32);
+}
+
 /// Leaves the VM through `port`, passing `value` in `eax`.
 #[inline(always)]
 pub fn exit(port: u16, value: u32) {
-    // SAFETY: `out` only exits to the host. No `nomem`: while the vCPU is
-    // stopped the host may write the input buffer, so the compiler must not
-    // cache memory across this instruction.
-    unsafe { core::arch::asm!("out dx, eax", in("dx") port, in("eax") value, options(nostack)) }
+    // SAFETY: the assembly above only does `out` (which exits to the host)
+    // and returns; it clobbers only caller-saved registers. As a call it is
+    // also a compiler barrier: while the vCPU is stopped the host may write
+    // the input buffer, so memory must not be cached across it.
+    unsafe { featherlight_port_exit(u32::from(port), value) }
 }
 
 /// Copies a finished, size-prefixed message into the output buffer and exits

@@ -102,6 +102,11 @@ impl KvmVm {
         self.vcpu.set_fpu(&fpu).map_err(ioctl("set FPU state"))
     }
 
+    /// Sets the general registers (one ioctl).
+    pub(crate) fn set_regs(&self, regs: &kvm_regs) -> Result<(), HypervisorError> {
+        self.vcpu.set_regs(regs).map_err(ioctl("set registers"))
+    }
+
     /// General registers (rare paths only: an ioctl costs ~6 µs on PVM).
     pub(crate) fn regs(&self) -> Result<kvm_regs, HypervisorError> {
         self.vcpu.get_regs().map_err(ioctl("read registers"))

@@ -3,7 +3,9 @@
 
 pub(crate) mod descriptors;
 pub mod layout;
+pub(crate) mod pagemap;
 pub(crate) mod region;
+pub(crate) mod scratch_image;
 pub(crate) mod snapshot;
 
 pub use layout::{MemoryConfig, MemoryConfigError};

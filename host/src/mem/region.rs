@@ -7,7 +7,9 @@
 //! into it: every access is a bounds-checked copy through raw pointers, so a
 //! hostile guest can at worst make us copy garbage, which the decoders reject.
 
+use std::fs::File;
 use std::io;
+use std::ops::Range;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::ptr::NonNull;
 
@@ -31,8 +33,10 @@ pub(crate) struct HostMapping {
     base: NonNull<u8>,
     size: usize,
     what: &'static str,
-    /// For memfd-backed mappings: the file, so others can map it too.
-    fd: Option<OwnedFd>,
+    /// Whether the host may write it (scratch), or only read it (snapshots).
+    writable: bool,
+    /// For file-backed shared mappings: the file, so others can map it too.
+    file: Option<File>,
 }
 
 // SAFETY: the mapping is plain memory owned by this value; access follows
@@ -40,6 +44,33 @@ pub(crate) struct HostMapping {
 unsafe impl Send for HostMapping {}
 // SAFETY: as above; shared use is read-only copies.
 unsafe impl Sync for HostMapping {}
+
+/// A new, empty memfd of `size` bytes (sparse: holes cost nothing).
+pub(crate) fn memfd(size: u64) -> io::Result<File> {
+    // SAFETY: the name is a valid C string; flags are plain bits.
+    let raw =
+        unsafe { libc::memfd_create(c"featherlight-snapshot".as_ptr(), libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING) };
+    if raw < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: memfd_create returned a new descriptor we now own.
+    let file = File::from(unsafe { OwnedFd::from_raw_fd(raw) });
+    file.set_len(size)?;
+    Ok(file)
+}
+
+/// Seals `file` against any change: what every sandbox maps stays as it is.
+pub(crate) fn seal(file: &File) -> io::Result<()> {
+    // SAFETY: fcntl on our own descriptor with valid seal flags.
+    let sealed = unsafe {
+        libc::fcntl(
+            file.as_raw_fd(),
+            libc::F_ADD_SEALS,
+            libc::F_SEAL_WRITE | libc::F_SEAL_GROW | libc::F_SEAL_SHRINK | libc::F_SEAL_SEAL,
+        )
+    };
+    if sealed < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+}
 
 impl HostMapping {
     /// Private, zero-filled anonymous memory, reserved lazily.
@@ -56,48 +87,130 @@ impl HostMapping {
                 0,
             )
         };
-        Self::from_mmap(base, size, what, None)
+        Self::from_mmap(base, size, what, true, None)
     }
 
     /// A sealed memfd holding `contents`, mapped shared and read-only: one
     /// copy in host memory for every VM that maps it.
     pub(crate) fn sealed_file(contents: &[u8], size: usize, what: &'static str) -> io::Result<Self> {
-        // SAFETY: the name is a valid C string; flags are plain bits.
-        let raw = unsafe {
-            libc::memfd_create(c"featherlight-snapshot".as_ptr(), libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING)
-        };
-        if raw < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: memfd_create returned a new descriptor we now own.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        let file = std::fs::File::from(fd.try_clone()?);
-        file.set_len(size as u64)?;
+        let file = memfd(size as u64)?;
         std::os::unix::fs::FileExt::write_all_at(&file, contents, 0)?;
-        // SAFETY: fcntl on our own descriptor with valid seal flags.
-        let sealed = unsafe {
-            libc::fcntl(
-                fd.as_raw_fd(),
-                libc::F_ADD_SEALS,
-                libc::F_SEAL_WRITE | libc::F_SEAL_GROW | libc::F_SEAL_SHRINK | libc::F_SEAL_SEAL,
-            )
-        };
-        if sealed < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: mapping our own sealed file read-only aliases nothing
-        // writable.
-        let base =
-            unsafe { libc::mmap(std::ptr::null_mut(), size, libc::PROT_READ, libc::MAP_SHARED, fd.as_raw_fd(), 0) };
-        Self::from_mmap(base, size, what, Some(fd))
+        seal(&file)?;
+        Self::shared_read_only(file, size, what)
     }
 
-    fn from_mmap(base: *mut libc::c_void, size: usize, what: &'static str, fd: Option<OwnedFd>) -> io::Result<Self> {
+    /// Maps sealed `file` shared and read-only, keeping the file.
+    pub(crate) fn shared_read_only(file: File, size: usize, what: &'static str) -> io::Result<Self> {
+        // SAFETY: mapping a sealed file read-only aliases nothing writable.
+        let base =
+            unsafe { libc::mmap(std::ptr::null_mut(), size, libc::PROT_READ, libc::MAP_SHARED, file.as_raw_fd(), 0) };
+        Self::from_mmap(base, size, what, false, Some(file))
+    }
+
+    /// A writable copy-on-write view of `file`: reads see the file, the
+    /// first write to a page makes it private to this mapping.
+    pub(crate) fn private_copy(file: &File, size: usize, what: &'static str) -> io::Result<Self> {
+        // SAFETY: a new private mapping at a kernel-chosen address; writes
+        // never reach the (sealed) file.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                size,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_NORESERVE,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        Self::from_mmap(base, size, what, true, None)
+    }
+
+    /// Replaces this writable mapping's contents with a fresh copy-on-write
+    /// view of `file`, at the same host address (so a VM slot over it stays
+    /// valid: KVM drops its old translations through its MMU notifier).
+    pub(crate) fn remap_private(&mut self, file: &File, size: usize) -> io::Result<()> {
+        if !self.writable || size != self.size {
+            return Err(io::Error::other("only a writable mapping of the same size can be remapped"));
+        }
+        // SAFETY: MAP_FIXED over exactly our own mapping; nothing in this
+        // process holds references into it (module docs), and the guest is
+        // stopped.
+        let base = unsafe {
+            libc::mmap(
+                self.base.as_ptr().cast(),
+                size,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_NORESERVE | libc::MAP_FIXED,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// The file behind a shared mapping.
+    pub(crate) fn file(&self) -> Option<&File> {
+        self.file.as_ref()
+    }
+
+    /// Copies the pages of `ranges` (offsets into both mappings) from
+    /// `source`, which has this mapping's size.
+    pub(crate) fn copy_from(&self, source: &HostMapping, ranges: &[Range<usize>]) -> Result<(), OutOfBounds> {
+        for range in ranges {
+            let len = range.end.saturating_sub(range.start);
+            let start = self.check(range.start as u64, len)?;
+            source.check(range.start as u64, len)?;
+            debug_assert!(self.writable, "only writable mappings are written");
+            // SAFETY: both ranges are in bounds (checked), the mappings are
+            // distinct, this one is writable and the guest is stopped.
+            unsafe {
+                std::ptr::copy_nonoverlapping(source.base.as_ptr().add(start), self.base.as_ptr().add(start), len)
+            };
+        }
+        Ok(())
+    }
+
+    /// Host address ranges of this mapping whose pages are private to it
+    /// (written since mapping), as offsets.
+    pub(crate) fn private_pages(&self, out: &mut Vec<Range<usize>>) -> io::Result<()> {
+        let base = self.host_address();
+        let mut found = Vec::new();
+        super::pagemap::private_ranges(base..base + self.size as u64, &mut found)?;
+        out.extend(found.into_iter().map(|r| super::host_usize(r.start - base)..super::host_usize(r.end - base)));
+        Ok(())
+    }
+
+    /// Drops the private pages in `ranges` (offsets): they read as the file
+    /// (or zero) again. KVM observes it through its MMU notifier.
+    pub(crate) fn discard(&self, ranges: &[Range<usize>]) -> io::Result<()> {
+        for range in ranges {
+            let len = range.end.saturating_sub(range.start);
+            self.check(range.start as u64, len).map_err(io::Error::other)?;
+            // SAFETY: the range is inside our own mapping (checked); nothing
+            // holds references into it and the guest is stopped.
+            let done = unsafe { libc::madvise(self.base.as_ptr().add(range.start).cast(), len, libc::MADV_DONTNEED) };
+            if done < 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        Ok(())
+    }
+
+    fn from_mmap(
+        base: *mut libc::c_void,
+        size: usize,
+        what: &'static str,
+        writable: bool,
+        file: Option<File>,
+    ) -> io::Result<Self> {
         if base == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
         let base = NonNull::new(base.cast::<u8>()).ok_or_else(|| io::Error::other("mmap returned null"))?;
-        Ok(Self { base, size, what, fd })
+        Ok(Self { base, size, what, writable, file })
     }
 
     pub(crate) fn host_address(&self) -> u64 {
@@ -136,12 +249,12 @@ impl HostMapping {
     }
 
     /// Copies `data` into guest memory at `offset`. Only for writable
-    /// (anonymous) mappings.
+    /// mappings.
     pub(crate) fn write(&self, offset: u64, data: &[u8]) -> Result<(), OutOfBounds> {
         let start = self.check(offset, data.len())?;
-        debug_assert!(self.fd.is_none(), "snapshot mappings are read-only");
-        // SAFETY: in bounds (checked), writable (anonymous mappings are
-        // PROT_WRITE), and the guest is stopped (module docs).
+        debug_assert!(self.writable, "snapshot mappings are read-only");
+        // SAFETY: in bounds (checked), writable (PROT_WRITE mappings), and
+        // the guest is stopped (module docs).
         unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.base.as_ptr().add(start), data.len()) };
         Ok(())
     }

@@ -16,9 +16,10 @@ use featherlight_abi::paging::{self, ACCESSED, DIRTY, PageTableMemory, USER, WRI
 pub(crate) const READ_ONLY: u64 = USER | ACCESSED | DIRTY;
 const READ_WRITE: u64 = READ_ONLY | WRITABLE;
 
-/// Snapshot contents plus what a sandbox needs to start from it.
+/// The read-only snapshot region a sandbox boots from, plus what it needs
+/// to start: the image and artifact before anything ran.
 #[derive(Debug)]
-pub(crate) struct Snapshot {
+pub(crate) struct BootImage {
     pub memory: HostMapping,
     pub page_table_root: u64,
     pub entry: u64,
@@ -92,7 +93,7 @@ fn put(buffer: &mut Vec<u8>, address: u64, data: &[u8]) {
     buffer[start..start + data.len()].copy_from_slice(data);
 }
 
-impl Snapshot {
+impl BootImage {
     /// Lays out and builds the snapshot for `image` running `artifact`.
     pub(crate) fn build(image: &GuestImage, artifact: &[u8], layout: ScratchLayout) -> Result<Self, SnapshotError> {
         let layout_error = |e: paging::MapError| SnapshotError::Layout(format!("{e:?}"));

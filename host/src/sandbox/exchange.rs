@@ -43,8 +43,8 @@ impl Sandbox {
         let init = fb::Init::create(
             &mut fbb,
             &fb::InitArgs {
-                artifact_address: self.snapshot.artifact.address,
-                artifact_length: self.snapshot.artifact.size,
+                artifact_address: self.boot.artifact.address,
+                artifact_length: self.boot.artifact.size,
                 exports: Some(exports),
                 imports: Some(imports),
                 imports_registered: Some(registered),
@@ -101,7 +101,7 @@ impl Sandbox {
         let root = fb::HostMessage::create(fbb, &fb::HostMessageArgs { body_type, body: Some(body) });
         fbb.finish_size_prefixed(root, None);
         let data = fbb.finished_data();
-        let input = self.snapshot.layout.input;
+        let input = self.boot.layout.input;
         let capacity = usize::try_from(input.size).unwrap_or(usize::MAX);
         if data.len() > capacity {
             return Err(Error::MessageTooLarge { buffer: "input", len: data.len(), capacity });
@@ -112,7 +112,7 @@ impl Sandbox {
 
     /// Copies the guest's framed message out of the output buffer.
     fn receive(&self) -> Result<Vec<u8>, Error> {
-        let output = self.snapshot.layout.output;
+        let output = self.boot.layout.output;
         let offset = ScratchLayout::offset(output.address);
         let mut prefix = [0u8; message::SIZE_PREFIX];
         self.scratch.read(offset, &mut prefix)?;
@@ -161,7 +161,7 @@ impl Sandbox {
                 emit_log(record);
             } else if let Some(call) = message.body_as_function_call() {
                 let reply = self.call_host(call, &mut host_failure)?;
-                self.scratch.write(ScratchLayout::offset(self.snapshot.layout.input.address), &reply)?;
+                self.scratch.write(ScratchLayout::offset(self.boot.layout.input.address), &reply)?;
             } else if let Some(abort) = message.body_as_abort() {
                 return Err(Error::GuestPanic(abort.message().unwrap_or("").to_string()));
             } else {
@@ -222,7 +222,7 @@ impl Sandbox {
         );
         fbb.finish_size_prefixed(root, None);
         let reply = fbb.finished_data().to_vec();
-        let capacity = usize::try_from(self.snapshot.layout.input.size).unwrap_or(usize::MAX);
+        let capacity = usize::try_from(self.boot.layout.input.size).unwrap_or(usize::MAX);
         if reply.len() > capacity {
             return Err(Error::MessageTooLarge { buffer: "input", len: reply.len(), capacity });
         }

@@ -2,6 +2,9 @@
 
 mod exchange;
 pub mod host_functions;
+mod snapshot;
+
+pub use snapshot::Snapshot;
 
 use crate::Value;
 use crate::error::Error;
@@ -10,7 +13,7 @@ use crate::hypervisor::kvm::MemorySlot;
 use crate::mem::descriptors::cpl3_long_mode;
 use crate::mem::layout::ScratchLayout;
 use crate::mem::region::HostMapping;
-use crate::mem::snapshot::Snapshot;
+use crate::mem::snapshot::BootImage;
 use crate::wasm::component::Component;
 use crate::wasm::world::WorldFunction;
 use featherlight_abi::fb;
@@ -24,9 +27,13 @@ use std::sync::Arc;
 /// run on the calling thread. A sandbox is `Send`: it can move between
 /// threads, but serves one call at a time (`&mut self`).
 pub struct Sandbox {
+    // Field order matters: the VM must go before the memory it maps.
     vm: Vm,
     scratch: HostMapping,
-    snapshot: Arc<Snapshot>,
+    /// The snapshot whose scratch image `scratch` is a private copy of;
+    /// `None` for a sandbox booted from scratch.
+    origin: Option<Arc<Snapshot>>,
+    boot: Arc<BootImage>,
     component: Component,
     /// Host function of each import, in the order the guest numbers them.
     imports: Vec<(String, Option<Arc<HostFunction>>)>,
@@ -43,8 +50,9 @@ impl std::fmt::Debug for Sandbox {
     }
 }
 
-/// Snapshot memory slot number; scratch is slot 1.
-const SNAPSHOT_SLOT: u32 = 0;
+/// Memory slot of the boot image (the read-only snapshot region); scratch
+/// is slot 1.
+const BOOT_SLOT: u32 = 0;
 const SCRATCH_SLOT: u32 = 1;
 
 impl Sandbox {
@@ -53,20 +61,50 @@ impl Sandbox {
     /// instantiate; calling one traps with an error naming it.
     #[tracing::instrument(skip_all)]
     pub fn new(component: &Component, linker: &Linker) -> Result<Self, Error> {
-        let snapshot = component.snapshot()?;
-        let layout = snapshot.layout.clone();
+        let boot = component.boot_image()?;
+        let layout = boot.layout.clone();
         let scratch = HostMapping::anonymous(crate::mem::host_usize(layout.size), "scratch").map_err(Error::Memory)?;
+        let mut sandbox = Self::with_memory(component, linker, boot, scratch, None)?;
+        sandbox.boot(&layout)?;
+        sandbox.instantiate()?;
+        Ok(sandbox)
+    }
+
+    /// A sandbox with a new VM over `boot` and `scratch`, not yet running.
+    fn with_memory(
+        component: &Component,
+        linker: &Linker,
+        boot: Arc<BootImage>,
+        scratch: HostMapping,
+        origin: Option<Arc<Snapshot>>,
+    ) -> Result<Self, Error> {
         let vm = Vm::new()?;
+        let boot_slot = MemorySlot {
+            guest_address: 0,
+            host_address: boot.memory.host_address(),
+            size: boot.memory.size() as u64,
+            read_only: true,
+        };
+        let scratch_slot = MemorySlot {
+            guest_address: SCRATCH_BASE,
+            host_address: scratch.host_address(),
+            size: scratch.size() as u64,
+            read_only: false,
+        };
+        // SAFETY: both mappings are owned by the returned sandbox (the boot
+        // image via its Arc) and outlive the VM, which its field order drops
+        // first. Scratch is only ever remapped in place, at the same address.
+        unsafe {
+            vm.map(BOOT_SLOT, boot_slot)?;
+            vm.map(SCRATCH_SLOT, scratch_slot)?;
+        }
         let imports = component
             .world()
             .imports()
             .iter()
             .map(|import| (qualified_name(import), linker.resolve(import.interface.as_deref(), &import.name)))
             .collect();
-        let mut sandbox = Self { vm, scratch, snapshot, component: component.clone(), imports, poisoned: None };
-        sandbox.boot(&layout)?;
-        sandbox.instantiate()?;
-        Ok(sandbox)
+        Ok(Self { vm, scratch, origin, boot, component: component.clone(), imports, poisoned: None })
     }
 
     /// The component this sandbox runs.
@@ -132,33 +170,15 @@ impl Sandbox {
             max_wasm_stack: self.component.engine().config().memory.max_wasm_stack,
         };
         self.scratch.write(ScratchLayout::offset(layout.boot_params.address), params.as_bytes())?;
-        self.scratch.write(ScratchLayout::offset(layout.image_data.address), &self.snapshot.image_data)?;
-        let snapshot_slot = MemorySlot {
-            guest_address: 0,
-            host_address: self.snapshot.memory.host_address(),
-            size: self.snapshot.memory.size() as u64,
-            read_only: true,
-        };
-        let scratch_slot = MemorySlot {
-            guest_address: SCRATCH_BASE,
-            host_address: self.scratch.host_address(),
-            size: self.scratch.size() as u64,
-            read_only: false,
-        };
-        // SAFETY: both mappings are owned by this sandbox (the snapshot via
-        // its Arc) and outlive the VM, which is dropped with the sandbox.
-        unsafe {
-            self.vm.map(SNAPSHOT_SLOT, snapshot_slot)?;
-            self.vm.map(SCRATCH_SLOT, scratch_slot)?;
-        }
+        self.scratch.write(ScratchLayout::offset(layout.image_data.address), &self.boot.image_data)?;
         let regs = kvm_bindings::kvm_regs {
-            rip: self.snapshot.entry,
+            rip: self.boot.entry,
             rsp: layout.stack.end().unwrap_or(0),
             rdi: layout.boot_params.address,
             rflags: 0x2,
             ..Default::default()
         };
-        let root = self.snapshot.page_table_root;
+        let root = self.boot.page_table_root;
         self.vm.set_entry_state(&regs, |sregs| cpl3_long_mode(sregs, root))?;
         // The guest announces itself with an empty result once booted.
         self.run_to_result(None).map(drop)

@@ -5,7 +5,7 @@ use super::engine::Engine;
 use super::world::ComponentWorld;
 use crate::error::Error;
 use crate::image::guest_image;
-use crate::mem::snapshot::Snapshot;
+use crate::mem::snapshot::BootImage;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -22,7 +22,7 @@ pub(crate) struct ComponentInner {
     pub world: ComponentWorld,
     pub bytes: Vec<u8>,
     pub artifact: Vec<u8>,
-    snapshot: Mutex<Option<Arc<Snapshot>>>,
+    boot_image: Mutex<Option<Arc<BootImage>>>,
 }
 
 impl std::fmt::Debug for Component {
@@ -92,7 +92,7 @@ impl Component {
                 world,
                 bytes,
                 artifact,
-                snapshot: Mutex::new(None),
+                boot_image: Mutex::new(None),
             }),
         })
     }
@@ -114,8 +114,8 @@ impl Component {
     }
 
     /// The shared read-only snapshot, built on first use.
-    pub(crate) fn snapshot(&self) -> Result<Arc<Snapshot>, Error> {
-        let mut slot = self.inner.snapshot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    pub(crate) fn boot_image(&self) -> Result<Arc<BootImage>, Error> {
+        let mut slot = self.inner.boot_image.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(snapshot) = slot.as_ref() {
             return Ok(snapshot.clone());
         }
@@ -130,7 +130,7 @@ impl Component {
             })
             .sum();
         let layout = self.inner.engine.config().memory.layout(writable_pages)?;
-        let snapshot = Arc::new(Snapshot::build(image, &self.inner.artifact, layout)?);
+        let snapshot = Arc::new(BootImage::build(image, &self.inner.artifact, layout)?);
         *slot = Some(snapshot.clone());
         Ok(snapshot)
     }

@@ -1,0 +1,138 @@
+//! The contents of a sandbox's scratch memory at a snapshot, and putting a
+//! scratch back to them ("host copy-on-write").
+//!
+//! The image is a sealed, sparse memfd: all-zero pages are holes and cost
+//! nothing. Every sandbox restored from it maps it `MAP_PRIVATE`, so pages the
+//! guest only reads stay shared in the host's page cache and the kernel copies
+//! a page on the guest's first write to it. Restoring finds the pages that
+//! became private (`PAGEMAP_SCAN`) and copies the image's bytes back into them
+//! while they stay mapped, so a later call that writes the same pages takes
+//! no fault: restore costs time in proportion to what the guest dirtied, not
+//! to the size of scratch. Guest page tables never change in this mode.
+
+use super::region::{HostMapping, memfd, seal};
+use super::{PAGE, host_usize};
+use std::fs::File;
+use std::io;
+use std::ops::Range;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::FileExt;
+
+/// Above this many private pages a restore drops them (`MADV_DONTNEED`)
+/// instead of copying into them, bounding a sandbox's private memory.
+const MAX_KEPT_PRIVATE_PAGES: usize = 16 * 1024;
+
+/// Scratch contents captured at a snapshot.
+#[derive(Debug)]
+pub(crate) struct ScratchImage {
+    /// The sealed memfd, mapped shared and read-only: the source of copies.
+    mapping: HostMapping,
+    /// Pages stored (not holes).
+    stored_pages: usize,
+}
+
+/// What a restore did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct RestoreStats {
+    /// Pages copied back from the image.
+    pub copied_pages: usize,
+    /// Pages dropped to bound the private set.
+    pub dropped_pages: usize,
+    /// Whether scratch was remapped from another image.
+    pub remapped: bool,
+}
+
+impl ScratchImage {
+    /// Captures `scratch`, which is a private copy of `parent` if given (else
+    /// private anonymous memory). Reads only pages that may hold data: the
+    /// pages `scratch` wrote and the parent's stored pages.
+    pub(crate) fn capture(scratch: &HostMapping, parent: Option<&ScratchImage>) -> io::Result<Self> {
+        let mut ranges = Vec::new();
+        scratch.private_pages(&mut ranges)?;
+        if let Some(parent) = parent {
+            parent.data_ranges(&mut ranges)?;
+        }
+        ranges.sort_by_key(|r| r.start);
+        let file = memfd(scratch.size() as u64)?;
+        let mut page = vec![0u8; PAGE];
+        let mut next = 0usize;
+        let mut stored_pages = 0;
+        for range in ranges {
+            let mut offset = range.start.max(next) / PAGE * PAGE;
+            while offset < range.end {
+                scratch.read(offset as u64, &mut page).map_err(io::Error::other)?;
+                if page.iter().any(|b| *b != 0) {
+                    file.write_all_at(&page, offset as u64)?;
+                    stored_pages += 1;
+                }
+                offset += PAGE;
+            }
+            next = next.max(offset);
+        }
+        seal(&file)?;
+        let mapping = HostMapping::shared_read_only(file, scratch.size(), "scratch snapshot")?;
+        Ok(Self { mapping, stored_pages })
+    }
+
+    /// The image's file, to map privately as a sandbox's scratch.
+    pub(crate) fn file(&self) -> &File {
+        // A ScratchImage always maps its own file (see `capture`).
+        self.mapping.file().unwrap_or_else(|| unreachable!("scratch images are file-backed"))
+    }
+
+    /// Size in bytes (the scratch size it was taken from).
+    pub(crate) fn size(&self) -> usize {
+        self.mapping.size()
+    }
+
+    /// Pages holding data (the rest are zero and stored as holes).
+    pub(crate) fn stored_pages(&self) -> usize {
+        self.stored_pages
+    }
+
+    /// A new private copy-on-write scratch mapping of this image.
+    pub(crate) fn map_private(&self) -> io::Result<HostMapping> {
+        HostMapping::private_copy(self.file(), self.size(), "scratch")
+    }
+
+    /// Puts `scratch` back to this image. `scratch` must be a private copy
+    /// of this image when `same_image`; otherwise it is remapped from it.
+    pub(crate) fn restore(&self, scratch: &mut HostMapping, same_image: bool) -> io::Result<RestoreStats> {
+        if !same_image {
+            scratch.remap_private(self.file(), self.size())?;
+            return Ok(RestoreStats { remapped: true, ..RestoreStats::default() });
+        }
+        let mut ranges = Vec::new();
+        scratch.private_pages(&mut ranges)?;
+        let pages: usize = ranges.iter().map(|r| (r.end - r.start) / PAGE).sum();
+        if pages > MAX_KEPT_PRIVATE_PAGES {
+            scratch.discard(&ranges)?;
+            return Ok(RestoreStats { dropped_pages: pages, ..RestoreStats::default() });
+        }
+        scratch.copy_from(&self.mapping, &ranges).map_err(io::Error::other)?;
+        Ok(RestoreStats { copied_pages: pages, ..RestoreStats::default() })
+    }
+
+    /// Appends the offsets of the image's stored (non-hole) ranges.
+    fn data_ranges(&self, out: &mut Vec<Range<usize>>) -> io::Result<()> {
+        let fd = self.file().as_raw_fd();
+        let size = i64::try_from(self.size()).map_err(io::Error::other)?;
+        let mut offset = 0i64;
+        while offset < size {
+            // SAFETY: lseek on our own descriptor; it moves no memory.
+            let data = unsafe { libc::lseek(fd, offset, libc::SEEK_DATA) };
+            if data < 0 {
+                // ENXIO: no data after `offset`.
+                break;
+            }
+            // SAFETY: as above.
+            let hole = unsafe { libc::lseek(fd, data, libc::SEEK_HOLE) };
+            let hole = if hole < 0 { size } else { hole.min(size) };
+            let start = u64::try_from(data).map_err(io::Error::other)?;
+            let end = u64::try_from(hole).map_err(io::Error::other)?;
+            out.push(host_usize(start)..host_usize(end));
+            offset = hole;
+        }
+        Ok(())
+    }
+}

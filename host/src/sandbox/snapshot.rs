@@ -1,0 +1,177 @@
+//! Snapshots of a sandbox between calls: start new sandboxes warm from one,
+//! or put a sandbox back to one after a call ("restore").
+//!
+//! A [`Snapshot`] is the boot image every sandbox of the component shares,
+//! plus the captured scratch memory (a sealed, sparse memfd; see
+//! `mem/scratch_image.rs`) and the guest's registers. Sandboxes map the
+//! scratch image copy-on-write, so a snapshot's memory exists once however
+//! many sandboxes use it, and restoring costs time in proportion to the pages
+//! the guest dirtied since.
+
+use super::Sandbox;
+use super::host_functions::Linker;
+use crate::Value;
+use crate::error::Error;
+use crate::image::guest_image;
+use crate::mem::scratch_image::ScratchImage;
+use crate::mem::snapshot::BootImage;
+use crate::wasm::component::Component;
+use featherlight_abi::layout::{MESSAGE_EXIT_LEN, PAGE_SIZE};
+use std::sync::Arc;
+
+/// A sandbox's state between two calls. Cheap to share (`Arc`), read-only.
+pub struct Snapshot {
+    component: Component,
+    boot: Arc<BootImage>,
+    scratch: ScratchImage,
+    /// Where the guest resumes: just past the `out` that delivered the
+    /// result of its last call, waiting for the next message.
+    regs: kvm_bindings::kvm_regs,
+    /// Which imports had a host function when the guest linked them.
+    registered: Vec<bool>,
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("component", &self.component)
+            .field("stored_pages", &self.scratch.stored_pages())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Snapshot {
+    /// The component the snapshot's sandbox runs.
+    pub fn component(&self) -> &Component {
+        &self.component
+    }
+
+    /// Bytes of scratch memory the snapshot stores (all-zero pages are not
+    /// stored), on top of the component's shared boot image.
+    pub fn stored_bytes(&self) -> u64 {
+        self.scratch.stored_pages() as u64 * PAGE_SIZE
+    }
+}
+
+impl Sandbox {
+    /// Captures this sandbox's state between calls.
+    ///
+    /// Sandboxes made from the snapshot ([`Sandbox::from_snapshot`]) or put
+    /// back to it ([`Sandbox::restore`]) continue from exactly this state.
+    #[tracing::instrument(skip_all)]
+    pub fn snapshot(&mut self) -> Result<Arc<Snapshot>, Error> {
+        if let Some(reason) = &self.poisoned {
+            return Err(Error::Poisoned(reason.clone()));
+        }
+        let regs = self.resume_point()?;
+        let parent = self.origin.as_ref().map(|origin| &origin.scratch);
+        let scratch = ScratchImage::capture(&self.scratch, parent).map_err(Error::Memory)?;
+        Ok(Arc::new(Snapshot {
+            component: self.component.clone(),
+            boot: self.boot.clone(),
+            scratch,
+            regs,
+            registered: self.registered(),
+        }))
+    }
+
+    /// Puts this sandbox back to `snapshot`, taken from this sandbox or from
+    /// another sandbox of the same [`Component`] with the same host functions.
+    /// Also makes a poisoned sandbox usable again.
+    #[tracing::instrument(skip_all)]
+    pub fn restore(&mut self, snapshot: &Arc<Snapshot>) -> Result<(), Error> {
+        self.check_compatible(snapshot)?;
+        let same_image = self.origin.as_ref().is_some_and(|origin| Arc::ptr_eq(origin, snapshot));
+        let outcome = (|| {
+            let stats = snapshot.scratch.restore(&mut self.scratch, same_image).map_err(Error::Memory)?;
+            tracing::trace!(?stats, "restored scratch");
+            self.vm.set_regs(&snapshot.regs)?;
+            Ok(())
+        })();
+        match outcome {
+            Ok(()) => {
+                self.origin = Some(snapshot.clone());
+                self.poisoned = None;
+                Ok(())
+            }
+            // Half restored is unusable: poison (whatever the error).
+            Err(e) => {
+                self.poisoned = Some(format!("a restore failed: {e}"));
+                Err(e)
+            }
+        }
+    }
+
+    /// Calls export `name`, then restores `snapshot` whatever the call's
+    /// outcome: per-request isolation in one step.
+    pub fn call_then_restore(
+        &mut self,
+        name: &str,
+        args: &[Value],
+        snapshot: &Arc<Snapshot>,
+    ) -> Result<Vec<Value>, Error> {
+        let outcome = self.call(name, args);
+        self.restore(snapshot)?;
+        outcome
+    }
+
+    /// A new sandbox in `snapshot`'s state, with the host functions in
+    /// `linker` (which must provide the same imports as the snapshot's
+    /// sandbox had). Nothing is booted or instantiated: the guest resumes
+    /// where the snapshot was taken.
+    #[tracing::instrument(skip_all)]
+    pub fn from_snapshot(snapshot: &Arc<Snapshot>, linker: &Linker) -> Result<Self, Error> {
+        let scratch = snapshot.scratch.map_private().map_err(Error::Memory)?;
+        let sandbox =
+            Self::with_memory(&snapshot.component, linker, snapshot.boot.clone(), scratch, Some(snapshot.clone()))?;
+        sandbox.check_compatible(snapshot)?;
+        let root = snapshot.boot.page_table_root;
+        sandbox.vm.set_entry_state(&snapshot.regs, |sregs| crate::mem::descriptors::cpl3_long_mode(sregs, root))?;
+        Ok(sandbox)
+    }
+
+    fn registered(&self) -> Vec<bool> {
+        self.imports.iter().map(|(_, function)| function.is_some()).collect()
+    }
+
+    fn check_compatible(&self, snapshot: &Snapshot) -> Result<(), Error> {
+        if !Arc::ptr_eq(&self.boot, &snapshot.boot) {
+            return Err(Error::SnapshotMismatch(
+                "the snapshot was taken from a sandbox of another component or memory configuration".into(),
+            ));
+        }
+        if self.registered() != snapshot.registered {
+            return Err(Error::SnapshotMismatch(
+                "the snapshot's sandbox had host functions for other imports than this one".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The registers to resume from: the guest is stopped at its message
+    /// exit, which delivered its last result, so resume just after it
+    /// (resuming at the `out` would repeat the old result). KVM on hardware
+    /// reports the `out`'s own address, kvm_pvm the next one: both are taken.
+    fn resume_point(&self) -> Result<kvm_bindings::kvm_regs, Error> {
+        let mut regs = self.vm.regs()?;
+        let exit = guest_image()?.message_exit;
+        let resume = exit + MESSAGE_EXIT_LEN;
+        if regs.rip != exit && regs.rip != resume {
+            return Err(Error::GuestCrashed(format!(
+                "the guest is not stopped at its message exit (rip {:#x}); cannot snapshot it",
+                regs.rip
+            )));
+        }
+        regs.rip = resume;
+        Ok(regs)
+    }
+}
+
+impl Sandbox {
+    /// Test hook: a copy of every byte of this sandbox's scratch memory
+    /// (all the memory the guest can write).
+    #[doc(hidden)]
+    pub fn scratch_contents(&self) -> Result<Vec<u8>, Error> {
+        Ok(self.scratch.copy_out(0, self.scratch.size())?)
+    }
+}

@@ -1,0 +1,195 @@
+//! Snapshots and restore on real KVM: what a call leaves behind is gone after
+//! a restore, through the component and in host memory; sandboxes made from
+//! one snapshot are independent; mismatched snapshots are refused.
+
+use featherlight::{Component, Config, Engine, Error, HostError, Linker, MemoryConfig, Sandbox, Snapshot, Value};
+use featherlight_tests::{Fixture, STATEFUL_WASM, TempDir, bytes, some};
+use std::sync::Arc;
+
+/// The stateful component on an engine with a smaller scratch, so whole-
+/// memory comparisons stay quick.
+fn stateful() -> (TempDir, Component) {
+    let cache = TempDir::new();
+    let memory = MemoryConfig { scratch_size: 64 << 20, ..MemoryConfig::default() };
+    let engine = Engine::new(Config { memory, cache_dir: Some(cache.path().to_path_buf()), ..Config::default() })
+        .expect("engine");
+    let component = Component::from_file(&engine, STATEFUL_WASM).expect("stateful component");
+    (cache, component)
+}
+
+fn count(sandbox: &mut Sandbox) -> u32 {
+    match sandbox.call("count", &[]).expect("count").as_slice() {
+        [Value::U32(n)] => *n,
+        other => panic!("count returned {other:?}"),
+    }
+}
+
+fn load(sandbox: &mut Sandbox) -> Value {
+    let mut results = sandbox.call("load", &[]).expect("load");
+    assert_eq!(results.len(), 1, "load returns one value");
+    results.remove(0)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|window| window == needle)
+}
+
+#[test]
+fn restore_removes_a_secret_from_every_place() {
+    let (_cache, component) = stateful();
+    let mut sandbox = Sandbox::new(&component, &Linker::new()).expect("sandbox");
+    let clean = sandbox.snapshot().expect("snapshot");
+    let secret = b"featherlight-secret-7f3a9c1e5d".to_vec();
+
+    sandbox.call("store", &[bytes(&secret)]).expect("store");
+    assert_eq!(load(&mut sandbox), some(bytes(&secret)));
+    assert!(contains(&sandbox.scratch_contents().expect("memory"), &secret), "the secret reached guest memory");
+
+    sandbox.restore(&clean).expect("restore");
+    assert_eq!(load(&mut sandbox), some(bytes(&[])), "the component still sees the secret");
+    let memory = sandbox.scratch_contents().expect("memory");
+    assert!(!contains(&memory, &secret), "the secret is still in guest memory after a restore");
+}
+
+#[test]
+fn a_restored_sandbox_is_byte_identical_to_a_fresh_one() {
+    let (_cache, component) = stateful();
+    let mut sandbox = Sandbox::new(&component, &Linker::new()).expect("sandbox");
+    count(&mut sandbox);
+    let snapshot = sandbox.snapshot().expect("snapshot");
+    sandbox.call("store", &[bytes(b"dirty dirty dirty")]).expect("store");
+    sandbox.call("dirty", &[Value::U32(300), Value::U8(0xa5)]).expect("dirty");
+    count(&mut sandbox);
+    sandbox.restore(&snapshot).expect("restore");
+
+    let fresh = Sandbox::from_snapshot(&snapshot, &Linker::new()).expect("fresh sandbox");
+    let (restored, fresh) = (sandbox.scratch_contents().expect("memory"), fresh.scratch_contents().expect("memory"));
+    assert_eq!(restored.len(), fresh.len());
+    let differing = restored.chunks(4096).zip(fresh.chunks(4096)).filter(|(a, b)| a != b).count();
+    assert_eq!(differing, 0, "{differing} pages differ between a restored and a fresh sandbox");
+}
+
+#[test]
+fn a_thousand_call_restore_cycles_leave_nothing_behind() {
+    let (_cache, component) = stateful();
+    let mut sandbox = Sandbox::new(&component, &Linker::new()).expect("sandbox");
+    let clean = sandbox.snapshot().expect("snapshot");
+    for i in 0..1000u32 {
+        let secret = format!("secret number {i}").into_bytes();
+        sandbox.call_then_restore("store", &[bytes(&secret)], &clean).expect("store then restore");
+        if i % 100 == 0 {
+            sandbox.call("dirty", &[Value::U32(i % 512 + 1), Value::U8(1)]).expect("dirty");
+            sandbox.restore(&clean).expect("restore");
+        }
+        assert_eq!(count(&mut sandbox), 1, "cycle {i}: the counter survived a restore");
+        assert_eq!(load(&mut sandbox), some(bytes(&[])), "cycle {i}: the secret survived a restore");
+        sandbox.restore(&clean).expect("restore");
+    }
+    assert_eq!(sandbox.call("checksum", &[]).expect("checksum"), [Value::U64(0)]);
+}
+
+#[test]
+fn a_hundred_sandboxes_from_one_snapshot_on_two_threads() {
+    let (_cache, component) = stateful();
+    let mut template = Sandbox::new(&component, &Linker::new()).expect("template");
+    assert_eq!(count(&mut template), 1);
+    let snapshot = template.snapshot().expect("snapshot");
+    let workers: Vec<_> = (0..2)
+        .map(|worker| {
+            let snapshot = snapshot.clone();
+            std::thread::spawn(move || {
+                let mut sandboxes: Vec<Sandbox> = (0..50)
+                    .map(|_| Sandbox::from_snapshot(&snapshot, &Linker::new()).expect("sandbox from snapshot"))
+                    .collect();
+                for (i, sandbox) in sandboxes.iter_mut().enumerate() {
+                    let secret = format!("worker {worker} sandbox {i}").into_bytes();
+                    sandbox.call("store", &[bytes(&secret)]).expect("store");
+                }
+                for (i, sandbox) in sandboxes.iter_mut().enumerate() {
+                    let secret = format!("worker {worker} sandbox {i}").into_bytes();
+                    assert_eq!(load(sandbox), some(bytes(&secret)), "sandboxes share state");
+                    // Each continues from the snapshot's counter, alone.
+                    assert_eq!(count(sandbox), 2);
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().expect("worker");
+    }
+    // The template is untouched by all of them.
+    assert_eq!(load(&mut template), some(bytes(&[])));
+}
+
+#[test]
+fn snapshots_of_restored_sandboxes_and_restores_onto_other_sandboxes() {
+    let (_cache, component) = stateful();
+    let mut first = Sandbox::new(&component, &Linker::new()).expect("first");
+    let zero = first.snapshot().expect("snapshot at zero");
+    count(&mut first);
+    count(&mut first);
+    let two = first.snapshot().expect("snapshot at two");
+    first.restore(&zero).expect("restore to zero");
+    assert_eq!(count(&mut first), 1);
+    // A snapshot of a restored sandbox carries the restored state.
+    first.restore(&two).expect("restore to two");
+    first.call("store", &[bytes(b"kept")]).expect("store");
+    let two_and_kept = first.snapshot().expect("snapshot of a restored sandbox");
+    assert_eq!(count(&mut first), 3);
+
+    // Onto a sandbox booted on its own, and onto one made from another snapshot.
+    let mut second = Sandbox::new(&component, &Linker::new()).expect("second");
+    second.restore(&two_and_kept).expect("restore onto another sandbox");
+    assert_eq!(load(&mut second), some(bytes(b"kept")));
+    assert_eq!(count(&mut second), 3);
+    let mut third = Sandbox::from_snapshot(&zero, &Linker::new()).expect("third");
+    third.restore(&two).expect("restore across snapshots");
+    assert_eq!(count(&mut third), 3);
+    assert_eq!(load(&mut third), some(bytes(&[])));
+}
+
+#[test]
+fn mismatched_snapshots_are_refused() {
+    let fixture = Fixture::new();
+    let (_cache, stateful) = stateful();
+    let mut values = Sandbox::new(&fixture.values(), &Linker::new()).expect("values sandbox");
+    let mut state = Sandbox::new(&stateful, &Linker::new()).expect("stateful sandbox");
+    let values_snapshot: Arc<Snapshot> = values.snapshot().expect("snapshot");
+    assert!(matches!(state.restore(&values_snapshot), Err(Error::SnapshotMismatch(_))));
+    // Refusing did not harm the sandbox.
+    assert!(!state.is_poisoned());
+    assert_eq!(count(&mut state), 1);
+
+    // Host functions must match what the guest linked.
+    let traps = fixture.traps();
+    let mut linker = Linker::new();
+    linker.func("test:traps/host", "increment", |args| match args {
+        [Value::U32(x)] => Ok(vec![Value::U32(x + 1)]),
+        _ => Err(HostError::from("bad arguments")),
+    });
+    let mut with_host = Sandbox::new(&traps, &linker).expect("traps sandbox");
+    let snapshot = with_host.snapshot().expect("snapshot");
+    assert!(matches!(Sandbox::from_snapshot(&snapshot, &Linker::new()), Err(Error::SnapshotMismatch(_))));
+    let mut again = Sandbox::from_snapshot(&snapshot, &linker).expect("same host functions");
+    assert_eq!(again.call("call-increment", &[Value::U32(41)]).expect("call-increment"), [Value::U32(42)]);
+}
+
+#[test]
+fn restore_heals_a_poisoned_sandbox() {
+    let fixture = Fixture::new();
+    let mut sandbox = Sandbox::new(&fixture.traps(), &Linker::new()).expect("sandbox");
+    let clean = sandbox.snapshot().expect("snapshot");
+    assert!(matches!(sandbox.call("unreachable", &[]), Err(Error::Trap { .. })));
+    assert!(matches!(sandbox.call("ok", &[Value::U32(1)]), Err(Error::Poisoned(_))));
+    assert!(matches!(sandbox.snapshot(), Err(Error::Poisoned(_))));
+    sandbox.restore(&clean).expect("restore");
+    assert_eq!(sandbox.call("ok", &[Value::U32(21)]).expect("ok"), [Value::U32(42)]);
+
+    // Also after a CPU exception in the guest runtime.
+    assert!(matches!(
+        sandbox.inject_fault(featherlight::GuestFault::InvalidOpcode),
+        Err(Error::GuestException { vector: 6, .. })
+    ));
+    sandbox.restore(&clean).expect("restore after an exception");
+    assert_eq!(sandbox.call("ok", &[Value::U32(5)]).expect("ok"), [Value::U32(10)]);
+}
