@@ -142,6 +142,12 @@ fn snapshots_of_restored_sandboxes_and_restores_onto_other_sandboxes() {
     second.restore(&two_and_kept).expect("restore onto another sandbox");
     assert_eq!(load(&mut second), some(bytes(b"kept")));
     assert_eq!(count(&mut second), 3);
+    // A snapshot taken right after a restore, before any call.
+    second.restore(&zero).expect("restore to zero");
+    let zero_again = second.snapshot().expect("snapshot right after a restore");
+    let mut fourth = Sandbox::from_snapshot(&zero_again, &Linker::new()).expect("fourth");
+    assert_eq!(count(&mut fourth), 1);
+    assert_eq!(count(&mut second), 1);
     let mut third = Sandbox::from_snapshot(&zero, &Linker::new()).expect("third");
     third.restore(&two).expect("restore across snapshots");
     assert_eq!(count(&mut third), 3);

@@ -48,6 +48,10 @@ pub(crate) struct KvmVm {
     vm: VmFd,
     /// Size of the vCPU's kvm_run mapping, to bound exit data.
     mmap_size: usize,
+    /// Whether registers can be set through the run area.
+    sync_regs: bool,
+    /// Registers set through the run area that KVM has not taken yet.
+    regs_pending: bool,
 }
 
 impl KvmVm {
@@ -65,7 +69,8 @@ impl KvmVm {
         let vcpu = vm.create_vcpu(0).map_err(ioctl("create vCPU"))?;
         vcpu.set_cpuid2(&system.cpuid).map_err(ioctl("set CPUID"))?;
         let mmap_size = system.kvm.get_vcpu_mmap_size().map_err(ioctl("query the vCPU run area size"))?;
-        Ok(Self { vcpu, vm, mmap_size })
+        let sync_regs = system.kvm.check_extension(Cap::SyncRegs);
+        Ok(Self { vcpu, vm, mmap_size, sync_regs, regs_pending: false })
     }
 
     /// Maps `slot` as memory slot number `index`.
@@ -102,13 +107,24 @@ impl KvmVm {
         self.vcpu.set_fpu(&fpu).map_err(ioctl("set FPU state"))
     }
 
-    /// Sets the general registers (one ioctl).
-    pub(crate) fn set_regs(&self, regs: &kvm_regs) -> Result<(), HypervisorError> {
+    /// Sets the general registers: through the shared run area when KVM
+    /// supports `KVM_CAP_SYNC_REGS` (applied by the next `KVM_RUN`, no ioctl
+    /// of its own), else with one `KVM_SET_REGS`.
+    pub(crate) fn set_regs(&mut self, regs: &kvm_regs) -> Result<(), HypervisorError> {
+        if self.sync_regs {
+            self.vcpu.sync_regs_mut().regs = *regs;
+            self.vcpu.set_sync_dirty_reg(kvm_ioctls::SyncReg::Register);
+            self.regs_pending = true;
+            return Ok(());
+        }
         self.vcpu.set_regs(regs).map_err(ioctl("set registers"))
     }
 
     /// General registers (rare paths only: an ioctl costs ~6 µs on PVM).
     pub(crate) fn regs(&self) -> Result<kvm_regs, HypervisorError> {
+        if self.regs_pending {
+            return Ok(self.vcpu.sync_regs().regs);
+        }
         self.vcpu.get_regs().map_err(ioctl("read registers"))
     }
 
@@ -121,6 +137,7 @@ impl KvmVm {
     pub(crate) fn run(&mut self) -> Result<Exit<'_>, HypervisorError> {
         // A signal may interrupt KVM_RUN before the guest exits: go again.
         // (Checked with a throwaway borrow so the returned exit can borrow.)
+        self.regs_pending = false;
         loop {
             match self.vcpu.run() {
                 Err(e) if e.errno() == libc::EINTR || e.errno() == libc::EAGAIN => continue,
