@@ -155,6 +155,17 @@ pub enum Error {
     /// The guest pointed outside its memory.
     #[error("the guest pointed outside its memory: {0}")]
     OutOfBounds(#[from] OutOfBounds),
+    /// An [`InterruptHandle`](crate::InterruptHandle) stopped the call.
+    #[error("the call was interrupted; restore a snapshot or create a new sandbox to call again")]
+    Interrupted,
+    /// The call ran past the sandbox's call timeout.
+    #[error(
+        "the call did not finish within its {after:?} timeout; raise it with Sandbox::set_call_timeout if it needs longer"
+    )]
+    DeadlineExceeded {
+        /// The timeout.
+        after: std::time::Duration,
+    },
     /// A snapshot cannot be used with this sandbox or these host functions.
     #[error("{0}; restore only snapshots of sandboxes of the same Component with the same host functions")]
     SnapshotMismatch(String),
@@ -178,6 +189,8 @@ impl Error {
             | Self::OutOfBounds(_)
             | Self::Hypervisor(_)
             | Self::Instantiate(_)
+            | Self::Interrupted
+            | Self::DeadlineExceeded { .. }
             | Self::Poisoned(_) => true,
             Self::MemoryConfig(_)
             | Self::Memory(_)

@@ -32,7 +32,7 @@ pub use hypervisor::HypervisorError;
 pub use image::ImageError;
 pub use mem::{MemoryConfig, MemoryConfigError};
 pub use sandbox::host_functions::{HostError, HostFunction, Linker};
-pub use sandbox::{GuestFault, Sandbox, Snapshot};
+pub use sandbox::{GuestFault, InterruptHandle, Sandbox, Snapshot};
 pub use wasm::cache::CacheError;
 pub use wasm::component::Component;
 pub use wasm::engine::{Config, Engine};

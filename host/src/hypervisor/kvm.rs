@@ -128,6 +128,12 @@ impl KvmVm {
         self.vcpu.get_regs().map_err(ioctl("read registers"))
     }
 
+    /// The vCPU's `kvm_run.immediate_exit` byte, mapped as long as the vCPU
+    /// exists: setting it makes the next `KVM_RUN` return at once.
+    pub(crate) fn immediate_exit(&mut self) -> *mut u8 {
+        &mut self.vcpu.get_kvm_run().immediate_exit
+    }
+
     /// Special registers (rare paths only).
     pub(crate) fn sregs(&self) -> Result<kvm_sregs, HypervisorError> {
         self.vcpu.get_sregs().map_err(ioctl("read special registers"))
@@ -135,15 +141,14 @@ impl KvmVm {
 
     /// Runs the vCPU until the guest exits to us.
     pub(crate) fn run(&mut self) -> Result<Exit<'_>, HypervisorError> {
-        // A signal may interrupt KVM_RUN before the guest exits: go again.
-        // (Checked with a throwaway borrow so the returned exit can borrow.)
         self.regs_pending = false;
-        loop {
-            match self.vcpu.run() {
-                Err(e) if e.errno() == libc::EINTR || e.errno() == libc::EAGAIN => continue,
-                Err(e) => return Err(HypervisorError::Ioctl { operation: "run vCPU", source: e }),
-                Ok(_) => break,
-            }
+        // (Matched with a throwaway borrow so the returned exit can borrow.)
+        match self.vcpu.run() {
+            // A signal (or `immediate_exit`) stopped KVM_RUN: the caller
+            // decides whether that was a stop request.
+            Err(e) if e.errno() == libc::EINTR || e.errno() == libc::EAGAIN => return Ok(Exit::Interrupted),
+            Err(e) => return Err(HypervisorError::Ioctl { operation: "run vCPU", source: e }),
+            Ok(_) => {}
         }
         let run = self.vcpu.get_kvm_run();
         Ok(match run.exit_reason {

@@ -12,6 +12,8 @@ pub(crate) use kvm::KvmVm as Vm;
 pub(crate) enum Exit<'a> {
     /// The guest wrote `data` to I/O `port`.
     IoOut { port: u16, data: &'a [u8] },
+    /// `KVM_RUN` returned early: a signal arrived or `immediate_exit` was set.
+    Interrupted,
     /// The guest triple-faulted or otherwise shut down.
     Shutdown,
     /// The guest wrote to guest-physical `address` outside writable memory.

@@ -131,6 +131,10 @@ impl Sandbox {
         loop {
             let port = match self.vm.run()? {
                 Exit::IoOut { port, data } => (port, data.first().copied().unwrap_or(0)),
+                Exit::Interrupted => match self.interrupts.stop_reason() {
+                    Some(reason) => return Err(reason.into()),
+                    None => continue,
+                },
                 Exit::Shutdown => return Err(Error::GuestCrashed("the guest shut down (triple fault)".into())),
                 Exit::MmioWrite { address } => {
                     return Err(Error::GuestCrashed(format!(

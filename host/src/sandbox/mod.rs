@@ -2,8 +2,10 @@
 
 mod exchange;
 pub mod host_functions;
+mod interrupt;
 mod snapshot;
 
+pub use interrupt::InterruptHandle;
 pub use snapshot::Snapshot;
 
 use crate::Value;
@@ -20,6 +22,7 @@ use featherlight_abi::fb;
 use featherlight_abi::layout::{ABI_VERSION, BOOT_MAGIC, BootParams, SCRATCH_BASE};
 use host_functions::{HostFunction, Linker};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// One component instance in its own micro-VM.
 ///
@@ -39,6 +42,17 @@ pub struct Sandbox {
     imports: Vec<(String, Option<Arc<HostFunction>>)>,
     /// Why the sandbox refuses calls, once something went wrong.
     poisoned: Option<String>,
+    /// Stop requests and deadlines for the call in progress.
+    interrupts: Arc<interrupt::InterruptState>,
+    /// How long one call may run.
+    call_timeout: Option<Duration>,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        // Handles may outlive the sandbox: they must not touch its vCPU.
+        self.interrupts.detach();
+    }
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -78,7 +92,9 @@ impl Sandbox {
         scratch: HostMapping,
         origin: Option<Arc<Snapshot>>,
     ) -> Result<Self, Error> {
-        let vm = Vm::new()?;
+        let mut vm = Vm::new()?;
+        let interrupts = Arc::new(interrupt::InterruptState::default());
+        interrupts.attach(vm.immediate_exit());
         let boot_slot = MemorySlot {
             guest_address: 0,
             host_address: boot.memory.host_address(),
@@ -104,7 +120,17 @@ impl Sandbox {
             .iter()
             .map(|import| (qualified_name(import), linker.resolve(import.interface.as_deref(), &import.name)))
             .collect();
-        Ok(Self { vm, scratch, origin, boot, component: component.clone(), imports, poisoned: None })
+        Ok(Self {
+            vm,
+            scratch,
+            origin,
+            boot,
+            component: component.clone(),
+            imports,
+            poisoned: None,
+            interrupts,
+            call_timeout: None,
+        })
     }
 
     /// The component this sandbox runs.
@@ -132,8 +158,23 @@ impl Sandbox {
         }
         let component = self.component.clone();
         let export = component.world().exports().get(index).ok_or_else(|| Error::NoSuchExport(format!("#{index}")))?;
+        self.interrupts.begin_call(self.call_timeout);
         let outcome = self.call_export(index, export, args);
+        // A stop request that came as the guest finished is moot.
+        let _late_stop = self.interrupts.end_call();
         self.poison_on(outcome)
+    }
+
+    /// A handle that stops this sandbox's calls from any thread.
+    pub fn interrupt_handle(&self) -> InterruptHandle {
+        InterruptHandle { state: self.interrupts.clone() }
+    }
+
+    /// Limits how long each call may run (`None`, the default: no limit).
+    /// A call past it fails with [`Error::DeadlineExceeded`] and poisons the
+    /// sandbox; time spent in host functions counts.
+    pub fn set_call_timeout(&mut self, timeout: Option<Duration>) {
+        self.call_timeout = timeout;
     }
 
     /// Test hook: makes the guest runtime fail in the chosen way.

@@ -68,6 +68,14 @@ impl Guest for Traps {
     fn call_increment(x: u32) -> u32 {
         host::increment(x)
     }
+
+    fn spin() {
+        let mut n = 0u64;
+        loop {
+            // Opaque to the optimizer, so the loop stays.
+            n = std::hint::black_box(n.wrapping_add(1));
+        }
+    }
 }
 
 /// Replaces std's default panic hook, which reads `RUST_BACKTRACE` through
