@@ -58,7 +58,7 @@ pub enum Error {
     #[error(transparent)]
     Image(#[from] ImageError),
     /// Reading or writing a component or cache file failed.
-    #[error("{path}: {source}")]
+    #[error("cannot read or write {}", path.display())]
     Io {
         /// The file.
         path: std::path::PathBuf,

@@ -1,0 +1,42 @@
+//! Builds the Wasm components the CLI embeds or its tests run, with featherlight-build:
+//!
+//! - the calculator example (`examples/components/calculator`), which `featherlight bench`
+//!   embeds (`CALCULATOR_WASM`) and the tests run. Building it here also leaves
+//!   `target/wasm-components/wasm32-wasip2/release/calculator.wasm` for the README's
+//!   `featherlight run` example;
+//! - `tests/components/math`, whose export lives in a versioned interface, for the tests of
+//!   qualified `--invoke` names (`FEATHERLIGHT_CLI_MATH_WASM`).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match build() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn build() -> Result<(), String> {
+    let manifest_dir =
+        PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").ok_or("cargo did not set CARGO_MANIFEST_DIR")?);
+    let workspace = manifest_dir
+        .parent()
+        .and_then(Path::parent)
+        .ok_or("tools/featherlight is not two levels below the workspace root")?;
+    let target_dir = featherlight_build::component_target_dir(workspace);
+    let component = |dir: PathBuf| {
+        featherlight_build::build_component(&dir, &target_dir)
+            .map_err(|e| format!("cannot build the component in {}: {e}", dir.display()))
+    };
+
+    let calculator = component(workspace.join("examples/components/calculator"))?;
+    println!("cargo:rustc-env=CALCULATOR_WASM={}", calculator.display());
+    let math = component(manifest_dir.join("tests/components/math"))?;
+    println!("cargo:rustc-env=FEATHERLIGHT_CLI_MATH_WASM={}", math.display());
+    println!("cargo:rerun-if-changed=build.rs");
+    Ok(())
+}

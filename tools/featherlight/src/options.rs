@@ -1,0 +1,108 @@
+//! What every subcommand shares: the global options, logging, and the engine they
+//! configure ([`Session`]).
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use featherlight::{Config, Engine};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::LevelFilter;
+
+/// Options accepted before or after any subcommand (but before a component's own
+/// arguments in `run`).
+#[derive(Debug, Args)]
+pub struct GlobalOptions {
+    /// Cache compiled components in DIR [default: $XDG_CACHE_HOME/featherlight or
+    /// ~/.cache/featherlight].
+    #[arg(long, value_name = "DIR", global = true)]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Compile components every time; read and write no cache.
+    #[arg(long, global = true, conflicts_with = "cache_dir")]
+    pub no_cache: bool,
+
+    /// Log to stderr: -v warnings, -vv info, -vvv debug, -vvvv trace. `RUST_LOG`
+    /// (for example `RUST_LOG=featherlight=debug`) replaces the level when set.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+/// The global options once logging is set up: what subcommands make engines from.
+#[derive(Debug)]
+pub struct Session {
+    options: GlobalOptions,
+    /// The most verbose guest log level worth forwarding (see [`init_logging`]).
+    guest_log_level: u32,
+}
+
+impl Session {
+    /// Sets up logging as `options` ask ([`init_logging`]).
+    pub fn start(options: GlobalOptions) -> Self {
+        let guest_log_level = init_logging(options.verbose);
+        Self { options, guest_log_level }
+    }
+
+    /// An engine configured by the global options.
+    pub fn engine(&self) -> anyhow::Result<Engine> {
+        let mut config = Config { guest_log_level: self.guest_log_level, ..Config::default() };
+        if self.options.no_cache {
+            config.cache_dir = None;
+        } else if let Some(dir) = &self.options.cache_dir {
+            config.cache_dir = Some(dir.clone());
+        }
+        Engine::new(config).context("cannot create the featherlight engine")
+    }
+}
+
+/// Installs a `tracing` subscriber logging to stderr if `verbose` > 0, and returns the
+/// most verbose guest log level worth forwarding (0 = errors … 4 = trace): each guest
+/// record costs a VM exit, so the guest sends only what the filter can show.
+///
+/// Without `-v` nothing is logged. With it, `RUST_LOG` decides if it is set and valid;
+/// otherwise the level follows the number of `-v`s, from `warn`.
+fn init_logging(verbose: u8) -> u32 {
+    if verbose == 0 {
+        return 0;
+    }
+    let default = match verbose {
+        1 => LevelFilter::WARN,
+        2 => LevelFilter::INFO,
+        3 => LevelFilter::DEBUG,
+        _ => LevelFilter::TRACE,
+    };
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::default().add_directive(default.into()));
+    let guest_log_level = guest_log_level(filter.max_level_hint());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    guest_log_level
+}
+
+/// The guest log level (0 = errors … 4 = trace) matching the most verbose level a filter
+/// enables; no hint means anything may be enabled.
+fn guest_log_level(hint: Option<LevelFilter>) -> u32 {
+    match hint {
+        None => 4,
+        Some(level) if level == LevelFilter::TRACE => 4,
+        Some(level) if level == LevelFilter::DEBUG => 3,
+        Some(level) if level == LevelFilter::INFO => 2,
+        Some(level) if level == LevelFilter::WARN => 1,
+        Some(_) => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guest_levels_follow_the_filter() {
+        assert_eq!(guest_log_level(Some(LevelFilter::OFF)), 0);
+        assert_eq!(guest_log_level(Some(LevelFilter::ERROR)), 0);
+        assert_eq!(guest_log_level(Some(LevelFilter::WARN)), 1);
+        assert_eq!(guest_log_level(Some(LevelFilter::INFO)), 2);
+        assert_eq!(guest_log_level(Some(LevelFilter::DEBUG)), 3);
+        assert_eq!(guest_log_level(Some(LevelFilter::TRACE)), 4);
+        assert_eq!(guest_log_level(None), 4);
+    }
+}

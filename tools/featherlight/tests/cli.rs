@@ -1,0 +1,236 @@
+//! End-to-end tests of the `featherlight` binary on real KVM, with the calculator example
+//! and a component exporting a versioned interface (both built by `build.rs`).
+//!
+//! Every test uses its own compile cache (`--cache-dir`) in its own scratch directory.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// The binary under test.
+const FEATHERLIGHT: &str = env!("CARGO_BIN_EXE_featherlight");
+/// The calculator example component: `add`, `fib`, `noop`, `sqrt`, `call-host`.
+const CALCULATOR: &str = env!("CALCULATOR_WASM");
+/// A component exporting `featherlight:cli-test/math@1.0.0` with `add`.
+const MATH: &str = env!("FEATHERLIGHT_CLI_MATH_WASM");
+
+/// An empty scratch directory for `test`.
+fn scratch(test: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("featherlight-cli-{test}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create the scratch directory");
+    dir
+}
+
+/// What one run of the binary did.
+#[derive(Debug)]
+struct Outcome {
+    success: bool,
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// How long one run of the binary may take before the test gives up on it (a hung guest
+/// would otherwise hang the test).
+const TIMEOUT: Duration = Duration::from_secs(180);
+
+/// Runs `featherlight --cache-dir <dir>/cache <args>`, logging nothing; kills it and fails
+/// the test after [`TIMEOUT`].
+fn featherlight(dir: &Path, args: &[&str]) -> Outcome {
+    let mut child = Command::new(FEATHERLIGHT)
+        .arg("--cache-dir")
+        .arg(dir.join("cache"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        // Keep anyhow's messages free of backtraces.
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start featherlight");
+    let stdout = drain(child.stdout.take().expect("piped stdout"));
+    let stderr = drain(child.stderr.take().expect("piped stderr"));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for featherlight") {
+            break status;
+        }
+        if started.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`featherlight {}` did not finish within {TIMEOUT:?}", args.join(" "));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Outcome {
+        success: status.success(),
+        code: status.code(),
+        stdout: stdout.join().expect("read stdout"),
+        stderr: stderr.join().expect("read stderr"),
+    }
+}
+
+/// Reads all of `pipe` on its own thread, so the child never blocks on a full pipe.
+fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        pipe.read_to_end(&mut bytes).expect("read a pipe of featherlight");
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
+
+/// Asserts `outcome` succeeded and printed exactly `stdout`.
+fn assert_prints(outcome: &Outcome, stdout: &str) {
+    assert!(outcome.success, "failed: {outcome:#?}");
+    assert_eq!(outcome.stdout, stdout, "{outcome:#?}");
+}
+
+/// Asserts `outcome` failed with exit code 1, printed nothing on stdout and an anyhow
+/// error on stderr that contains every one of `needles`.
+fn assert_fails_with(outcome: &Outcome, needles: &[&str]) {
+    assert_eq!(outcome.code, Some(1), "{outcome:#?}");
+    assert_eq!(outcome.stdout, "", "{outcome:#?}");
+    assert!(outcome.stderr.starts_with("Error: "), "{outcome:#?}");
+    for needle in needles {
+        assert!(outcome.stderr.contains(needle), "no `{needle}` in {outcome:#?}");
+    }
+}
+
+#[test]
+fn invoke_prints_the_result() {
+    let dir = scratch("invoke");
+    assert_prints(&featherlight(&dir, &["run", "--invoke", "add(1, 2)", CALCULATOR]), "3\n");
+    // Arguments after the component are the guest's, even when they look like options.
+    assert_prints(&featherlight(&dir, &["run", "--invoke", "add(40, 2)", CALCULATOR, "--invoke", "x"]), "42\n");
+    // No results print as an empty list, as with wasmtime.
+    assert_prints(&featherlight(&dir, &["run", "--invoke", "noop()", CALCULATOR]), "()\n");
+}
+
+#[test]
+fn invoke_accepts_qualified_names() {
+    let dir = scratch("qualified");
+    for call in ["featherlight:cli-test/math.add(1, 2)", "featherlight:cli-test/math.add@1.0.0(1, 2)", "add(1, 2)"] {
+        assert_prints(&featherlight(&dir, &["run", "--invoke", call, MATH]), "3\n");
+    }
+    assert_fails_with(
+        &featherlight(&dir, &["run", "--invoke", "featherlight:cli-test/math.add@9.9.9(1, 2)", MATH]),
+        &["exports no function"],
+    );
+}
+
+#[test]
+fn floats_print_as_wasmtime_prints_them() {
+    let dir = scratch("sqrt");
+    assert_prints(&featherlight(&dir, &["run", "--invoke", "sqrt(2)", CALCULATOR]), "1.4142135623730951\n");
+}
+
+#[test]
+fn bad_calls_fail_with_a_message() {
+    let dir = scratch("bad-call");
+    assert_fails_with(&featherlight(&dir, &["run", "--invoke", "add(1,", CALCULATOR]), &["add(1,", "function call"]);
+    assert_fails_with(
+        &featherlight(&dir, &["run", "--invoke", "nope()", CALCULATOR]),
+        &["nope", "featherlight inspect"],
+    );
+    assert_fails_with(&featherlight(&dir, &["run", "--invoke", "add(1, \"x\")", CALCULATOR]), &["add"]);
+}
+
+#[test]
+fn unprovided_imports_trap_naming_themselves() {
+    let dir = scratch("trap");
+    assert_fails_with(
+        &featherlight(&dir, &["run", "--invoke", "call-host(1)", CALCULATOR]),
+        &["failed to invoke `call-host`", "record-call"],
+    );
+}
+
+#[test]
+fn run_without_invoke_says_to_pass_it() {
+    let dir = scratch("no-invoke");
+    assert_fails_with(&featherlight(&dir, &["run", CALCULATOR]), &["--invoke", "wasi:cli/run", "add"]);
+}
+
+#[test]
+fn missing_component_is_reported() {
+    let dir = scratch("missing");
+    let missing = dir.join("missing.wasm");
+    let missing = missing.to_str().expect("UTF-8 path");
+    assert_fails_with(&featherlight(&dir, &["run", "--invoke", "add(1, 2)", missing]), &[missing]);
+}
+
+#[test]
+fn inspect_prints_the_wit_world() {
+    let dir = scratch("inspect");
+    let outcome = featherlight(&dir, &["inspect", CALCULATOR]);
+    assert!(outcome.success, "{outcome:#?}");
+    for line in [
+        "export add: func(a: u32, b: u32) -> u32;",
+        "export fib: func(n: u32) -> u64;",
+        "import featherlight:calculator/host;",
+        "record-call: func(n: u32) -> u32;",
+    ] {
+        assert!(outcome.stdout.contains(line), "no `{line}` in {outcome:#?}");
+    }
+}
+
+#[test]
+fn compiled_components_run_and_corrupted_ones_are_rejected() {
+    let dir = scratch("compile");
+    let cwasm = dir.join("calculator.cwasm");
+    let cwasm_arg = cwasm.to_str().expect("UTF-8 path");
+    let outcome = featherlight(&dir, &["compile", CALCULATOR, "-o", cwasm_arg]);
+    assert!(outcome.success, "{outcome:#?}");
+    assert_prints(&featherlight(&dir, &["run", "--invoke", "add(1, 2)", cwasm_arg]), "3\n");
+    let outcome = featherlight(&dir, &["inspect", cwasm_arg]);
+    assert!(outcome.stdout.contains("export add: func(a: u32, b: u32) -> u32;"), "{outcome:#?}");
+
+    // Without -o, the output goes next to the input with the extension .cwasm.
+    let copy = dir.join("copy.wasm");
+    std::fs::copy(CALCULATOR, &copy).expect("copy the component");
+    let outcome = featherlight(&dir, &["compile", copy.to_str().expect("UTF-8 path")]);
+    assert!(outcome.success, "{outcome:#?}");
+    assert!(dir.join("copy.cwasm").is_file());
+
+    // One flipped bit in the middle: the digest no longer matches.
+    let mut bytes = std::fs::read(&cwasm).expect("read the .cwasm");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x10;
+    let corrupted = dir.join("corrupted.cwasm");
+    std::fs::write(&corrupted, bytes).expect("write the corrupted .cwasm");
+    let corrupted = corrupted.to_str().expect("UTF-8 path");
+    assert_fails_with(&featherlight(&dir, &["run", "--invoke", "add(1, 2)", corrupted]), &[corrupted, "corrupted"]);
+}
+
+#[test]
+fn bench_prints_json_lines() {
+    let dir = scratch("bench");
+    let outcome = featherlight(&dir, &["bench", "--json", "--iterations", "20", "--fib-n", "15"]);
+    assert!(outcome.success, "{outcome:#?}");
+    let mut names = Vec::new();
+    for line in outcome.stdout.lines() {
+        let value: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("`{line}` is not JSON: {e}"));
+        let object = value.as_object().expect("a JSON object");
+        let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["baseline", "iterations", "median_ns", "min_ns", "name", "ratio"], "{line}");
+        for key in ["median_ns", "min_ns", "iterations", "ratio"] {
+            assert!(object[key].is_number(), "{key} in {line}");
+        }
+        let name = object["name"].as_str().expect("name is a string");
+        if name == object["baseline"] {
+            assert_eq!(object["ratio"].as_f64(), Some(1.0), "{line}");
+        }
+        names.push(name.to_owned());
+    }
+    assert_eq!(
+        names,
+        ["raw-exit", "call-noop", "call-host-import", "sandbox-new", "fib-vm", "fib-wasmtime"],
+        "{outcome:#?}"
+    );
+}
