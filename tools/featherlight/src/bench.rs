@@ -56,6 +56,12 @@ Measurements (ratio = median / the baseline's median):
   sandbox-new       a new sandbox until its first call returns        (vs raw-exit)
   fib-vm            a CPU-bound `fib(n)` in a sandbox                 (vs fib-wasmtime)
   fib-wasmtime      the same `fib(n)` with wasmtime on the host (baseline)
+  memset-page       zeroing one 4 KiB page on the host                (vs raw-exit)
+  restore-<S>MiB-dirty-<D>
+                    a restore after a call that dirtied D pages, S MiB of scratch
+  call-restore-noop a `noop` call plus a restore                      (vs raw-exit)
+  sandbox-from-snapshot
+                    a sandbox from a snapshot until its first call returns
 
 Targets, printed alongside, not enforced: call-noop <= 1.2 x raw-exit, fib-vm <= 1/0.95 x
 fib-wasmtime. Needs /dev/kvm.")]
@@ -75,6 +81,10 @@ pub struct BenchArgs {
     )]
     pub iterations: u32,
 
+    /// Leave out the snapshot and restore rows.
+    #[arg(long)]
+    pub no_restore: bool,
+
     /// The `n` of the `fib(n)` measurements (small values keep tests fast).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_FIB_N, hide = true)]
     pub fib_n: u32,
@@ -82,15 +92,15 @@ pub struct BenchArgs {
 
 /// One measurement's samples.
 #[derive(Debug)]
-struct Measurement {
+pub(crate) struct Measurement {
     /// Its name.
-    name: &'static str,
+    pub name: &'static str,
     /// The measurement its ratio is relative to.
-    baseline: &'static str,
+    pub baseline: &'static str,
     /// Timed iterations, over all samples.
-    iterations: u32,
+    pub iterations: u32,
     /// Nanoseconds per iteration of each sample.
-    samples: Vec<f64>,
+    pub samples: Vec<f64>,
 }
 
 impl Measurement {
@@ -148,6 +158,10 @@ pub fn bench(args: &BenchArgs, session: &Session) -> anyhow::Result<()> {
     measurements.push(sandbox_new(&component, &exports, quick.min(MAX_SANDBOX_NEW))?);
     progress(&format!("fib({}) in the VM and in wasmtime", args.fib_n));
     measurements.extend(fib(&component, &exports, args.fib_n, quick.min(MAX_FIB))?);
+    if !args.no_restore {
+        let cache_dir = engine.config().cache_dir.clone();
+        measurements.extend(crate::bench_restore::measure(CALCULATOR_WASM, cache_dir, quick.min(20_000), &progress)?);
+    }
 
     let rows = rows(&measurements)?;
     if args.json {
@@ -314,7 +328,7 @@ fn from_wasmtime(error: wasmtime::Error) -> anyhow::Error {
 /// Times `iterations` runs of `op` in [`BATCHES`] batches (fewer if there are fewer
 /// iterations), after a warm-up of a tenth of them (at most 1000): one sample per batch,
 /// its mean time per run.
-fn batched(iterations: u32, mut op: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<Vec<f64>> {
+pub(crate) fn batched(iterations: u32, mut op: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<Vec<f64>> {
     for _ in 0..(iterations / 10).clamp(1, 1000) {
         op()?;
     }
@@ -334,7 +348,7 @@ fn batched(iterations: u32, mut op: impl FnMut() -> anyhow::Result<()>) -> anyho
 
 /// Times `iterations` runs of `op` one by one, after one warm-up run: one sample per run.
 /// What `op` returns is dropped after its clock stops.
-fn one_by_one<T>(iterations: u32, mut op: impl FnMut() -> anyhow::Result<T>) -> anyhow::Result<Vec<f64>> {
+pub(crate) fn one_by_one<T>(iterations: u32, mut op: impl FnMut() -> anyhow::Result<T>) -> anyhow::Result<Vec<f64>> {
     drop(op()?);
     let mut samples = Vec::new();
     for _ in 0..iterations {
@@ -347,7 +361,7 @@ fn one_by_one<T>(iterations: u32, mut op: impl FnMut() -> anyhow::Result<T>) -> 
 }
 
 /// Nanoseconds since `start`.
-fn nanos(start: Instant) -> f64 {
+pub(crate) fn nanos(start: Instant) -> f64 {
     start.elapsed().as_secs_f64() * 1e9
 }
 
@@ -396,7 +410,7 @@ fn json_number(value: f64) -> String {
 /// The rows as a table with a header, and the targets alongside.
 fn table(rows: &[Row]) -> String {
     let mut out = format!(
-        "{:<18} {:>12} {:>12} {:>10}  {:<14} {:>7}  {}\n",
+        "{:<26} {:>12} {:>12} {:>10}  {:<14} {:>7}  {}\n",
         "name", "median", "min", "iterations", "baseline", "ratio", "target"
     );
     for row in rows {
@@ -406,7 +420,7 @@ fn table(rows: &[Row]) -> String {
             None => String::new(),
         };
         let line = format!(
-            "{:<18} {:>12} {:>12} {:>10}  {:<14} {:>7.3}  {}",
+            "{:<26} {:>12} {:>12} {:>10}  {:<14} {:>7.3}  {}",
             row.name,
             duration(row.median_ns),
             duration(row.min_ns),

@@ -1,0 +1,114 @@
+//! `featherlight bench` rows for snapshots and restore (host copy-on-write).
+//!
+//! | name                          | one iteration                                          |
+//! |-------------------------------|--------------------------------------------------------|
+//! | `memset-page`                 | zeroing one 4 KiB page on the host                     |
+//! | `restore-<S>MiB-dirty-<D>`    | `restore` after a call that dirtied `D` pages, scratch `S` MiB (the call is not timed) |
+//! | `call-restore-noop`           | a `noop` call plus a restore                           |
+//! | `sandbox-from-snapshot`       | `Sandbox::from_snapshot` until its first call returns  |
+//!
+//! All relative to `raw-exit`.
+
+use crate::bench::{Measurement, batched, nanos, one_by_one};
+use anyhow::Context;
+use featherlight::{Component, Config, Engine, Linker, MemoryConfig, Sandbox, Value};
+use std::time::Instant;
+
+/// Scratch sizes (MiB) times dirtied pages, with their row names.
+const RESTORES: &[(&str, u64, u32)] = &[
+    ("restore-16MiB-dirty-0", 16, 0),
+    ("restore-16MiB-dirty-10", 16, 10),
+    ("restore-16MiB-dirty-100", 16, 100),
+    ("restore-16MiB-dirty-1000", 16, 1000),
+    ("restore-64MiB-dirty-0", 64, 0),
+    ("restore-64MiB-dirty-10", 64, 10),
+    ("restore-64MiB-dirty-100", 64, 100),
+    ("restore-64MiB-dirty-1000", 64, 1000),
+    ("restore-256MiB-dirty-0", 256, 0),
+    ("restore-256MiB-dirty-10", 256, 10),
+    ("restore-256MiB-dirty-100", 256, 100),
+    ("restore-256MiB-dirty-1000", 256, 1000),
+];
+
+/// Restores timed per row, and calls of the other rows.
+const RESTORE_ITERATIONS: u32 = 200;
+
+/// All the rows, measured with `cache_dir` for compiled components.
+pub(crate) fn measure(
+    wasm: &[u8],
+    cache_dir: Option<std::path::PathBuf>,
+    iterations: u32,
+    progress: &dyn Fn(&str),
+) -> anyhow::Result<Vec<Measurement>> {
+    let mut measurements = Vec::new();
+    progress("memset-page");
+    let mut page = vec![1u8; 4096];
+    let samples = batched(iterations, || {
+        std::hint::black_box(&mut page).fill(0);
+        Ok(())
+    })?;
+    measurements.push(Measurement { name: "memset-page", baseline: "raw-exit", iterations, samples });
+
+    for &(name, mib, dirty) in RESTORES {
+        progress(name);
+        // Small buffers and stack so that even 16 MiB leaves a useful heap.
+        let memory = MemoryConfig {
+            scratch_size: mib << 20,
+            input_size: 64 << 10,
+            output_size: 64 << 10,
+            stack_size: 1 << 20,
+            max_wasm_stack: 512 << 10,
+        };
+        let engine = Engine::new(Config { memory, cache_dir: cache_dir.clone(), ..Config::default() })?;
+        let component = Component::new(&engine, wasm).context("cannot load the calculator component")?;
+        measurements.push(restore(name, &component, dirty, iterations.min(RESTORE_ITERATIONS))?);
+    }
+
+    let engine = Engine::new(Config { cache_dir, ..Config::default() })?;
+    let component = Component::new(&engine, wasm).context("cannot load the calculator component")?;
+    let mut sandbox = Sandbox::new(&component, &Linker::new())?;
+    let snapshot = sandbox.snapshot()?;
+    let noop = component.world().find_export("noop")?;
+
+    progress("call-restore-noop");
+    let samples = batched(iterations, || {
+        sandbox.call_index(noop, &[])?;
+        sandbox.restore(&snapshot)?;
+        Ok(())
+    })?;
+    measurements.push(Measurement { name: "call-restore-noop", baseline: "raw-exit", iterations, samples });
+
+    progress("sandbox-from-snapshot");
+    let count = iterations.min(RESTORE_ITERATIONS);
+    let linker = Linker::new();
+    let samples = one_by_one(count, || {
+        let mut sandbox = Sandbox::from_snapshot(&snapshot, &linker)?;
+        sandbox.call_index(noop, &[])?;
+        Ok(sandbox)
+    })?;
+    measurements.push(Measurement { name: "sandbox-from-snapshot", baseline: "raw-exit", iterations: count, samples });
+    Ok(measurements)
+}
+
+/// Times `restore` after untimed calls of `touch(dirty)`, in steady state
+/// (the pages are already private from a first round).
+fn restore(name: &'static str, component: &Component, dirty: u32, iterations: u32) -> anyhow::Result<Measurement> {
+    let mut sandbox = Sandbox::new(component, &Linker::new())?;
+    let touch = component.world().find_export("touch")?;
+    // Allocate the buffer before the snapshot, so every round dirties the
+    // same pages and nothing else.
+    sandbox.call_index(touch, &[Value::U32(0)])?;
+    let snapshot = sandbox.snapshot()?;
+    let args = [Value::U32(dirty)];
+    let touched = sandbox.call_index(touch, &args)?;
+    anyhow::ensure!(touched == [Value::U32(dirty)], "touch({dirty}) returned {touched:?}");
+    sandbox.restore(&snapshot)?;
+    let mut samples = Vec::new();
+    for _ in 0..iterations {
+        sandbox.call_index(touch, &args)?;
+        let start = Instant::now();
+        sandbox.restore(&snapshot)?;
+        samples.push(nanos(start));
+    }
+    Ok(Measurement { name, baseline: "raw-exit", iterations, samples })
+}
