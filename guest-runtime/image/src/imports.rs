@@ -7,6 +7,7 @@ use alloc::collections::BTreeSet;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use featherlight_abi::fb;
+use wasmtime::StoreLimits;
 use wasmtime::component::types::{ComponentFunc, ComponentItem};
 use wasmtime::component::{Linker, Val};
 
@@ -33,7 +34,7 @@ fn failure(kind: fb::ErrorKind, message: String) -> wasmtime::Error {
 /// imported function (the host leaves out those whose types it cannot carry
 /// yet, such as resource methods) fail as an unknown import too.
 pub fn define(
-    linker: &mut Linker<()>,
+    linker: &mut Linker<StoreLimits>,
     init: &fb::Init<'_>,
     component: &wasmtime::component::Component,
 ) -> wasmtime::Result<()> {
@@ -49,7 +50,7 @@ pub fn define(
         named.insert((interface.clone(), func_name.clone()));
         let is_registered = registered.is_some_and(|r| r.len() > index && r.get(index));
         let index = u32::try_from(index)?;
-        let forward = move |_store: wasmtime::StoreContextMut<'_, ()>,
+        let forward = move |_store: wasmtime::StoreContextMut<'_, StoreLimits>,
                             ty: ComponentFunc,
                             params: &[Val],
                             results: &mut [Val]|
@@ -90,7 +91,7 @@ pub fn define(
 /// unknown-imports-as-traps but with a kind the host can tell apart.
 fn unknown(
     qualified: String,
-) -> impl Fn(wasmtime::StoreContextMut<'_, ()>, ComponentFunc, &[Val], &mut [Val]) -> wasmtime::Result<()>
+) -> impl Fn(wasmtime::StoreContextMut<'_, StoreLimits>, ComponentFunc, &[Val], &mut [Val]) -> wasmtime::Result<()>
 + Send
 + Sync
 + 'static {

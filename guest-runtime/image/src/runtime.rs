@@ -7,7 +7,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use featherlight_abi::fb;
 use wasmtime::component::{Component, Func, Linker, types::ComponentFunc};
-use wasmtime::{Config, Engine, Store};
+use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
 
 /// A failed call or instantiation, as it goes back to the host.
 #[derive(Debug)]
@@ -79,7 +79,7 @@ fn config() -> Config {
 
 /// A loaded, instantiated component.
 pub struct Runtime {
-    store: Store<()>,
+    store: Store<StoreLimits>,
     exports: Vec<(Func, ComponentFunc)>,
 }
 
@@ -101,13 +101,21 @@ impl Runtime {
         // mapped for the guest's whole life and never written.
         let component = unsafe { Component::deserialize_raw(&engine, artifact) }.map_err(fail)?;
 
-        let mut linker = Linker::<()>::new(&engine);
+        let mut linker = Linker::<StoreLimits>::new(&engine);
         imports::define(&mut linker, init, &component).map_err(fail)?;
         // What is left are resource types: define them as host resources
         // (their functions already fail as unknown imports).
         linker.define_unknown_imports_as_traps(&component).map_err(fail)?;
 
-        let mut store = Store::new(&engine, ());
+        // Each linear memory may grow up to the host's cap (and the heap);
+        // past it `memory.grow` returns -1 inside Wasm.
+        let max_memory = featherlight_guest::boot_params().max_wasm_memory;
+        let mut limits = StoreLimitsBuilder::new();
+        if max_memory != 0 {
+            limits = limits.memory_size(usize::try_from(max_memory).unwrap_or(usize::MAX));
+        }
+        let mut store = Store::new(&engine, limits.build());
+        store.limiter(|limits| limits);
         let instance = linker.instantiate(&mut store, &component).map_err(fail)?;
 
         let mut exports = Vec::new();
@@ -149,7 +157,7 @@ impl Runtime {
 }
 
 fn lookup_export(
-    store: &mut Store<()>,
+    store: &mut Store<StoreLimits>,
     instance: &wasmtime::component::Instance,
     name: &fb::FunctionName<'_>,
 ) -> Option<Func> {

@@ -20,6 +20,9 @@ pub struct MemoryConfig {
     pub stack_size: u64,
     /// The largest stack Wasm code may use before trapping.
     pub max_wasm_stack: u64,
+    /// The largest size of each Wasm linear memory; `memory.grow` past it
+    /// fails inside Wasm (returns -1). `None`: only the heap limits it.
+    pub max_wasm_memory: Option<u64>,
 }
 
 impl Default for MemoryConfig {
@@ -31,6 +34,7 @@ impl Default for MemoryConfig {
             output_size: MIB,
             stack_size: 4 * MIB,
             max_wasm_stack: 2 * MIB,
+            max_wasm_memory: None,
         }
     }
 }
@@ -67,6 +71,8 @@ pub enum MemoryConfigError {
 const MIN_BUFFER: u64 = 16 * KIB;
 const MIN_STACK: u64 = 256 * KIB;
 const MIN_HEAP: u64 = 8 * MIB;
+/// One Wasm page: the smallest linear memory cap that allows any memory.
+const WASM_PAGE: u64 = 64 * KIB;
 const MAX_SCRATCH: u64 = 64 * 1024 * MIB;
 /// Stack for CPU exception handlers (IST1).
 const EXCEPTION_STACK: u64 = 16 * KIB;
@@ -84,6 +90,11 @@ impl MemoryConfig {
             if value < minimum {
                 return Err(MemoryConfigError::TooSmall { field, value, minimum });
             }
+        }
+        if let Some(cap) = self.max_wasm_memory
+            && cap < WASM_PAGE
+        {
+            return Err(MemoryConfigError::TooSmall { field: "max_wasm_memory", value: cap, minimum: WASM_PAGE });
         }
         // Wasm code's stack limit must leave room for the runtime's frames.
         let stack_minimum = self.max_wasm_stack.saturating_add(MIN_STACK);

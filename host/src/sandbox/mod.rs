@@ -209,6 +209,7 @@ impl Sandbox {
             output: layout.output,
             heap: layout.heap,
             max_wasm_stack: self.component.engine().config().memory.max_wasm_stack,
+            max_wasm_memory: self.component.engine().config().memory.max_wasm_memory.unwrap_or(0),
         };
         self.scratch.write(ScratchLayout::offset(layout.boot_params.address), params.as_bytes())?;
         self.scratch.write(ScratchLayout::offset(layout.image_data.address), &self.boot.image_data)?;

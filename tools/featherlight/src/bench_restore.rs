@@ -58,6 +58,7 @@ pub(crate) fn measure(
             output_size: 64 << 10,
             stack_size: 1 << 20,
             max_wasm_stack: 512 << 10,
+            max_wasm_memory: None,
         };
         let engine = Engine::new(Config { memory, cache_dir: cache_dir.clone(), ..Config::default() })?;
         let component = Component::new(&engine, wasm).context("cannot load the calculator component")?;

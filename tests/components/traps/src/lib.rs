@@ -69,6 +69,11 @@ impl Guest for Traps {
         host::increment(x)
     }
 
+    fn grow(pages: u32) -> i64 {
+        let old = core::arch::wasm32::memory_grow(0, pages as usize);
+        if old == usize::MAX { -1 } else { old as i64 }
+    }
+
     fn spin() {
         let mut n = 0u64;
         loop {

@@ -1,0 +1,55 @@
+//! Limits on what a guest may take: a cap on Wasm linear memory.
+
+use featherlight::{Component, Config, Engine, Error, Linker, MemoryConfig, MemoryConfigError, Sandbox, Value};
+use featherlight_tests::{TRAPS_WASM, TempDir};
+
+fn traps_with(memory: MemoryConfig) -> (TempDir, Result<Component, Error>) {
+    let cache = TempDir::new();
+    let engine = Engine::new(Config { memory, cache_dir: Some(cache.path().to_path_buf()), ..Config::default() });
+    let component = engine.and_then(|engine| Component::from_file(&engine, TRAPS_WASM));
+    (cache, component)
+}
+
+fn grow(sandbox: &mut Sandbox, pages: u32) -> i64 {
+    match sandbox.call("grow", &[Value::U32(pages)]).expect("grow").as_slice() {
+        [Value::S64(old)] => *old,
+        other => panic!("grow returned {other:?}"),
+    }
+}
+
+#[test]
+fn memory_grow_past_the_cap_fails_inside_wasm() {
+    let cap = 8 << 20;
+    let (_cache, component) = traps_with(MemoryConfig { max_wasm_memory: Some(cap), ..MemoryConfig::default() });
+    let mut sandbox = Sandbox::new(&component.expect("component"), &Linker::new()).expect("sandbox");
+    let start = grow(&mut sandbox, 0);
+    assert!(start > 0, "the component has a memory");
+    // Up to the cap works, one page more does not, and the sandbox lives on.
+    let room = u32::try_from(cap / 65536).expect("pages") - u32::try_from(start).expect("pages");
+    assert_eq!(grow(&mut sandbox, room), start);
+    assert_eq!(grow(&mut sandbox, 1), -1);
+    assert_eq!(grow(&mut sandbox, 0), i64::from(room) + start);
+    assert_eq!(sandbox.call("ok", &[Value::U32(2)]).expect("ok"), [Value::U32(4)]);
+}
+
+#[test]
+fn without_a_cap_the_heap_is_the_limit() {
+    let (_cache, component) = traps_with(MemoryConfig { scratch_size: 64 << 20, ..MemoryConfig::default() });
+    let mut sandbox = Sandbox::new(&component.expect("component"), &Linker::new()).expect("sandbox");
+    // 1 GiB does not fit a 64 MiB scratch: growing fails inside Wasm.
+    assert_eq!(grow(&mut sandbox, 16384), -1);
+    assert!(grow(&mut sandbox, 16) > 0);
+    assert_eq!(sandbox.call("ok", &[Value::U32(3)]).expect("ok"), [Value::U32(6)]);
+}
+
+#[test]
+fn a_cap_below_one_page_is_refused_naming_the_setting() {
+    let (_cache, component) = traps_with(MemoryConfig { max_wasm_memory: Some(1000), ..MemoryConfig::default() });
+    match component {
+        Err(Error::MemoryConfig(MemoryConfigError::TooSmall { field, minimum, .. })) => {
+            assert_eq!(field, "max_wasm_memory");
+            assert_eq!(minimum, 65536);
+        }
+        other => panic!("expected a MemoryConfig error, got {other:?}"),
+    }
+}
