@@ -25,14 +25,26 @@ pub(crate) enum Exit<'a> {
     Failed { reason: String },
 }
 
+/// What to do about `/dev/kvm` failing to open with `error`.
+fn open_advice(error: &kvm_ioctls::Error) -> &'static str {
+    match error.errno() {
+        libc::ENOENT | libc::ENODEV | libc::ENXIO => {
+            "it does not exist; featherlight needs KVM: load the kvm module (kvm_intel, kvm_amd) or run on a host \
+             or VM with (nested) virtualization enabled"
+        }
+        libc::EACCES | libc::EPERM => {
+            "permission denied; add this user to the group owning /dev/kvm (usually `kvm`: \
+             `sudo usermod -aG kvm $USER`, then log in again)"
+        }
+        _ => "featherlight needs read and write access to KVM; check that /dev/kvm works on this host",
+    }
+}
+
 /// Errors from the hypervisor.
 #[derive(Debug, thiserror::Error)]
 pub enum HypervisorError {
     /// `/dev/kvm` could not be opened.
-    #[error(
-        "cannot open /dev/kvm ({0}): featherlight needs KVM; check that the kvm module is loaded \
-         and that this user may read and write /dev/kvm"
-    )]
+    #[error("cannot open /dev/kvm: {}", open_advice(.0))]
     Open(#[source] kvm_ioctls::Error),
     /// A KVM ioctl failed.
     #[error("KVM {operation} failed: {source}")]
