@@ -103,7 +103,16 @@ impl ScratchImage {
             return Ok(RestoreStats { remapped: true, ..RestoreStats::default() });
         }
         let mut ranges = Vec::new();
-        scratch.private_pages(&mut ranges)?;
+        if let Err(e) = scratch.private_pages(&mut ranges) {
+            // Kernels before 6.7 lack PAGEMAP_SCAN: remapping is slower
+            // (every page faults in again) but just as correct.
+            if e.raw_os_error() == Some(libc::ENOTTY) || e.raw_os_error() == Some(libc::EINVAL) {
+                tracing::debug!("PAGEMAP_SCAN unavailable ({e}); restoring by remapping scratch");
+                scratch.remap_private(self.file(), self.size())?;
+                return Ok(RestoreStats { remapped: true, ..RestoreStats::default() });
+            }
+            return Err(e);
+        }
         let pages: usize = ranges.iter().map(|r| (r.end - r.start) / PAGE).sum();
         if pages > MAX_KEPT_PRIVATE_PAGES {
             scratch.discard(&ranges)?;
