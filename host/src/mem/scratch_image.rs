@@ -48,7 +48,13 @@ impl ScratchImage {
     /// pages `scratch` wrote and the parent's stored pages.
     pub(crate) fn capture(scratch: &HostMapping, parent: Option<&ScratchImage>) -> io::Result<Self> {
         let mut ranges = Vec::new();
-        scratch.private_pages(&mut ranges)?;
+        if let Err(e) = scratch.private_pages(&mut ranges) {
+            if !scan_unsupported(&e) {
+                return Err(e);
+            }
+            // Without PAGEMAP_SCAN, read everything (zero pages are skipped).
+            ranges = vec![0..scratch.size()];
+        }
         if let Some(parent) = parent {
             parent.data_ranges(&mut ranges)?;
         }
@@ -106,7 +112,7 @@ impl ScratchImage {
         if let Err(e) = scratch.private_pages(&mut ranges) {
             // Kernels before 6.7 lack PAGEMAP_SCAN: remapping is slower
             // (every page faults in again) but just as correct.
-            if e.raw_os_error() == Some(libc::ENOTTY) || e.raw_os_error() == Some(libc::EINVAL) {
+            if scan_unsupported(&e) {
                 tracing::debug!("PAGEMAP_SCAN unavailable ({e}); restoring by remapping scratch");
                 scratch.remap_private(self.file(), self.size())?;
                 return Ok(RestoreStats { remapped: true, ..RestoreStats::default() });
@@ -144,4 +150,9 @@ impl ScratchImage {
         }
         Ok(())
     }
+}
+
+/// Whether `error` says this kernel has no `PAGEMAP_SCAN` (before 6.7).
+fn scan_unsupported(error: &io::Error) -> bool {
+    matches!(error.raw_os_error(), Some(libc::ENOTTY | libc::EINVAL))
 }
