@@ -66,10 +66,10 @@ fn config() -> Config {
     config.memory_reservation_for_growth(0);
     config.max_wasm_stack(usize::try_from(featherlight_guest::boot_params().max_wasm_stack).unwrap_or(0));
     config.with_custom_code_memory(Some(Arc::new(PremappedCode)));
-    // SAFETY: Cranelift code uses SSE registers for floats while this image
-    // is soft-float; wasmtime passes values between them through memory, and
-    // the host enabled SSE (CR4.OSFXSR) and compiled for the features
-    // `detect_host_feature` reports.
+    // Cranelift code uses SSE registers for floats while this image is
+    // soft-float; wasmtime passes values between them through memory.
+    // SAFETY: the host enabled SSE (CR4.OSFXSR) and compiled for exactly the
+    // features `detect_host_feature` reports.
     unsafe {
         config.x86_float_abi_ok(true);
         config.detect_host_feature(detect_host_feature);

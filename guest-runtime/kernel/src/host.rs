@@ -82,10 +82,10 @@ unsafe extern "C" {
 /// Leaves the VM through `port`, passing `value` in `eax`.
 #[inline(always)]
 pub fn exit(port: u16, value: u32) {
-    // SAFETY: the assembly above only does `out` (which exits to the host)
-    // and returns; it clobbers only caller-saved registers. As a call it is
-    // also a compiler barrier: while the vCPU is stopped the host may write
-    // the input buffer, so memory must not be cached across it.
+    // As a call it is also a compiler barrier: while the vCPU is stopped the
+    // host may write the input buffer, so memory must not be cached across it.
+    // SAFETY: the assembly above only does `out` (an exit to the host) and
+    // returns; it clobbers only caller-saved registers.
     unsafe { featherlight_port_exit(u32::from(port), value) }
 }
 

@@ -122,10 +122,9 @@ impl InterruptState {
 
 fn set_immediate_exit(address: usize, value: u8) {
     if address != 0 {
-        // SAFETY: a non-zero address is the vCPU's mapped `kvm_run`
-        // immediate_exit byte, valid until `detach` (called under the same
-        // lock as every caller of this function); KVM reads it concurrently,
-        // which a volatile byte store is made for.
+        // KVM reads the byte concurrently, which a volatile store is made for.
+        // SAFETY: a non-zero address is the vCPU's mapped `immediate_exit`,
+        // valid until `detach`, which runs under the same lock as our callers.
         unsafe { (address as *mut u8).write_volatile(value) };
     }
 }

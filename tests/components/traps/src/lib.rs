@@ -32,10 +32,9 @@ impl Guest for Traps {
 
     fn out_of_bounds() -> u32 {
         let address = black_box(0xffff_fff0_usize) as *const u32;
-        // SAFETY: deliberately invalid: the address lies beyond the end of this
-        // component's linear memory (far below 4 GiB), so the Wasm load traps
-        // before anything is read; `read_volatile` keeps the optimizer from
-        // removing or reasoning about the load.
+        // `read_volatile` keeps the optimizer from removing the load.
+        // SAFETY: deliberately out of bounds: the address lies beyond this
+        // component's linear memory, so the Wasm load traps before any read.
         unsafe { address.read_volatile() }
     }
 
@@ -44,11 +43,9 @@ impl Guest for Traps {
     }
 
     fn raw_div(a: i32, b: i32) -> i32 {
-        // SAFETY: deliberately unsound for `b == 0` and for `a == i32::MIN, b == -1`,
-        // where `checked_div` is `None`: claiming it never is lets the optimizer drop
-        // Rust's checks (and their panics), so the division compiles to a bare
-        // `i32.div_s`, whose traps the tests want to see. The arguments come from
-        // the caller, so the optimizer cannot tell which case it is in.
+        // Claiming `checked_div` is never `None` drops Rust's checks, leaving a bare
+        // `i32.div_s` for `b == 0` and `i32::MIN / -1` (deliberately unsound in Rust).
+        // SAFETY: in Wasm that instruction traps on those inputs; the trap is the point.
         unsafe { a.checked_div(b).unwrap_unchecked() }
     }
 
