@@ -135,3 +135,32 @@ fn a_deadline_counts_time_in_host_functions() {
     sandbox.set_call_timeout(Some(Duration::from_millis(100)));
     assert!(matches!(sandbox.call("call-increment", &[Value::U32(1)]), Err(Error::DeadlineExceeded { .. })));
 }
+
+#[test]
+fn the_engine_call_timeout_is_every_sandbox_default() {
+    let cache = featherlight_tests::TempDir::new();
+    let config = featherlight::Config {
+        call_timeout: Some(Duration::from_millis(150)),
+        cache_dir: Some(cache.path().to_path_buf()),
+        ..featherlight::Config::default()
+    };
+    let engine = featherlight::Engine::new(config).expect("engine");
+    let component = featherlight::Component::from_file(&engine, featherlight_tests::TRAPS_WASM).expect("component");
+    let mut sandbox = Sandbox::new(&component, &Linker::new()).expect("sandbox boots within the timeout");
+    assert_eq!(sandbox.call("ok", &[Value::U32(1)]).expect("ok"), [Value::U32(2)]);
+    assert!(matches!(sandbox.call("spin", &[]), Err(Error::DeadlineExceeded { .. })));
+    // A sandbox may lift it.
+    let mut unlimited = Sandbox::new(&component, &Linker::new()).expect("sandbox");
+    unlimited.set_call_timeout(None);
+    let handle = unlimited.interrupt_handle();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(400));
+        while !handle.interrupt() {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    });
+    let started = Instant::now();
+    assert!(matches!(unlimited.call("spin", &[]), Err(Error::Interrupted)));
+    assert!(started.elapsed() >= Duration::from_millis(400), "the engine's timeout still applied");
+    stopper.join().expect("stopper");
+}

@@ -79,8 +79,13 @@ impl Sandbox {
         let layout = boot.layout.clone();
         let scratch = HostMapping::anonymous(crate::mem::host_usize(layout.size), "scratch").map_err(Error::Memory)?;
         let mut sandbox = Self::with_memory(component, linker, boot, scratch, None)?;
-        sandbox.boot(&layout)?;
-        sandbox.instantiate()?;
+        // Booting runs guest code too (the component's start function): the
+        // call timeout bounds it, and interrupts cannot reach it (no handle
+        // exists yet).
+        sandbox.interrupts.begin_call(sandbox.call_timeout);
+        let started = sandbox.boot(&layout).and_then(|()| sandbox.instantiate());
+        let _late_stop = sandbox.interrupts.end_call();
+        started?;
         Ok(sandbox)
     }
 
@@ -129,7 +134,7 @@ impl Sandbox {
             imports,
             poisoned: None,
             interrupts,
-            call_timeout: None,
+            call_timeout: component.engine().config().call_timeout,
         })
     }
 
@@ -170,7 +175,8 @@ impl Sandbox {
         InterruptHandle { state: self.interrupts.clone() }
     }
 
-    /// Limits how long each call may run (`None`, the default: no limit).
+    /// Limits how long each call may run (`None`: no limit; the default is
+    /// the engine's [`Config::call_timeout`](crate::Config::call_timeout)).
     /// A call past it fails with [`Error::DeadlineExceeded`] and poisons the
     /// sandbox; time spent in host functions counts.
     pub fn set_call_timeout(&mut self, timeout: Option<Duration>) {

@@ -29,6 +29,10 @@ pub struct Config {
     /// Most verbose guest log level forwarded as `tracing` events
     /// (0 = errors … 4 = trace). Each record costs a VM exit.
     pub guest_log_level: u32,
+    /// How long one call may run, and how long booting and instantiating a
+    /// new sandbox may take (a component's start function runs then).
+    /// `None`: no limit. Per sandbox: [`Sandbox::set_call_timeout`](crate::Sandbox::set_call_timeout).
+    pub call_timeout: Option<std::time::Duration>,
 }
 
 impl Default for Config {
@@ -37,7 +41,7 @@ impl Default for Config {
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
             .map(|base| base.join("featherlight"));
-        Self { memory: MemoryConfig::default(), cache_dir, guest_log_level: 2 }
+        Self { memory: MemoryConfig::default(), cache_dir, guest_log_level: 2, call_timeout: None }
     }
 }
 
