@@ -53,7 +53,8 @@ impl ScratchImage {
                 return Err(e);
             }
             // Without PAGEMAP_SCAN, read everything (zero pages are skipped).
-            ranges = vec![0..scratch.size()];
+            ranges.clear();
+            ranges.push(0..scratch.size());
         }
         if let Some(parent) = parent {
             parent.data_ranges(&mut ranges)?;
