@@ -30,6 +30,11 @@ fn handle(runtime: &mut Option<Runtime>) -> Vec<u8> {
     if let Some(init) = message.body_as_init() {
         return match Runtime::instantiate(&init) {
             Ok(loaded) => {
+                log::debug!(
+                    "instantiated the component: {} exports, {} imports",
+                    init.exports().map_or(0, |e| e.len()),
+                    init.imports().map_or(0, |i| i.len())
+                );
                 *runtime = Some(loaded);
                 finish(Ok(None))
             }
