@@ -146,6 +146,15 @@ pub enum Error {
         /// Faulting address for page faults.
         cr2: u64,
     },
+    /// The guest runtime's heap (the rest of scratch) is exhausted.
+    #[error(
+        "the guest ran out of memory ({heap_size}-byte heap); raise MemoryConfig::scratch_size, or cap Wasm \
+         memories below it with MemoryConfig::max_wasm_memory"
+    )]
+    GuestOutOfMemory {
+        /// The heap's size.
+        heap_size: u64,
+    },
     /// The VM stopped in a way the guest runtime never causes on purpose.
     #[error("the guest VM failed: {0}")]
     GuestCrashed(String),
@@ -184,6 +193,7 @@ impl Error {
             | Self::HostFunction { .. }
             | Self::GuestPanic(_)
             | Self::GuestException { .. }
+            | Self::GuestOutOfMemory { .. }
             | Self::GuestCrashed(_)
             | Self::Malformed(_)
             | Self::OutOfBounds(_)

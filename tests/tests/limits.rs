@@ -53,3 +53,23 @@ fn a_cap_below_one_page_is_refused_naming_the_setting() {
         other => panic!("expected a MemoryConfig error, got {other:?}"),
     }
 }
+
+#[test]
+fn exhausting_the_guest_heap_is_a_typed_error_and_restore_recovers() {
+    let memory = MemoryConfig { scratch_size: 32 << 20, ..MemoryConfig::default() };
+    let (_cache, component) = traps_with(memory);
+    let mut sandbox = Sandbox::new(&component.expect("component"), &Linker::new()).expect("sandbox");
+    let clean = sandbox.snapshot().expect("snapshot");
+    // Small lists are fine.
+    assert_eq!(sandbox.call("big-list", &[Value::U32(3)]).expect("big-list"), [Value::List(vec![Value::U8(7); 3])]);
+    // 1 MiB of bytes fits in Wasm memory, but not once lifted value by value.
+    match sandbox.call("big-list", &[Value::U32(1 << 20)]) {
+        Err(Error::GuestOutOfMemory { heap_size }) => {
+            assert!(heap_size > 0 && heap_size < 32 << 20, "heap of {heap_size} bytes");
+        }
+        other => panic!("expected GuestOutOfMemory, got {other:?}"),
+    }
+    assert!(sandbox.is_poisoned());
+    sandbox.restore(&clean).expect("restore");
+    assert_eq!(sandbox.call("ok", &[Value::U32(5)]).expect("ok"), [Value::U32(10)]);
+}

@@ -6,6 +6,16 @@ pub const MESSAGE: u16 = 0xE0;
 /// A CPU exception reached the guest's handler. `eax` holds the vector; the
 /// stack pointer points at [`ExceptionFrame`](crate::layout::ExceptionFrame).
 pub const EXCEPTION: u16 = 0xE1;
+/// Codes in `eax` on [`EXCEPTION`] beyond the CPU's vectors (0-31): the
+/// guest runtime stopped for good without a usable message.
+pub mod stop {
+    /// The guest heap is exhausted (an allocation that may not fail did).
+    pub const OUT_OF_MEMORY: u32 = 254;
+    /// The guest runtime gave up (bad boot parameters, a panic while
+    /// reporting a panic).
+    pub const FATAL: u32 = 255;
+}
+
 /// Used by the host's raw-exit benchmark guest: no payload.
 pub const PING: u16 = 0xE2;
 

@@ -42,14 +42,21 @@ stubs!(
     24 none, 25 none, 26 none, 27 none, 28 none, 29 code, 30 code, 31 none,
 );
 
-/// Stops the guest for good through the exception port (vector 255: "the
-/// guest runtime gave up without a usable output buffer").
+/// Stops the guest for good through the exception port with
+/// [`ports::stop::FATAL`]: the guest runtime gave up without a usable output
+/// buffer.
 pub fn fatal() -> ! {
+    stop(ports::stop::FATAL)
+}
+
+/// Stops the guest for good through the exception port with `code`, one of
+/// [`ports::stop`]. Allocates nothing, so it works with the heap exhausted.
+pub fn stop(code: u32) -> ! {
     loop {
         // SAFETY: `out` to our exception port only exits to the host; it
         // touches no memory and the host never resumes past this loop.
         unsafe {
-            core::arch::asm!("out {port}, eax", port = const ports::EXCEPTION, in("eax") 255u32);
+            core::arch::asm!("out {port}, eax", port = const ports::EXCEPTION, in("eax") code);
         }
     }
 }

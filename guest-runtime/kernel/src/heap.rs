@@ -6,6 +6,7 @@
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::cell::{Cell, UnsafeCell};
+use core::sync::atomic::{AtomicBool, Ordering};
 use featherlight_abi::layout::{PAGE_SIZE, Region};
 
 /// Gives out the heap region once, as dlmalloc's "system memory".
@@ -48,6 +49,21 @@ unsafe impl dlmalloc::Allocator for Region1 {
     }
 }
 
+/// Whether the latest allocation failed: a panic that follows one is the
+/// heap running out (see `panic.rs`). Fallible allocations (wasmtime growing a
+/// linear memory) fail too, so later successes clear it.
+static EXHAUSTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether the latest allocation failed.
+pub fn exhausted() -> bool {
+    EXHAUSTED.load(Ordering::Relaxed)
+}
+
+fn note(ptr: *mut u8) -> *mut u8 {
+    EXHAUSTED.store(ptr.is_null(), Ordering::Relaxed);
+    ptr
+}
+
 /// The global allocator.
 struct Heap(UnsafeCell<dlmalloc::Dlmalloc<Region1>>);
 
@@ -78,11 +94,11 @@ pub unsafe fn init(region: Region) {
 unsafe impl GlobalAlloc for Heap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: exclusive access (see `Heap`); layout comes from the caller.
-        unsafe { (*self.0.get()).malloc(layout.size(), layout.align()) }
+        note(unsafe { (*self.0.get()).malloc(layout.size(), layout.align()) })
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: as for `alloc`.
-        unsafe { (*self.0.get()).calloc(layout.size(), layout.align()) }
+        note(unsafe { (*self.0.get()).calloc(layout.size(), layout.align()) })
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: `ptr` came from this allocator with this layout.
@@ -90,6 +106,6 @@ unsafe impl GlobalAlloc for Heap {
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: `ptr` came from this allocator with this layout.
-        unsafe { (*self.0.get()).realloc(ptr, layout.size(), layout.align(), new_size) }
+        note(unsafe { (*self.0.get()).realloc(ptr, layout.size(), layout.align(), new_size) })
     }
 }

@@ -16,6 +16,10 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     if PANICKING.swap(true, Ordering::Relaxed) {
         crate::exceptions::fatal();
     }
+    // Out of heap: reporting needs memory there is none of.
+    if crate::heap::exhausted() {
+        crate::exceptions::stop(featherlight_abi::ports::stop::OUT_OF_MEMORY);
+    }
     let mut text = String::new();
     let _ = write!(text, "{info}");
     let mut fbb = flatbuffers::FlatBufferBuilder::new();

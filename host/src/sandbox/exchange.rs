@@ -150,6 +150,9 @@ impl Sandbox {
             };
             match port {
                 (ports::MESSAGE, _) => {}
+                (ports::EXCEPTION, code) if u32::from(code) == ports::stop::OUT_OF_MEMORY => {
+                    return Err(Error::GuestOutOfMemory { heap_size: self.boot.layout.heap.size });
+                }
                 (ports::EXCEPTION, vector) => return Err(self.exception(vector)),
                 (other, _) => return Err(Error::GuestCrashed(format!("the guest wrote to unknown port {other:#x}"))),
             }

@@ -71,6 +71,10 @@ impl Guest for Traps {
         if old == usize::MAX { -1 } else { old as i64 }
     }
 
+    fn big_list(len: u32) -> Vec<u8> {
+        vec![7; len as usize]
+    }
+
     fn spin() {
         let mut n = 0u64;
         loop {
