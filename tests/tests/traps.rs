@@ -55,13 +55,20 @@ fn assert_poisoned(sandbox: &mut Sandbox) {
 /// works.
 #[track_caller]
 fn failing_call(fixture: &Fixture, export: &str, args: &[Value]) -> Error {
+    fail_and_poison(fixture, |sandbox| match sandbox.call(export, args) {
+        Ok(results) => panic!("{export} returned {results:?}"),
+        Err(e) => e,
+    })
+}
+
+/// Makes a working sandbox fail with `failure` and returns the error, after
+/// checking that it poisoned the sandbox and that a new one works.
+#[track_caller]
+fn fail_and_poison(fixture: &Fixture, failure: impl FnOnce(&mut Sandbox) -> Error) -> Error {
     let component = fixture.traps();
     let linker = linker(&CallLog::new());
     let mut sandbox = working_sandbox(&component, &linker);
-    let error = match sandbox.call(export, args) {
-        Ok(results) => panic!("{export} returned {results:?}"),
-        Err(e) => e,
-    };
+    let error = failure(&mut sandbox);
     assert!(error.is_poison_error(), "{error:?} should poison");
     assert_poisoned(&mut sandbox);
     drop(sandbox);
@@ -216,19 +223,10 @@ fn host_function_results_are_type_checked() {
 /// checking that it poisoned the sandbox and that a new one works.
 #[track_caller]
 fn inject(fault: GuestFault) -> Error {
-    let fixture = Fixture::new();
-    let component = fixture.traps();
-    let linker = linker(&CallLog::new());
-    let mut sandbox = working_sandbox(&component, &linker);
-    let error = match sandbox.inject_fault(fault) {
+    fail_and_poison(&Fixture::new(), |sandbox| match sandbox.inject_fault(fault) {
         Ok(()) => panic!("{fault:?} was injected without an error"),
         Err(e) => e,
-    };
-    assert!(error.is_poison_error(), "{error:?} should poison");
-    assert_poisoned(&mut sandbox);
-    drop(sandbox);
-    working_sandbox(&component, &linker);
-    error
+    })
 }
 
 #[test]

@@ -38,8 +38,7 @@ impl Sandbox {
         };
         let exports = names(&mut fbb, world.exports());
         let imports = names(&mut fbb, world.imports());
-        let registered: Vec<bool> = self.imports.iter().map(|(_, f)| f.is_some()).collect();
-        let registered = fbb.create_vector(&registered);
+        let registered = fbb.create_vector(&self.registered());
         let init = fb::Init::create(
             &mut fbb,
             &fb::InitArgs {

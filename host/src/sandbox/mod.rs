@@ -193,6 +193,11 @@ impl Sandbox {
         self.poison_on(outcome)
     }
 
+    /// Which imports have a host function, in the guest's import order.
+    fn registered(&self) -> Vec<bool> {
+        self.imports.iter().map(|(_, function)| function.is_some()).collect()
+    }
+
     /// Passes `outcome` on, first poisoning the sandbox if it is an error
     /// that leaves the guest unusable.
     fn poison_on<T>(&mut self, outcome: Result<T, Error>) -> Result<T, Error> {

@@ -130,10 +130,6 @@ impl Sandbox {
         Ok(sandbox)
     }
 
-    fn registered(&self) -> Vec<bool> {
-        self.imports.iter().map(|(_, function)| function.is_some()).collect()
-    }
-
     fn check_compatible(&self, snapshot: &Snapshot) -> Result<(), Error> {
         if !Arc::ptr_eq(&self.boot, &snapshot.boot) {
             return Err(Error::SnapshotMismatch(
