@@ -5,6 +5,12 @@
 use std::path::Path;
 
 fn main() {
+    // The cfg alias that selects the MSHV backend module, so shared code
+    // carries no per-line feature checks.
+    println!("cargo:rustc-check-cfg=cfg(featherlight_mshv)");
+    if std::env::var_os("CARGO_FEATURE_MSHV").is_some() {
+        println!("cargo:rustc-cfg=featherlight_mshv");
+    }
     if let Err(e) = build() {
         // Cargo shows this when the build script fails.
         eprintln!("error: cannot build the featherlight guest image: {e}");

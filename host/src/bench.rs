@@ -2,8 +2,7 @@
 //! featherlight's own numbers can be given as ratios to it.
 
 use crate::error::Error;
-use crate::hypervisor::kvm::MemorySlot;
-use crate::hypervisor::{Exit, Vm};
+use crate::hypervisor::{EntryState, Exit, HypervisorChoice, MemorySlot, Registers, Vm};
 use crate::mem::descriptors::{GDT_ADDRESS, cpl3_long_mode, gdt_page};
 use crate::mem::region::HostMapping;
 use crate::mem::snapshot::{READ_ONLY, TableArena};
@@ -30,6 +29,14 @@ impl RawExitVm {
     pub fn new() -> Result<Self, Error> {
         // `1: out PING, al; jmp 1b`
         let code = [0xe6, u8::try_from(ports::PING).unwrap_or(0), 0xeb, 0xfc];
+        let mut raw = Self::boot(&code, cpl3_long_mode)?;
+        raw.round_trip()?;
+        Ok(raw)
+    }
+
+    /// A VM that will run `code` (at most a page) under the entry state
+    /// `entry` makes for a page-table root; not yet run.
+    fn boot(code: &[u8], entry: impl FnOnce(u64) -> EntryState) -> Result<Self, Error> {
         let mut tables = TableArena::new(TABLES_ADDRESS);
         let root = tables.allocate_table().ok_or_else(|| Error::GuestCrashed("no room for page tables".into()))?;
         paging::map_range(&mut tables, root, GDT_ADDRESS, GDT_ADDRESS, 3 * PAGE_SIZE, READ_ONLY)
@@ -39,19 +46,17 @@ impl RawExitVm {
         // No exception stack or IDT: a fault here triple-faults, which
         // `round_trip` reports.
         memory.write(GDT_ADDRESS, &gdt_page(0))?;
-        memory.write(CODE_ADDRESS, &code)?;
+        memory.write(CODE_ADDRESS, code)?;
         memory.write(TABLES_ADDRESS, tables.bytes())?;
-        let vm = Vm::new()?;
+        let mut vm = crate::hypervisor::create(HypervisorChoice::Auto)?;
         let slot =
             MemorySlot { guest_address: 0, host_address: memory.host_address(), size: size as u64, read_only: false };
         // SAFETY: `memory` is owned by the returned value and dropped after
         // the VM (field order), so the range stays mapped while KVM uses it.
         unsafe { vm.map(0, slot)? };
-        let regs = kvm_bindings::kvm_regs { rip: CODE_ADDRESS, rflags: 0x2, ..Default::default() };
-        vm.set_entry_state(&regs, |sregs| cpl3_long_mode(sregs, root))?;
-        let mut raw = Self { vm, _memory: memory };
-        raw.round_trip()?;
-        Ok(raw)
+        let regs = Registers { rip: CODE_ADDRESS, rflags: 0x2, ..Default::default() };
+        vm.set_entry_state(&regs, &entry(root))?;
+        Ok(Self { vm, _memory: memory })
     }
 
     /// Resumes the guest until its next `out`.
@@ -60,5 +65,38 @@ impl RawExitVm {
             Exit::IoOut { port: ports::PING, .. } => Ok(()),
             other => Err(Error::GuestCrashed(format!("the ping loop stopped unexpectedly: {other:?}"))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mem::descriptors::{KERNEL_CODE_SELECTOR, KERNEL_DATA_SELECTOR};
+
+    /// `cpl3_long_mode`, but at CPL0: where RDMSR reaches the MSR filter
+    /// instead of faulting on privilege first.
+    fn cpl0_long_mode(root: u64) -> EntryState {
+        let mut entry = cpl3_long_mode(root);
+        (entry.code.selector, entry.code.dpl) = (KERNEL_CODE_SELECTOR, 0);
+        (entry.data.selector, entry.data.dpl) = (KERNEL_DATA_SELECTOR, 0);
+        entry
+    }
+
+    fn first_exit(code: &[u8]) -> String {
+        let mut vm = RawExitVm::boot(code, cpl0_long_mode).expect("VM");
+        format!("{:?}", vm.vm.run().expect("run"))
+    }
+
+    #[test]
+    fn the_msr_filter_denies_the_guest_even_at_cpl0() {
+        let out_ping = [0xe6, u8::try_from(ports::PING).unwrap_or(0), 0xeb, 0xfe];
+        // Control: CPL0 code runs and reaches its `out`.
+        assert!(first_exit(&out_ping).starts_with("IoOut"), "CPL0 code must run: {}", first_exit(&out_ping));
+        // `mov ecx, 0xC0000080 (EFER); rdmsr` first: the filter denies it, the
+        // #GP finds no IDT, and the guest shuts down instead of reaching `out`.
+        let mut read_efer = vec![0xb9, 0x80, 0x00, 0x00, 0xc0, 0x0f, 0x32];
+        read_efer.extend_from_slice(&out_ping);
+        let exit = first_exit(&read_efer);
+        assert!(!exit.starts_with("IoOut"), "RDMSR of EFER was allowed: {exit}");
     }
 }

@@ -42,7 +42,7 @@ pub enum TrapCode {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// KVM is missing or refused an operation.
+    /// The hypervisor is missing or refused an operation.
     #[error(transparent)]
     Hypervisor(#[from] HypervisorError),
     /// A memory size in the configuration cannot work.

@@ -28,7 +28,10 @@ mod sandbox;
 pub mod wasm;
 
 pub use error::{Error, TrapCode};
-pub use hypervisor::HypervisorError;
+pub use hypervisor::{
+    Capability, CpuFeatureReport, DeviceReport, DeviceStatus, HostReport, Hypervisor, HypervisorChoice,
+    HypervisorError, probe_host,
+};
 pub use image::ImageError;
 pub use mem::{MemoryConfig, MemoryConfigError};
 pub use sandbox::host_functions::{HostError, HostFunction, Linker};

@@ -1,43 +1,52 @@
 //! KVM through kvm-ioctls.
 
-use super::{Exit, HypervisorError};
+use super::regs::{DescriptorTable, EntryState, FPU_CONTROL_WORD, MXCSR, Registers, Segment};
+use super::{Exit, Hypervisor, HypervisorError, MemorySlot, StopFlag, VirtualMachine, open_advice};
 use kvm_bindings::{
-    KVM_MAX_CPUID_ENTRIES, KVM_MEM_READONLY, kvm_fpu, kvm_regs, kvm_sregs, kvm_userspace_memory_region,
+    KVM_MAX_CPUID_ENTRIES, KVM_MEM_READONLY, kvm_dtable, kvm_fpu, kvm_regs, kvm_segment, kvm_userspace_memory_region,
 };
-use kvm_ioctls::{Cap, Kvm, VcpuFd, VmFd};
+use kvm_ioctls::{Cap, Kvm, MsrFilterDefaultAction, MsrFilterRange, MsrFilterRangeFlags, VcpuFd, VmFd};
 use std::sync::OnceLock;
 
+/// The device KVM is driven through.
+pub(crate) const DEVICE: &str = "/dev/kvm";
+
+fn os_error(error: kvm_ioctls::Error) -> std::io::Error {
+    std::io::Error::from_raw_os_error(error.errno())
+}
+
 fn ioctl(operation: &'static str) -> impl FnOnce(kvm_ioctls::Error) -> HypervisorError {
-    move |source| HypervisorError::Ioctl { operation, source }
+    move |source| HypervisorError::Ioctl { hypervisor: Hypervisor::Kvm, operation, source: os_error(source) }
+}
+
+fn unsupported(what: &'static str) -> HypervisorError {
+    HypervisorError::Unsupported { hypervisor: Hypervisor::Kvm, what }
 }
 
 /// The process-wide `/dev/kvm` handle and what it supports, opened once.
-struct System {
-    kvm: Kvm,
-    cpuid: kvm_bindings::CpuId,
+pub(crate) struct System {
+    pub kvm: Kvm,
+    pub cpuid: kvm_bindings::CpuId,
 }
 
-fn system() -> Result<&'static System, HypervisorError> {
-    static SYSTEM: OnceLock<Result<System, String>> = OnceLock::new();
+pub(crate) fn system() -> Result<&'static System, HypervisorError> {
+    static SYSTEM: OnceLock<Result<System, i32>> = OnceLock::new();
     let opened = SYSTEM.get_or_init(|| {
-        let kvm = Kvm::new().map_err(|e| e.to_string())?;
-        let cpuid = kvm.get_supported_cpuid(KVM_MAX_CPUID_ENTRIES).map_err(|e| e.to_string())?;
+        let kvm = Kvm::new().map_err(|e| e.errno())?;
+        let cpuid = kvm.get_supported_cpuid(KVM_MAX_CPUID_ENTRIES).map_err(|e| e.errno())?;
         Ok(System { kvm, cpuid })
     });
-    match opened {
-        Ok(system) => Ok(system),
-        // The first failure is remembered; reopen to get a typed error now.
-        Err(_) => Err(HypervisorError::Open(Kvm::new().err().unwrap_or_else(|| kvm_ioctls::Error::new(libc::ENODEV)))),
-    }
+    // The first failure is remembered, so every caller gets the same answer.
+    opened.as_ref().map_err(|&errno| HypervisorError::Open {
+        device: DEVICE,
+        advice: open_advice(DEVICE, errno),
+        source: std::io::Error::from_raw_os_error(errno),
+    })
 }
 
-/// A memory slot to map into the VM.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct MemorySlot {
-    pub guest_address: u64,
-    pub host_address: u64,
-    pub size: u64,
-    pub read_only: bool,
+/// ECX of CPUID leaf 1 as the guest will see it: where SSE3 … POPCNT live.
+pub(crate) fn guest_cpuid_leaf1_ecx(system: &System) -> u32 {
+    system.cpuid.as_slice().iter().find(|entry| entry.function == 1 && entry.index == 0).map_or(0, |entry| entry.ecx)
 }
 
 /// One VM with one vCPU.
@@ -55,31 +64,43 @@ pub(crate) struct KvmVm {
 }
 
 impl KvmVm {
-    /// Creates a VM with one vCPU whose CPUID is what KVM supports.
+    /// Creates a VM with one vCPU whose CPUID is what KVM supports, and an
+    /// MSR filter that denies the guest every MSR.
     pub(crate) fn new() -> Result<Self, HypervisorError> {
         let system = system()?;
         if !system.kvm.check_extension(Cap::UserMemory) {
-            return Err(HypervisorError::Unsupported("user memory slots"));
+            return Err(unsupported("user memory slots"));
         }
         // The shared snapshot is mapped read-only to every guest.
         if !system.kvm.check_extension(Cap::ReadonlyMem) {
-            return Err(HypervisorError::Unsupported("read-only memory slots"));
+            return Err(unsupported("read-only memory slots"));
         }
+        super::probe::check_host_cpu(Hypervisor::Kvm)?;
         let vm = system.kvm.create_vm().map_err(ioctl("create VM"))?;
+        // The guest runs at CPL3, where RDMSR/WRMSR fault anyway; the filter
+        // keeps every MSR out of reach should it ever get to CPL0. (The
+        // host's own register ioctls are not filtered.)
+        if system.kvm.check_extension(Cap::X86MsrFilter) {
+            // KVM rejects a deny-by-default filter without ranges; one range
+            // whose bitmap allows nothing denies the same.
+            let nothing = MsrFilterRange {
+                flags: MsrFilterRangeFlags::READ | MsrFilterRangeFlags::WRITE,
+                base: 0,
+                msr_count: 8,
+                bitmap: &[0],
+            };
+            vm.set_msr_filter(MsrFilterDefaultAction::DENY, &[nothing]).map_err(ioctl("install the MSR filter"))?;
+        }
         let vcpu = vm.create_vcpu(0).map_err(ioctl("create vCPU"))?;
         vcpu.set_cpuid2(&system.cpuid).map_err(ioctl("set CPUID"))?;
         let mmap_size = system.kvm.get_vcpu_mmap_size().map_err(ioctl("query the vCPU run area size"))?;
         let sync_regs = system.kvm.check_extension(Cap::SyncRegs);
         Ok(Self { vcpu, vm, mmap_size, sync_regs, regs_pending: false })
     }
+}
 
-    /// Maps `slot` as memory slot number `index`.
-    ///
-    /// # Safety
-    /// `slot.host_address .. + slot.size` must stay mapped in this process
-    /// for as long as the VM exists (KVM reads and writes it on the guest's
-    /// behalf).
-    pub(crate) unsafe fn map(&self, index: u32, slot: MemorySlot) -> Result<(), HypervisorError> {
+impl VirtualMachine for KvmVm {
+    unsafe fn map(&mut self, index: u32, slot: MemorySlot) -> Result<(), HypervisorError> {
         let region = kvm_userspace_memory_region {
             slot: index,
             flags: if slot.read_only { KVM_MEM_READONLY } else { 0 },
@@ -91,63 +112,63 @@ impl KvmVm {
         unsafe { self.vm.set_user_memory_region(region) }.map_err(ioctl("map guest memory"))
     }
 
-    /// Sets every register for the guest's first instruction.
-    pub(crate) fn set_entry_state(
-        &self,
-        regs: &kvm_regs,
-        sregs: impl FnOnce(&mut kvm_sregs),
-    ) -> Result<(), HypervisorError> {
-        let mut current = self.vcpu.get_sregs().map_err(ioctl("read special registers"))?;
-        sregs(&mut current);
-        self.vcpu.set_sregs(&current).map_err(ioctl("set special registers"))?;
-        self.vcpu.set_regs(regs).map_err(ioctl("set registers"))?;
-        // x87 control word and MXCSR at their reset defaults: all exceptions
-        // masked, round to nearest.
-        let fpu = kvm_fpu { fcw: 0x37f, mxcsr: 0x1f80, ..Default::default() };
+    fn set_entry_state(&mut self, regs: &Registers, entry: &EntryState) -> Result<(), HypervisorError> {
+        let mut sregs = self.vcpu.get_sregs().map_err(ioctl("read special registers"))?;
+        sregs.cr0 = entry.cr0;
+        sregs.cr3 = entry.cr3;
+        sregs.cr4 = entry.cr4;
+        sregs.efer = entry.efer;
+        sregs.cs = segment(&entry.code);
+        let data = segment(&entry.data);
+        (sregs.ds, sregs.es, sregs.fs, sregs.gs, sregs.ss) = (data, data, data, data, data);
+        sregs.tr = segment(&entry.task);
+        sregs.gdt = table(&entry.gdt);
+        sregs.idt = table(&entry.idt);
+        self.vcpu.set_sregs(&sregs).map_err(ioctl("set special registers"))?;
+        self.regs_pending = false;
+        self.vcpu.set_regs(&to_kvm(regs)).map_err(ioctl("set registers"))?;
+        let fpu = kvm_fpu { fcw: FPU_CONTROL_WORD, mxcsr: MXCSR, ..Default::default() };
         self.vcpu.set_fpu(&fpu).map_err(ioctl("set FPU state"))
     }
 
-    /// Sets the general registers: through the shared run area when KVM
-    /// supports `KVM_CAP_SYNC_REGS` (applied by the next `KVM_RUN`, no ioctl
-    /// of its own), else with one `KVM_SET_REGS`.
-    pub(crate) fn set_regs(&mut self, regs: &kvm_regs) -> Result<(), HypervisorError> {
+    /// Through the shared run area when KVM supports `KVM_CAP_SYNC_REGS`
+    /// (applied by the next `KVM_RUN`, no ioctl of its own), else with one
+    /// `KVM_SET_REGS`.
+    fn set_regs(&mut self, regs: &Registers) -> Result<(), HypervisorError> {
         if self.sync_regs {
-            self.vcpu.sync_regs_mut().regs = *regs;
+            self.vcpu.sync_regs_mut().regs = to_kvm(regs);
             self.vcpu.set_sync_dirty_reg(kvm_ioctls::SyncReg::Register);
             self.regs_pending = true;
             return Ok(());
         }
-        self.vcpu.set_regs(regs).map_err(ioctl("set registers"))
+        self.vcpu.set_regs(&to_kvm(regs)).map_err(ioctl("set registers"))
     }
 
-    /// General registers (rare paths only: an ioctl costs ~6 µs on PVM).
-    pub(crate) fn regs(&self) -> Result<kvm_regs, HypervisorError> {
+    fn regs(&self) -> Result<Registers, HypervisorError> {
         if self.regs_pending {
-            return Ok(self.vcpu.sync_regs().regs);
+            return Ok(from_kvm(&self.vcpu.sync_regs().regs));
         }
-        self.vcpu.get_regs().map_err(ioctl("read registers"))
+        self.vcpu.get_regs().map(|regs| from_kvm(&regs)).map_err(ioctl("read registers"))
     }
 
-    /// The vCPU's `kvm_run.immediate_exit` byte, mapped as long as the vCPU
-    /// exists: setting it makes the next `KVM_RUN` return at once.
-    pub(crate) fn immediate_exit(&mut self) -> *mut u8 {
-        &mut self.vcpu.get_kvm_run().immediate_exit
+    fn fault_address(&self) -> Result<u64, HypervisorError> {
+        self.vcpu.get_sregs().map(|sregs| sregs.cr2).map_err(ioctl("read special registers"))
     }
 
-    /// Special registers (rare paths only).
-    pub(crate) fn sregs(&self) -> Result<kvm_sregs, HypervisorError> {
-        self.vcpu.get_sregs().map_err(ioctl("read special registers"))
+    /// KVM's own `kvm_run.immediate_exit`, checked inside `KVM_RUN` after
+    /// signals are unblocked, so one signal always suffices.
+    fn stop_flag(&mut self) -> StopFlag {
+        StopFlag { byte: &mut self.vcpu.get_kvm_run().immediate_exit, one_kick_suffices: true }
     }
 
-    /// Runs the vCPU until the guest exits to us.
-    pub(crate) fn run(&mut self) -> Result<Exit<'_>, HypervisorError> {
+    fn run(&mut self) -> Result<Exit<'_>, HypervisorError> {
         self.regs_pending = false;
         // (Matched with a throwaway borrow so the returned exit can borrow.)
         match self.vcpu.run() {
             // A signal (or `immediate_exit`) stopped KVM_RUN: the caller
             // decides whether that was a stop request.
             Err(e) if e.errno() == libc::EINTR || e.errno() == libc::EAGAIN => return Ok(Exit::Interrupted),
-            Err(e) => return Err(HypervisorError::Ioctl { operation: "run vCPU", source: e }),
+            Err(e) => return Err(ioctl("run vCPU")(e)),
             Ok(_) => {}
         }
         let run = self.vcpu.get_kvm_run();
@@ -195,5 +216,73 @@ impl KvmVm {
             }
             other => Exit::Failed { reason: format!("unexpected KVM exit reason {other}") },
         })
+    }
+}
+
+fn segment(segment: &Segment) -> kvm_segment {
+    kvm_segment {
+        base: segment.base,
+        limit: segment.limit,
+        selector: segment.selector,
+        type_: segment.kind,
+        present: u8::from(segment.present),
+        dpl: segment.dpl,
+        db: u8::from(segment.default_big),
+        s: u8::from(segment.code_or_data),
+        l: u8::from(segment.long),
+        g: u8::from(segment.granularity),
+        avl: 0,
+        unusable: 0,
+        padding: 0,
+    }
+}
+
+fn table(table: &DescriptorTable) -> kvm_dtable {
+    kvm_dtable { base: table.base, limit: table.limit, ..Default::default() }
+}
+
+fn to_kvm(r: &Registers) -> kvm_regs {
+    kvm_regs {
+        rax: r.rax,
+        rbx: r.rbx,
+        rcx: r.rcx,
+        rdx: r.rdx,
+        rsi: r.rsi,
+        rdi: r.rdi,
+        rsp: r.rsp,
+        rbp: r.rbp,
+        r8: r.r8,
+        r9: r.r9,
+        r10: r.r10,
+        r11: r.r11,
+        r12: r.r12,
+        r13: r.r13,
+        r14: r.r14,
+        r15: r.r15,
+        rip: r.rip,
+        rflags: r.rflags,
+    }
+}
+
+fn from_kvm(r: &kvm_regs) -> Registers {
+    Registers {
+        rax: r.rax,
+        rbx: r.rbx,
+        rcx: r.rcx,
+        rdx: r.rdx,
+        rsi: r.rsi,
+        rdi: r.rdi,
+        rsp: r.rsp,
+        rbp: r.rbp,
+        r8: r.r8,
+        r9: r.r9,
+        r10: r.r10,
+        r11: r.r11,
+        r12: r.r12,
+        r13: r.r13,
+        r14: r.r14,
+        r15: r.r15,
+        rip: r.rip,
+        rflags: r.rflags,
     }
 }

@@ -1,18 +1,88 @@
 //! The hypervisor layer: one micro-VM with one vCPU.
 //!
-//! Crate-private. [`kvm`] drives `/dev/kvm` through kvm-ioctls; an exit is
-//! returned as a borrowed [`Exit`] so the hot path allocates nothing.
+//! Shared code sees only the [`VirtualMachine`] trait, which covers exactly
+//! what featherlight needs: map memory, set and read registers, run until the
+//! guest exits, and a stop flag for interrupting a run. Each backend lives in
+//! its own module: [`kvm`] always, `mshv` when the build script sets the
+//! `featherlight_mshv` cfg (the `mshv` feature); without it, a stand-in
+//! module of the same shape explains how to get it. An exit is returned as a
+//! borrowed [`Exit`], so the hot path allocates nothing.
 
+mod choice;
 pub(crate) mod kvm;
+#[cfg(featherlight_mshv)]
+mod mshv;
+#[cfg(not(featherlight_mshv))]
+#[path = "mshv_absent.rs"]
+mod mshv;
+mod probe;
+pub(crate) mod regs;
 
-pub(crate) use kvm::KvmVm as Vm;
+pub(crate) use choice::create;
+pub use choice::{Hypervisor, HypervisorChoice};
+pub use probe::{Capability, CpuFeatureReport, DeviceReport, DeviceStatus, HostReport, probe_host};
+pub(crate) use regs::{EntryState, Registers};
+
+/// A VM with one vCPU, whichever hypervisor runs it.
+pub(crate) trait VirtualMachine: Send + std::fmt::Debug {
+    /// Maps `slot` as memory slot number `index`.
+    ///
+    /// # Safety
+    /// `slot.host_address .. + slot.size` must stay mapped in this process
+    /// for as long as the VM exists (the hypervisor reads and writes it on
+    /// the guest's behalf).
+    unsafe fn map(&mut self, index: u32, slot: MemorySlot) -> Result<(), HypervisorError>;
+
+    /// Sets every register for the guest's first instruction.
+    fn set_entry_state(&mut self, regs: &Registers, entry: &EntryState) -> Result<(), HypervisorError>;
+
+    /// Sets the general registers, as cheaply as the backend allows (no
+    /// ioctl of its own where the backend shares a register page).
+    fn set_regs(&mut self, regs: &Registers) -> Result<(), HypervisorError>;
+
+    /// General registers (rare paths only: may cost an ioctl).
+    fn regs(&self) -> Result<Registers, HypervisorError>;
+
+    /// The address of the last page fault (CR2; rare paths only).
+    fn fault_address(&self) -> Result<u64, HypervisorError>;
+
+    /// The byte that, once set, makes the next and any current run return
+    /// [`Exit::Interrupted`] (a current one after a signal to its thread).
+    fn stop_flag(&mut self) -> StopFlag;
+
+    /// Runs the vCPU until the guest exits to us.
+    fn run(&mut self) -> Result<Exit<'_>, HypervisorError>;
+}
+
+/// A VM of whichever backend [`create`] chose.
+pub(crate) type Vm = Box<dyn VirtualMachine>;
+
+/// Where a VM's stop request byte lives, and how reliably a signal ends a run.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StopFlag {
+    /// Valid as long as the VM exists.
+    pub byte: *mut u8,
+    /// Whether one signal is always enough: false where a signal that lands
+    /// just before the run starts can be missed (then the requester repeats
+    /// it until the call ends).
+    pub one_kick_suffices: bool,
+}
+
+/// A memory slot to map into the VM.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MemorySlot {
+    pub guest_address: u64,
+    pub host_address: u64,
+    pub size: u64,
+    pub read_only: bool,
+}
 
 /// Why the vCPU stopped.
 #[derive(Debug)]
 pub(crate) enum Exit<'a> {
     /// The guest wrote `data` to I/O `port`.
     IoOut { port: u16, data: &'a [u8] },
-    /// `KVM_RUN` returned early: a signal arrived or `immediate_exit` was set.
+    /// The run returned early: a signal arrived or the stop flag was set.
     Interrupted,
     /// The guest triple-faulted or otherwise shut down.
     Shutdown,
@@ -20,42 +90,64 @@ pub(crate) enum Exit<'a> {
     MmioWrite { address: u64 },
     /// The guest read guest-physical `address` outside guest memory.
     MmioRead { address: u64 },
-    /// KVM could not run or emulate the guest (for example SSE at CPL0 on
-    /// kvm_pvm); `reason` is KVM's exit reason or suberror.
+    /// The hypervisor could not run or emulate the guest (for example SSE at
+    /// CPL0 on kvm_pvm); `reason` says what it reported.
     Failed { reason: String },
-}
-
-/// What to do about `/dev/kvm` failing to open with `error`.
-fn open_advice(error: &kvm_ioctls::Error) -> &'static str {
-    match error.errno() {
-        libc::ENOENT | libc::ENODEV | libc::ENXIO => {
-            "it does not exist; featherlight needs KVM: load the kvm module (kvm_intel, kvm_amd) or run on a host \
-             or VM with (nested) virtualization enabled"
-        }
-        libc::EACCES | libc::EPERM => {
-            "permission denied; add this user to the group owning /dev/kvm (usually `kvm`: \
-             `sudo usermod -aG kvm $USER`, then log in again)"
-        }
-        _ => "featherlight needs read and write access to KVM; check that /dev/kvm works on this host",
-    }
 }
 
 /// Errors from the hypervisor.
 #[derive(Debug, thiserror::Error)]
 pub enum HypervisorError {
-    /// `/dev/kvm` could not be opened.
-    #[error("cannot open /dev/kvm: {}", open_advice(.0))]
-    Open(#[source] kvm_ioctls::Error),
-    /// A KVM ioctl failed.
-    #[error("KVM {operation} failed: {source}")]
+    /// The hypervisor's device could not be opened.
+    #[error("cannot open {device}: {advice}")]
+    Open {
+        /// The device path.
+        device: &'static str,
+        /// What is wrong and how to fix it.
+        advice: String,
+        /// The error from `open`.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No hypervisor device exists or is usable on this host.
+    #[error("no usable hypervisor: {0}")]
+    NoneUsable(String),
+    /// The configuration asks for a backend this build does not contain.
+    #[error("featherlight was built without {0} support; rebuild with `--features {1}`")]
+    NotCompiledIn(&'static str, &'static str),
+    /// A hypervisor call failed.
+    #[error("{hypervisor} {operation} failed: {source}")]
     Ioctl {
+        /// Which hypervisor.
+        hypervisor: Hypervisor,
         /// What was being done.
         operation: &'static str,
-        /// The ioctl's error.
+        /// The error it returned.
         #[source]
-        source: kvm_ioctls::Error,
+        source: std::io::Error,
     },
-    /// KVM lacks something featherlight needs.
-    #[error("KVM does not support {0}; featherlight cannot run on this host")]
-    Unsupported(&'static str),
+    /// The hypervisor or CPU lacks something featherlight needs.
+    #[error("{hypervisor} does not support {what}; featherlight cannot run on this host")]
+    Unsupported {
+        /// Which hypervisor.
+        hypervisor: Hypervisor,
+        /// What is missing.
+        what: &'static str,
+    },
+}
+
+/// What to do about `device` failing to open with `errno`.
+pub(crate) fn open_advice(device: &str, errno: i32) -> String {
+    match errno {
+        libc::ENOENT | libc::ENODEV | libc::ENXIO => format!(
+            "it does not exist; load the hypervisor's kernel module (for {device}: {}) or run on a host or VM \
+             with (nested) virtualization enabled",
+            if device.ends_with("kvm") { "kvm_intel or kvm_amd" } else { "mshv_root" }
+        ),
+        libc::EACCES | libc::EPERM => format!(
+            "permission denied; add this user to the group owning {device} (for /dev/kvm usually `kvm`: \
+             `sudo usermod -aG kvm $USER`, then log in again)"
+        ),
+        _ => format!("featherlight needs read and write access to {device}; check that it works on this host"),
+    }
 }

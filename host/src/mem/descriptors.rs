@@ -6,6 +6,8 @@
 //! IOPL to 0, so without the bitmap every `out` would #GP).
 
 use super::{PAGE, host_usize};
+use crate::hypervisor::EntryState;
+use crate::hypervisor::regs::{DescriptorTable, Segment};
 use featherlight_abi::layout::{EXCEPTION_STUB_SIZE, PAGE_SIZE};
 use featherlight_abi::ports;
 use x86_64::registers::control::{Cr0Flags, Cr4Flags};
@@ -20,6 +22,11 @@ pub(crate) const IDT_ADDRESS: u64 = 2 * PAGE_SIZE;
 const TSS_OFFSET: u64 = 0x100;
 pub(crate) const TSS_ADDRESS: u64 = GDT_ADDRESS + TSS_OFFSET;
 
+/// Ring-0 flat code and data (unused by the guest, which runs at CPL3).
+#[cfg(test)]
+pub(crate) const KERNEL_CODE_SELECTOR: u16 = 0x08;
+#[cfg(test)]
+pub(crate) const KERNEL_DATA_SELECTOR: u16 = 0x10;
 pub(crate) const USER_CODE_SELECTOR: u16 = 0x18 | 3;
 pub(crate) const USER_DATA_SELECTOR: u16 = 0x20 | 3;
 pub(crate) const TSS_SELECTOR: u16 = 0x28;
@@ -101,48 +108,40 @@ pub(crate) fn idt_page(exception_stubs: u64) -> Vec<u8> {
 /// Special registers for a first entry straight into 64-bit mode at CPL3:
 /// paging on with `page_table_root`, SSE enabled, flat DPL3 segments, and
 /// the GDT, IDT and TSS of this module.
-pub(crate) fn cpl3_long_mode(sregs: &mut kvm_bindings::kvm_sregs, page_table_root: u64) {
-    sregs.cr0 = (Cr0Flags::PROTECTED_MODE_ENABLE
-        | Cr0Flags::MONITOR_COPROCESSOR
-        | Cr0Flags::EXTENSION_TYPE
-        | Cr0Flags::NUMERIC_ERROR
-        | Cr0Flags::WRITE_PROTECT
-        | Cr0Flags::PAGING)
-        .bits();
-    sregs.cr3 = page_table_root;
-    sregs.cr4 = (Cr4Flags::PHYSICAL_ADDRESS_EXTENSION | Cr4Flags::OSFXSR | Cr4Flags::OSXMMEXCPT_ENABLE).bits();
-    sregs.efer = (EferFlags::LONG_MODE_ENABLE | EferFlags::LONG_MODE_ACTIVE).bits();
-    sregs.cs = segment(USER_CODE_SELECTOR, true);
-    let data = segment(USER_DATA_SELECTOR, false);
-    (sregs.ds, sregs.es, sregs.fs, sregs.gs, sregs.ss) = (data, data, data, data, data);
-    sregs.tr = kvm_bindings::kvm_segment {
-        base: TSS_ADDRESS,
-        limit: TSS_LIMIT,
-        selector: TSS_SELECTOR,
-        type_: 0xb, // busy 64-bit TSS
-        present: 1,
-        ..Default::default()
-    };
-    sregs.gdt = kvm_bindings::kvm_dtable { base: GDT_ADDRESS, limit: GDT_LIMIT, ..Default::default() };
-    sregs.idt = kvm_bindings::kvm_dtable { base: IDT_ADDRESS, limit: IDT_LIMIT, ..Default::default() };
-}
-
-/// A flat DPL3 64-bit code or data segment.
-fn segment(selector: u16, code: bool) -> kvm_bindings::kvm_segment {
-    kvm_bindings::kvm_segment {
+pub(crate) fn cpl3_long_mode(page_table_root: u64) -> EntryState {
+    let flat = Segment {
         base: 0,
         limit: 0xffff_ffff,
-        selector,
-        type_: if code { 0xb } else { 0x3 },
-        present: 1,
+        present: true,
         dpl: 3,
-        db: u8::from(!code),
-        s: 1,
-        l: u8::from(code),
-        g: 1,
-        avl: 0,
-        unusable: 0,
-        padding: 0,
+        code_or_data: true,
+        granularity: true,
+        ..Segment::default()
+    };
+    EntryState {
+        cr0: (Cr0Flags::PROTECTED_MODE_ENABLE
+            | Cr0Flags::MONITOR_COPROCESSOR
+            | Cr0Flags::EXTENSION_TYPE
+            | Cr0Flags::NUMERIC_ERROR
+            | Cr0Flags::WRITE_PROTECT
+            | Cr0Flags::PAGING)
+            .bits(),
+        cr3: page_table_root,
+        cr4: (Cr4Flags::PHYSICAL_ADDRESS_EXTENSION | Cr4Flags::OSFXSR | Cr4Flags::OSXMMEXCPT_ENABLE).bits(),
+        efer: (EferFlags::LONG_MODE_ENABLE | EferFlags::LONG_MODE_ACTIVE).bits(),
+        // Flat DPL3 64-bit code, and flat DPL3 32-bit-default data.
+        code: Segment { selector: USER_CODE_SELECTOR, kind: 0xb, long: true, ..flat },
+        data: Segment { selector: USER_DATA_SELECTOR, kind: 0x3, default_big: true, ..flat },
+        task: Segment {
+            base: TSS_ADDRESS,
+            limit: TSS_LIMIT,
+            selector: TSS_SELECTOR,
+            kind: 0xb, // busy 64-bit TSS
+            present: true,
+            ..Segment::default()
+        },
+        gdt: DescriptorTable { base: GDT_ADDRESS, limit: GDT_LIMIT },
+        idt: DescriptorTable { base: IDT_ADDRESS, limit: IDT_LIMIT },
     }
 }
 

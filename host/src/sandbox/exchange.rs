@@ -239,7 +239,7 @@ impl Sandbox {
     fn exception(&self, vector: u8) -> Error {
         let details = (|| -> Result<(ExceptionFrame, u64), Error> {
             let regs = self.vm.regs()?;
-            let sregs = self.vm.sregs()?;
+            let fault_address = self.vm.fault_address()?;
             let mut raw = [0u8; size_of::<ExceptionFrame>()];
             self.scratch.read(regs.rsp.wrapping_sub(featherlight_abi::layout::SCRATCH_BASE), &mut raw)?;
             let word = |i: usize| u64::from_le_bytes(raw[i * 8..i * 8 + 8].try_into().unwrap_or_default());
@@ -252,7 +252,7 @@ impl Sandbox {
                 rsp: word(5),
                 ss: word(6),
             };
-            Ok((frame, sregs.cr2))
+            Ok((frame, fault_address))
         })();
         match details {
             Ok((frame, cr2)) => Error::GuestException {

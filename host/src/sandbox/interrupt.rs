@@ -14,6 +14,7 @@
 //! nothing: applications must leave that signal to featherlight.
 
 use crate::error::Error;
+use crate::hypervisor::StopFlag;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
@@ -43,8 +44,11 @@ struct Running {
     /// Numbers calls, so a late deadline cannot stop a later call.
     call: u64,
     reason: Option<StopReason>,
-    /// The vCPU's `kvm_run.immediate_exit`; null once the sandbox is gone.
+    /// The VM's stop flag (KVM: `kvm_run.immediate_exit`); null once the
+    /// sandbox is gone.
     immediate_exit: usize,
+    /// Whether a stop request must repeat its signal until the call ends.
+    repeat_kicks: bool,
 }
 
 /// Shared between a sandbox, its handles and the deadline watchdog.
@@ -58,11 +62,13 @@ impl InterruptState {
         self.running.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Points at the vCPU's `immediate_exit` byte, which stays mapped until
+    /// Points at the VM's stop flag, which stays valid until
     /// [`InterruptState::detach`].
-    pub(crate) fn attach(&self, immediate_exit: *mut u8) {
+    pub(crate) fn attach(&self, flag: StopFlag) {
         install_kick_handler();
-        self.lock().immediate_exit = immediate_exit as usize;
+        let mut running = self.lock();
+        running.immediate_exit = flag.byte as usize;
+        running.repeat_kicks = !flag.one_kick_suffices;
     }
 
     /// Forgets the vCPU (its sandbox is being dropped).
@@ -81,7 +87,7 @@ impl InterruptState {
             running.call
         };
         if let Some(timeout) = timeout {
-            watchdog().schedule(Instant::now() + timeout, timeout, Arc::downgrade(self), call);
+            watchdog().schedule(Instant::now() + timeout, StopReason::Deadline(timeout), Arc::downgrade(self), call);
         }
     }
 
@@ -104,7 +110,9 @@ impl InterruptState {
     }
 
     /// Stops call `call` (any call in progress if `None`) for `reason`.
-    fn stop(&self, reason: StopReason, call: Option<u64>) -> bool {
+    /// Where one signal may be missed (see [`StopFlag`]), the watchdog
+    /// repeats it every [`REKICK_INTERVAL`] until the call ends.
+    fn stop(self: &Arc<Self>, reason: StopReason, call: Option<u64>) -> bool {
         let mut running = self.lock();
         let Some(thread) = running.thread else { return false };
         if call.is_some_and(|call| call != running.call) {
@@ -116,9 +124,17 @@ impl InterruptState {
         // `thread` under this lock before leaving), so it is alive; the
         // signal's handler is installed and does nothing.
         unsafe { libc::pthread_kill(thread, kick_signal()) };
+        if running.repeat_kicks {
+            let at = Instant::now() + REKICK_INTERVAL;
+            watchdog().schedule(at, reason, Arc::downgrade(self), running.call);
+        }
         true
     }
 }
+
+/// How often a stop request repeats its signal on backends where one can
+/// be missed.
+const REKICK_INTERVAL: Duration = Duration::from_millis(1);
 
 fn set_immediate_exit(address: usize, value: u8) {
     if address != 0 {
@@ -175,7 +191,7 @@ struct Watchdog {
 
 struct Deadline {
     at: Instant,
-    timeout: Duration,
+    reason: StopReason,
     state: Weak<InterruptState>,
     call: u64,
 }
@@ -211,10 +227,10 @@ fn watchdog() -> &'static Watchdog {
 }
 
 impl Watchdog {
-    fn schedule(&self, at: Instant, timeout: Duration, state: Weak<InterruptState>, call: u64) {
+    fn schedule(&self, at: Instant, reason: StopReason, state: Weak<InterruptState>, call: u64) {
         let mut deadlines = self.deadlines.lock().unwrap_or_else(|p| p.into_inner());
         let earliest = deadlines.peek().is_none_or(|Reverse(first)| at < first.at);
-        deadlines.push(Reverse(Deadline { at, timeout, state, call }));
+        deadlines.push(Reverse(Deadline { at, reason, state, call }));
         if earliest {
             self.changed.notify_one();
         }
@@ -234,7 +250,10 @@ impl Watchdog {
                     if let Some(Reverse(due)) = deadlines.pop()
                         && let Some(state) = due.state.upgrade()
                     {
-                        state.stop(StopReason::Deadline(due.timeout), Some(due.call));
+                        // `stop` may schedule a repeat: release the lock.
+                        drop(deadlines);
+                        state.stop(due.reason, Some(due.call));
+                        deadlines = self.deadlines.lock().unwrap_or_else(|p| p.into_inner());
                     }
                 }
             }

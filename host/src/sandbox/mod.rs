@@ -10,8 +10,7 @@ pub use snapshot::Snapshot;
 
 use crate::Value;
 use crate::error::Error;
-use crate::hypervisor::Vm;
-use crate::hypervisor::kvm::MemorySlot;
+use crate::hypervisor::{MemorySlot, Registers, Vm};
 use crate::mem::descriptors::cpl3_long_mode;
 use crate::mem::layout::ScratchLayout;
 use crate::mem::region::HostMapping;
@@ -97,9 +96,9 @@ impl Sandbox {
         scratch: HostMapping,
         origin: Option<Arc<Snapshot>>,
     ) -> Result<Self, Error> {
-        let mut vm = Vm::new()?;
+        let mut vm = crate::hypervisor::create(component.engine().config().hypervisor)?;
         let interrupts = Arc::new(interrupt::InterruptState::default());
-        interrupts.attach(vm.immediate_exit());
+        interrupts.attach(vm.stop_flag());
         let boot_slot = MemorySlot {
             guest_address: 0,
             host_address: boot.memory.host_address(),
@@ -224,7 +223,7 @@ impl Sandbox {
         };
         self.scratch.write(ScratchLayout::offset(layout.boot_params.address), params.as_bytes())?;
         self.scratch.write(ScratchLayout::offset(layout.image_data.address), &self.boot.image_data)?;
-        let regs = kvm_bindings::kvm_regs {
+        let regs = Registers {
             rip: self.boot.entry,
             rsp: layout.stack.end().unwrap_or(0),
             rdi: layout.boot_params.address,
@@ -232,7 +231,7 @@ impl Sandbox {
             ..Default::default()
         };
         let root = self.boot.page_table_root;
-        self.vm.set_entry_state(&regs, |sregs| cpl3_long_mode(sregs, root))?;
+        self.vm.set_entry_state(&regs, &cpl3_long_mode(root))?;
         // The guest announces itself with an empty result once booted.
         self.run_to_result(None).map(drop)
     }

@@ -12,6 +12,7 @@ use super::Sandbox;
 use super::host_functions::Linker;
 use crate::Value;
 use crate::error::Error;
+use crate::hypervisor::Registers;
 use crate::image::guest_image;
 use crate::mem::scratch_image::ScratchImage;
 use crate::mem::snapshot::BootImage;
@@ -26,7 +27,7 @@ pub struct Snapshot {
     scratch: ScratchImage,
     /// Where the guest resumes: just past the `out` that delivered the
     /// result of its last call, waiting for the next message.
-    regs: kvm_bindings::kvm_regs,
+    regs: Registers,
     /// Which imports had a host function when the guest linked them.
     registered: Vec<bool>,
 }
@@ -122,11 +123,11 @@ impl Sandbox {
     #[tracing::instrument(skip_all)]
     pub fn from_snapshot(snapshot: &Arc<Snapshot>, linker: &Linker) -> Result<Self, Error> {
         let scratch = snapshot.scratch.map_private().map_err(Error::Memory)?;
-        let sandbox =
+        let mut sandbox =
             Self::with_memory(&snapshot.component, linker, snapshot.boot.clone(), scratch, Some(snapshot.clone()))?;
         sandbox.check_compatible(snapshot)?;
         let root = snapshot.boot.page_table_root;
-        sandbox.vm.set_entry_state(&snapshot.regs, |sregs| crate::mem::descriptors::cpl3_long_mode(sregs, root))?;
+        sandbox.vm.set_entry_state(&snapshot.regs, &crate::mem::descriptors::cpl3_long_mode(root))?;
         Ok(sandbox)
     }
 
@@ -148,7 +149,7 @@ impl Sandbox {
     /// exit, which delivered its last result, so resume just after it
     /// (resuming at the `out` would repeat the old result). KVM on hardware
     /// reports the `out`'s own address, kvm_pvm the next one: both are taken.
-    fn resume_point(&self) -> Result<kvm_bindings::kvm_regs, Error> {
+    fn resume_point(&self) -> Result<Registers, Error> {
         let mut regs = self.vm.regs()?;
         let exit = guest_image()?.message_exit;
         let resume = exit + MESSAGE_EXIT_LEN;

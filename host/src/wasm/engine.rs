@@ -2,20 +2,49 @@
 //! components for the guest.
 
 use crate::error::Error;
+use crate::hypervisor::HypervisorChoice;
 use crate::mem::MemoryConfig;
 use featherlight_abi::layout::cpu_features;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// CPU features the guest code is compiled for and the host enables in
-/// CPUID: SSE4.1 so float rounding needs no libcall, a baseline every
+/// A CPU feature compiled guest code may use.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CpuFeature {
+    /// Its usual name.
+    pub name: &'static str,
+    /// The Cranelift setting that lets code use it.
+    pub cranelift_flag: &'static str,
+    /// Its bit in the boot parameters ([`cpu_features`]).
+    pub boot_bit: u64,
+    /// Its bit in ECX of CPUID leaf 1, where the hypervisor reports it.
+    pub cpuid_leaf1_ecx: u32,
+}
+
+/// CPU features the guest code is compiled for, which the VM's CPUID must
+/// offer: SSE4.1 so float rounding needs no libcall, a baseline every
 /// x86-64 server of the last decade has.
-pub(crate) const CPU_FEATURES: &[(&str, u64)] = &[
-    ("has_sse3", cpu_features::SSE3),
-    ("has_ssse3", cpu_features::SSSE3),
-    ("has_sse41", cpu_features::SSE4_1),
-    ("has_sse42", cpu_features::SSE4_2),
-    ("has_popcnt", cpu_features::POPCNT),
+pub(crate) const CPU_FEATURES: &[CpuFeature] = &[
+    CpuFeature { name: "SSE3", cranelift_flag: "has_sse3", boot_bit: cpu_features::SSE3, cpuid_leaf1_ecx: 1 << 0 },
+    CpuFeature { name: "SSSE3", cranelift_flag: "has_ssse3", boot_bit: cpu_features::SSSE3, cpuid_leaf1_ecx: 1 << 9 },
+    CpuFeature {
+        name: "SSE4.1",
+        cranelift_flag: "has_sse41",
+        boot_bit: cpu_features::SSE4_1,
+        cpuid_leaf1_ecx: 1 << 19,
+    },
+    CpuFeature {
+        name: "SSE4.2",
+        cranelift_flag: "has_sse42",
+        boot_bit: cpu_features::SSE4_2,
+        cpuid_leaf1_ecx: 1 << 20,
+    },
+    CpuFeature {
+        name: "POPCNT",
+        cranelift_flag: "has_popcnt",
+        boot_bit: cpu_features::POPCNT,
+        cpuid_leaf1_ecx: 1 << 23,
+    },
 ];
 
 /// Engine settings.
@@ -33,6 +62,9 @@ pub struct Config {
     /// new sandbox may take (a component's start function runs then).
     /// `None`: no limit. Per sandbox: [`Sandbox::set_call_timeout`](crate::Sandbox::set_call_timeout).
     pub call_timeout: Option<std::time::Duration>,
+    /// Which hypervisor runs the sandboxes: by default the first that exists
+    /// (`/dev/kvm`, then `/dev/mshv` in builds with the `mshv` feature).
+    pub hypervisor: HypervisorChoice,
 }
 
 impl Default for Config {
@@ -41,7 +73,13 @@ impl Default for Config {
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
             .map(|base| base.join("featherlight"));
-        Self { memory: MemoryConfig::default(), cache_dir, guest_log_level: 2, call_timeout: None }
+        Self {
+            memory: MemoryConfig::default(),
+            cache_dir,
+            guest_log_level: 2,
+            call_timeout: None,
+            hypervisor: HypervisorChoice::Auto,
+        }
     }
 }
 
@@ -85,8 +123,8 @@ impl Engine {
         // boot parameters) and its soft-float runtime exchanges floats with
         // Cranelift code through memory, which x86_float_abi_ok vouches for.
         unsafe {
-            for (flag, _) in CPU_FEATURES {
-                wasm.cranelift_flag_enable(flag);
+            for feature in CPU_FEATURES {
+                wasm.cranelift_flag_enable(feature.cranelift_flag);
             }
             wasm.x86_float_abi_ok(true);
         }
@@ -105,6 +143,6 @@ impl Engine {
 
     /// Bits of the CPU features compiled code needs.
     pub(crate) fn cpu_features(&self) -> u64 {
-        CPU_FEATURES.iter().fold(0, |bits, (_, bit)| bits | bit)
+        CPU_FEATURES.iter().fold(0, |bits, feature| bits | feature.boot_bit)
     }
 }

@@ -1,7 +1,8 @@
-//! `featherlight inspect`: prints a component's WIT world.
+//! `featherlight inspect`: prints a component's WIT world, or with `--host`
+//! what this host offers featherlight.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
@@ -9,12 +10,17 @@ use featherlight::{Component, ComponentWorld};
 
 use crate::options::Session;
 
-/// `featherlight inspect COMPONENT`
+/// `featherlight inspect COMPONENT` or `featherlight inspect --host`
 #[derive(Debug, Args)]
 pub struct InspectArgs {
     /// The component: a `.wasm` component or a `.cwasm` file from `featherlight compile`.
-    #[arg(value_name = "COMPONENT")]
-    pub component: PathBuf,
+    #[arg(value_name = "COMPONENT", required_unless_present = "host", conflicts_with = "host")]
+    pub component: Option<PathBuf>,
+
+    /// Report the host instead: the hypervisor featherlight would use, each
+    /// hypervisor's relevant capabilities, and the CPU features compiled code targets.
+    #[arg(long)]
+    pub host: bool,
 }
 
 /// The first bytes of every Wasm binary, component or module.
@@ -23,7 +29,12 @@ const WASM_MAGIC: &[u8] = b"\0asm";
 /// Runs `featherlight inspect`: prints the world as WIT, as `wasm-tools component wit`
 /// does.
 pub fn inspect(args: &InspectArgs, session: &Session) -> anyhow::Result<()> {
-    let world = world(args, session).with_context(|| format!("failed to inspect `{}`", args.component.display()))?;
+    let Some(path) = &args.component else {
+        let report = featherlight::probe_host(session.hypervisor());
+        print!("{report}");
+        return Ok(());
+    };
+    let world = world(path, session).with_context(|| format!("failed to inspect `{}`", path.display()))?;
     let wit = world.wit();
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(wit.as_bytes())?;
@@ -36,8 +47,7 @@ pub fn inspect(args: &InspectArgs, session: &Session) -> anyhow::Result<()> {
 
 /// The component's world: read straight from a `.wasm` (no compiling), or from a
 /// precompiled file through the engine, which checks it.
-fn world(args: &InspectArgs, session: &Session) -> anyhow::Result<ComponentWorld> {
-    let path = &args.component;
+fn world(path: &Path, session: &Session) -> anyhow::Result<ComponentWorld> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
     if bytes.starts_with(WASM_MAGIC) {
         return Ok(ComponentWorld::from_component(&bytes)?);

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use featherlight::{Config, Engine};
+use featherlight::{Config, Engine, Hypervisor, HypervisorChoice};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
 
@@ -26,6 +26,22 @@ pub struct GlobalOptions {
     /// (for example `RUST_LOG=featherlight=debug`) replaces the level when set.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+
+    /// Which hypervisor runs sandboxes: `auto` picks /dev/kvm, then /dev/mshv (in
+    /// builds with the `mshv` feature).
+    #[arg(long, value_enum, default_value_t = HypervisorOption::Auto, global = true)]
+    pub hypervisor: HypervisorOption,
+}
+
+/// `--hypervisor`'s values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HypervisorOption {
+    /// The first that exists.
+    Auto,
+    /// KVM (/dev/kvm).
+    Kvm,
+    /// Microsoft's hypervisor (/dev/mshv).
+    Mshv,
 }
 
 /// The global options once logging is set up: what subcommands make engines from.
@@ -43,9 +59,19 @@ impl Session {
         Self { options, guest_log_level }
     }
 
+    /// The hypervisor the global options choose.
+    pub fn hypervisor(&self) -> HypervisorChoice {
+        match self.options.hypervisor {
+            HypervisorOption::Auto => HypervisorChoice::Auto,
+            HypervisorOption::Kvm => HypervisorChoice::Only(Hypervisor::Kvm),
+            HypervisorOption::Mshv => HypervisorChoice::Only(Hypervisor::Mshv),
+        }
+    }
+
     /// An engine configured by the global options.
     pub fn engine(&self) -> anyhow::Result<Engine> {
-        let mut config = Config { guest_log_level: self.guest_log_level, ..Config::default() };
+        let mut config =
+            Config { guest_log_level: self.guest_log_level, hypervisor: self.hypervisor(), ..Config::default() };
         if self.options.no_cache {
             config.cache_dir = None;
         } else if let Some(dir) = &self.options.cache_dir {

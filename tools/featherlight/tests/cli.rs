@@ -179,6 +179,27 @@ fn inspect_prints_the_wit_world() {
 }
 
 #[test]
+fn inspect_host_reports_the_hypervisor_and_what_it_offers() {
+    let dir = scratch("inspect-host");
+    let outcome = featherlight(&dir, &["inspect", "--host"]);
+    assert!(outcome.success, "{outcome:#?}");
+    for line in [
+        "hypervisor: KVM (/dev/kvm)",
+        "KVM /dev/kvm: usable",
+        "yes read-only memory slots (the shared snapshot) (required)",
+        "MSR filter",
+        "dirty",
+        "MSHV /dev/mshv:",
+        "SSE4.1: host CPU has it",
+    ] {
+        assert!(outcome.stdout.contains(line), "no `{line}` in {outcome:#?}");
+    }
+    // Asking for a backend this build lacks says how to get it.
+    let outcome = featherlight(&dir, &["--hypervisor", "mshv", "run", "--invoke", "add(1, 2)", CALCULATOR]);
+    assert_fails_with(&outcome, &["mshv"]);
+}
+
+#[test]
 fn compiled_components_run_and_corrupted_ones_are_rejected() {
     let dir = scratch("compile");
     let cwasm = dir.join("calculator.cwasm");

@@ -1,0 +1,76 @@
+//! Register state in the hypervisor layer's own terms, so shared code never
+//! names a backend's types. Each backend converts at its edge.
+
+/// General-purpose registers, instruction pointer and flags.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[allow(missing_docs)] // the architectural register names
+pub(crate) struct Registers {
+    pub rax: u64,
+    pub rbx: u64,
+    pub rcx: u64,
+    pub rdx: u64,
+    pub rsi: u64,
+    pub rdi: u64,
+    pub rsp: u64,
+    pub rbp: u64,
+    pub r8: u64,
+    pub r9: u64,
+    pub r10: u64,
+    pub r11: u64,
+    pub r12: u64,
+    pub r13: u64,
+    pub r14: u64,
+    pub r15: u64,
+    pub rip: u64,
+    pub rflags: u64,
+}
+
+/// A segment register with its cached descriptor.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Segment {
+    pub base: u64,
+    pub limit: u32,
+    pub selector: u16,
+    /// Descriptor type (code/data access bits, or the system type).
+    pub kind: u8,
+    pub present: bool,
+    /// Descriptor privilege level.
+    pub dpl: u8,
+    /// Default operand size (32-bit data segments).
+    pub default_big: bool,
+    /// Code or data (not a system descriptor).
+    pub code_or_data: bool,
+    /// 64-bit code.
+    pub long: bool,
+    /// Limit counted in pages.
+    pub granularity: bool,
+}
+
+/// The GDT or IDT register.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct DescriptorTable {
+    pub base: u64,
+    pub limit: u16,
+}
+
+/// Control registers and descriptors the guest's first instruction runs
+/// under; everything else keeps the backend's reset value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct EntryState {
+    pub cr0: u64,
+    pub cr3: u64,
+    pub cr4: u64,
+    pub efer: u64,
+    pub code: Segment,
+    /// Loaded into DS, ES, FS, GS and SS.
+    pub data: Segment,
+    pub task: Segment,
+    pub gdt: DescriptorTable,
+    pub idt: DescriptorTable,
+}
+
+/// x87 control word and MXCSR at their reset defaults: all exceptions
+/// masked, round to nearest. Every backend starts the guest with these.
+pub(crate) const FPU_CONTROL_WORD: u16 = 0x37f;
+/// See [`FPU_CONTROL_WORD`].
+pub(crate) const MXCSR: u32 = 0x1f80;
