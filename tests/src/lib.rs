@@ -22,6 +22,10 @@ pub const TRAPS_WASM: &str = env!("TRAPS_WASM");
 /// The `stateful` test component (`components/stateful`), built by `build.rs`.
 pub const STATEFUL_WASM: &str = env!("STATEFUL_WASM");
 
+/// The hostile guest image (`guest-runtime/hostile`), built by `build.rs`:
+/// boot it with [`Config::guest_image`](featherlight::Config).
+pub const HOSTILE_GUEST: &str = env!("HOSTILE_GUEST");
+
 /// The interface `values` imports its host functions from.
 pub const VALUES_HOST: &str = "test:values/host";
 /// The interface `traps` imports its host functions from.

@@ -23,6 +23,8 @@ pub(crate) struct BootImage {
     pub memory: HostMapping,
     pub page_table_root: u64,
     pub entry: u64,
+    /// The image's message exit (see `layout::MESSAGE_EXIT_SYMBOL`).
+    pub message_exit: u64,
     pub artifact: Region,
     pub layout: ScratchLayout,
     /// Initial bytes of the image's writable pages, copied to scratch
@@ -171,6 +173,14 @@ impl BootImage {
         contents.extend_from_slice(&tables.bytes);
         let size = contents.len().next_multiple_of(PAGE);
         let memory = HostMapping::sealed_file(&contents, size, "snapshot")?;
-        Ok(Self { memory, page_table_root: root, entry: image.entry, artifact: artifact_region, layout, image_data })
+        Ok(Self {
+            memory,
+            page_table_root: root,
+            entry: image.entry,
+            message_exit: image.message_exit,
+            artifact: artifact_region,
+            layout,
+            image_data,
+        })
     }
 }

@@ -12,7 +12,6 @@ use super::Sandbox;
 use super::host_functions::Linker;
 use crate::Value;
 use crate::error::Error;
-use crate::image::guest_image;
 use crate::mem::scratch_image::ScratchImage;
 use crate::mem::snapshot::BootImage;
 use crate::wasm::component::Component;
@@ -150,7 +149,7 @@ impl Sandbox {
     /// reports the `out`'s own address, kvm_pvm the next one: both are taken.
     fn resume_point(&self) -> Result<kvm_bindings::kvm_regs, Error> {
         let mut regs = self.vm.regs()?;
-        let exit = guest_image()?.message_exit;
+        let exit = self.boot.message_exit;
         let resume = exit + MESSAGE_EXIT_LEN;
         if regs.rip != exit && regs.rip != resume {
             return Err(Error::GuestCrashed(format!(

@@ -2,6 +2,7 @@
 //! components for the guest.
 
 use crate::error::Error;
+use crate::image::{GuestImage, ImageError, guest_image, load_guest_image};
 use crate::mem::MemoryConfig;
 use featherlight_abi::layout::cpu_features;
 use std::path::PathBuf;
@@ -33,6 +34,10 @@ pub struct Config {
     /// new sandbox may take (a component's start function runs then).
     /// `None`: no limit. Per sandbox: [`Sandbox::set_call_timeout`](crate::Sandbox::set_call_timeout).
     pub call_timeout: Option<std::time::Duration>,
+    /// Test hook: boot this guest image (an `x86_64-unknown-none` ELF built
+    /// on `guest-runtime/kernel`) instead of the embedded guest runtime.
+    #[doc(hidden)]
+    pub guest_image: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -41,7 +46,7 @@ impl Default for Config {
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
             .map(|base| base.join("featherlight"));
-        Self { memory: MemoryConfig::default(), cache_dir, guest_log_level: 2, call_timeout: None }
+        Self { memory: MemoryConfig::default(), cache_dir, guest_log_level: 2, call_timeout: None, guest_image: None }
     }
 }
 
@@ -57,6 +62,8 @@ pub(crate) struct EngineInner {
     pub compiler: wasmtime::Engine,
     /// Every setting that changes compiled code, for cache keys.
     pub settings: String,
+    /// The guest image of [`Config::guest_image`], if set.
+    image_override: Option<GuestImage>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -95,7 +102,17 @@ impl Engine {
         let mut hasher = std::hash::DefaultHasher::new();
         std::hash::Hash::hash(&compiler.precompile_compatibility_hash(), &mut hasher);
         let settings = format!("wasmtime settings {:016x}", std::hash::Hasher::finish(&hasher));
-        Ok(Self { inner: Arc::new(EngineInner { config, compiler, settings }) })
+        let image_override = config.guest_image.as_deref().map(load_guest_image).transpose()?;
+        Ok(Self { inner: Arc::new(EngineInner { config, compiler, settings, image_override }) })
+    }
+
+    /// The guest image sandboxes boot: the embedded one unless the
+    /// configuration names another.
+    pub(crate) fn guest_image(&self) -> Result<&GuestImage, ImageError> {
+        match &self.inner.image_override {
+            Some(image) => Ok(image),
+            None => guest_image(),
+        }
     }
 
     /// The engine's configuration.

@@ -1,0 +1,233 @@
+//! A hostile guest (`guest-runtime/hostile`: the real kernel and protocol,
+//! no Wasm) breaks the protocol and the machine in every way it can. Each
+//! misbehaviour must end the call with its own typed error and poison the
+//! sandbox, and restoring a snapshot must make the sandbox work again: the
+//! host keeps running and loses nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use featherlight::{Component, Config, Engine, Error, Linker, Sandbox, Snapshot, Value};
+use featherlight_tests::{HOSTILE_GUEST, TempDir};
+use wit_parser::Resolve;
+
+/// What the hostile guest pretends to export (its functions dispatch on
+/// these names).
+const WORLD: &str = "package test:hostile;
+world hostile {
+  export echo: func(x: u32) -> u32;
+  export wrong-result-type: func() -> u32;
+  export wrong-result-count: func() -> u32;
+  export corrupt-size-prefix: func();
+  export short-size-prefix: func();
+  export lie-offset: func();
+  export garbage-flatbuffer: func();
+  export empty-message: func();
+  export unknown-body: func();
+  export unknown-import: func();
+  export fake-host-failure: func();
+  export flood-log: func();
+  export huge-abort: func();
+  export unknown-port: func();
+  export closed-port: func();
+  export exception-port-lie: func();
+  export hlt: func();
+  export wrmsr: func();
+  export mov-cr3: func();
+  export jump-unmapped: func();
+  export jump-non-canonical: func();
+  export triple-fault: func();
+  export spin: func();
+  export exhaust-scratch: func();
+  export corrupt-page-tables: func();
+  export corrupt-idt: func();
+}";
+
+/// Mirrors `guest-runtime/hostile/src/misbehave.rs`.
+const UNMAPPED: u64 = 0x0000_7000_0000_0000;
+const IDT_ADDRESS: u64 = 0x2000;
+
+/// A component with the hostile world's exports (a dummy core module: the
+/// hostile guest never runs it, the host needs its WIT types).
+fn component_bytes() -> Vec<u8> {
+    let mut resolve = Resolve::default();
+    let package = resolve.push_str("hostile.wit", WORLD).expect("hostile WIT");
+    let world = resolve.select_world(&[package], Some("hostile")).expect("world");
+    let mut module = wit_component::dummy_module(&resolve, world, wit_parser::ManglingAndAbi::Standard32);
+    wit_component::embed_component_metadata(&mut module, &resolve, world, wit_component::StringEncoding::UTF8)
+        .expect("embed");
+    wit_component::ComponentEncoder::default().module(&module).expect("module").validate(true).encode().expect("encode")
+}
+
+/// A sandbox running the hostile guest, a snapshot of it after boot, and
+/// its compile cache directory.
+struct Hostile {
+    sandbox: Sandbox,
+    snapshot: Arc<Snapshot>,
+    _cache: TempDir,
+}
+
+impl Hostile {
+    fn new() -> Self {
+        let cache = TempDir::new();
+        let config = Config {
+            cache_dir: Some(cache.path().to_path_buf()),
+            guest_image: Some(HOSTILE_GUEST.into()),
+            // No test may hang: misbehaviours that never exit meet this.
+            call_timeout: Some(Duration::from_secs(20)),
+            ..Config::default()
+        };
+        let engine = Engine::new(config).expect("engine with the hostile guest");
+        let component = Component::new(&engine, &component_bytes()).expect("compile");
+        let mut sandbox = Sandbox::new(&component, &Linker::new()).expect("the hostile guest boots");
+        let snapshot = sandbox.snapshot().expect("snapshot");
+        let mut hostile = Self { sandbox, snapshot, _cache: cache };
+        hostile.assert_works();
+        hostile
+    }
+
+    fn assert_works(&mut self) {
+        let results = self.sandbox.call("echo", &[Value::U32(42)]).expect("echo works");
+        assert_eq!(results, [Value::U32(42)]);
+    }
+
+    /// Calls `name`, which must fail with an error `expected` accepts and
+    /// poison the sandbox; then restores the snapshot and calls `echo`.
+    #[track_caller]
+    fn misbehave(&mut self, name: &str, expected: impl Fn(&Error) -> bool) -> Error {
+        let error = self.sandbox.call(name, &[]).expect_err(name);
+        assert!(expected(&error), "{name}: unexpected error {error:?}");
+        assert!(self.sandbox.is_poisoned(), "{name} poisons the sandbox");
+        assert!(matches!(self.sandbox.call("echo", &[Value::U32(1)]), Err(Error::Poisoned(_))));
+        self.sandbox.restore(&self.snapshot).expect("restore");
+        self.assert_works();
+        error
+    }
+}
+
+#[track_caller]
+fn check(name: &str, expected: impl Fn(&Error) -> bool) -> Error {
+    Hostile::new().misbehave(name, expected)
+}
+
+#[test]
+fn corrupt_size_prefix() {
+    check("corrupt-size-prefix", |e| matches!(e, Error::Malformed(m) if m.contains("claims more than")));
+}
+
+#[test]
+fn short_size_prefix() {
+    check("short-size-prefix", |e| matches!(e, Error::Malformed(_)));
+}
+
+#[test]
+fn lying_root_offset() {
+    check("lie-offset", |e| matches!(e, Error::Malformed(_)));
+}
+
+#[test]
+fn garbage_flatbuffer() {
+    check("garbage-flatbuffer", |e| matches!(e, Error::Malformed(_)));
+}
+
+#[test]
+fn empty_message() {
+    check("empty-message", |e| matches!(e, Error::Malformed(_)));
+}
+
+#[test]
+fn unknown_message_body() {
+    check("unknown-body", |e| matches!(e, Error::Malformed(_)));
+}
+
+#[test]
+fn wrong_result_type() {
+    check("wrong-result-type", |e| matches!(e, Error::Malformed(m) if m.contains("u32")));
+}
+
+#[test]
+fn wrong_result_count() {
+    check("wrong-result-count", |e| matches!(e, Error::Malformed(m) if m.contains("expected 1 values, got 2")));
+}
+
+#[test]
+fn call_of_unknown_import() {
+    check("unknown-import", |e| matches!(e, Error::Malformed(m) if m.contains("#9999")));
+}
+
+#[test]
+fn invented_host_function_failure() {
+    check("fake-host-failure", |e| matches!(e, Error::Malformed(m) if m.contains("did not happen")));
+}
+
+#[test]
+fn unknown_port() {
+    check("unknown-port", |e| matches!(e, Error::GuestCrashed(m) if m.contains("0xe5")));
+}
+
+#[test]
+fn closed_port() {
+    check("closed-port", |e| matches!(e, Error::GuestException { vector: 13, .. }));
+}
+
+#[test]
+fn exception_port_without_frame() {
+    check("exception-port-lie", |e| matches!(e, Error::GuestCrashed(m) if m.contains("unreadable")));
+}
+
+#[test]
+fn privileged_instructions() {
+    let mut hostile = Hostile::new();
+    for name in ["hlt", "wrmsr", "mov-cr3"] {
+        hostile.misbehave(name, |e| matches!(e, Error::GuestException { vector: 13, .. }));
+    }
+}
+
+#[test]
+fn jump_to_unmapped_memory() {
+    check("jump-unmapped", |e| matches!(e, Error::GuestException { vector: 14, rip: UNMAPPED, cr2: UNMAPPED, .. }));
+}
+
+#[test]
+fn jump_to_non_canonical_address() {
+    check("jump-non-canonical", |e| matches!(e, Error::GuestException { vector: 13, .. }));
+}
+
+#[test]
+fn triple_fault_recipe() {
+    check("triple-fault", |e| matches!(e, Error::GuestException { .. } | Error::GuestCrashed(_)));
+}
+
+#[test]
+fn corrupt_page_tables() {
+    check("corrupt-page-tables", |e| matches!(e, Error::GuestException { vector: 14, .. }));
+}
+
+#[test]
+fn corrupt_idt() {
+    check("corrupt-idt", |e| matches!(e, Error::GuestException { vector: 14, cr2: IDT_ADDRESS, .. }));
+}
+
+#[test]
+fn exhaust_scratch() {
+    check("exhaust-scratch", |e| matches!(e, Error::GuestOutOfMemory { .. }));
+}
+
+#[test]
+fn spin_forever() {
+    let mut hostile = Hostile::new();
+    hostile.sandbox.set_call_timeout(Some(Duration::from_millis(200)));
+    hostile.misbehave("spin", |e| matches!(e, Error::DeadlineExceeded { .. }));
+}
+
+#[test]
+fn flood_the_log() {
+    let mut hostile = Hostile::new();
+    hostile.sandbox.set_call_timeout(Some(Duration::from_millis(300)));
+    hostile.misbehave("flood-log", |e| matches!(e, Error::DeadlineExceeded { .. }));
+}
+
+#[test]
+fn huge_abort_message() {
+    check("huge-abort", |e| matches!(e, Error::GuestPanic(_)));
+}
