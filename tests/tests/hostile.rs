@@ -4,8 +4,9 @@
 //! sandbox, and restoring a snapshot must make the sandbox work again: the
 //! host keeps running and loses nothing.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use featherlight::{Component, Config, Engine, Error, Linker, Sandbox, Snapshot, Value};
 use featherlight_tests::{HOSTILE_GUEST, TempDir};
@@ -28,6 +29,8 @@ world hostile {
   export fake-host-failure: func();
   export flood-log: func();
   export huge-abort: func();
+  export log-burst: func();
+  export rogue-exit: func();
   export unknown-port: func();
   export closed-port: func();
   export exception-port-lie: func();
@@ -228,6 +231,92 @@ fn flood_the_log() {
 }
 
 #[test]
-fn huge_abort_message() {
-    check("huge-abort", |e| matches!(e, Error::GuestPanic(_)));
+fn huge_abort_message_is_cut() {
+    // Nearly the whole 1 MiB output buffer, cut to 64 KiB by the host.
+    let error = check(
+        "huge-abort",
+        |e| matches!(e, Error::GuestPanic(m) if m.len() < 66 * 1024 && m.starts_with("a\u{e9}a") && m.ends_with("more bytes cut)")),
+    );
+    assert!(error.to_string().len() < 66 * 1024);
+}
+
+#[test]
+fn log_burst_is_capped_and_filtered() {
+    let mut hostile = Hostile::new();
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let started = Instant::now();
+    tracing::subscriber::with_default(subscriber, || hostile.sandbox.call("log-burst", &[]))
+        .expect("log-burst returns");
+    let elapsed = started.elapsed();
+    let text = captured.text();
+    // 10 050 error records: 10 000 forwarded, one warning for the rest; the
+    // trace records are above the engine's level (info) and dropped.
+    assert_eq!(text.lines().filter(|line| line.contains("featherlight::guest: burst")).count(), 10_000);
+    assert_eq!(text.lines().filter(|line| line.contains("dropping the rest")).count(), 1);
+    assert!(!text.contains("too verbose"));
+    assert!(elapsed < Duration::from_secs(10), "10 060 log exits took {elapsed:?}");
+    hostile.assert_works();
+}
+
+#[test]
+fn result_delivered_outside_the_message_exit() {
+    let mut hostile = Hostile::new();
+    assert_eq!(hostile.sandbox.call("rogue-exit", &[]).expect("the result itself is fine"), []);
+    let error = hostile.sandbox.snapshot().expect_err("no snapshot of a guest stopped elsewhere");
+    assert!(matches!(&error, Error::GuestCrashed(m) if m.contains("message exit")), "{error:?}");
+    // The guest still serves calls, and the old snapshot still restores.
+    hostile.assert_works();
+    hostile.sandbox.restore(&hostile.snapshot).expect("restore");
+    hostile.assert_works();
+    hostile.sandbox.snapshot().expect("snapshot after restore");
+}
+
+#[test]
+fn the_guest_image_is_part_of_the_cache_key() {
+    let cache = TempDir::new();
+    let engine = |guest_image: Option<&str>| {
+        let config = Config {
+            cache_dir: Some(cache.path().to_path_buf()),
+            guest_image: guest_image.map(Into::into),
+            ..Config::default()
+        };
+        Engine::new(config).expect("engine")
+    };
+    let bytes = component_bytes();
+    Component::new(&engine(Some(HOSTILE_GUEST)), &bytes).expect("compile for the hostile guest");
+    Component::new(&engine(None), &bytes).expect("compile for the embedded guest");
+    let files = std::fs::read_dir(cache.path()).expect("cache directory").count();
+    assert_eq!(files, 2, "one cache file per guest image");
+}
+
+#[test]
+fn a_missing_guest_image_is_an_io_error() {
+    let config = Config { guest_image: Some("/nonexistent/guest".into()), cache_dir: None, ..Config::default() };
+    assert!(matches!(Engine::new(config), Err(Error::Io { .. })));
+}
+
+/// A `tracing` writer into a shared buffer.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+    }
 }

@@ -48,7 +48,8 @@ pub unsafe extern "C" fn featherlight_entry(params: *const BootParams) -> ! {
     }
 }
 
-fn handle(state: &mut State) -> Vec<u8> {
+/// Reads the host's message and builds the reply.
+pub(crate) fn handle(state: &mut State) -> Vec<u8> {
     let message = match host::receive() {
         Ok(message) => message,
         Err(_) => return messages::error(fb::ErrorKind::Malformed, "cannot read the host's message"),

@@ -59,13 +59,16 @@ pub fn error(kind: fb::ErrorKind, text: &str) -> Vec<u8> {
 
 /// A `LogRecord` at error level.
 pub fn log(text: &str) -> Vec<u8> {
+    log_at(fb::LogLevel::Error, text)
+}
+
+/// A `LogRecord` at `level`.
+pub fn log_at(level: fb::LogLevel, text: &str) -> Vec<u8> {
     let mut fbb = FlatBufferBuilder::new();
     let target = fbb.create_string("hostile");
     let message = fbb.create_string(text);
-    let body = fb::LogRecord::create(
-        &mut fbb,
-        &fb::LogRecordArgs { level: fb::LogLevel::Error, target: Some(target), message: Some(message) },
-    );
+    let body =
+        fb::LogRecord::create(&mut fbb, &fb::LogRecordArgs { level, target: Some(target), message: Some(message) });
     finish(fbb, fb::GuestBody::LogRecord, body.as_union_value())
 }
 

@@ -27,7 +27,7 @@ macro_rules! fault {
 }
 
 /// Misbehaves as `name` says; returns the reply for the host, if any.
-pub fn run(name: &str, state: &State) -> Vec<u8> {
+pub fn run(name: &str, state: &mut State) -> Vec<u8> {
     match name {
         // Framing and flatbuffer lies.
         "corrupt-size-prefix" => {
@@ -76,10 +76,37 @@ pub fn run(name: &str, state: &State) -> Vec<u8> {
                 deliver_and_continue(&record);
             }
         }
+        "log-burst" => {
+            // More records than the host forwards per call, at a level it
+            // does not want (it must drop those), then a normal return.
+            let record = messages::log("burst");
+            for _ in 0..10_050 {
+                deliver_and_continue(&record);
+            }
+            let verbose = messages::log_at(fb::LogLevel::Trace, "too verbose");
+            for _ in 0..10 {
+                deliver_and_continue(&verbose);
+            }
+            messages::result(None)
+        }
+        "rogue-exit" => {
+            // A good result, delivered through an `out` of our own instead
+            // of the kernel's message exit: the call works, but the guest is
+            // not stopped where snapshots resume.
+            let result = messages::result(None);
+            let output = featherlight_guest::boot_params().output;
+            // SAFETY: as in `deliver_and_continue` (the reply is small).
+            unsafe { core::ptr::copy_nonoverlapping(result.as_ptr(), output.address as *mut u8, result.len()) };
+            // SAFETY: exits to the host and returns when it resumes us; the
+            // default options make it a compiler barrier for memory.
+            unsafe { core::arch::asm!("out dx, eax", in("dx") ports::MESSAGE, in("eax") 0u32) };
+            crate::handle(state)
+        }
         "huge-abort" => {
-            // As large as the output buffer allows.
+            // As large as the output buffer allows, with multi-byte
+            // characters so a cut must find a character boundary.
             let capacity = usize::try_from(featherlight_guest::boot_params().output.size).unwrap_or(0);
-            deliver(&messages::abort(&"A".repeat(capacity.saturating_sub(64))))
+            deliver(&messages::abort(&"a\u{e9}".repeat(capacity.saturating_sub(64) / 3)))
         }
         // Ports.
         "unknown-port" => {

@@ -127,6 +127,7 @@ impl Sandbox {
     /// (verified) or the failure it reports.
     pub(super) fn run_to_result(&mut self, _unused: Option<()>) -> Result<Vec<u8>, Error> {
         let mut host_failure: Option<HostFailure> = None;
+        let mut log_records = 0usize;
         loop {
             let port = match self.vm.run()? {
                 Exit::IoOut { port, data } => (port, data.first().copied().unwrap_or(0)),
@@ -164,12 +165,12 @@ impl Sandbox {
                 return Ok(bytes);
             }
             if let Some(record) = message.body_as_log_record() {
-                emit_log(record);
+                self.forward_log(record, &mut log_records);
             } else if let Some(call) = message.body_as_function_call() {
                 let reply = self.call_host(call, &mut host_failure)?;
                 self.scratch.write(ScratchLayout::offset(self.boot.layout.input.address), &reply)?;
             } else if let Some(abort) = message.body_as_abort() {
-                return Err(Error::GuestPanic(abort.message().unwrap_or("").to_string()));
+                return Err(Error::GuestPanic(bounded(abort.message().unwrap_or(""))));
             } else {
                 return Err(Error::Malformed("a message without a body".into()));
             }
@@ -235,6 +236,25 @@ impl Sandbox {
         Ok(reply)
     }
 
+    /// Emits a guest log record, applying the configured level itself (a
+    /// guest may ignore it) and at most [`MAX_LOG_RECORDS_PER_CALL`] per call
+    /// (`forwarded` counts them), so a flooding guest cannot flood the host's
+    /// logs; the call's timeout bounds its time.
+    fn forward_log(&self, record: fb::LogRecord<'_>, forwarded: &mut usize) {
+        if u32::from(record.level().0) > self.component.engine().config().guest_log_level {
+            return;
+        }
+        *forwarded += 1;
+        if *forwarded <= MAX_LOG_RECORDS_PER_CALL {
+            emit_log(record);
+        } else if *forwarded == MAX_LOG_RECORDS_PER_CALL + 1 {
+            tracing::warn!(
+                target: "featherlight::guest",
+                "the guest sent more than {MAX_LOG_RECORDS_PER_CALL} log records in one call; dropping the rest"
+            );
+        }
+    }
+
     /// Reads what the exception stub left on the exception stack.
     fn exception(&self, vector: u8) -> Error {
         let details = (|| -> Result<(ExceptionFrame, u64), Error> {
@@ -271,7 +291,7 @@ impl Sandbox {
 }
 
 fn call_error(error: fb::CallError<'_>, host_failure: Option<HostFailure>) -> Error {
-    let message = error.message().unwrap_or("").to_string();
+    let message = bounded(error.message().unwrap_or(""));
     let trap = |code| Error::Trap { code, message: message.clone() };
     use fb::ErrorKind as K;
     match error.kind() {
@@ -301,9 +321,27 @@ fn call_error(error: fb::CallError<'_>, host_failure: Option<HostFailure>) -> Er
     }
 }
 
+/// Most guest log records one call forwards.
+pub(crate) const MAX_LOG_RECORDS_PER_CALL: usize = 10_000;
+
+/// Longest text from the guest (a panic, error or log message) the host
+/// keeps: the output buffer bounds it anyway, but errors are cloned, logged
+/// and kept as the poison reason, so a hostile megabyte stops here.
+pub(crate) const MAX_GUEST_TEXT: usize = 64 * 1024;
+
+/// `text` cut to [`MAX_GUEST_TEXT`] bytes (at a character boundary), saying
+/// how much was cut.
+fn bounded(text: &str) -> String {
+    if text.len() <= MAX_GUEST_TEXT {
+        return text.to_owned();
+    }
+    let cut = text.floor_char_boundary(MAX_GUEST_TEXT);
+    format!("{}... ({} more bytes cut)", &text[..cut], text.len() - cut)
+}
+
 fn emit_log(record: fb::LogRecord<'_>) {
-    let target = record.target().unwrap_or("");
-    let message = record.message().unwrap_or("");
+    let target = bounded(record.target().unwrap_or(""));
+    let message = bounded(record.message().unwrap_or(""));
     match record.level() {
         fb::LogLevel::Error => tracing::error!(target: "featherlight::guest", guest_target = target, "{message}"),
         fb::LogLevel::Warn => tracing::warn!(target: "featherlight::guest", guest_target = target, "{message}"),
