@@ -39,6 +39,7 @@ world hostile {
   export mov-cr3: func();
   export jump-unmapped: func();
   export jump-non-canonical: func();
+  export jump-writable: func();
   export triple-fault: func();
   export spin: func();
   export exhaust-scratch: func();
@@ -194,6 +195,16 @@ fn jump_to_unmapped_memory() {
 #[test]
 fn jump_to_non_canonical_address() {
     check("jump-non-canonical", |e| matches!(e, Error::GuestException { vector: 13, .. }));
+}
+
+#[test]
+fn jump_to_writable_memory() {
+    // A #PF on the instruction fetch itself (error code bit 4), at the jump
+    // target: writable memory is never executable.
+    check(
+        "jump-writable",
+        |e| matches!(e, Error::GuestException { vector: 14, rip, cr2, error_code, .. } if rip == cr2 && error_code & 0x10 != 0),
+    );
 }
 
 #[test]

@@ -143,6 +143,13 @@ pub fn run(name: &str, state: &mut State) -> Vec<u8> {
         "jump-unmapped" => unsafe { jump(UNMAPPED) },
         // SAFETY: faults (#GP: not a canonical address).
         "jump-non-canonical" => unsafe { jump(NON_CANONICAL) },
+        "jump-writable" => {
+            // Code written to the heap: `ud2` would run if writable memory
+            // were executable; instead the fetch faults (#PF).
+            let code = alloc::vec![0x0fu8, 0x0b, 0x0f, 0x0b].leak();
+            // SAFETY: faults (#PF: writable pages are not executable).
+            unsafe { jump(code.as_ptr() as u64) }
+        }
         "triple-fault" => {
             // The classic recipe: fault with no usable stack, so delivering
             // the fault faults, and so on. The host's IDT delivers every

@@ -111,7 +111,7 @@ pub(crate) fn cpl3_long_mode(sregs: &mut kvm_bindings::kvm_sregs, page_table_roo
         .bits();
     sregs.cr3 = page_table_root;
     sregs.cr4 = (Cr4Flags::PHYSICAL_ADDRESS_EXTENSION | Cr4Flags::OSFXSR | Cr4Flags::OSXMMEXCPT_ENABLE).bits();
-    sregs.efer = (EferFlags::LONG_MODE_ENABLE | EferFlags::LONG_MODE_ACTIVE).bits();
+    sregs.efer = (EferFlags::LONG_MODE_ENABLE | EferFlags::LONG_MODE_ACTIVE | EferFlags::NO_EXECUTE_ENABLE).bits();
     sregs.cs = segment(USER_CODE_SELECTOR, true);
     let data = segment(USER_DATA_SELECTOR, false);
     (sregs.ds, sregs.es, sregs.fs, sregs.gs, sregs.ss) = (data, data, data, data, data);

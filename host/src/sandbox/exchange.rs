@@ -13,6 +13,7 @@ use crate::wasm::world::WorldFunction;
 use featherlight_abi::layout::ExceptionFrame;
 use featherlight_abi::{fb, message, ports};
 use flatbuffers::FlatBufferBuilder;
+use std::borrow::Cow;
 
 /// A host function's failure, kept to report once the guest has trapped on it.
 struct HostFailure {
@@ -170,7 +171,7 @@ impl Sandbox {
                 let reply = self.call_host(call, &mut host_failure)?;
                 self.scratch.write(ScratchLayout::offset(self.boot.layout.input.address), &reply)?;
             } else if let Some(abort) = message.body_as_abort() {
-                return Err(Error::GuestPanic(bounded(abort.message().unwrap_or(""))));
+                return Err(Error::GuestPanic(bounded(abort.message().unwrap_or("")).into_owned()));
             } else {
                 return Err(Error::Malformed("a message without a body".into()));
             }
@@ -291,7 +292,7 @@ impl Sandbox {
 }
 
 fn call_error(error: fb::CallError<'_>, host_failure: Option<HostFailure>) -> Error {
-    let message = bounded(error.message().unwrap_or(""));
+    let message = bounded(error.message().unwrap_or("")).into_owned();
     let trap = |code| Error::Trap { code, message: message.clone() };
     use fb::ErrorKind as K;
     match error.kind() {
@@ -322,25 +323,25 @@ fn call_error(error: fb::CallError<'_>, host_failure: Option<HostFailure>) -> Er
 }
 
 /// Most guest log records one call forwards.
-pub(crate) const MAX_LOG_RECORDS_PER_CALL: usize = 10_000;
+const MAX_LOG_RECORDS_PER_CALL: usize = 10_000;
 
 /// Longest text from the guest (a panic, error or log message) the host
 /// keeps: the output buffer bounds it anyway, but errors are cloned, logged
 /// and kept as the poison reason, so a hostile megabyte stops here.
-pub(crate) const MAX_GUEST_TEXT: usize = 64 * 1024;
+const MAX_GUEST_TEXT: usize = 64 * 1024;
 
 /// `text` cut to [`MAX_GUEST_TEXT`] bytes (at a character boundary), saying
 /// how much was cut.
-fn bounded(text: &str) -> String {
+fn bounded(text: &str) -> Cow<'_, str> {
     if text.len() <= MAX_GUEST_TEXT {
-        return text.to_owned();
+        return Cow::Borrowed(text);
     }
     let cut = text.floor_char_boundary(MAX_GUEST_TEXT);
-    format!("{}... ({} more bytes cut)", &text[..cut], text.len() - cut)
+    Cow::Owned(format!("{}... ({} more bytes cut)", &text[..cut], text.len() - cut))
 }
 
 fn emit_log(record: fb::LogRecord<'_>) {
-    let target = bounded(record.target().unwrap_or(""));
+    let target = &*bounded(record.target().unwrap_or(""));
     let message = bounded(record.message().unwrap_or(""));
     match record.level() {
         fb::LogLevel::Error => tracing::error!(target: "featherlight::guest", guest_target = target, "{message}"),
