@@ -8,14 +8,24 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use featherlight::{Component, Config, Engine, Error, Linker, Sandbox, Snapshot, Value};
+use featherlight::{Component, Config, Engine, Error, HostError, Linker, Sandbox, Snapshot, Value};
 use featherlight_tests::{HOSTILE_GUEST, TempDir};
 use wit_parser::Resolve;
 
 /// What the hostile guest pretends to export (its functions dispatch on
 /// these names).
 const WORLD: &str = "package test:hostile;
+interface host {
+  fail: func();
+  ok: func() -> u32;
+  unregistered: func();
+}
 world hostile {
+  import host;
+  export swallow-host-failure: func();
+  export call-after-host-failure: func();
+  export import-wrong-args: func();
+  export call-unregistered: func();
   export echo: func(x: u32) -> u32;
   export wrong-result-type: func() -> u32;
   export wrong-result-count: func() -> u32;
@@ -63,6 +73,15 @@ fn component_bytes() -> Vec<u8> {
     wit_component::ComponentEncoder::default().module(&module).expect("module").validate(true).encode().expect("encode")
 }
 
+/// Host functions for the hostile guest: `fail` fails, `ok` returns 7,
+/// `unregistered` is not there.
+fn linker() -> Linker {
+    let mut linker = Linker::new();
+    linker.func("test:hostile/host", "fail", |_| Err(HostError::from("fail always fails")));
+    linker.func("test:hostile/host", "ok", |_| Ok(vec![Value::U32(7)]));
+    linker
+}
+
 /// A sandbox running the hostile guest, a snapshot of it after boot, and
 /// its compile cache directory.
 struct Hostile {
@@ -83,7 +102,7 @@ impl Hostile {
         };
         let engine = Engine::new(config).expect("engine with the hostile guest");
         let component = Component::new(&engine, &component_bytes()).expect("compile");
-        let mut sandbox = Sandbox::new(&component, &Linker::new()).expect("the hostile guest boots");
+        let mut sandbox = Sandbox::new(&component, &linker()).expect("the hostile guest boots");
         let snapshot = sandbox.snapshot().expect("snapshot");
         let mut hostile = Self { sandbox, snapshot, _cache: cache };
         hostile.assert_works();
@@ -152,6 +171,32 @@ fn wrong_result_type() {
 #[test]
 fn wrong_result_count() {
     check("wrong-result-count", |e| matches!(e, Error::Malformed(m) if m.contains("expected 1 values, got 2")));
+}
+
+#[test]
+fn swallowed_host_function_failure() {
+    check(
+        "swallow-host-failure",
+        |e| matches!(e, Error::HostFunction { function, message } if function.ends_with("#fail") && message == "fail always fails"),
+    );
+}
+
+#[test]
+fn host_call_after_a_host_function_failure() {
+    check(
+        "call-after-host-failure",
+        |e| matches!(e, Error::HostFunction { function, .. } if function.ends_with("#fail")),
+    );
+}
+
+#[test]
+fn import_call_with_wrong_arguments() {
+    check("import-wrong-args", |e| matches!(e, Error::Malformed(m) if m.contains("expected 0 values, got 1")));
+}
+
+#[test]
+fn call_of_unregistered_import() {
+    check("call-unregistered", |e| matches!(e, Error::Malformed(m) if m.contains("unregistered import")));
 }
 
 #[test]

@@ -24,6 +24,8 @@ use featherlight_guest::host;
 pub struct State {
     /// Export names (without interface), in the host's numbering.
     pub exports: Vec<String>,
+    /// Import names (without interface), in the host's numbering.
+    pub imports: Vec<String>,
     /// One past the last byte of the compiled component in guest memory.
     pub artifact_end: u64,
 }
@@ -55,7 +57,11 @@ pub(crate) fn handle(state: &mut State) -> Vec<u8> {
         Err(_) => return messages::error(fb::ErrorKind::Malformed, "cannot read the host's message"),
     };
     if let Some(init) = message.body_as_init() {
-        state.exports = init.exports().iter().flatten().map(|name| String::from(name.name().unwrap_or(""))).collect();
+        let names = |list: Option<flatbuffers::Vector<'_, flatbuffers::ForwardsUOffset<fb::FunctionName<'_>>>>| {
+            list.iter().flatten().map(|name| String::from(name.name().unwrap_or(""))).collect()
+        };
+        state.exports = names(init.exports());
+        state.imports = names(init.imports());
         state.artifact_end = init.artifact_address().saturating_add(init.artifact_length());
         return messages::result(None);
     }

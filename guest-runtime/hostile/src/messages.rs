@@ -80,10 +80,11 @@ pub fn abort(text: &str) -> Vec<u8> {
     finish(fbb, fb::GuestBody::Abort, body.as_union_value())
 }
 
-/// A `FunctionCall` of import `function` without arguments.
-pub fn call(function: u32) -> Vec<u8> {
+/// A `FunctionCall` of import `function` with `args` (`u32`s).
+pub fn call(function: u32, args: &[u32]) -> Vec<u8> {
     let mut fbb = FlatBufferBuilder::new();
-    let args = fbb.create_vector::<WIPOffset<fb::Value<'_>>>(&[]);
+    let args: Vec<_> = args.iter().map(|&x| u32_value(&mut fbb, x)).collect();
+    let args = fbb.create_vector(&args);
     let body = fb::FunctionCall::create(&mut fbb, &fb::FunctionCallArgs { function, args: Some(args) });
     finish(fbb, fb::GuestBody::FunctionCall, body.as_union_value())
 }

@@ -68,7 +68,25 @@ pub fn run(name: &str, state: &mut State) -> Vec<u8> {
         // Well-framed messages that lie about the call.
         "wrong-result-type" => messages::result(Some(Reply::String("not a u32"))),
         "wrong-result-count" => messages::result(Some(Reply::TwoU32(1, 2))),
-        "unknown-import" => deliver(&messages::call(9999)),
+        "unknown-import" => deliver(&messages::call(9999, &[])),
+        // Host functions: `fail` always fails, `ok` returns a u32.
+        "swallow-host-failure" => {
+            call_import(state, "fail", &[]);
+            messages::result(None)
+        }
+        "call-after-host-failure" => {
+            call_import(state, "fail", &[]);
+            call_import(state, "ok", &[]);
+            messages::result(None)
+        }
+        "import-wrong-args" => {
+            call_import(state, "ok", &[1]);
+            messages::result(None)
+        }
+        "call-unregistered" => {
+            call_import(state, "unregistered", &[]);
+            messages::result(None)
+        }
         "fake-host-failure" => messages::error(fb::ErrorKind::HostFunction, "no host function failed"),
         "flood-log" => {
             let record = messages::log(&"flood ".repeat(10_000));
@@ -178,6 +196,16 @@ pub fn run(name: &str, state: &mut State) -> Vec<u8> {
         "corrupt-idt" => unsafe { write(IDT_ADDRESS) },
         _ => messages::error(fb::ErrorKind::Other, "the hostile guest knows no such misbehaviour"),
     }
+}
+
+/// Calls import `name` with `args` and ignores the host's answer.
+fn call_import(state: &State, name: &str, args: &[u32]) {
+    let index = state.imports.iter().position(|import| import == name).unwrap_or(usize::MAX);
+    if host::send(&messages::call(u32::try_from(index).unwrap_or(u32::MAX), args)).is_err() {
+        exceptions::fatal();
+    }
+    // Read (and so verify) the reply, as the real runtime would.
+    let _ = host::receive();
 }
 
 /// Puts `bytes` (framed or not) at the start of the output buffer, as much

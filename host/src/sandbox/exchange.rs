@@ -21,6 +21,12 @@ struct HostFailure {
     message: String,
 }
 
+impl From<HostFailure> for Error {
+    fn from(failure: HostFailure) -> Self {
+        Error::HostFunction { function: failure.function, message: failure.message }
+    }
+}
+
 impl Sandbox {
     /// Sends `Init`: load the artifact, link imports, instantiate.
     pub(super) fn instantiate(&mut self) -> Result<(), Error> {
@@ -163,11 +169,19 @@ impl Sandbox {
                 if let Some(error) = result.error() {
                     return Err(call_error(error, host_failure.take()));
                 }
+                // A failed host function traps the call, whatever the guest
+                // says (the real runtime cannot catch it; a hostile one could).
+                if let Some(failure) = host_failure {
+                    return Err(failure.into());
+                }
                 return Ok(bytes);
             }
             if let Some(record) = message.body_as_log_record() {
                 self.forward_log(record, &mut log_records);
             } else if let Some(call) = message.body_as_function_call() {
+                if let Some(failure) = host_failure {
+                    return Err(failure.into());
+                }
                 let reply = self.call_host(call, &mut host_failure)?;
                 self.scratch.write(ScratchLayout::offset(self.boot.layout.input.address), &reply)?;
             } else if let Some(abort) = message.body_as_abort() {
@@ -311,7 +325,7 @@ fn call_error(error: fb::CallError<'_>, host_failure: Option<HostFailure>) -> Er
         K::CannotEnterComponent => trap(TrapCode::CannotEnterComponent),
         K::UnknownImport => Error::UnknownImport { message },
         K::HostFunction => match host_failure {
-            Some(f) => Error::HostFunction { function: f.function, message: f.message },
+            Some(failure) => failure.into(),
             None => {
                 Error::Malformed(format!("the guest reported a host function failure that did not happen: {message}"))
             }
