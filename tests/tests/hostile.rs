@@ -8,7 +8,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use featherlight::{Component, Config, Engine, Error, HostError, Linker, Sandbox, Snapshot, Value};
+use featherlight::{Component, Config, Engine, Error, HostError, Linker, MemoryConfig, Sandbox, Snapshot, Value};
 use featherlight_tests::{HOSTILE_GUEST, TempDir};
 use wit_parser::Resolve;
 
@@ -61,11 +61,11 @@ world hostile {
 const UNMAPPED: u64 = 0x0000_7000_0000_0000;
 const IDT_ADDRESS: u64 = 0x2000;
 
-/// A component with the hostile world's exports (a dummy core module: the
+/// A component with the exports of `world` (a dummy core module: the
 /// hostile guest never runs it, the host needs its WIT types).
-fn component_bytes() -> Vec<u8> {
+fn component_bytes(world: &str) -> Vec<u8> {
     let mut resolve = Resolve::default();
-    let package = resolve.push_str("hostile.wit", WORLD).expect("hostile WIT");
+    let package = resolve.push_str("hostile.wit", world).expect("hostile WIT");
     let world = resolve.select_world(&[package], Some("hostile")).expect("world");
     let mut module = wit_component::dummy_module(&resolve, world, wit_parser::ManglingAndAbi::Standard32);
     wit_component::embed_component_metadata(&mut module, &resolve, world, wit_component::StringEncoding::UTF8)
@@ -82,29 +82,42 @@ fn linker() -> Linker {
     linker
 }
 
-/// A sandbox running the hostile guest, a snapshot of it after boot, and
-/// its compile cache directory.
+/// An engine booting the hostile guest, with a small scratch (so
+/// comparing it and exhausting it are quick), a compile cache in `cache` and
+/// a call timeout that keeps any test from hanging.
+fn engine(cache: &TempDir) -> Engine {
+    engine_with_timeout(cache, Duration::from_secs(20))
+}
+
+fn engine_with_timeout(cache: &TempDir, call_timeout: Duration) -> Engine {
+    let memory = MemoryConfig { scratch_size: 32 << 20, ..MemoryConfig::default() };
+    let config = Config {
+        memory,
+        cache_dir: Some(cache.path().to_path_buf()),
+        guest_image: Some(HOSTILE_GUEST.into()),
+        call_timeout: Some(call_timeout),
+        ..Config::default()
+    };
+    Engine::new(config).expect("engine with the hostile guest")
+}
+
+/// A sandbox running the hostile guest, a snapshot of it after boot, the
+/// scratch memory of that snapshot, and the compile cache directory.
 struct Hostile {
     sandbox: Sandbox,
     snapshot: Arc<Snapshot>,
+    baseline: Vec<u8>,
     _cache: TempDir,
 }
 
 impl Hostile {
     fn new() -> Self {
         let cache = TempDir::new();
-        let config = Config {
-            cache_dir: Some(cache.path().to_path_buf()),
-            guest_image: Some(HOSTILE_GUEST.into()),
-            // No test may hang: misbehaviours that never exit meet this.
-            call_timeout: Some(Duration::from_secs(20)),
-            ..Config::default()
-        };
-        let engine = Engine::new(config).expect("engine with the hostile guest");
-        let component = Component::new(&engine, &component_bytes()).expect("compile");
+        let component = Component::new(&engine(&cache), &component_bytes(WORLD)).expect("compile");
         let mut sandbox = Sandbox::new(&component, &linker()).expect("the hostile guest boots");
         let snapshot = sandbox.snapshot().expect("snapshot");
-        let mut hostile = Self { sandbox, snapshot, _cache: cache };
+        let baseline = sandbox.scratch_contents().expect("scratch");
+        let mut hostile = Self { sandbox, snapshot, baseline, _cache: cache };
         hostile.assert_works();
         hostile
     }
@@ -123,6 +136,8 @@ impl Hostile {
         assert!(self.sandbox.is_poisoned(), "{name} poisons the sandbox");
         assert!(matches!(self.sandbox.call("echo", &[Value::U32(1)]), Err(Error::Poisoned(_))));
         self.sandbox.restore(&self.snapshot).expect("restore");
+        // Nothing the guest did survives the restore.
+        assert!(self.sandbox.scratch_contents().expect("scratch") == self.baseline, "{name}: scratch differs");
         self.assert_works();
         error
     }
@@ -297,6 +312,32 @@ fn huge_abort_message_is_cut() {
 }
 
 #[test]
+fn misbehaviour_while_instantiating() {
+    type Expected = fn(&Error) -> bool;
+    let cases: [(&str, Expected); 4] = [
+        (
+            "garbage-flatbuffer",
+            |e| matches!(e, Error::Instantiate(m) if m.contains("out of bounds") || m.contains("unaligned")),
+        ),
+        ("spin", |e| matches!(e, Error::DeadlineExceeded { .. })),
+        ("exhaust-scratch", |e| matches!(e, Error::GuestOutOfMemory { .. })),
+        ("hlt", |e| matches!(e, Error::GuestException { vector: 13, .. })),
+    ];
+    for (name, expected) in cases {
+        let cache = TempDir::new();
+        let world = format!(
+            "package test:hostile;\nworld hostile {{ export echo: func(x: u32) -> u32; export at-init-{name}: func(); }}"
+        );
+        let engine = engine_with_timeout(&cache, Duration::from_millis(300));
+        let component = Component::new(&engine, &component_bytes(&world)).expect("compile");
+        let error = Sandbox::new(&component, &Linker::new()).expect_err(name);
+        assert!(expected(&error), "{name} at instantiation: unexpected error {error:?}");
+    }
+    // The host is unharmed: a well-behaved sandbox still works.
+    Hostile::new();
+}
+
+#[test]
 fn log_burst_is_capped_and_filtered() {
     let mut hostile = Hostile::new();
     let captured = Captured::default();
@@ -344,7 +385,7 @@ fn the_guest_image_is_part_of_the_cache_key() {
         };
         Engine::new(config).expect("engine")
     };
-    let bytes = component_bytes();
+    let bytes = component_bytes(WORLD);
     Component::new(&engine(Some(HOSTILE_GUEST)), &bytes).expect("compile for the hostile guest");
     Component::new(&engine(None), &bytes).expect("compile for the embedded guest");
     let files = std::fs::read_dir(cache.path()).expect("cache directory").count();
