@@ -4,12 +4,11 @@
 //! sandbox, and restoring a snapshot must make the sandbox work again: the
 //! host keeps running and loses nothing.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use featherlight::{Component, Config, Engine, Error, HostError, Linker, MemoryConfig, Sandbox, Snapshot, Value};
-use featherlight_tests::{HOSTILE_GUEST, TempDir};
+use featherlight_tests::{Captured, HOSTILE_GUEST, TempDir};
 use wit_parser::Resolve;
 
 /// What the hostile guest pretends to export (its functions dispatch on
@@ -396,24 +395,4 @@ fn the_guest_image_is_part_of_the_cache_key() {
 fn a_missing_guest_image_is_an_io_error() {
     let config = Config { guest_image: Some("/nonexistent/guest".into()), cache_dir: None, ..Config::default() };
     assert!(matches!(Engine::new(config), Err(Error::Io { .. })));
-}
-
-/// A `tracing` writer into a shared buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
-    }
 }
