@@ -18,6 +18,7 @@ interface host {
   fail: func();
   ok: func() -> u32;
   unregistered: func();
+  big: func() -> string;
 }
 world hostile {
   import host;
@@ -25,6 +26,7 @@ world hostile {
   export call-after-host-failure: func();
   export import-wrong-args: func();
   export call-unregistered: func();
+  export call-big: func();
   export echo: func(x: u32) -> u32;
   export wrong-result-type: func() -> u32;
   export wrong-result-count: func() -> u32;
@@ -73,11 +75,14 @@ fn component_bytes(world: &str) -> Vec<u8> {
 }
 
 /// Host functions for the hostile guest: `fail` fails, `ok` returns 7,
-/// `unregistered` is not there.
+/// `big` returns more than fits the input buffer, `unregistered` is not
+/// there.
 fn linker() -> Linker {
     let mut linker = Linker::new();
     linker.func("test:hostile/host", "fail", |_| Err(HostError::from("fail always fails")));
     linker.func("test:hostile/host", "ok", |_| Ok(vec![Value::U32(7)]));
+    // Larger than the 1 MiB input buffer.
+    linker.func("test:hostile/host", "big", |_| Ok(vec![Value::String("x".repeat(2 << 20))]));
     linker
 }
 
@@ -211,6 +216,13 @@ fn import_call_with_wrong_arguments() {
 #[test]
 fn call_of_unregistered_import() {
     check("call-unregistered", |e| matches!(e, Error::Malformed(m) if m.contains("unregistered import")));
+}
+
+#[test]
+fn host_function_reply_too_large() {
+    // Not the guest's fault, but the guest is left waiting for a reply: the
+    // sandbox must be poisoned (`misbehave` checks).
+    check("call-big", |e| matches!(e, Error::MessageTooLarge { buffer: "input", .. }));
 }
 
 #[test]

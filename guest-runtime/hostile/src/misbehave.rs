@@ -83,6 +83,10 @@ pub fn run(name: &str, state: &mut State) -> Vec<u8> {
             call_import(state, "ok", &[1]);
             messages::result(None)
         }
+        "call-big" => {
+            call_import(state, "big", &[]);
+            messages::result(None)
+        }
         "call-unregistered" => {
             call_import(state, "unregistered", &[]);
             messages::result(None)

@@ -182,7 +182,12 @@ impl Sandbox {
                 if let Some(failure) = host_failure {
                     return Err(failure.into());
                 }
-                let reply = self.call_host(call, &mut host_failure)?;
+                // The guest waits for a reply it will not get: poison even
+                // for errors that otherwise leave a sandbox usable (a reply
+                // too large for the input buffer).
+                let reply = self.call_host(call, &mut host_failure).inspect_err(|e| {
+                    self.poisoned = Some(format!("a host function's reply could not be delivered: {e}"));
+                })?;
                 self.scratch.write(ScratchLayout::offset(self.boot.layout.input.address), &reply)?;
             } else if let Some(abort) = message.body_as_abort() {
                 return Err(Error::GuestPanic(bounded(abort.message().unwrap_or("")).into_owned()));
