@@ -3,6 +3,7 @@
 //! or returns a reply the host must reject.
 
 use crate::State;
+use crate::fpu;
 use crate::messages::{self, Reply};
 use alloc::vec::Vec;
 use featherlight_abi::layout::PAGE_SIZE;
@@ -111,17 +112,22 @@ pub fn run(name: &str, state: &mut State) -> Vec<u8> {
             }
             messages::result(None)
         }
+        "dirty-fpu" => {
+            fpu::dirty();
+            messages::result(None)
+        }
+        "dirty-fpu-rogue" => {
+            // Resumes in our own code, skipping the kernel's reset.
+            fpu::dirty();
+            rogue_deliver(&messages::result(None));
+            crate::handle(state)
+        }
+        "read-fpu" => messages::result(Some(Reply::U32(fpu::leftovers()))),
         "rogue-exit" => {
             // A good result, delivered through an `out` of our own instead
             // of the kernel's message exit: the call works, but the guest is
             // not stopped where snapshots resume.
-            let result = messages::result(None);
-            let output = featherlight_guest::boot_params().output;
-            // SAFETY: as in `deliver_and_continue` (the reply is small).
-            unsafe { core::ptr::copy_nonoverlapping(result.as_ptr(), output.address as *mut u8, result.len()) };
-            // SAFETY: exits to the host and returns when it resumes us; the
-            // default options make it a compiler barrier for memory.
-            unsafe { core::arch::asm!("out dx, eax", in("dx") ports::MESSAGE, in("eax") 0u32) };
+            rogue_deliver(&messages::result(None));
             crate::handle(state)
         }
         "huge-abort" => {
@@ -160,6 +166,29 @@ pub fn run(name: &str, state: &mut State) -> Vec<u8> {
         "wrmsr" => unsafe { fault!("xor ecx, ecx; xor eax, eax; xor edx, edx; wrmsr") },
         // SAFETY: faults (#GP at CPL3).
         "mov-cr3" => unsafe { fault!("xor eax, eax; mov cr3, rax") },
+        // More instructions a CPL3 guest may not use, or that leave the VM.
+        // SAFETY: faults, or returns to the `ud2` (#UD).
+        "syscall" => unsafe { fault!("syscall") },
+        // SAFETY: as above.
+        "sysenter" => unsafe { fault!("sysenter") },
+        // SAFETY: as above (vector 0x80 has no IDT gate).
+        "int-0x80" => unsafe { fault!("int 0x80") },
+        // SAFETY: as above.
+        "vmcall" => unsafe { fault!("vmcall") },
+        // SAFETY: as above.
+        "vmmcall" => unsafe { fault!("vmmcall") },
+        // SAFETY: as above (an `in` from an open port: the host never serves one).
+        "in-port" => unsafe { fault!("in al, 0xe0") },
+        // SAFETY: as above.
+        "rdmsr" => unsafe { fault!("xor ecx, ecx; rdmsr") },
+        // SAFETY: as above.
+        "lgdt" => unsafe { fault!("lgdt [rsp]") },
+        // SAFETY: as above.
+        "cli" => unsafe { fault!("cli") },
+        // SAFETY: as above.
+        "invlpg" => unsafe { fault!("invlpg [rsp]") },
+        // SAFETY: as above.
+        "xsetbv" => unsafe { fault!("xor ecx, ecx; xor eax, eax; xor edx, edx; xsetbv") },
         // Jumps to nowhere.
         // SAFETY: faults (#PF: nothing is mapped there).
         "jump-unmapped" => unsafe { jump(UNMAPPED) },
@@ -200,6 +229,18 @@ pub fn run(name: &str, state: &mut State) -> Vec<u8> {
         "corrupt-idt" => unsafe { write(IDT_ADDRESS) },
         _ => messages::error(fb::ErrorKind::Other, "the hostile guest knows no such misbehaviour"),
     }
+}
+
+/// Delivers a (small) message through an `out` of our own instead of the
+/// kernel's message exit, and returns when the host resumes us.
+fn rogue_deliver(message: &[u8]) {
+    let output = featherlight_guest::boot_params().output;
+    let len = message.len().min(usize::try_from(output.size).unwrap_or(0));
+    // SAFETY: as in `deliver_and_continue`.
+    unsafe { core::ptr::copy_nonoverlapping(message.as_ptr(), output.address as *mut u8, len) };
+    // SAFETY: exits to the host and returns when it resumes us; the default
+    // options make it a compiler barrier for memory.
+    unsafe { core::arch::asm!("out dx, eax", in("dx") ports::MESSAGE, in("eax") 0u32) };
 }
 
 /// Calls import `name` with `args` and ignores the host's answer.

@@ -12,6 +12,7 @@ use super::Sandbox;
 use super::host_functions::Linker;
 use crate::Value;
 use crate::error::Error;
+use crate::hypervisor::Exit;
 use crate::mem::scratch_image::ScratchImage;
 use crate::mem::snapshot::BootImage;
 use crate::wasm::component::Component;
@@ -82,8 +83,14 @@ impl Sandbox {
         self.check_compatible(snapshot)?;
         let same_image = self.origin.as_ref().is_some_and(|origin| Arc::ptr_eq(origin, snapshot));
         let outcome = (|| {
+            if self.poisoned.is_some() {
+                self.settle_vcpu()?;
+            }
             let stats = snapshot.scratch.restore(&mut self.scratch, same_image).map_err(Error::Memory)?;
             tracing::trace!(?stats, "restored scratch");
+            // Only the general registers: the x87/SSE state is reset by the
+            // guest's message exit, where the guest resumes (see the
+            // kernel's `featherlight_port_exit`).
             self.vm.set_regs(&snapshot.regs)?;
             Ok(())
         })();
@@ -127,6 +134,25 @@ impl Sandbox {
         let root = snapshot.boot.page_table_root;
         sandbox.vm.set_entry_state(&snapshot.regs, |sregs| crate::mem::descriptors::cpl3_long_mode(sregs, root))?;
         Ok(sandbox)
+    }
+
+    /// Lets KVM finish what the guest's last exit left pending, without
+    /// running guest code. A guest stopped by an error may have left an
+    /// operation half done (an `in` from a port, an emulated access) that
+    /// KVM would otherwise complete at the next entry, over the restored
+    /// registers (KVM's API documentation prescribes exactly this re-entry).
+    fn settle_vcpu(&mut self) -> Result<(), Error> {
+        let interrupts = self.interrupts.clone();
+        let unexpected = interrupts.without_guest_code(|| {
+            self.vm.run().map(|exit| match exit {
+                Exit::Interrupted => None,
+                other => Some(format!("{other:?}")),
+            })
+        })?;
+        match unexpected {
+            None => Ok(()),
+            Some(exit) => Err(Error::GuestCrashed(format!("the vCPU ran guest code while settling ({exit})"))),
+        }
     }
 
     fn check_compatible(&self, snapshot: &Snapshot) -> Result<(), Error> {
