@@ -4,7 +4,7 @@
 //! sandbox, and restoring a snapshot must make the sandbox work again: the
 //! host keeps running and loses nothing.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use featherlight::{Component, Config, Engine, Error, HostError, Linker, MemoryConfig, Sandbox, Snapshot, Value};
@@ -101,17 +101,13 @@ fn linker() -> Linker {
 }
 
 /// An engine booting the hostile guest, with a small scratch (so
-/// comparing it and exhausting it are quick), a compile cache in `cache` and
-/// a call timeout that keeps any test from hanging.
-fn engine(cache: &TempDir) -> Engine {
-    engine_with_timeout(cache, Duration::from_secs(20))
-}
-
-fn engine_with_timeout(cache: &TempDir, call_timeout: Duration) -> Engine {
+/// comparing it and exhausting it are quick), no compile cache and a call
+/// timeout that keeps any test from hanging.
+fn engine_with_timeout(call_timeout: Duration) -> Engine {
     let memory = MemoryConfig { scratch_size: 32 << 20, ..MemoryConfig::default() };
     let config = Config {
         memory,
-        cache_dir: Some(cache.path().to_path_buf()),
+        cache_dir: None,
         guest_image: Some(HOSTILE_GUEST.into()),
         call_timeout: Some(call_timeout),
         ..Config::default()
@@ -119,23 +115,28 @@ fn engine_with_timeout(cache: &TempDir, call_timeout: Duration) -> Engine {
     Engine::new(config).expect("engine with the hostile guest")
 }
 
-/// A sandbox running the hostile guest, a snapshot of it after boot, the
-/// scratch memory of that snapshot, and the compile cache directory.
+/// The hostile component, compiled once for all tests.
+fn component() -> &'static Component {
+    static COMPONENT: OnceLock<Component> = OnceLock::new();
+    COMPONENT.get_or_init(|| {
+        Component::new(&engine_with_timeout(Duration::from_secs(20)), &component_bytes(WORLD)).expect("compile")
+    })
+}
+
+/// A sandbox running the hostile guest, a snapshot of it after boot, and
+/// the scratch memory of that snapshot.
 struct Hostile {
     sandbox: Sandbox,
     snapshot: Arc<Snapshot>,
     baseline: Vec<u8>,
-    _cache: TempDir,
 }
 
 impl Hostile {
     fn new() -> Self {
-        let cache = TempDir::new();
-        let component = Component::new(&engine(&cache), &component_bytes(WORLD)).expect("compile");
-        let mut sandbox = Sandbox::new(&component, &linker()).expect("the hostile guest boots");
+        let mut sandbox = Sandbox::new(component(), &linker()).expect("the hostile guest boots");
         let snapshot = sandbox.snapshot().expect("snapshot");
         let baseline = sandbox.scratch_contents().expect("scratch");
-        let mut hostile = Self { sandbox, snapshot, baseline, _cache: cache };
+        let mut hostile = Self { sandbox, snapshot, baseline };
         hostile.assert_works();
         hostile
     }
@@ -376,12 +377,11 @@ fn misbehaviour_while_instantiating() {
         ("hlt", |e| matches!(e, Error::GuestException { vector: 13, .. })),
     ];
     for (name, expected) in cases {
-        let cache = TempDir::new();
         let world = format!(
             "package test:hostile;\n\
              world hostile {{ export echo: func(x: u32) -> u32; export at-init-{name}: func(); }}"
         );
-        let engine = engine_with_timeout(&cache, Duration::from_millis(300));
+        let engine = engine_with_timeout(Duration::from_millis(300));
         let component = Component::new(&engine, &component_bytes(&world)).expect("compile");
         let error = Sandbox::new(&component, &Linker::new()).expect_err(name);
         assert!(expected(&error), "{name} at instantiation: unexpected error {error:?}");
