@@ -33,6 +33,8 @@ world hostile {
   export corrupt-size-prefix: func();
   export short-size-prefix: func();
   export lie-offset: func();
+  export lie-vector-length: func() -> string;
+  export deep-nesting: func() -> u32;
   export garbage-flatbuffer: func();
   export empty-message: func();
   export unknown-body: func();
@@ -180,6 +182,16 @@ fn short_size_prefix() {
 #[test]
 fn lying_root_offset() {
     check("lie-offset", |e| matches!(e, Error::Malformed(_)));
+}
+
+#[test]
+fn lying_vector_length() {
+    check("lie-vector-length", |e| matches!(e, Error::Malformed(m) if m.contains("out of bounds")));
+}
+
+#[test]
+fn nesting_deeper_than_the_verifier_allows() {
+    check("deep-nesting", |e| matches!(e, Error::Malformed(m) if m.to_lowercase().contains("depth")));
 }
 
 #[test]

@@ -12,6 +12,8 @@ pub enum Reply<'a> {
     String(&'a str),
     /// Two `u32` results where one is declared.
     TwoU32(u32, u32),
+    /// `option<option<...<u32>>>`, this deep.
+    Nested(usize),
 }
 
 /// A size-prefixed `GuestMessage` with `body`.
@@ -33,6 +35,17 @@ pub fn result(reply: Option<Reply<'_>>) -> Vec<u8> {
         None => Vec::new(),
         Some(Reply::U32(x)) => alloc::vec![u32_value(&mut fbb, x)],
         Some(Reply::TwoU32(a, b)) => alloc::vec![u32_value(&mut fbb, a), u32_value(&mut fbb, b)],
+        Some(Reply::Nested(depth)) => {
+            let mut value = u32_value(&mut fbb, 0);
+            for _ in 0..depth {
+                let kind = fb::OptionVal::create(&mut fbb, &fb::OptionValArgs { value: Some(value) }).as_union_value();
+                value = fb::Value::create(
+                    &mut fbb,
+                    &fb::ValueArgs { kind_type: fb::ValueKind::OptionVal, kind: Some(kind) },
+                );
+            }
+            alloc::vec![value]
+        }
         Some(Reply::String(s)) => {
             let bytes = fbb.create_vector(s.as_bytes());
             let kind = fb::StringVal::create(&mut fbb, &fb::StringValArgs { value: Some(bytes) }).as_union_value();

@@ -48,6 +48,16 @@ pub fn run(name: &str, state: &mut State) -> Vec<u8> {
             message[4..8].copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
             deliver(&message)
         }
+        "lie-vector-length" => {
+            const MARK: &[u8] = b"LENGTHLIE";
+            let mut message = messages::result(Some(Reply::String("LENGTHLIE")));
+            // The string's bytes are a vector: its length comes right before.
+            if let Some(at) = message.windows(MARK.len()).position(|w| w == MARK) {
+                message[at - 4..at].copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
+            }
+            deliver(&message)
+        }
+        "deep-nesting" => messages::result(Some(Reply::Nested(200))),
         "garbage-flatbuffer" => {
             let mut message = alloc::vec![0u8; 4096];
             message[..4].copy_from_slice(&4092u32.to_le_bytes());
