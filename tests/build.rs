@@ -1,5 +1,7 @@
 //! Builds the test components in `components/` for `wasm32-wasip2` and points
-//! `VALUES_WASM`, `TRAPS_WASM` and `STATEFUL_WASM` at them, for `src/lib.rs`.
+//! `VALUES_WASM`, `TRAPS_WASM` and `STATEFUL_WASM` at them, and the hostile
+//! guest (`guest-runtime/hostile`) for `x86_64-unknown-none` and points
+//! `HOSTILE_GUEST` at it, for `src/lib.rs`.
 
 use std::path::Path;
 
@@ -20,5 +22,31 @@ fn build() -> Result<(), featherlight_build::BuildError> {
         let wasm = featherlight_build::build_component(&manifest_dir.join("components").join(name), &target_dir)?;
         println!("cargo:rustc-env={variable}={}", wasm.display());
     }
+    build_hostile_guest(workspace)
+}
+
+/// The hostile guest is a member of the guest image's workspace (same target
+/// directory and flags as host/build.rs uses), so the kernel and its
+/// dependencies compile once for both guests.
+fn build_hostile_guest(workspace: &Path) -> Result<(), featherlight_build::BuildError> {
+    featherlight_build::ensure_rust_target("x86_64-unknown-none", workspace)?;
+    let image = workspace.join("guest-runtime/image");
+    let mut spec = featherlight_build::NestedBuild::new(
+        image.join("Cargo.toml"),
+        "x86_64-unknown-none",
+        image.join("target"),
+        featherlight_build::Artifact::Bin("featherlight-hostile-guest".into()),
+    );
+    spec.package = Some("featherlight-hostile-guest".into());
+    // The image's own sources are not the hostile guest's.
+    spec.emit_rerun_if_changed = false;
+    for dir in ["guest-runtime/hostile", "guest-runtime/kernel", "guest-runtime/abi"] {
+        println!("cargo:rerun-if-changed={}", workspace.join(dir).display());
+    }
+    for file in ["Cargo.toml", "Cargo.lock", ".cargo/config.toml"] {
+        println!("cargo:rerun-if-changed={}", image.join(file).display());
+    }
+    let path = featherlight_build::cargo_build(&spec)?;
+    println!("cargo:rustc-env=HOSTILE_GUEST={}", path.display());
     Ok(())
 }

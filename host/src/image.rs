@@ -42,6 +42,13 @@ pub(crate) fn guest_image() -> Result<&'static GuestImage, ImageError> {
     IMAGE.get_or_init(|| parse(GUEST_ELF)).as_ref().map_err(|e| ImageError(e.clone()))
 }
 
+/// Another guest image than the embedded one (the tests' hostile guest),
+/// from the ELF file at `path`.
+pub(crate) fn load_guest_image(path: &std::path::Path) -> Result<GuestImage, crate::error::Error> {
+    let bytes = std::fs::read(path).map_err(|source| crate::error::Error::Io { path: path.to_path_buf(), source })?;
+    parse(&bytes).map_err(|e| ImageError(format!("{}: {e}", path.display())).into())
+}
+
 fn parse(bytes: &[u8]) -> Result<GuestImage, String> {
     use goblin::elf::{
         Elf,

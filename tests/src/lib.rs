@@ -22,6 +22,10 @@ pub const TRAPS_WASM: &str = env!("TRAPS_WASM");
 /// The `stateful` test component (`components/stateful`), built by `build.rs`.
 pub const STATEFUL_WASM: &str = env!("STATEFUL_WASM");
 
+/// The hostile guest image (`guest-runtime/hostile`), built by `build.rs`:
+/// boot it with [`Config::guest_image`](featherlight::Config).
+pub const HOSTILE_GUEST: &str = env!("HOSTILE_GUEST");
+
 /// The interface `values` imports its host functions from.
 pub const VALUES_HOST: &str = "test:values/host";
 /// The interface `traps` imports its host functions from.
@@ -153,6 +157,28 @@ impl Fixture {
 impl Default for Fixture {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// A writer into a shared buffer, for capturing `tracing` output
+/// (`.with_writer(move || captured.clone())`).
+#[derive(Debug, Clone, Default)]
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    /// Everything written so far, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
     }
 }
 

@@ -2,29 +2,7 @@
 //! engine's guest log level (each record costs a VM exit).
 
 use featherlight::{Component, Config, Engine, Linker, Sandbox};
-use featherlight_tests::{TRAPS_WASM, TempDir};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-/// A `tracing` writer into a shared buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
-    }
-}
+use featherlight_tests::{Captured, TRAPS_WASM, TempDir};
 
 /// Boots a sandbox with `guest_log_level`, capturing every event.
 fn boot_with_log_level(guest_log_level: u32) -> String {

@@ -16,6 +16,8 @@ pub const USER: u64 = 1 << 2;
 pub const ACCESSED: u64 = 1 << 5;
 /// Dirty: preset for the same reason.
 pub const DIRTY: u64 = 1 << 6;
+/// Instruction fetches fault (with EFER.NXE, which the host sets).
+pub const NO_EXECUTE: u64 = 1 << 63;
 /// Address bits of an entry.
 pub const ADDRESS_MASK: u64 = 0x000f_ffff_ffff_f000;
 

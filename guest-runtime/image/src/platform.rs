@@ -2,8 +2,9 @@
 //!
 //! Wasmtime runs here without virtual memory or signals: traps are explicit
 //! checks in compiled code, linear memories live on the heap, and compiled
-//! code runs straight from the read-only snapshot (every guest page is
-//! executable, so publishing code is a no-op).
+//! code runs straight from the read-only snapshot, which is executable, so
+//! publishing code is a no-op (writable pages are not executable: code
+//! copied anywhere else would not run).
 
 use core::cell::Cell;
 use wasmtime::CustomCodeMemory;
@@ -30,8 +31,8 @@ pub extern "C" fn wasmtime_tls_set(slot: usize, ptr: *mut u8) {
     }
 }
 
-/// Code memory whose pages are already executable: the host maps every
-/// guest page without the NX bit and the snapshot is read-only to the guest.
+/// Code memory whose pages are already executable: the host maps the
+/// read-only snapshot, where the artifact lies, without the NX bit.
 #[derive(Debug)]
 pub struct PremappedCode;
 

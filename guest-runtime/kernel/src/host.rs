@@ -62,6 +62,13 @@ pub(crate) fn init(input: Region, output: Region) {
 
 // One shared exit instruction at a known symbol, so the host can tell where a
 // stopped guest resumes (see `layout::MESSAGE_EXIT_SYMBOL`).
+//
+// Every resume, and so every restored or snapshot-made sandbox, first puts the
+// x87/SSE state back to its defaults: the host restores memory and general
+// registers only, and MXCSR or XMM registers left by one call (one request)
+// must not reach the next. Callers lose nothing: XMM registers are
+// caller-saved, and the x87 control word and MXCSR controls, which are
+// callee-saved, never differ from the defaults in this guest.
 core::arch::global_asm!(
     ".section .text.featherlight_port_exit,\"ax\",@progbits",
     ".global featherlight_port_exit",
@@ -71,6 +78,26 @@ core::arch::global_asm!(
     ".global featherlight_message_exit",
     "featherlight_message_exit:",
     "    out dx, eax",
+    "    fninit",
+    "    push 0x1f80",
+    "    ldmxcsr [rsp]",
+    "    add rsp, 8",
+    "    xorps xmm0, xmm0",
+    "    xorps xmm1, xmm1",
+    "    xorps xmm2, xmm2",
+    "    xorps xmm3, xmm3",
+    "    xorps xmm4, xmm4",
+    "    xorps xmm5, xmm5",
+    "    xorps xmm6, xmm6",
+    "    xorps xmm7, xmm7",
+    "    xorps xmm8, xmm8",
+    "    xorps xmm9, xmm9",
+    "    xorps xmm10, xmm10",
+    "    xorps xmm11, xmm11",
+    "    xorps xmm12, xmm12",
+    "    xorps xmm13, xmm13",
+    "    xorps xmm14, xmm14",
+    "    xorps xmm15, xmm15",
     "    ret",
 );
 

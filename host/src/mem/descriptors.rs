@@ -128,7 +128,7 @@ pub(crate) fn cpl3_long_mode(page_table_root: u64) -> EntryState {
             .bits(),
         cr3: page_table_root,
         cr4: (Cr4Flags::PHYSICAL_ADDRESS_EXTENSION | Cr4Flags::OSFXSR | Cr4Flags::OSXMMEXCPT_ENABLE).bits(),
-        efer: (EferFlags::LONG_MODE_ENABLE | EferFlags::LONG_MODE_ACTIVE).bits(),
+        efer: (EferFlags::LONG_MODE_ENABLE | EferFlags::LONG_MODE_ACTIVE | EferFlags::NO_EXECUTE_ENABLE).bits(),
         // Flat DPL3 64-bit code, and flat DPL3 32-bit-default data.
         code: Segment { selector: USER_CODE_SELECTOR, kind: 0xb, long: true, ..flat },
         data: Segment { selector: USER_DATA_SELECTOR, kind: 0x3, default_big: true, ..flat },

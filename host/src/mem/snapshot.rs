@@ -9,12 +9,15 @@ use super::region::HostMapping;
 use super::{PAGE, host_usize};
 use crate::image::GuestImage;
 use featherlight_abi::layout::{PAGE_SIZE, Region, SCRATCH_BASE};
-use featherlight_abi::paging::{self, ACCESSED, DIRTY, PageTableMemory, USER, WRITABLE};
+use featherlight_abi::paging::{self, ACCESSED, DIRTY, NO_EXECUTE, PageTableMemory, USER, WRITABLE};
 
 /// Read-only pages: Accessed and Dirty are preset so neither the CPU nor a
 /// shadow MMU ever writes a page-table entry.
 pub(crate) const READ_ONLY: u64 = USER | ACCESSED | DIRTY;
-const READ_WRITE: u64 = READ_ONLY | WRITABLE;
+/// Writable pages are never executable: code runs only from the read-only
+/// snapshot (the image's text, the compiled component), so a guest cannot
+/// write itself new code.
+const READ_WRITE: u64 = READ_ONLY | WRITABLE | NO_EXECUTE;
 
 /// The read-only snapshot region a sandbox boots from, plus what it needs
 /// to start: the image and artifact before anything ran.
@@ -23,6 +26,8 @@ pub(crate) struct BootImage {
     pub memory: HostMapping,
     pub page_table_root: u64,
     pub entry: u64,
+    /// The image's message exit (see `layout::MESSAGE_EXIT_SYMBOL`).
+    pub message_exit: u64,
     pub artifact: Region,
     pub layout: ScratchLayout,
     /// Initial bytes of the image's writable pages, copied to scratch
@@ -171,6 +176,14 @@ impl BootImage {
         contents.extend_from_slice(&tables.bytes);
         let size = contents.len().next_multiple_of(PAGE);
         let memory = HostMapping::sealed_file(&contents, size, "snapshot")?;
-        Ok(Self { memory, page_table_root: root, entry: image.entry, artifact: artifact_region, layout, image_data })
+        Ok(Self {
+            memory,
+            page_table_root: root,
+            entry: image.entry,
+            message_exit: image.message_exit,
+            artifact: artifact_region,
+            layout,
+            image_data,
+        })
     }
 }

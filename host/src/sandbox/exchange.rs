@@ -13,11 +13,18 @@ use crate::wasm::world::WorldFunction;
 use featherlight_abi::layout::ExceptionFrame;
 use featherlight_abi::{fb, message, ports};
 use flatbuffers::FlatBufferBuilder;
+use std::borrow::Cow;
 
 /// A host function's failure, kept to report once the guest has trapped on it.
 struct HostFailure {
     function: String,
     message: String,
+}
+
+impl From<HostFailure> for Error {
+    fn from(failure: HostFailure) -> Self {
+        Error::HostFunction { function: failure.function, message: failure.message }
+    }
 }
 
 impl Sandbox {
@@ -127,6 +134,7 @@ impl Sandbox {
     /// (verified) or the failure it reports.
     pub(super) fn run_to_result(&mut self, _unused: Option<()>) -> Result<Vec<u8>, Error> {
         let mut host_failure: Option<HostFailure> = None;
+        let mut log_records = 0usize;
         loop {
             let port = match self.vm.run()? {
                 Exit::IoOut { port, data } => (port, data.first().copied().unwrap_or(0)),
@@ -161,15 +169,28 @@ impl Sandbox {
                 if let Some(error) = result.error() {
                     return Err(call_error(error, host_failure.take()));
                 }
+                // A failed host function traps the call, whatever the guest
+                // says (the real runtime cannot catch it; a hostile one could).
+                if let Some(failure) = host_failure {
+                    return Err(failure.into());
+                }
                 return Ok(bytes);
             }
             if let Some(record) = message.body_as_log_record() {
-                emit_log(record);
+                self.forward_log(record, &mut log_records);
             } else if let Some(call) = message.body_as_function_call() {
-                let reply = self.call_host(call, &mut host_failure)?;
+                if let Some(failure) = host_failure {
+                    return Err(failure.into());
+                }
+                // The guest waits for a reply it will not get: poison even
+                // for errors that otherwise leave a sandbox usable (a reply
+                // too large for the input buffer).
+                let reply = self.call_host(call, &mut host_failure).inspect_err(|e| {
+                    self.poisoned = Some(format!("a host function's reply could not be delivered: {e}"));
+                })?;
                 self.scratch.write(ScratchLayout::offset(self.boot.layout.input.address), &reply)?;
             } else if let Some(abort) = message.body_as_abort() {
-                return Err(Error::GuestPanic(abort.message().unwrap_or("").to_string()));
+                return Err(Error::GuestPanic(bounded(abort.message().unwrap_or("")).into_owned()));
             } else {
                 return Err(Error::Malformed("a message without a body".into()));
             }
@@ -235,6 +256,25 @@ impl Sandbox {
         Ok(reply)
     }
 
+    /// Emits a guest log record, applying the configured level itself (a
+    /// guest may ignore it) and at most [`MAX_LOG_RECORDS_PER_CALL`] per call
+    /// (`forwarded` counts them), so a flooding guest cannot flood the host's
+    /// logs; the call's timeout bounds its time.
+    fn forward_log(&self, record: fb::LogRecord<'_>, forwarded: &mut usize) {
+        if u32::from(record.level().0) > self.component.engine().config().guest_log_level {
+            return;
+        }
+        *forwarded += 1;
+        if *forwarded <= MAX_LOG_RECORDS_PER_CALL {
+            emit_log(record);
+        } else if *forwarded == MAX_LOG_RECORDS_PER_CALL + 1 {
+            tracing::warn!(
+                target: "featherlight::guest",
+                "the guest sent more than {MAX_LOG_RECORDS_PER_CALL} log records in one call; dropping the rest"
+            );
+        }
+    }
+
     /// Reads what the exception stub left on the exception stack.
     fn exception(&self, vector: u8) -> Error {
         let details = (|| -> Result<(ExceptionFrame, u64), Error> {
@@ -271,7 +311,7 @@ impl Sandbox {
 }
 
 fn call_error(error: fb::CallError<'_>, host_failure: Option<HostFailure>) -> Error {
-    let message = error.message().unwrap_or("").to_string();
+    let message = bounded(error.message().unwrap_or("")).into_owned();
     let trap = |code| Error::Trap { code, message: message.clone() };
     use fb::ErrorKind as K;
     match error.kind() {
@@ -290,7 +330,7 @@ fn call_error(error: fb::CallError<'_>, host_failure: Option<HostFailure>) -> Er
         K::CannotEnterComponent => trap(TrapCode::CannotEnterComponent),
         K::UnknownImport => Error::UnknownImport { message },
         K::HostFunction => match host_failure {
-            Some(f) => Error::HostFunction { function: f.function, message: f.message },
+            Some(failure) => failure.into(),
             None => {
                 Error::Malformed(format!("the guest reported a host function failure that did not happen: {message}"))
             }
@@ -301,9 +341,27 @@ fn call_error(error: fb::CallError<'_>, host_failure: Option<HostFailure>) -> Er
     }
 }
 
+/// Most guest log records one call forwards.
+const MAX_LOG_RECORDS_PER_CALL: usize = 10_000;
+
+/// Longest text from the guest (a panic, error or log message) the host
+/// keeps: the output buffer bounds it anyway, but errors are cloned, logged
+/// and kept as the poison reason, so a hostile megabyte stops here.
+const MAX_GUEST_TEXT: usize = 64 * 1024;
+
+/// `text` cut to [`MAX_GUEST_TEXT`] bytes (at a character boundary), saying
+/// how much was cut.
+fn bounded(text: &str) -> Cow<'_, str> {
+    if text.len() <= MAX_GUEST_TEXT {
+        return Cow::Borrowed(text);
+    }
+    let cut = text.floor_char_boundary(MAX_GUEST_TEXT);
+    Cow::Owned(format!("{}... ({} more bytes cut)", &text[..cut], text.len() - cut))
+}
+
 fn emit_log(record: fb::LogRecord<'_>) {
-    let target = record.target().unwrap_or("");
-    let message = record.message().unwrap_or("");
+    let target = &*bounded(record.target().unwrap_or(""));
+    let message = bounded(record.message().unwrap_or(""));
     match record.level() {
         fb::LogLevel::Error => tracing::error!(target: "featherlight::guest", guest_target = target, "{message}"),
         fb::LogLevel::Warn => tracing::warn!(target: "featherlight::guest", guest_target = target, "{message}"),

@@ -109,6 +109,17 @@ impl InterruptState {
         running.reason
     }
 
+    /// Runs `run` (one `KVM_RUN`, between calls) with `immediate_exit` set,
+    /// so KVM finishes what the last exit left pending without running any
+    /// guest instruction.
+    pub(crate) fn without_guest_code<R>(&self, run: impl FnOnce() -> R) -> R {
+        let running = self.lock();
+        set_immediate_exit(running.immediate_exit, 1);
+        let outcome = run();
+        set_immediate_exit(running.immediate_exit, 0);
+        outcome
+    }
+
     /// Stops call `call` (any call in progress if `None`) for `reason`.
     /// Where one signal may be missed (see [`StopFlag`]), the watchdog
     /// repeats it every [`REKICK_INTERVAL`] until the call ends.

@@ -12,8 +12,7 @@ use super::Sandbox;
 use super::host_functions::Linker;
 use crate::Value;
 use crate::error::Error;
-use crate::hypervisor::Registers;
-use crate::image::guest_image;
+use crate::hypervisor::{Exit, Registers};
 use crate::mem::scratch_image::ScratchImage;
 use crate::mem::snapshot::BootImage;
 use crate::wasm::component::Component;
@@ -84,8 +83,14 @@ impl Sandbox {
         self.check_compatible(snapshot)?;
         let same_image = self.origin.as_ref().is_some_and(|origin| Arc::ptr_eq(origin, snapshot));
         let outcome = (|| {
+            if self.poisoned.is_some() {
+                self.settle_vcpu()?;
+            }
             let stats = snapshot.scratch.restore(&mut self.scratch, same_image).map_err(Error::Memory)?;
             tracing::trace!(?stats, "restored scratch");
+            // Only the general registers: the x87/SSE state is reset by the
+            // guest's message exit, where the guest resumes (see the
+            // kernel's `featherlight_port_exit`).
             self.vm.set_regs(&snapshot.regs)?;
             Ok(())
         })();
@@ -131,6 +136,25 @@ impl Sandbox {
         Ok(sandbox)
     }
 
+    /// Lets KVM finish what the guest's last exit left pending, without
+    /// running guest code. A guest stopped by an error may have left an
+    /// operation half done (an `in` from a port, an emulated access) that
+    /// KVM would otherwise complete at the next entry, over the restored
+    /// registers (KVM's API documentation prescribes exactly this re-entry).
+    fn settle_vcpu(&mut self) -> Result<(), Error> {
+        let interrupts = self.interrupts.clone();
+        let unexpected = interrupts.without_guest_code(|| {
+            self.vm.run().map(|exit| match exit {
+                Exit::Interrupted => None,
+                other => Some(format!("{other:?}")),
+            })
+        })?;
+        match unexpected {
+            None => Ok(()),
+            Some(exit) => Err(Error::GuestCrashed(format!("the vCPU ran guest code while settling ({exit})"))),
+        }
+    }
+
     fn check_compatible(&self, snapshot: &Snapshot) -> Result<(), Error> {
         if !Arc::ptr_eq(&self.boot, &snapshot.boot) {
             return Err(Error::SnapshotMismatch(
@@ -151,7 +175,7 @@ impl Sandbox {
     /// reports the `out`'s own address, kvm_pvm the next one: both are taken.
     fn resume_point(&self) -> Result<Registers, Error> {
         let mut regs = self.vm.regs()?;
-        let exit = guest_image()?.message_exit;
+        let exit = self.boot.message_exit;
         let resume = exit + MESSAGE_EXIT_LEN;
         if regs.rip != exit && regs.rip != resume {
             return Err(Error::GuestCrashed(format!(

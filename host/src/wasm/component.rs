@@ -4,7 +4,6 @@ use super::cache::{self, CacheError};
 use super::engine::Engine;
 use super::world::ComponentWorld;
 use crate::error::Error;
-use crate::image::guest_image;
 use crate::mem::snapshot::BootImage;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -119,7 +118,7 @@ impl Component {
         if let Some(snapshot) = slot.as_ref() {
             return Ok(snapshot.clone());
         }
-        let image = guest_image()?;
+        let image = self.inner.engine.guest_image()?;
         let writable_pages = image
             .segments
             .iter()
@@ -137,7 +136,9 @@ impl Component {
 }
 
 fn engine_key(engine: &Engine) -> Result<[u8; 32], Error> {
-    Ok(cache::engine_key(&engine.inner.settings, &guest_image()?.digest))
+    // The image the artifact will run under, so artifacts of different
+    // guest images never mix.
+    Ok(cache::engine_key(&engine.inner.settings, &engine.guest_image()?.digest))
 }
 
 /// Writes a cache file so readers never see a partial file; failures only

@@ -3,6 +3,7 @@
 
 use crate::error::Error;
 use crate::hypervisor::HypervisorChoice;
+use crate::image::{GuestImage, ImageError, guest_image, load_guest_image};
 use crate::mem::MemoryConfig;
 use featherlight_abi::layout::cpu_features;
 use std::path::PathBuf;
@@ -65,6 +66,10 @@ pub struct Config {
     /// Which hypervisor runs the sandboxes: by default the first that exists
     /// (`/dev/kvm`, then `/dev/mshv` in builds with the `mshv` feature).
     pub hypervisor: HypervisorChoice,
+    /// Test hook: boot this guest image (an `x86_64-unknown-none` ELF built
+    /// on `guest-runtime/kernel`) instead of the embedded guest runtime.
+    #[doc(hidden)]
+    pub guest_image: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -79,6 +84,7 @@ impl Default for Config {
             guest_log_level: 2,
             call_timeout: None,
             hypervisor: HypervisorChoice::Auto,
+            guest_image: None,
         }
     }
 }
@@ -95,6 +101,8 @@ pub(crate) struct EngineInner {
     pub compiler: wasmtime::Engine,
     /// Every setting that changes compiled code, for cache keys.
     pub settings: String,
+    /// The guest image of [`Config::guest_image`], if set.
+    image_override: Option<GuestImage>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -133,7 +141,17 @@ impl Engine {
         let mut hasher = std::hash::DefaultHasher::new();
         std::hash::Hash::hash(&compiler.precompile_compatibility_hash(), &mut hasher);
         let settings = format!("wasmtime settings {:016x}", std::hash::Hasher::finish(&hasher));
-        Ok(Self { inner: Arc::new(EngineInner { config, compiler, settings }) })
+        let image_override = config.guest_image.as_deref().map(load_guest_image).transpose()?;
+        Ok(Self { inner: Arc::new(EngineInner { config, compiler, settings, image_override }) })
+    }
+
+    /// The guest image sandboxes boot: the embedded one unless the
+    /// configuration names another.
+    pub(crate) fn guest_image(&self) -> Result<&GuestImage, ImageError> {
+        match &self.inner.image_override {
+            Some(image) => Ok(image),
+            None => guest_image(),
+        }
     }
 
     /// The engine's configuration.

@@ -43,6 +43,9 @@ pub struct NestedBuild {
     pub target_dir: PathBuf,
     /// What to return the path of.
     pub artifact: Artifact,
+    /// Build only this package of the nested workspace (`-p`); `None` builds its default
+    /// members.
+    pub package: Option<String>,
     /// Extra flags for rustc, passed as `CARGO_ENCODED_RUSTFLAGS` (the outer build's flags
     /// are never passed on).
     pub rustflags: Vec<String>,
@@ -66,6 +69,7 @@ impl NestedBuild {
             target: target.into(),
             target_dir: target_dir.into(),
             artifact,
+            package: None,
             rustflags: Vec::new(),
             locked: true,
             emit_rerun_if_changed: true,
@@ -138,6 +142,9 @@ fn command(spec: &NestedBuild) -> Command {
     cmd.args(["build", "--release", "--target", &spec.target]).arg("--manifest-path").arg(&spec.manifest_path);
     if spec.locked {
         cmd.arg("--locked");
+    }
+    if let Some(package) = &spec.package {
+        cmd.args(["--package", package]);
     }
     if let Some(jobs) = jobs() {
         cmd.args(["--jobs", &jobs]);
@@ -288,8 +295,9 @@ mod tests {
     fn command_is_clean_and_complete() {
         let mut spec = NestedBuild::new("/src/c/Cargo.toml", "wasm32-wasip2", "/t", Artifact::Cdylib("c".into()));
         spec.rustflags = vec!["-C".into(), "opt-level=s".into()];
+        spec.package = Some("p".into());
         let cmd = command(&spec);
-        for arg in ["build", "--release", "--locked", "wasm32-wasip2"] {
+        for arg in ["build", "--release", "--locked", "wasm32-wasip2", "--package", "p"] {
             assert!(has_arg(&cmd, arg), "missing {arg}");
         }
         assert_eq!(env_of(&cmd, "CARGO_TARGET_DIR").as_deref(), Some("/t"));

@@ -1,0 +1,482 @@
+//! A hostile guest (`guest-runtime/hostile`: the real kernel and protocol,
+//! no Wasm) breaks the protocol and the machine in every way it can. Each
+//! misbehaviour must end the call with its own typed error and poison the
+//! sandbox, and restoring a snapshot must make the sandbox work again: the
+//! host keeps running and loses nothing.
+
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use featherlight::{Component, Config, Engine, Error, HostError, Linker, MemoryConfig, Sandbox, Snapshot, Value};
+use featherlight_tests::{Captured, HOSTILE_GUEST, TempDir};
+use wit_parser::Resolve;
+
+/// What the hostile guest pretends to export (its functions dispatch on
+/// these names).
+const WORLD: &str = "package test:hostile;
+interface host {
+  fail: func();
+  ok: func() -> u32;
+  unregistered: func();
+  big: func() -> string;
+}
+world hostile {
+  import host;
+  export swallow-host-failure: func();
+  export call-after-host-failure: func();
+  export import-wrong-args: func();
+  export call-unregistered: func();
+  export call-big: func();
+  export echo: func(x: u32) -> u32;
+  export wrong-result-type: func() -> u32;
+  export wrong-result-count: func() -> u32;
+  export corrupt-size-prefix: func();
+  export short-size-prefix: func();
+  export lie-offset: func();
+  export lie-vector-length: func() -> string;
+  export deep-nesting: func() -> u32;
+  export garbage-flatbuffer: func();
+  export empty-message: func();
+  export unknown-body: func();
+  export unknown-import: func();
+  export fake-host-failure: func();
+  export flood-log: func();
+  export huge-abort: func();
+  export log-burst: func();
+  export rogue-exit: func();
+  export dirty-fpu: func();
+  export dirty-fpu-rogue: func();
+  export read-fpu: func() -> u32;
+  export unknown-port: func();
+  export closed-port: func();
+  export exception-port-lie: func();
+  export hlt: func();
+  export wrmsr: func();
+  export mov-cr3: func();
+  export syscall: func();
+  export sysenter: func();
+  export int-0x80: func();
+  export vmcall: func();
+  export vmmcall: func();
+  export in-port: func();
+  export rdmsr: func();
+  export lgdt: func();
+  export cli: func();
+  export invlpg: func();
+  export xsetbv: func();
+  export jump-unmapped: func();
+  export jump-non-canonical: func();
+  export jump-writable: func();
+  export triple-fault: func();
+  export spin: func();
+  export exhaust-scratch: func();
+  export corrupt-page-tables: func();
+  export corrupt-idt: func();
+}";
+
+/// Mirrors `guest-runtime/hostile/src/misbehave.rs`.
+const UNMAPPED: u64 = 0x0000_7000_0000_0000;
+const IDT_ADDRESS: u64 = 0x2000;
+
+/// A component with the exports of `world` (a dummy core module: the
+/// hostile guest never runs it, the host needs its WIT types).
+fn component_bytes(world: &str) -> Vec<u8> {
+    let mut resolve = Resolve::default();
+    let package = resolve.push_str("hostile.wit", world).expect("hostile WIT");
+    let world = resolve.select_world(&[package], Some("hostile")).expect("world");
+    let mut module = wit_component::dummy_module(&resolve, world, wit_parser::ManglingAndAbi::Standard32);
+    wit_component::embed_component_metadata(&mut module, &resolve, world, wit_component::StringEncoding::UTF8)
+        .expect("embed");
+    wit_component::ComponentEncoder::default().module(&module).expect("module").validate(true).encode().expect("encode")
+}
+
+/// Host functions for the hostile guest: `fail` fails, `ok` returns 7,
+/// `big` returns more than fits the input buffer, `unregistered` is not
+/// there.
+fn linker() -> Linker {
+    let mut linker = Linker::new();
+    linker.func("test:hostile/host", "fail", |_| Err(HostError::from("fail always fails")));
+    linker.func("test:hostile/host", "ok", |_| Ok(vec![Value::U32(7)]));
+    // Larger than the 1 MiB input buffer.
+    linker.func("test:hostile/host", "big", |_| Ok(vec![Value::String("x".repeat(2 << 20))]));
+    linker
+}
+
+/// An engine booting the hostile guest, with a small scratch (so
+/// comparing it and exhausting it are quick), no compile cache and a call
+/// timeout that keeps any test from hanging.
+fn engine_with_timeout(call_timeout: Duration) -> Engine {
+    let memory = MemoryConfig { scratch_size: 32 << 20, ..MemoryConfig::default() };
+    let config = Config {
+        memory,
+        cache_dir: None,
+        guest_image: Some(HOSTILE_GUEST.into()),
+        call_timeout: Some(call_timeout),
+        ..Config::default()
+    };
+    Engine::new(config).expect("engine with the hostile guest")
+}
+
+/// The hostile component, compiled once for all tests.
+fn component() -> &'static Component {
+    static COMPONENT: OnceLock<Component> = OnceLock::new();
+    COMPONENT.get_or_init(|| {
+        Component::new(&engine_with_timeout(Duration::from_secs(20)), &component_bytes(WORLD)).expect("compile")
+    })
+}
+
+/// A sandbox running the hostile guest, a snapshot of it after boot, and
+/// the scratch memory of that snapshot.
+struct Hostile {
+    sandbox: Sandbox,
+    snapshot: Arc<Snapshot>,
+    baseline: Vec<u8>,
+}
+
+impl Hostile {
+    fn new() -> Self {
+        let mut sandbox = Sandbox::new(component(), &linker()).expect("the hostile guest boots");
+        let snapshot = sandbox.snapshot().expect("snapshot");
+        let baseline = sandbox.scratch_contents().expect("scratch");
+        let mut hostile = Self { sandbox, snapshot, baseline };
+        hostile.assert_works();
+        hostile
+    }
+
+    fn assert_works(&mut self) {
+        let results = self.sandbox.call("echo", &[Value::U32(42)]).expect("echo works");
+        assert_eq!(results, [Value::U32(42)]);
+    }
+
+    /// Calls `name`, which must fail with an error `expected` accepts and
+    /// poison the sandbox; then restores the snapshot and calls `echo`.
+    #[track_caller]
+    fn misbehave(&mut self, name: &str, expected: impl Fn(&Error) -> bool) -> Error {
+        let error = self.sandbox.call(name, &[]).expect_err(name);
+        assert!(expected(&error), "{name}: unexpected error {error:?}");
+        assert!(self.sandbox.is_poisoned(), "{name} poisons the sandbox");
+        assert!(matches!(self.sandbox.call("echo", &[Value::U32(1)]), Err(Error::Poisoned(_))));
+        self.sandbox.restore(&self.snapshot).expect("restore");
+        // Nothing the guest did survives the restore.
+        assert!(self.sandbox.scratch_contents().expect("scratch") == self.baseline, "{name}: scratch differs");
+        self.assert_works();
+        error
+    }
+}
+
+#[track_caller]
+fn check(name: &str, expected: impl Fn(&Error) -> bool) -> Error {
+    Hostile::new().misbehave(name, expected)
+}
+
+#[test]
+fn corrupt_size_prefix() {
+    check("corrupt-size-prefix", |e| matches!(e, Error::Malformed(m) if m.contains("claims more than")));
+}
+
+#[test]
+fn short_size_prefix() {
+    check("short-size-prefix", |e| matches!(e, Error::Malformed(_)));
+}
+
+#[test]
+fn lying_root_offset() {
+    check("lie-offset", |e| matches!(e, Error::Malformed(_)));
+}
+
+#[test]
+fn lying_vector_length() {
+    check("lie-vector-length", |e| matches!(e, Error::Malformed(m) if m.contains("out of bounds")));
+}
+
+#[test]
+fn nesting_deeper_than_the_verifier_allows() {
+    check("deep-nesting", |e| matches!(e, Error::Malformed(m) if m.to_lowercase().contains("depth")));
+}
+
+#[test]
+fn garbage_flatbuffer() {
+    check("garbage-flatbuffer", |e| matches!(e, Error::Malformed(_)));
+}
+
+#[test]
+fn empty_message() {
+    check("empty-message", |e| matches!(e, Error::Malformed(_)));
+}
+
+#[test]
+fn unknown_message_body() {
+    check("unknown-body", |e| matches!(e, Error::Malformed(_)));
+}
+
+#[test]
+fn wrong_result_type() {
+    check("wrong-result-type", |e| matches!(e, Error::Malformed(m) if m.contains("u32")));
+}
+
+#[test]
+fn wrong_result_count() {
+    check("wrong-result-count", |e| matches!(e, Error::Malformed(m) if m.contains("expected 1 values, got 2")));
+}
+
+#[test]
+fn swallowed_host_function_failure() {
+    check("swallow-host-failure", |e| match e {
+        Error::HostFunction { function, message } => function.ends_with("#fail") && message == "fail always fails",
+        _ => false,
+    });
+}
+
+#[test]
+fn host_call_after_a_host_function_failure() {
+    check(
+        "call-after-host-failure",
+        |e| matches!(e, Error::HostFunction { function, .. } if function.ends_with("#fail")),
+    );
+}
+
+#[test]
+fn import_call_with_wrong_arguments() {
+    check("import-wrong-args", |e| matches!(e, Error::Malformed(m) if m.contains("expected 0 values, got 1")));
+}
+
+#[test]
+fn call_of_unregistered_import() {
+    check("call-unregistered", |e| matches!(e, Error::Malformed(m) if m.contains("unregistered import")));
+}
+
+#[test]
+fn host_function_reply_too_large() {
+    // Not the guest's fault, but the guest is left waiting for a reply: the
+    // sandbox must be poisoned (`misbehave` checks).
+    check("call-big", |e| matches!(e, Error::MessageTooLarge { buffer: "input", .. }));
+}
+
+#[test]
+fn call_of_unknown_import() {
+    check("unknown-import", |e| matches!(e, Error::Malformed(m) if m.contains("#9999")));
+}
+
+#[test]
+fn invented_host_function_failure() {
+    check("fake-host-failure", |e| matches!(e, Error::Malformed(m) if m.contains("did not happen")));
+}
+
+#[test]
+fn unknown_port() {
+    check("unknown-port", |e| matches!(e, Error::GuestCrashed(m) if m.contains("0xe5")));
+}
+
+#[test]
+fn closed_port() {
+    check("closed-port", |e| matches!(e, Error::GuestException { vector: 13, .. }));
+}
+
+#[test]
+fn exception_port_without_frame() {
+    check("exception-port-lie", |e| matches!(e, Error::GuestCrashed(m) if m.contains("unreadable")));
+}
+
+#[test]
+fn privileged_instructions() {
+    let mut hostile = Hostile::new();
+    for name in ["hlt", "wrmsr", "mov-cr3"] {
+        hostile.misbehave(name, |e| matches!(e, Error::GuestException { vector: 13, .. }));
+    }
+}
+
+/// Whether an error is a CPU exception with one of `vectors`.
+fn vector_in(vectors: &'static [u8]) -> impl Fn(&Error) -> bool {
+    move |e| matches!(e, Error::GuestException { vector, .. } if vectors.contains(vector))
+}
+
+/// Some of these differ between hardware KVM and kvm_pvm (where the guest's
+/// "ring 0" is emulated): each must still end in a CPU exception or, for
+/// the port input, a crash naming it.
+#[test]
+fn more_instructions() {
+    let mut hostile = Hostile::new();
+    // #UD without SYSCALL enabled; kvm_pvm enters the (null) LSTAR: #PF.
+    hostile.misbehave("syscall", vector_in(&[6, 14]));
+    hostile.misbehave("sysenter", vector_in(&[6, 13]));
+    // No IDT gate for 0x80 (#GP/#NP); kvm_pvm returns and the `ud2` after it faults.
+    hostile.misbehave("int-0x80", vector_in(&[6, 11, 13]));
+    // KVM answers a CPL3 `vmcall` with an error and resumes: the `ud2` after it.
+    hostile.misbehave("vmcall", vector_in(&[6, 13]));
+    hostile.misbehave("vmmcall", vector_in(&[6, 13]));
+    for name in ["rdmsr", "lgdt", "cli", "invlpg", "xsetbv"] {
+        hostile.misbehave(name, vector_in(&[13]));
+    }
+    // KVM leaves an `in` half done until the next entry: restore must not
+    // let it complete over the restored registers (`misbehave` checks).
+    hostile.misbehave("in-port", |e| matches!(e, Error::GuestCrashed(m) if m.contains("port input from 0xe0")));
+}
+
+#[test]
+fn jump_to_unmapped_memory() {
+    check("jump-unmapped", |e| matches!(e, Error::GuestException { vector: 14, rip: UNMAPPED, cr2: UNMAPPED, .. }));
+}
+
+#[test]
+fn jump_to_non_canonical_address() {
+    check("jump-non-canonical", |e| matches!(e, Error::GuestException { vector: 13, .. }));
+}
+
+#[test]
+fn jump_to_writable_memory() {
+    // A #PF on the instruction fetch itself (error code bit 4), at the jump
+    // target: writable memory is never executable.
+    check("jump-writable", |e| match e {
+        Error::GuestException { vector: 14, rip, cr2, error_code, .. } => rip == cr2 && error_code & 0x10 != 0,
+        _ => false,
+    });
+}
+
+#[test]
+fn triple_fault_recipe() {
+    check("triple-fault", |e| matches!(e, Error::GuestException { .. } | Error::GuestCrashed(_)));
+}
+
+#[test]
+fn corrupt_page_tables() {
+    check("corrupt-page-tables", |e| matches!(e, Error::GuestException { vector: 14, .. }));
+}
+
+#[test]
+fn corrupt_idt() {
+    check("corrupt-idt", |e| matches!(e, Error::GuestException { vector: 14, cr2: IDT_ADDRESS, .. }));
+}
+
+#[test]
+fn exhaust_scratch() {
+    check("exhaust-scratch", |e| matches!(e, Error::GuestOutOfMemory { .. }));
+}
+
+#[test]
+fn spin_forever() {
+    let mut hostile = Hostile::new();
+    hostile.sandbox.set_call_timeout(Some(Duration::from_millis(200)));
+    hostile.misbehave("spin", |e| matches!(e, Error::DeadlineExceeded { .. }));
+}
+
+#[test]
+fn flood_the_log() {
+    let mut hostile = Hostile::new();
+    hostile.sandbox.set_call_timeout(Some(Duration::from_millis(300)));
+    hostile.misbehave("flood-log", |e| matches!(e, Error::DeadlineExceeded { .. }));
+}
+
+#[test]
+fn huge_abort_message_is_cut() {
+    // Nearly the whole 1 MiB output buffer, cut to 64 KiB by the host.
+    let error = check("huge-abort", |e| match e {
+        Error::GuestPanic(m) => m.len() < 66 * 1024 && m.starts_with("a\u{e9}a") && m.ends_with("more bytes cut)"),
+        _ => false,
+    });
+    assert!(error.to_string().len() < 66 * 1024);
+}
+
+#[test]
+fn misbehaviour_while_instantiating() {
+    type Expected = fn(&Error) -> bool;
+    let cases: [(&str, Expected); 4] = [
+        (
+            "garbage-flatbuffer",
+            |e| matches!(e, Error::Instantiate(m) if m.contains("out of bounds") || m.contains("unaligned")),
+        ),
+        ("spin", |e| matches!(e, Error::DeadlineExceeded { .. })),
+        ("exhaust-scratch", |e| matches!(e, Error::GuestOutOfMemory { .. })),
+        ("hlt", |e| matches!(e, Error::GuestException { vector: 13, .. })),
+    ];
+    for (name, expected) in cases {
+        let world = format!(
+            "package test:hostile;\n\
+             world hostile {{ export echo: func(x: u32) -> u32; export at-init-{name}: func(); }}"
+        );
+        let engine = engine_with_timeout(Duration::from_millis(300));
+        let component = Component::new(&engine, &component_bytes(&world)).expect("compile");
+        let error = Sandbox::new(&component, &Linker::new()).expect_err(name);
+        assert!(expected(&error), "{name} at instantiation: unexpected error {error:?}");
+    }
+    // The host is unharmed: a well-behaved sandbox still works.
+    Hostile::new();
+}
+
+#[test]
+fn log_burst_is_capped_and_filtered() {
+    let mut hostile = Hostile::new();
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let started = Instant::now();
+    tracing::subscriber::with_default(subscriber, || hostile.sandbox.call("log-burst", &[]))
+        .expect("log-burst returns");
+    let elapsed = started.elapsed();
+    let text = captured.text();
+    // 10 050 error records: 10 000 forwarded, one warning for the rest; the
+    // trace records are above the engine's level (info) and dropped.
+    assert_eq!(text.lines().filter(|line| line.contains("featherlight::guest: burst")).count(), 10_000);
+    assert_eq!(text.lines().filter(|line| line.contains("dropping the rest")).count(), 1);
+    assert!(!text.contains("too verbose"));
+    assert!(elapsed < Duration::from_secs(10), "10 060 log exits took {elapsed:?}");
+    hostile.assert_works();
+}
+
+#[test]
+fn fpu_state_does_not_survive_restore() {
+    let mut hostile = Hostile::new();
+    let leftovers = |hostile: &mut Hostile| hostile.sandbox.call("read-fpu", &[]).expect("read-fpu");
+    assert_eq!(leftovers(&mut hostile), [Value::U32(0)], "a fresh guest has the default x87/SSE state");
+    // Through the kernel's message exit, the next call starts clean.
+    hostile.sandbox.call("dirty-fpu", &[]).expect("dirty-fpu");
+    assert_eq!(leftovers(&mut hostile), [Value::U32(0)], "x87/SSE state survived a message exit");
+    // A guest that skips the kernel's exit keeps MXCSR, the x87 control word
+    // and the XMM registers for its next call (this test can see them)...
+    hostile.sandbox.call("dirty-fpu-rogue", &[]).expect("dirty-fpu-rogue");
+    assert_eq!(leftovers(&mut hostile), [Value::U32(0b111)]);
+    // ...but not across a restore: another request must not see them.
+    hostile.sandbox.call("dirty-fpu-rogue", &[]).expect("dirty-fpu-rogue");
+    hostile.sandbox.restore(&hostile.snapshot).expect("restore");
+    assert_eq!(leftovers(&mut hostile), [Value::U32(0)], "x87/SSE state survived the restore");
+}
+
+#[test]
+fn result_delivered_outside_the_message_exit() {
+    let mut hostile = Hostile::new();
+    assert_eq!(hostile.sandbox.call("rogue-exit", &[]).expect("the result itself is fine"), []);
+    let error = hostile.sandbox.snapshot().expect_err("no snapshot of a guest stopped elsewhere");
+    assert!(matches!(&error, Error::GuestCrashed(m) if m.contains("message exit")), "{error:?}");
+    // The guest still serves calls, and the old snapshot still restores.
+    hostile.assert_works();
+    hostile.sandbox.restore(&hostile.snapshot).expect("restore");
+    hostile.assert_works();
+    hostile.sandbox.snapshot().expect("snapshot after restore");
+}
+
+#[test]
+fn the_guest_image_is_part_of_the_cache_key() {
+    let cache = TempDir::new();
+    let engine = |guest_image: Option<&str>| {
+        let config = Config {
+            cache_dir: Some(cache.path().to_path_buf()),
+            guest_image: guest_image.map(Into::into),
+            ..Config::default()
+        };
+        Engine::new(config).expect("engine")
+    };
+    let bytes = component_bytes(WORLD);
+    Component::new(&engine(Some(HOSTILE_GUEST)), &bytes).expect("compile for the hostile guest");
+    Component::new(&engine(None), &bytes).expect("compile for the embedded guest");
+    let files = std::fs::read_dir(cache.path()).expect("cache directory").count();
+    assert_eq!(files, 2, "one cache file per guest image");
+}
+
+#[test]
+fn a_missing_guest_image_is_an_io_error() {
+    let config = Config { guest_image: Some("/nonexistent/guest".into()), cache_dir: None, ..Config::default() };
+    assert!(matches!(Engine::new(config), Err(Error::Io { .. })));
+}
