@@ -70,7 +70,9 @@ pub(crate) struct EntryState {
 }
 
 /// x87 control word and MXCSR at their reset defaults: all exceptions
-/// masked, round to nearest. Every backend starts the guest with these.
+/// masked, round to nearest. Backends pass them at entry (KVM's
+/// `KVM_SET_FPU` ignores MXCSR); what counts is that the guest's message
+/// exit resets both on every resume.
 pub(crate) const FPU_CONTROL_WORD: u16 = 0x37f;
 /// See [`FPU_CONTROL_WORD`].
 pub(crate) const MXCSR: u32 = 0x1f80;
