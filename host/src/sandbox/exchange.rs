@@ -5,13 +5,14 @@
 
 use super::{Sandbox, qualified_name};
 use crate::Value;
-use crate::error::{Error, TrapCode, exception_name};
+use crate::error::{Error, exception_name};
 use crate::hypervisor::Exit;
 use crate::mem::layout::ScratchLayout;
-use crate::wasm::codec::{decode_values, encode_values};
 use crate::wasm::world::WorldFunction;
 use featherlight_abi::layout::ExceptionFrame;
 use featherlight_abi::{fb, message, ports};
+use featherlight_wire::codec::{decode_values, encode_values};
+use featherlight_wire::guest::{self, CallFailure, FailureKind, GuestMessage, HostCall, LogRecord};
 use flatbuffers::FlatBufferBuilder;
 
 /// A host function's failure, kept to report once the guest has trapped on it.
@@ -78,9 +79,10 @@ impl Sandbox {
         );
         self.send(&mut fbb, fb::HostBody::FunctionCall, call.as_union_value())?;
         let reply = self.run_to_result(None)?;
-        let message = message::guest_message(&reply).map_err(|e| Error::Malformed(e.to_string()))?;
-        let result = message.body_as_function_call_result().ok_or_else(|| Error::Malformed("not a result".into()))?;
-        decode_values(result.results(), &export.ty.results)
+        match guest::decode_message(&reply)? {
+            GuestMessage::Finished(results) => Ok(decode_values(results, &export.ty.results)?),
+            _ => Err(Error::Malformed("not a result".into())),
+        }
     }
 
     pub(super) fn fault(&mut self, kind: fb::FaultKind) -> Result<(), Error> {
@@ -115,10 +117,7 @@ impl Sandbox {
         let offset = ScratchLayout::offset(output.address);
         let mut prefix = [0u8; message::SIZE_PREFIX];
         self.scratch.read(offset, &mut prefix)?;
-        let len = u32::from_le_bytes(prefix) as usize;
-        let total = len.checked_add(message::SIZE_PREFIX).filter(|t| *t as u64 <= output.size).ok_or_else(|| {
-            Error::Malformed(format!("a {len}-byte message claims more than the {}-byte output buffer", output.size))
-        })?;
+        let total = guest::framed_len(prefix, output.size)?;
         Ok(self.scratch.copy_out(offset, total)?)
     }
 
@@ -156,29 +155,27 @@ impl Sandbox {
                 (other, _) => return Err(Error::GuestCrashed(format!("the guest wrote to unknown port {other:#x}"))),
             }
             let bytes = self.receive()?;
-            let message = message::guest_message(&bytes).map_err(|e| Error::Malformed(e.to_string()))?;
-            if let Some(result) = message.body_as_function_call_result() {
-                if let Some(error) = result.error() {
-                    return Err(call_error(error, host_failure.take()));
+            match guest::decode_message(&bytes)? {
+                GuestMessage::Finished(_) => {}
+                GuestMessage::Failed(failure) => return Err(call_error(failure, host_failure.take())),
+                GuestMessage::Log(record) => {
+                    emit_log(record);
+                    continue;
                 }
-                return Ok(bytes);
+                GuestMessage::HostCall(call) => {
+                    let reply = self.call_host(call, &mut host_failure)?;
+                    self.scratch.write(ScratchLayout::offset(self.boot.layout.input.address), &reply)?;
+                    continue;
+                }
+                GuestMessage::Abort(message) => return Err(Error::GuestPanic(message.to_string())),
             }
-            if let Some(record) = message.body_as_log_record() {
-                emit_log(record);
-            } else if let Some(call) = message.body_as_function_call() {
-                let reply = self.call_host(call, &mut host_failure)?;
-                self.scratch.write(ScratchLayout::offset(self.boot.layout.input.address), &reply)?;
-            } else if let Some(abort) = message.body_as_abort() {
-                return Err(Error::GuestPanic(abort.message().unwrap_or("").to_string()));
-            } else {
-                return Err(Error::Malformed("a message without a body".into()));
-            }
+            return Ok(bytes);
         }
     }
 
     /// Runs the host function the guest asked for; returns the framed reply.
-    fn call_host(&self, call: fb::FunctionCall<'_>, failure: &mut Option<HostFailure>) -> Result<Vec<u8>, Error> {
-        let index = usize::try_from(call.function()).unwrap_or(usize::MAX);
+    fn call_host(&self, call: HostCall<'_>, failure: &mut Option<HostFailure>) -> Result<Vec<u8>, Error> {
+        let index = usize::try_from(call.function).unwrap_or(usize::MAX);
         let world = self.component.world();
         let (import, (name, function)) = world
             .imports()
@@ -186,7 +183,7 @@ impl Sandbox {
             .zip(self.imports.get(index))
             .ok_or_else(|| Error::Malformed(format!("the guest called unknown import #{index}")))?;
         let param_types: Vec<_> = import.ty.params.iter().map(|(_, ty)| ty.clone()).collect();
-        let args = decode_values(call.args(), &param_types)?;
+        let args = decode_values(call.args, &param_types)?;
         let outcome = match function {
             Some(function) => {
                 let _span = tracing::debug_span!("host_function", function = %name).entered();
@@ -240,19 +237,9 @@ impl Sandbox {
         let details = (|| -> Result<(ExceptionFrame, u64), Error> {
             let regs = self.vm.regs()?;
             let sregs = self.vm.sregs()?;
-            let mut raw = [0u8; size_of::<ExceptionFrame>()];
+            let mut raw = [0u8; guest::EXCEPTION_FRAME_SIZE];
             self.scratch.read(regs.rsp.wrapping_sub(featherlight_abi::layout::SCRATCH_BASE), &mut raw)?;
-            let word = |i: usize| u64::from_le_bytes(raw[i * 8..i * 8 + 8].try_into().unwrap_or_default());
-            let frame = ExceptionFrame {
-                vector: word(0),
-                error_code: word(1),
-                rip: word(2),
-                cs: word(3),
-                rflags: word(4),
-                rsp: word(5),
-                ss: word(6),
-            };
-            Ok((frame, sregs.cr2))
+            Ok((guest::exception_frame(&raw), sregs.cr2))
         })();
         match details {
             Ok((frame, cr2)) => Error::GuestException {
@@ -270,41 +257,25 @@ impl Sandbox {
     }
 }
 
-fn call_error(error: fb::CallError<'_>, host_failure: Option<HostFailure>) -> Error {
-    let message = error.message().unwrap_or("").to_string();
-    let trap = |code| Error::Trap { code, message: message.clone() };
-    use fb::ErrorKind as K;
-    match error.kind() {
-        K::StackOverflow => trap(TrapCode::StackOverflow),
-        K::MemoryOutOfBounds => trap(TrapCode::MemoryOutOfBounds),
-        K::HeapMisaligned => trap(TrapCode::HeapMisaligned),
-        K::TableOutOfBounds => trap(TrapCode::TableOutOfBounds),
-        K::IndirectCallToNull => trap(TrapCode::IndirectCallToNull),
-        K::BadSignature => trap(TrapCode::BadSignature),
-        K::IntegerOverflow => trap(TrapCode::IntegerOverflow),
-        K::IntegerDivisionByZero => trap(TrapCode::IntegerDivisionByZero),
-        K::BadConversionToInteger => trap(TrapCode::BadConversionToInteger),
-        K::UnreachableCodeReached => trap(TrapCode::UnreachableCodeReached),
-        K::Interrupt => trap(TrapCode::Interrupt),
-        K::OutOfFuel => trap(TrapCode::OutOfFuel),
-        K::CannotEnterComponent => trap(TrapCode::CannotEnterComponent),
-        K::UnknownImport => Error::UnknownImport { message },
-        K::HostFunction => match host_failure {
+fn call_error(failure: CallFailure, host_failure: Option<HostFailure>) -> Error {
+    let CallFailure { kind, message } = failure;
+    match kind {
+        FailureKind::Trap(code) => Error::Trap { code, message },
+        FailureKind::UnknownImport => Error::UnknownImport { message },
+        FailureKind::HostFunction => match host_failure {
             Some(f) => Error::HostFunction { function: f.function, message: f.message },
             None => {
                 Error::Malformed(format!("the guest reported a host function failure that did not happen: {message}"))
             }
         },
-        K::Malformed => Error::Malformed(message),
-        K::Instantiate => Error::Instantiate(message),
-        _ => trap(TrapCode::Other),
+        FailureKind::Malformed => Error::Malformed(message),
+        FailureKind::Instantiate => Error::Instantiate(message),
     }
 }
 
-fn emit_log(record: fb::LogRecord<'_>) {
-    let target = record.target().unwrap_or("");
-    let message = record.message().unwrap_or("");
-    match record.level() {
+fn emit_log(record: LogRecord<'_>) {
+    let LogRecord { level, target, message } = record;
+    match level {
         fb::LogLevel::Error => tracing::error!(target: "featherlight::guest", guest_target = target, "{message}"),
         fb::LogLevel::Warn => tracing::warn!(target: "featherlight::guest", guest_target = target, "{message}"),
         fb::LogLevel::Info => tracing::info!(target: "featherlight::guest", guest_target = target, "{message}"),
