@@ -7,11 +7,11 @@
 //! full scale, `tests/tests/load.rs` at a small one.
 
 use crate::error::Error;
-use crate::{Component, InterruptHandle, Linker, Sandbox, Value};
+use crate::{Component, InterruptHandle, Linker, Sandbox, Snapshot, Value};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Barrier, Mutex, PoisonError};
+use std::sync::{Arc, Barrier, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// One kind of call the load test makes.
@@ -95,6 +95,41 @@ pub struct LoadReport {
     pub elapsed: Duration,
 }
 
+/// Resident memory may grow this much between the warm and the end
+/// measurement (allocator caches, thread stacks touched deeper); a leak of
+/// memory per call or restore would be far more over thousands of them.
+pub const RSS_TOLERANCE_KIB: u64 = 16 * 1024;
+
+impl LoadReport {
+    /// Checks what every run must show: `expected_calls` calls, none with a
+    /// wrong result, every poisoned sandbox restored, no more open file
+    /// descriptors at the end than when warm (and none left once the
+    /// sandboxes are gone), and resident memory within
+    /// [`RSS_TOLERANCE_KIB`] of the warm measurement.
+    pub fn check(&self, expected_calls: u64) -> Result<(), String> {
+        let failures = self.outcomes.iter().filter(|(o, _)| *o != "ok").map(|(_, n)| n).sum::<u64>();
+        let problems: Vec<String> = [
+            (self.calls != expected_calls).then(|| format!("{} calls, not {expected_calls}", self.calls)),
+            (self.wrong_results > 0).then(|| format!("{} calls returned wrong results", self.wrong_results)),
+            (self.restores < failures).then(|| format!("{failures} failed calls but {} restores", self.restores)),
+            (self.end.open_fds > self.warm.open_fds)
+                .then(|| format!("open fds grew from {} to {}", self.warm.open_fds, self.end.open_fds)),
+            (self.dropped.open_fds > self.before.open_fds).then(|| {
+                format!(
+                    "{} fds were open before, {} after dropping everything",
+                    self.before.open_fds, self.dropped.open_fds
+                )
+            }),
+            (self.end.rss_kib > self.warm.rss_kib + RSS_TOLERANCE_KIB)
+                .then(|| format!("RSS grew from {} KiB to {} KiB", self.warm.rss_kib, self.end.rss_kib)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
+    }
+}
+
 /// A small, fast pseudo-random generator (xorshift64*): enough to pick
 /// calls and interrupt times, and repeatable from a seed.
 #[derive(Debug, Clone)]
@@ -144,48 +179,26 @@ pub fn run(
     let total_weight: u64 = calls.iter().map(|c| u64::from(c.weight)).sum();
 
     let worker = |index: usize| -> Result<Tally, Error> {
-        let mut rng = Rng::new(config.seed.wrapping_add(index as u64 + 1));
-        let mut tally = Tally::default();
         let mine = (index..config.sandboxes).step_by(threads).count();
         let sandboxes: Result<Vec<_>, _> = (0..mine).map(|_| Sandbox::from_snapshot(&snapshot, linker)).collect();
-        // Meet the others even on failure, or they would wait forever.
-        let outcome = sandboxes.and_then(|mut sandboxes| {
-            handles
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .extend(sandboxes.iter().map(|s| s.interrupt_handle()));
-            let mut round = |tally: &mut Tally| -> Result<(), Error> {
-                for sandbox in &mut sandboxes {
-                    let mut pick = rng.below(total_weight);
-                    let call = calls.iter().find(|c| pick.checked_sub(u64::from(c.weight)).map(|p| pick = p).is_none());
-                    let Some(call) = call else { continue };
-                    let result = sandbox.call(call.export, &call.args);
-                    if let (Ok(values), Some(expect)) = (&result, &call.expect) {
-                        tally.wrong_results += u64::from(values != expect);
-                    }
-                    *tally.outcomes.entry(outcome_name(&result)).or_default() += 1;
-                    tally.calls += 1;
-                    if sandbox.is_poisoned() {
-                        sandbox.restore(&snapshot)?;
-                        tally.restores += 1;
-                    }
-                }
-                Ok(())
-            };
-            let mut warmup = Tally::default();
-            let warmed = (0..config.warmup_calls).try_for_each(|_| round(&mut warmup));
-            barrier.wait();
-            let ran = warmed.and_then(|()| (0..config.calls_per_sandbox).try_for_each(|_| round(&mut tally)));
-            tally.restores += warmup.restores;
-            Ok((ran, sandboxes))
-        });
-        let (ran, sandboxes) = match outcome {
-            Ok((ran, sandboxes)) => (ran, Some(sandboxes)),
+        let mut sandboxes = match sandboxes {
+            Ok(sandboxes) => sandboxes,
             Err(e) => {
-                barrier.wait();
-                (Err(e), None)
+                // Meet the others at every barrier, or they would wait forever.
+                for _ in 0..3 {
+                    barrier.wait();
+                }
+                return Err(e);
             }
         };
+        handles.lock().unwrap_or_else(PoisonError::into_inner).extend(sandboxes.iter().map(|s| s.interrupt_handle()));
+        let mut round = Round { calls, total_weight, snapshot: &snapshot, rng: Rng::new(config.seed ^ index as u64) };
+        let mut warmup = Tally::default();
+        let warmed = (0..config.warmup_calls).try_for_each(|_| round.run(&mut sandboxes, &mut warmup));
+        barrier.wait();
+        let mut tally = Tally { restores: warmup.restores, ..Tally::default() };
+        let ran =
+            warmed.and_then(|()| (0..config.calls_per_sandbox).try_for_each(|_| round.run(&mut sandboxes, &mut tally)));
         barrier.wait();
         // Keep the sandboxes until the end has been measured.
         barrier.wait();
@@ -250,6 +263,37 @@ pub fn run(
         }
     }
     Ok(report)
+}
+
+/// One thread's way of making calls.
+struct Round<'a> {
+    calls: &'a [LoadCall],
+    total_weight: u64,
+    snapshot: &'a Arc<Snapshot>,
+    rng: Rng,
+}
+
+impl Round<'_> {
+    /// One call on each of `sandboxes`, picked by weight; restores the
+    /// sandboxes the call poisoned.
+    fn run(&mut self, sandboxes: &mut [Sandbox], tally: &mut Tally) -> Result<(), Error> {
+        for sandbox in sandboxes {
+            let mut pick = self.rng.below(self.total_weight);
+            let call = self.calls.iter().find(|c| pick.checked_sub(u64::from(c.weight)).map(|p| pick = p).is_none());
+            let Some(call) = call else { continue };
+            let result = sandbox.call(call.export, &call.args);
+            if let (Ok(values), Some(expect)) = (&result, &call.expect) {
+                tally.wrong_results += u64::from(values != expect);
+            }
+            *tally.outcomes.entry(outcome_name(&result)).or_default() += 1;
+            tally.calls += 1;
+            if sandbox.is_poisoned() {
+                sandbox.restore(self.snapshot)?;
+                tally.restores += 1;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `ok`, or the error's variant name (with the trap code for traps).
