@@ -184,3 +184,76 @@ pub fn exception_frame(raw: &[u8; EXCEPTION_FRAME_SIZE]) -> ExceptionFrame {
         ss: word(6),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seeds::guest_message;
+
+    fn failure(kind: fb::ErrorKind, message: Option<&str>) -> Vec<u8> {
+        guest_message(|fbb| {
+            let message = message.map(|m| fbb.create_string(m));
+            let error = Some(fb::CallError::create(fbb, &fb::CallErrorArgs { kind, message }));
+            let args = fb::FunctionCallResultArgs { results: None, error };
+            (fb::GuestBody::FunctionCallResult, fb::FunctionCallResult::create(fbb, &args).as_union_value())
+        })
+    }
+
+    #[test]
+    fn framed_len_checks_the_prefix_against_the_buffer() {
+        assert_eq!(framed_len(12u32.to_le_bytes(), 16).unwrap(), 16);
+        assert!(matches!(framed_len(13u32.to_le_bytes(), 16), Err(WireError::Malformed(m)) if m.contains("13-byte")));
+        assert!(framed_len(u32::MAX.to_le_bytes(), u64::MAX).is_ok_and(|n| n == u32::MAX as usize + 4));
+        assert!(framed_len(u32::MAX.to_le_bytes(), 1 << 20).is_err());
+    }
+
+    #[test]
+    fn garbage_and_bodiless_messages_are_malformed() {
+        for bytes in [&[][..], &[4, 0, 0, 0, 0xff, 0xff, 0xff, 0xff], &[0xff; 64]] {
+            assert!(matches!(decode_message(bytes), Err(WireError::Malformed(_))), "{bytes:?}");
+        }
+        let mut fbb = flatbuffers::FlatBufferBuilder::new();
+        let root =
+            fb::GuestMessage::create(&mut fbb, &fb::GuestMessageArgs { body_type: fb::GuestBody::NONE, body: None });
+        fbb.finish_size_prefixed(root, None);
+        let empty = decode_message(fbb.finished_data());
+        assert!(matches!(empty, Err(WireError::Malformed(m)) if m.contains("without a body")));
+        // A body whose type this host does not know is no body at all.
+        let unknown = guest_message(|fbb| {
+            let abort = fb::Abort::create(fbb, &fb::AbortArgs { message: None });
+            (fb::GuestBody(200), abort.as_union_value())
+        });
+        assert!(matches!(decode_message(&unknown), Err(WireError::Malformed(_))));
+    }
+
+    #[test]
+    fn call_errors_map_to_their_kinds() {
+        let cases = [
+            (fb::ErrorKind::StackOverflow, FailureKind::Trap(TrapCode::StackOverflow)),
+            (fb::ErrorKind::CannotEnterComponent, FailureKind::Trap(TrapCode::CannotEnterComponent)),
+            (fb::ErrorKind::Other, FailureKind::Trap(TrapCode::Other)),
+            // A kind this host does not know yet is a trap, not an error of ours.
+            (fb::ErrorKind(250), FailureKind::Trap(TrapCode::Other)),
+            (fb::ErrorKind::UnknownImport, FailureKind::UnknownImport),
+            (fb::ErrorKind::HostFunction, FailureKind::HostFunction),
+            (fb::ErrorKind::Malformed, FailureKind::Malformed),
+            (fb::ErrorKind::Instantiate, FailureKind::Instantiate),
+        ];
+        for (wire, kind) in cases {
+            let bytes = failure(wire, Some("why"));
+            let Ok(GuestMessage::Failed(failure)) = decode_message(&bytes) else { panic!("{wire:?}") };
+            assert_eq!(failure, CallFailure { kind, message: "why".into() });
+        }
+        let bytes = failure(fb::ErrorKind::Interrupt, None);
+        let Ok(GuestMessage::Failed(failure)) = decode_message(&bytes) else { panic!() };
+        assert_eq!(failure.message, "");
+    }
+
+    #[test]
+    fn exception_frames_are_little_endian_words_in_order() {
+        let raw: Vec<u8> = (0u64..7).flat_map(|w| (w << 8 | 0xab).to_le_bytes()).collect();
+        let frame = exception_frame(raw.as_slice().try_into().unwrap());
+        assert_eq!((frame.vector, frame.error_code, frame.rip), (0xab, 0x1ab, 0x2ab));
+        assert_eq!((frame.cs, frame.rflags, frame.rsp, frame.ss), (0x3ab, 0x4ab, 0x5ab, 0x6ab));
+    }
+}
