@@ -4,39 +4,7 @@ use crate::hypervisor::HypervisorError;
 use crate::image::ImageError;
 use crate::mem::{MemoryConfigError, OutOfBounds, SnapshotError};
 
-/// Why a Wasm call trapped, as wasmtime classifies it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TrapCode {
-    /// The Wasm stack limit was reached.
-    StackOverflow,
-    /// A load or store outside linear memory.
-    MemoryOutOfBounds,
-    /// A misaligned atomic access.
-    HeapMisaligned,
-    /// A table access out of bounds.
-    TableOutOfBounds,
-    /// `call_indirect` on a null entry.
-    IndirectCallToNull,
-    /// `call_indirect` with the wrong signature.
-    BadSignature,
-    /// Integer overflow (for example `i32.div_s` of `MIN / -1`).
-    IntegerOverflow,
-    /// Integer division by zero.
-    IntegerDivisionByZero,
-    /// A float that does not convert to an integer.
-    BadConversionToInteger,
-    /// `unreachable` was executed (Rust panics in Wasm end here too).
-    UnreachableCodeReached,
-    /// The call was interrupted.
-    Interrupt,
-    /// Fuel ran out.
-    OutOfFuel,
-    /// The component instance may not be entered (it trapped before).
-    CannotEnterComponent,
-    /// Anything else wasmtime reports.
-    Other,
-}
+pub use featherlight_wire::TrapCode;
 
 /// Everything that can go wrong in featherlight.
 #[derive(Debug, thiserror::Error)]
@@ -241,5 +209,14 @@ pub(crate) fn exception_name(vector: u8) -> &'static str {
         19 => "#XM SIMD floating point",
         255 => "guest runtime gave up",
         _ => "reserved",
+    }
+}
+
+impl From<featherlight_wire::WireError> for Error {
+    fn from(e: featherlight_wire::WireError) -> Self {
+        match e {
+            featherlight_wire::WireError::Malformed(message) => Self::Malformed(message),
+            featherlight_wire::WireError::Type(e) => Self::Type(e),
+        }
     }
 }

@@ -20,6 +20,8 @@
 
 #[doc(hidden)]
 pub mod bench;
+#[doc(hidden)]
+pub mod bench_load;
 mod error;
 pub(crate) mod hypervisor;
 mod image;

@@ -5,13 +5,14 @@
 
 use super::{Sandbox, qualified_name};
 use crate::Value;
-use crate::error::{Error, TrapCode, exception_name};
+use crate::error::{Error, exception_name};
 use crate::hypervisor::Exit;
 use crate::mem::layout::ScratchLayout;
-use crate::wasm::codec::{decode_values, encode_values};
 use crate::wasm::world::WorldFunction;
 use featherlight_abi::layout::ExceptionFrame;
 use featherlight_abi::{fb, message, ports};
+use featherlight_wire::codec::{decode_values, encode_values};
+use featherlight_wire::guest::{self, CallFailure, FailureKind, GuestMessage, HostCall, LogRecord};
 use flatbuffers::FlatBufferBuilder;
 use std::borrow::Cow;
 
@@ -85,9 +86,10 @@ impl Sandbox {
         );
         self.send(&mut fbb, fb::HostBody::FunctionCall, call.as_union_value())?;
         let reply = self.run_to_result(None)?;
-        let message = message::guest_message(&reply).map_err(|e| Error::Malformed(e.to_string()))?;
-        let result = message.body_as_function_call_result().ok_or_else(|| Error::Malformed("not a result".into()))?;
-        decode_values(result.results(), &export.ty.results)
+        match guest::decode_message(&reply)? {
+            GuestMessage::Finished(results) => Ok(decode_values(results, &export.ty.results)?),
+            _ => Err(Error::Malformed("not a result".into())),
+        }
     }
 
     pub(super) fn fault(&mut self, kind: fb::FaultKind) -> Result<(), Error> {
@@ -122,10 +124,7 @@ impl Sandbox {
         let offset = ScratchLayout::offset(output.address);
         let mut prefix = [0u8; message::SIZE_PREFIX];
         self.scratch.read(offset, &mut prefix)?;
-        let len = u32::from_le_bytes(prefix) as usize;
-        let total = len.checked_add(message::SIZE_PREFIX).filter(|t| *t as u64 <= output.size).ok_or_else(|| {
-            Error::Malformed(format!("a {len}-byte message claims more than the {}-byte output buffer", output.size))
-        })?;
+        let total = guest::framed_len(prefix, output.size)?;
         Ok(self.scratch.copy_out(offset, total)?)
     }
 
@@ -164,42 +163,40 @@ impl Sandbox {
                 (other, _) => return Err(Error::GuestCrashed(format!("the guest wrote to unknown port {other:#x}"))),
             }
             let bytes = self.receive()?;
-            let message = message::guest_message(&bytes).map_err(|e| Error::Malformed(e.to_string()))?;
-            if let Some(result) = message.body_as_function_call_result() {
-                if let Some(error) = result.error() {
-                    return Err(call_error(error, host_failure.take()));
+            match guest::decode_message(&bytes)? {
+                GuestMessage::Finished(_) => {}
+                GuestMessage::Failed(failure) => return Err(call_error(failure, host_failure.take())),
+                GuestMessage::Log(record) => {
+                    self.forward_log(record, &mut log_records);
+                    continue;
                 }
-                // A failed host function traps the call, whatever the guest
-                // says (the real runtime cannot catch it; a hostile one could).
-                if let Some(failure) = host_failure {
-                    return Err(failure.into());
+                GuestMessage::HostCall(call) => {
+                    if let Some(failure) = host_failure {
+                        return Err(failure.into());
+                    }
+                    // The guest waits for a reply it will not get: poison even
+                    // for errors that otherwise leave a sandbox usable (a reply
+                    // too large for the input buffer).
+                    let reply = self.call_host(call, &mut host_failure).inspect_err(|e| {
+                        self.poisoned = Some(format!("a host function's reply could not be delivered: {e}"));
+                    })?;
+                    self.scratch.write(ScratchLayout::offset(self.boot.layout.input.address), &reply)?;
+                    continue;
                 }
-                return Ok(bytes);
+                GuestMessage::Abort(message) => return Err(Error::GuestPanic(bounded(message).into_owned())),
             }
-            if let Some(record) = message.body_as_log_record() {
-                self.forward_log(record, &mut log_records);
-            } else if let Some(call) = message.body_as_function_call() {
-                if let Some(failure) = host_failure {
-                    return Err(failure.into());
-                }
-                // The guest waits for a reply it will not get: poison even
-                // for errors that otherwise leave a sandbox usable (a reply
-                // too large for the input buffer).
-                let reply = self.call_host(call, &mut host_failure).inspect_err(|e| {
-                    self.poisoned = Some(format!("a host function's reply could not be delivered: {e}"));
-                })?;
-                self.scratch.write(ScratchLayout::offset(self.boot.layout.input.address), &reply)?;
-            } else if let Some(abort) = message.body_as_abort() {
-                return Err(Error::GuestPanic(bounded(abort.message().unwrap_or("")).into_owned()));
-            } else {
-                return Err(Error::Malformed("a message without a body".into()));
+            // A failed host function traps the call, whatever the guest says
+            // (the real runtime cannot catch it; a hostile one could).
+            if let Some(failure) = host_failure {
+                return Err(failure.into());
             }
+            return Ok(bytes);
         }
     }
 
     /// Runs the host function the guest asked for; returns the framed reply.
-    fn call_host(&self, call: fb::FunctionCall<'_>, failure: &mut Option<HostFailure>) -> Result<Vec<u8>, Error> {
-        let index = usize::try_from(call.function()).unwrap_or(usize::MAX);
+    fn call_host(&self, call: HostCall<'_>, failure: &mut Option<HostFailure>) -> Result<Vec<u8>, Error> {
+        let index = usize::try_from(call.function).unwrap_or(usize::MAX);
         let world = self.component.world();
         let (import, (name, function)) = world
             .imports()
@@ -207,7 +204,7 @@ impl Sandbox {
             .zip(self.imports.get(index))
             .ok_or_else(|| Error::Malformed(format!("the guest called unknown import #{index}")))?;
         let param_types: Vec<_> = import.ty.params.iter().map(|(_, ty)| ty.clone()).collect();
-        let args = decode_values(call.args(), &param_types)?;
+        let args = decode_values(call.args, &param_types)?;
         let outcome = match function {
             Some(function) => {
                 let _span = tracing::debug_span!("host_function", function = %name).entered();
@@ -260,8 +257,8 @@ impl Sandbox {
     /// guest may ignore it) and at most [`MAX_LOG_RECORDS_PER_CALL`] per call
     /// (`forwarded` counts them), so a flooding guest cannot flood the host's
     /// logs; the call's timeout bounds its time.
-    fn forward_log(&self, record: fb::LogRecord<'_>, forwarded: &mut usize) {
-        if u32::from(record.level().0) > self.component.engine().config().guest_log_level {
+    fn forward_log(&self, record: LogRecord<'_>, forwarded: &mut usize) {
+        if u32::from(record.level.0) > self.component.engine().config().guest_log_level {
             return;
         }
         *forwarded += 1;
@@ -280,19 +277,9 @@ impl Sandbox {
         let details = (|| -> Result<(ExceptionFrame, u64), Error> {
             let regs = self.vm.regs()?;
             let fault_address = self.vm.fault_address()?;
-            let mut raw = [0u8; size_of::<ExceptionFrame>()];
+            let mut raw = [0u8; guest::EXCEPTION_FRAME_SIZE];
             self.scratch.read(regs.rsp.wrapping_sub(featherlight_abi::layout::SCRATCH_BASE), &mut raw)?;
-            let word = |i: usize| u64::from_le_bytes(raw[i * 8..i * 8 + 8].try_into().unwrap_or_default());
-            let frame = ExceptionFrame {
-                vector: word(0),
-                error_code: word(1),
-                rip: word(2),
-                cs: word(3),
-                rflags: word(4),
-                rsp: word(5),
-                ss: word(6),
-            };
-            Ok((frame, fault_address))
+            Ok((guest::exception_frame(&raw), fault_address))
         })();
         match details {
             Ok((frame, cr2)) => Error::GuestException {
@@ -310,34 +297,20 @@ impl Sandbox {
     }
 }
 
-fn call_error(error: fb::CallError<'_>, host_failure: Option<HostFailure>) -> Error {
-    let message = bounded(error.message().unwrap_or("")).into_owned();
-    let trap = |code| Error::Trap { code, message: message.clone() };
-    use fb::ErrorKind as K;
-    match error.kind() {
-        K::StackOverflow => trap(TrapCode::StackOverflow),
-        K::MemoryOutOfBounds => trap(TrapCode::MemoryOutOfBounds),
-        K::HeapMisaligned => trap(TrapCode::HeapMisaligned),
-        K::TableOutOfBounds => trap(TrapCode::TableOutOfBounds),
-        K::IndirectCallToNull => trap(TrapCode::IndirectCallToNull),
-        K::BadSignature => trap(TrapCode::BadSignature),
-        K::IntegerOverflow => trap(TrapCode::IntegerOverflow),
-        K::IntegerDivisionByZero => trap(TrapCode::IntegerDivisionByZero),
-        K::BadConversionToInteger => trap(TrapCode::BadConversionToInteger),
-        K::UnreachableCodeReached => trap(TrapCode::UnreachableCodeReached),
-        K::Interrupt => trap(TrapCode::Interrupt),
-        K::OutOfFuel => trap(TrapCode::OutOfFuel),
-        K::CannotEnterComponent => trap(TrapCode::CannotEnterComponent),
-        K::UnknownImport => Error::UnknownImport { message },
-        K::HostFunction => match host_failure {
+fn call_error(failure: CallFailure, host_failure: Option<HostFailure>) -> Error {
+    let CallFailure { kind, message } = failure;
+    let message = bounded(&message).into_owned();
+    match kind {
+        FailureKind::Trap(code) => Error::Trap { code, message },
+        FailureKind::UnknownImport => Error::UnknownImport { message },
+        FailureKind::HostFunction => match host_failure {
             Some(failure) => failure.into(),
             None => {
                 Error::Malformed(format!("the guest reported a host function failure that did not happen: {message}"))
             }
         },
-        K::Malformed => Error::Malformed(message),
-        K::Instantiate => Error::Instantiate(message),
-        _ => trap(TrapCode::Other),
+        FailureKind::Malformed => Error::Malformed(message),
+        FailureKind::Instantiate => Error::Instantiate(message),
     }
 }
 
@@ -359,10 +332,10 @@ fn bounded(text: &str) -> Cow<'_, str> {
     Cow::Owned(format!("{}... ({} more bytes cut)", &text[..cut], text.len() - cut))
 }
 
-fn emit_log(record: fb::LogRecord<'_>) {
-    let target = &*bounded(record.target().unwrap_or(""));
-    let message = bounded(record.message().unwrap_or(""));
-    match record.level() {
+fn emit_log(record: LogRecord<'_>) {
+    let LogRecord { level, target, message } = record;
+    let (target, message) = (&*bounded(target), bounded(message));
+    match level {
         fb::LogLevel::Error => tracing::error!(target: "featherlight::guest", guest_target = target, "{message}"),
         fb::LogLevel::Warn => tracing::warn!(target: "featherlight::guest", guest_target = target, "{message}"),
         fb::LogLevel::Info => tracing::info!(target: "featherlight::guest", guest_target = target, "{message}"),

@@ -1,9 +1,8 @@
 //! The Wasm side of the host: the engine and compiled components, values and
-//! their types, WAVE text, the wire codec for values, and what a component's
+//! their types, WAVE text, and what a component's
 //! WIT world contains.
 
 pub mod cache;
-pub(crate) mod codec;
 pub mod component;
 pub mod engine;
 pub mod types;

@@ -85,6 +85,23 @@ pub struct BenchArgs {
     #[arg(long)]
     pub no_restore: bool,
 
+    /// Run the load test instead: many sandboxes from a snapshot, many calls
+    /// over threads, random interrupts; fails if open fds or RSS grow.
+    #[arg(long)]
+    pub load: bool,
+
+    /// Sandboxes of the load test.
+    #[arg(long, value_name = "N", default_value_t = 100, requires = "load")]
+    pub load_sandboxes: usize,
+
+    /// Calls per sandbox of the load test.
+    #[arg(long, value_name = "N", default_value_t = 10_000, requires = "load")]
+    pub load_calls: usize,
+
+    /// Threads making the load test's calls.
+    #[arg(long, value_name = "N", default_value_t = 2, requires = "load")]
+    pub load_threads: usize,
+
     /// The `n` of the `fib(n)` measurements (small values keep tests fast).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_FIB_N, hide = true)]
     pub fib_n: u32,
@@ -144,6 +161,9 @@ pub fn bench(args: &BenchArgs, session: &Session) -> anyhow::Result<()> {
     progress("compiling the calculator component");
     let engine = session.engine()?;
     let component = Component::new(&engine, CALCULATOR_WASM).context("cannot load the calculator component")?;
+    if args.load {
+        return crate::bench_load::run(args, &component, &calculator_linker());
+    }
     let exports = Exports::find(&component)?;
     let quick = args.iterations;
     let mut measurements = Vec::new();
@@ -213,14 +233,19 @@ fn call_noop(component: &Component, exports: &Exports, iterations: u32) -> anyho
     Ok(Measurement { name: "call-noop", baseline: "raw-exit", iterations, samples })
 }
 
-/// (c) A call of `call-host`, which calls the host's `record-call` once.
-fn call_host_import(component: &Component, exports: &Exports, iterations: u32) -> anyhow::Result<Measurement> {
+/// The calculator's host function: `record-call` returns its argument.
+fn calculator_linker() -> Linker {
     let mut linker = Linker::new();
     linker.func(HOST_INTERFACE, "record-call", |args| match args {
         [n] => Ok(vec![n.clone()]),
         _ => Err(HostError::from("record-call takes one argument")),
     });
-    let mut sandbox = Sandbox::new(component, &linker)?;
+    linker
+}
+
+/// (c) A call of `call-host`, which calls the host's `record-call` once.
+fn call_host_import(component: &Component, exports: &Exports, iterations: u32) -> anyhow::Result<Measurement> {
+    let mut sandbox = Sandbox::new(component, &calculator_linker())?;
     let check = sandbox.call_index(exports.call_host, &[Value::U32(41)])?;
     ensure!(check == [Value::U32(42)], "call-host(41) returned {check:?}, not 42");
     let args = [Value::U32(7)];

@@ -9,6 +9,7 @@
 //! Each subcommand lives in its own module; [`options`] holds what they share.
 
 mod bench;
+mod bench_load;
 mod bench_restore;
 mod compile;
 mod inspect;

@@ -256,3 +256,23 @@ fn bench_prints_json_lines() {
     assert_eq!(restores.len(), 12, "{names:?}");
     assert_eq!(names[names.len() - 2..], ["call-restore-noop", "sandbox-from-snapshot"], "{names:?}");
 }
+
+#[test]
+fn bench_load_reports_outcomes_and_usage() {
+    let dir = scratch("bench-load");
+    let args = ["bench", "--load", "--json", "--load-sandboxes", "4", "--load-calls", "200"];
+    let outcome = featherlight(&dir, &args);
+    assert!(outcome.success, "{outcome:#?}");
+    let value: serde_json::Value =
+        serde_json::from_str(outcome.stdout.trim()).unwrap_or_else(|e| panic!("`{}` is not JSON: {e}", outcome.stdout));
+    assert_eq!(value["name"], "load");
+    assert_eq!(value["calls"], 800);
+    let outcomes = value["outcomes"].as_object().expect("outcomes");
+    let counted: u64 = outcomes.values().map(|n| n.as_u64().expect("a count")).sum();
+    assert_eq!(counted, 800, "{value}");
+    assert!(outcomes.keys().all(|o| o == "ok" || o == "Interrupted"), "{value}");
+    for usage in ["before", "warm", "end", "dropped"] {
+        assert!(value[usage]["open_fds"].as_u64().is_some_and(|n| n > 0), "{usage} in {value}");
+        assert!(value[usage]["rss_kib"].as_u64().is_some_and(|n| n > 0), "{usage} in {value}");
+    }
+}

@@ -5,20 +5,20 @@
 //! Decoding reads data the guest wrote, so it trusts nothing: every kind,
 //! count, index, string and character is checked against the expected type,
 //! and nesting is bounded by the type itself (types are at most
-//! [`MAX_DEPTH`](super::types::MAX_DEPTH) deep).
+//! [`MAX_DEPTH`](crate::types::MAX_DEPTH) deep).
 
-use super::types::ValueType;
-use super::value::Value;
-use crate::error::Error;
+use crate::WireError as Error;
+use crate::types::ValueType;
+use crate::value::Value;
 use featherlight_abi::fb;
 use flatbuffers::{FlatBufferBuilder, ForwardsUOffset, Vector, WIPOffset};
 
 /// A vector of wire values.
-pub(crate) type WireValues<'a> = Vector<'a, ForwardsUOffset<fb::Value<'a>>>;
+pub type WireValues<'a> = Vector<'a, ForwardsUOffset<fb::Value<'a>>>;
 
 /// Encodes `values`, which must have `types` (checked first, so a wrong
 /// value is a [`Error::Type`] naming where it differs).
-pub(crate) fn encode_values<'a>(
+pub fn encode_values<'a>(
     fbb: &mut FlatBufferBuilder<'a>,
     values: &[Value],
     types: &[ValueType],
@@ -126,7 +126,7 @@ fn encode_all<'a, 'v>(
 }
 
 /// Decodes one value per type in `types` from a verified message.
-pub(crate) fn decode_values(values: Option<WireValues<'_>>, types: &[ValueType]) -> Result<Vec<Value>, Error> {
+pub fn decode_values(values: Option<WireValues<'_>>, types: &[ValueType]) -> Result<Vec<Value>, Error> {
     let count = values.map_or(0, |v| v.len());
     if count != types.len() {
         return Err(malformed(format!("expected {} values, got {count}", types.len())));

@@ -1,0 +1,259 @@
+//! Decoding what the guest writes: the framed message in the output buffer,
+//! the message itself (call results and failures, host calls, log records,
+//! aborts) and the exception frame its stub leaves on the stack.
+//!
+//! All of it is hostile input: every function here takes bytes the guest
+//! chose and returns a value or a [`WireError`], never panics.
+
+use crate::WireError;
+use crate::codec::WireValues;
+use featherlight_abi::layout::ExceptionFrame;
+use featherlight_abi::{fb, message};
+
+/// Why a Wasm call trapped, as wasmtime classifies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TrapCode {
+    /// The Wasm stack limit was reached.
+    StackOverflow,
+    /// A load or store outside linear memory.
+    MemoryOutOfBounds,
+    /// A misaligned atomic access.
+    HeapMisaligned,
+    /// A table access out of bounds.
+    TableOutOfBounds,
+    /// `call_indirect` on a null entry.
+    IndirectCallToNull,
+    /// `call_indirect` with the wrong signature.
+    BadSignature,
+    /// Integer overflow (for example `i32.div_s` of `MIN / -1`).
+    IntegerOverflow,
+    /// Integer division by zero.
+    IntegerDivisionByZero,
+    /// A float that does not convert to an integer.
+    BadConversionToInteger,
+    /// `unreachable` was executed (Rust panics in Wasm end here too).
+    UnreachableCodeReached,
+    /// The call was interrupted.
+    Interrupt,
+    /// Fuel ran out.
+    OutOfFuel,
+    /// The component instance may not be entered (it trapped before).
+    CannotEnterComponent,
+    /// Anything else wasmtime reports.
+    Other,
+}
+
+/// One message from the guest, decoded.
+#[derive(Debug)]
+pub enum GuestMessage<'a> {
+    /// The pending call (or instantiation) finished with these results, to
+    /// decode against the call's result types with
+    /// [`decode_values`](crate::codec::decode_values).
+    Finished(Option<WireValues<'a>>),
+    /// The pending call failed in the guest.
+    Failed(CallFailure),
+    /// A log record to pass on.
+    Log(LogRecord<'a>),
+    /// The guest calls a host function (an import).
+    HostCall(HostCall<'a>),
+    /// The guest runtime gave up (a Rust panic in the guest kernel).
+    Abort(&'a str),
+}
+
+/// How the guest says a call failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallFailure {
+    /// The kind of failure.
+    pub kind: FailureKind,
+    /// The guest's explanation (empty if it gave none).
+    pub message: String,
+}
+
+/// The kinds of [`CallFailure`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The Wasm code trapped.
+    Trap(TrapCode),
+    /// The component called an import the host does not provide.
+    UnknownImport,
+    /// A host function the guest called failed (the host knows which).
+    HostFunction,
+    /// The guest could not read what the host sent.
+    Malformed,
+    /// Instantiating the component failed.
+    Instantiate,
+}
+
+/// A log record from the guest.
+#[derive(Debug, Clone, Copy)]
+pub struct LogRecord<'a> {
+    /// Its level (unknown levels are the guest's business: trace them).
+    pub level: fb::LogLevel,
+    /// The guest-side target (module path).
+    pub target: &'a str,
+    /// The text.
+    pub message: &'a str,
+}
+
+/// A host function call from the guest.
+#[derive(Debug)]
+pub struct HostCall<'a> {
+    /// The import's index in the world's imports (unchecked).
+    pub function: u32,
+    /// The arguments, to decode against the import's parameter types.
+    pub args: Option<WireValues<'a>>,
+}
+
+/// The length of the framed message, prefix included, whose little-endian
+/// length prefix is `prefix`, checked against the `capacity` of the buffer
+/// it is in.
+pub fn framed_len(prefix: [u8; message::SIZE_PREFIX], capacity: u64) -> Result<usize, WireError> {
+    let len = u32::from_le_bytes(prefix) as usize;
+    len.checked_add(message::SIZE_PREFIX).filter(|t| *t as u64 <= capacity).ok_or_else(|| {
+        WireError::Malformed(format!("a {len}-byte message claims more than the {capacity}-byte output buffer"))
+    })
+}
+
+/// Verifies and decodes a framed guest message (prefix included), as copied
+/// out of the output buffer.
+pub fn decode_message(bytes: &[u8]) -> Result<GuestMessage<'_>, WireError> {
+    let message = message::guest_message(bytes).map_err(|e| WireError::Malformed(e.to_string()))?;
+    if let Some(result) = message.body_as_function_call_result() {
+        if let Some(error) = result.error() {
+            return Ok(GuestMessage::Failed(call_failure(error)));
+        }
+        return Ok(GuestMessage::Finished(result.results()));
+    }
+    if let Some(record) = message.body_as_log_record() {
+        Ok(GuestMessage::Log(LogRecord {
+            level: record.level(),
+            target: record.target().unwrap_or(""),
+            message: record.message().unwrap_or(""),
+        }))
+    } else if let Some(call) = message.body_as_function_call() {
+        Ok(GuestMessage::HostCall(HostCall { function: call.function(), args: call.args() }))
+    } else if let Some(abort) = message.body_as_abort() {
+        Ok(GuestMessage::Abort(abort.message().unwrap_or("")))
+    } else {
+        Err(WireError::Malformed("a message without a body".into()))
+    }
+}
+
+fn call_failure(error: fb::CallError<'_>) -> CallFailure {
+    use fb::ErrorKind as K;
+    let kind = match error.kind() {
+        K::StackOverflow => FailureKind::Trap(TrapCode::StackOverflow),
+        K::MemoryOutOfBounds => FailureKind::Trap(TrapCode::MemoryOutOfBounds),
+        K::HeapMisaligned => FailureKind::Trap(TrapCode::HeapMisaligned),
+        K::TableOutOfBounds => FailureKind::Trap(TrapCode::TableOutOfBounds),
+        K::IndirectCallToNull => FailureKind::Trap(TrapCode::IndirectCallToNull),
+        K::BadSignature => FailureKind::Trap(TrapCode::BadSignature),
+        K::IntegerOverflow => FailureKind::Trap(TrapCode::IntegerOverflow),
+        K::IntegerDivisionByZero => FailureKind::Trap(TrapCode::IntegerDivisionByZero),
+        K::BadConversionToInteger => FailureKind::Trap(TrapCode::BadConversionToInteger),
+        K::UnreachableCodeReached => FailureKind::Trap(TrapCode::UnreachableCodeReached),
+        K::Interrupt => FailureKind::Trap(TrapCode::Interrupt),
+        K::OutOfFuel => FailureKind::Trap(TrapCode::OutOfFuel),
+        K::CannotEnterComponent => FailureKind::Trap(TrapCode::CannotEnterComponent),
+        K::UnknownImport => FailureKind::UnknownImport,
+        K::HostFunction => FailureKind::HostFunction,
+        K::Malformed => FailureKind::Malformed,
+        K::Instantiate => FailureKind::Instantiate,
+        _ => FailureKind::Trap(TrapCode::Other),
+    };
+    CallFailure { kind, message: error.message().unwrap_or("").to_string() }
+}
+
+/// Size of the exception frame the guest's exception stub pushes.
+pub const EXCEPTION_FRAME_SIZE: usize = size_of::<ExceptionFrame>();
+
+/// Reads the exception frame from its bytes (little-endian words in field
+/// order); any bytes are a frame.
+pub fn exception_frame(raw: &[u8; EXCEPTION_FRAME_SIZE]) -> ExceptionFrame {
+    let word = |i: usize| {
+        raw.get(i * 8..i * 8 + 8).and_then(|w| w.try_into().ok()).map(u64::from_le_bytes).unwrap_or_default()
+    };
+    ExceptionFrame {
+        vector: word(0),
+        error_code: word(1),
+        rip: word(2),
+        cs: word(3),
+        rflags: word(4),
+        rsp: word(5),
+        ss: word(6),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seeds::guest_message;
+
+    fn failure(kind: fb::ErrorKind, message: Option<&str>) -> Vec<u8> {
+        guest_message(|fbb| {
+            let message = message.map(|m| fbb.create_string(m));
+            let error = Some(fb::CallError::create(fbb, &fb::CallErrorArgs { kind, message }));
+            let args = fb::FunctionCallResultArgs { results: None, error };
+            (fb::GuestBody::FunctionCallResult, fb::FunctionCallResult::create(fbb, &args).as_union_value())
+        })
+    }
+
+    #[test]
+    fn framed_len_checks_the_prefix_against_the_buffer() {
+        assert_eq!(framed_len(12u32.to_le_bytes(), 16).unwrap(), 16);
+        assert!(matches!(framed_len(13u32.to_le_bytes(), 16), Err(WireError::Malformed(m)) if m.contains("13-byte")));
+        assert!(framed_len(u32::MAX.to_le_bytes(), u64::MAX).is_ok_and(|n| n == u32::MAX as usize + 4));
+        assert!(framed_len(u32::MAX.to_le_bytes(), 1 << 20).is_err());
+    }
+
+    #[test]
+    fn garbage_and_bodiless_messages_are_malformed() {
+        for bytes in [&[][..], &[4, 0, 0, 0, 0xff, 0xff, 0xff, 0xff], &[0xff; 64]] {
+            assert!(matches!(decode_message(bytes), Err(WireError::Malformed(_))), "{bytes:?}");
+        }
+        let mut fbb = flatbuffers::FlatBufferBuilder::new();
+        let root =
+            fb::GuestMessage::create(&mut fbb, &fb::GuestMessageArgs { body_type: fb::GuestBody::NONE, body: None });
+        fbb.finish_size_prefixed(root, None);
+        let empty = decode_message(fbb.finished_data());
+        assert!(matches!(empty, Err(WireError::Malformed(m)) if m.contains("without a body")));
+        // A body whose type this host does not know is no body at all.
+        let unknown = guest_message(|fbb| {
+            let abort = fb::Abort::create(fbb, &fb::AbortArgs { message: None });
+            (fb::GuestBody(200), abort.as_union_value())
+        });
+        assert!(matches!(decode_message(&unknown), Err(WireError::Malformed(_))));
+    }
+
+    #[test]
+    fn call_errors_map_to_their_kinds() {
+        let cases = [
+            (fb::ErrorKind::StackOverflow, FailureKind::Trap(TrapCode::StackOverflow)),
+            (fb::ErrorKind::CannotEnterComponent, FailureKind::Trap(TrapCode::CannotEnterComponent)),
+            (fb::ErrorKind::Other, FailureKind::Trap(TrapCode::Other)),
+            // A kind this host does not know yet is a trap, not an error of ours.
+            (fb::ErrorKind(250), FailureKind::Trap(TrapCode::Other)),
+            (fb::ErrorKind::UnknownImport, FailureKind::UnknownImport),
+            (fb::ErrorKind::HostFunction, FailureKind::HostFunction),
+            (fb::ErrorKind::Malformed, FailureKind::Malformed),
+            (fb::ErrorKind::Instantiate, FailureKind::Instantiate),
+        ];
+        for (wire, kind) in cases {
+            let bytes = failure(wire, Some("why"));
+            let Ok(GuestMessage::Failed(failure)) = decode_message(&bytes) else { panic!("{wire:?}") };
+            assert_eq!(failure, CallFailure { kind, message: "why".into() });
+        }
+        let bytes = failure(fb::ErrorKind::Interrupt, None);
+        let Ok(GuestMessage::Failed(failure)) = decode_message(&bytes) else { panic!() };
+        assert_eq!(failure.message, "");
+    }
+
+    #[test]
+    fn exception_frames_are_little_endian_words_in_order() {
+        let raw: Vec<u8> = (0u64..7).flat_map(|w| (w << 8 | 0xab).to_le_bytes()).collect();
+        let frame = exception_frame(raw.as_slice().try_into().unwrap());
+        assert_eq!((frame.vector, frame.error_code, frame.rip), (0xab, 0x1ab, 0x2ab));
+        assert_eq!((frame.cs, frame.rflags, frame.rsp, frame.ss), (0x3ab, 0x4ab, 0x5ab, 0x6ab));
+    }
+}

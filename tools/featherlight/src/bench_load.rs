@@ -1,0 +1,71 @@
+//! `featherlight bench --load`: the load test at full scale (by default 100
+//! sandboxes x 10 000 calls over 2 threads, random interrupts), with the
+//! calculator component. Fails unless every call returned a result or a
+//! typed error and open fds and RSS did not grow.
+
+use crate::bench::BenchArgs;
+use anyhow::{Context, anyhow};
+use featherlight::bench_load::{self, LoadCall, LoadConfig};
+use featherlight::{Component, Linker, Value};
+use std::time::Duration;
+
+/// Runs the load test and prints its report (as one JSON object with `--json`).
+pub(crate) fn run(args: &BenchArgs, component: &Component, linker: &Linker) -> anyhow::Result<()> {
+    let calls = [
+        LoadCall {
+            export: "add",
+            args: vec![Value::U32(2), Value::U32(3)],
+            expect: Some(vec![Value::U32(5)]),
+            weight: 60,
+        },
+        LoadCall { export: "noop", args: vec![], expect: Some(vec![]), weight: 20 },
+        LoadCall { export: "call-host", args: vec![Value::U32(7)], expect: Some(vec![Value::U32(8)]), weight: 15 },
+        // Long enough (~0.1 ms) for interrupts to land inside Wasm code.
+        LoadCall { export: "fib", args: vec![Value::U32(20)], expect: Some(vec![Value::U64(6765)]), weight: 5 },
+    ];
+    let config = LoadConfig {
+        sandboxes: args.load_sandboxes,
+        calls_per_sandbox: args.load_calls,
+        warmup_calls: (args.load_calls / 100).max(1),
+        threads: args.load_threads,
+        max_interrupt_gap: Duration::from_millis(2),
+        seed: 1,
+    };
+    if !args.json {
+        eprintln!(
+            "bench: load test, {} sandboxes x {} calls over {} threads, random interrupts",
+            config.sandboxes, config.calls_per_sandbox, config.threads
+        );
+    }
+    let report = bench_load::run(component, linker, &calls, &config).context("the load test failed to run")?;
+    let usage = |u: &bench_load::ProcessUsage| format!("{{\"open_fds\": {}, \"rss_kib\": {}}}", u.open_fds, u.rss_kib);
+    if args.json {
+        let outcomes: Vec<String> = report.outcomes.iter().map(|(o, n)| format!("{o:?}: {n}")).collect();
+        println!(
+            "{{\"name\": \"load\", \"calls\": {}, \"seconds\": {:.3}, \"outcomes\": {{{}}}, \"interrupts_delivered\": {}, \
+             \"restores\": {}, \"before\": {}, \"warm\": {}, \"end\": {}, \"dropped\": {}}}",
+            report.calls,
+            report.elapsed.as_secs_f64(),
+            outcomes.join(", "),
+            report.interrupts_delivered,
+            report.restores,
+            usage(&report.before),
+            usage(&report.warm),
+            usage(&report.end),
+            usage(&report.dropped),
+        );
+    } else {
+        println!("calls: {} in {:.1} s", report.calls, report.elapsed.as_secs_f64());
+        for (outcome, count) in &report.outcomes {
+            println!("  {outcome}: {count}");
+        }
+        println!("interrupts delivered: {}, restores: {}", report.interrupts_delivered, report.restores);
+        for (name, u) in
+            [("before", report.before), ("warm", report.warm), ("end", report.end), ("dropped", report.dropped)]
+        {
+            println!("{name:>8}: {} open fds, {} KiB RSS", u.open_fds, u.rss_kib);
+        }
+    }
+    let expected = u64::try_from(config.sandboxes * config.calls_per_sandbox).unwrap_or(u64::MAX);
+    report.check(expected).map_err(|problems| anyhow!("the load test failed: {problems}"))
+}
