@@ -25,9 +25,12 @@ pub(crate) mod hypervisor;
 mod image;
 pub mod mem;
 mod sandbox;
+pub mod typed;
 pub mod wasm;
 
 pub use error::{Error, TrapCode};
+/// Generates typed bindings for a WIT world: see the [`typed`] module.
+pub use featherlight_macros::bindgen;
 pub use hypervisor::{
     Capability, CpuFeatureReport, DeviceReport, DeviceStatus, HostReport, Hypervisor, HypervisorChoice,
     HypervisorError, probe_host,
@@ -36,6 +39,7 @@ pub use image::ImageError;
 pub use mem::{MemoryConfig, MemoryConfigError};
 pub use sandbox::host_functions::{HostError, HostFunction, Linker};
 pub use sandbox::{GuestFault, InterruptHandle, Sandbox, Snapshot};
+pub use typed::{ComponentType, Lower, Payload, WorldMismatch};
 pub use wasm::cache::CacheError;
 pub use wasm::component::Component;
 pub use wasm::engine::{Config, Engine};
