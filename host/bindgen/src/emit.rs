@@ -251,10 +251,10 @@ impl<'r> World<'r> {
         out.close("}");
         out.blank();
         out.line(&format!("/// Registers `{}`'s functions in `linker`, each calling `state`.", interface.name));
-        out.open(&format!(
+        out.open(
             "pub fn add_to_linker<T: Host + ::std::marker::Send + 'static>(linker: &mut ::featherlight::Linker, \
-             state: &::std::sync::Arc<::std::sync::Mutex<T>>) {{"
-        ));
+             state: &::std::sync::Arc<::std::sync::Mutex<T>>) {",
+        );
         for function in &functions {
             Self::register(&interface.name, function, out);
         }

@@ -350,7 +350,7 @@ impl Types<'_> {
 pub fn docs(out: &mut Out, docs: &Docs) {
     if let Some(contents) = &docs.contents {
         for line in contents.trim().lines() {
-            out.line(&format!("/// {}", line.trim_end()).trim_end().to_string());
+            out.line(format!("/// {}", line.trim_end()).trim_end());
         }
     }
 }

@@ -110,21 +110,6 @@ pub(crate) fn check(
     imports: &[ExpectedFunction],
     exports: &[ExpectedFunction],
 ) -> Result<Vec<usize>, WorldMismatch> {
-    let mut indices = Vec::with_capacity(exports.len());
-    for expected in exports {
-        let Some(index) = world.exports().iter().position(|f| expected.is(f)) else {
-            return Err(WorldMismatch::MissingExport { name: expected.qualified(), expected: expected.ty.to_string() });
-        };
-        let found = &world.exports()[index].ty;
-        if !expected.same_type(found) {
-            return Err(WorldMismatch::MistypedExport {
-                name: expected.qualified(),
-                expected: expected.ty.to_string(),
-                found: found.to_string(),
-            });
-        }
-        indices.push(index);
-    }
     for import in world.imports() {
         let bound = imports.iter().any(|e| e.interface == import.interface.as_deref());
         if !bound {
@@ -142,6 +127,21 @@ pub(crate) fn check(
             }
             Some(_) => {}
         }
+    }
+    let mut indices = Vec::with_capacity(exports.len());
+    for expected in exports {
+        let Some(index) = world.exports().iter().position(|f| expected.is(f)) else {
+            return Err(WorldMismatch::MissingExport { name: expected.qualified(), expected: expected.ty.to_string() });
+        };
+        let found = &world.exports()[index].ty;
+        if !expected.same_type(found) {
+            return Err(WorldMismatch::MistypedExport {
+                name: expected.qualified(),
+                expected: expected.ty.to_string(),
+                found: found.to_string(),
+            });
+        }
+        indices.push(index);
     }
     Ok(indices)
 }
