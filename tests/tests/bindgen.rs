@@ -230,6 +230,17 @@ fn components_that_do_not_fit_the_world_are_refused_by_name() {
         "{error:?}"
     );
     assert!(error.to_string().contains("build it against the same WIT world"), "{error}");
+    // Another version of the interface would not get the bindings' host functions.
+    let other_version = dummy_component(
+        &fixture,
+        "package example:kv@0.2.0;\ninterface store {\n  delete: func(key: string);\n}\nworld w { import store; }\n",
+    );
+    let error = goldens::kv::Plugin::new(&other_version).unwrap_err();
+    assert!(
+        matches!(&error, Error::WorldMismatch(WorldMismatch::UnknownImport { name, .. }) if name == "example:kv/store@0.2.0#delete"),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("build it against the same WIT world"), "{error}");
 }
 
 /// A kv store that is never called (for world checks only).

@@ -77,6 +77,14 @@ pub fn generate(path: &Path, world: Option<&str>) -> Result<Generated, BindgenEr
     })
 }
 
+/// Writes `generated` to `<dir>/<world>.rs` (what `FEATHERLIGHT_BINDGEN_DUMP`
+/// asks for); returns the file.
+pub fn dump(generated: &Generated, dir: &Path) -> std::io::Result<PathBuf> {
+    let file = dir.join(format!("{}.rs", generated.world));
+    std::fs::write(&file, &generated.code)?;
+    Ok(file)
+}
+
 /// Generates bindings for `world` of `resolve`.
 pub fn generate_world(resolve: &Resolve, world: WorldId) -> Result<String, BindgenError> {
     emit::World::new(resolve, world)?.emit()

@@ -65,3 +65,14 @@ fn missing_world_is_an_error() {
     let error = featherlight_bindgen::generate(&wit("kv.wit"), Some("nope")).unwrap_err().to_string();
     assert!(error.contains("nope"), "{error}");
 }
+
+#[test]
+fn dump_writes_the_generated_code() {
+    let dir = std::env::temp_dir().join(format!("featherlight-bindgen-dump-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let generated = featherlight_bindgen::generate(&wit("kv.wit"), Some("plugin")).unwrap();
+    let file = featherlight_bindgen::dump(&generated, &dir).unwrap();
+    assert_eq!(file, dir.join("plugin.rs"));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), generated.code);
+    let _ = std::fs::remove_dir_all(&dir);
+}

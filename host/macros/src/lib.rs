@@ -27,9 +27,9 @@ fn expand(input: TokenStream) -> Result<TokenStream, String> {
     let path = root.join(&options.path);
     let generated = featherlight_bindgen::generate(&path, options.world.as_deref()).map_err(|e| e.to_string())?;
     if let Some(dir) = std::env::var_os("FEATHERLIGHT_BINDGEN_DUMP") {
-        let file = PathBuf::from(dir).join(format!("{}.rs", generated.world));
-        std::fs::write(&file, &generated.code)
-            .map_err(|e| format!("FEATHERLIGHT_BINDGEN_DUMP: cannot write {}: {e}", file.display()))?;
+        let dir = PathBuf::from(dir);
+        featherlight_bindgen::dump(&generated, &dir)
+            .map_err(|e| format!("FEATHERLIGHT_BINDGEN_DUMP: cannot write to {}: {e}", dir.display()))?;
     }
     let mut code = generated.code;
     // Rebuild when a WIT file changes.

@@ -45,6 +45,11 @@ impl ExpectedFunction {
     }
 }
 
+/// `my:pkg/iface` of `my:pkg/iface@1.0.0`.
+fn unversioned(interface: &str) -> &str {
+    interface.split_once('@').map_or(interface, |(base, _)| base)
+}
+
 fn qualified(interface: Option<&str>, name: &str) -> String {
     match interface {
         Some(interface) => format!("{interface}#{name}"),
@@ -111,7 +116,10 @@ pub(crate) fn check(
     exports: &[ExpectedFunction],
 ) -> Result<Vec<usize>, WorldMismatch> {
     for import in world.imports() {
-        let bound = imports.iter().any(|e| e.interface == import.interface.as_deref());
+        // Another version of a bound interface is a mismatch too: the
+        // bindings' host functions would not be linked to it.
+        let bound =
+            imports.iter().any(|e| e.interface.map(unversioned) == import.interface.as_deref().map(unversioned));
         if !bound {
             continue;
         }
