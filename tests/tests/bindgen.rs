@@ -535,3 +535,65 @@ fn typed_calls_match_wasmtime_in_process() {
     }
     assert!(compared > 80, "{compared} comparisons");
 }
+
+/// The type `name` of interface `types` in the kitchen-sink WIT, as
+/// featherlight reads WIT types from components.
+fn sink_type(name: &str) -> featherlight::ValueType {
+    let mut resolve = wit_parser::Resolve::default();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../host/bindgen/tests/wit/kitchen-sink.wit");
+    resolve.push_path(path).expect("the golden WIT parses");
+    let (_, interface) =
+        resolve.interfaces.iter().find(|(_, i)| i.name.as_deref() == Some("types")).expect("interface `types`");
+    let id = interface.types[name];
+    featherlight::ValueType::from_wit(&resolve, &wit_parser::Type::Id(id)).expect("a supported type")
+}
+
+/// Checks that `value`'s Rust type describes itself as featherlight reads the
+/// WIT type, and that `value` survives the trip through a dynamic `Value`.
+fn round_trips<T: ComponentType + PartialEq + std::fmt::Debug>(wit_name: &str, value: T) {
+    assert_eq!(T::value_type(), sink_type(wit_name), "{wit_name}");
+    let dynamic = ComponentType::to_value(&value);
+    T::value_type().check(&dynamic).unwrap_or_else(|e| panic!("{wit_name}: {e}"));
+    assert_eq!(T::from_value(&dynamic).unwrap(), value, "{wit_name}");
+}
+
+#[test]
+fn generated_types_match_the_wit_and_round_trip() {
+    use goldens::sink::test::sink::types::{Access, AllScalars, Color, Shape};
+    let scalars = AllScalars {
+        a: true,
+        b: -1,
+        c: 2,
+        d: -3,
+        e: 4,
+        f: -5,
+        g: 6,
+        h: -7,
+        i: 8,
+        j: 9.5,
+        k: -10.25,
+        l: 'ß',
+        m: "m".into(),
+    };
+    round_trips("all-scalars", scalars);
+    round_trips("color", Color::Type);
+    round_trips("access", Access { read: true, write: false, http_admin: true });
+    for shape in [
+        Shape::None,
+        Shape::Circle(1.0),
+        Shape::Poly(vec![(0.0, 1.0), (2.0, -3.0)]),
+        Shape::Nested(None),
+        Shape::Nested(Some(Ok(Color::Green))),
+        Shape::Nested(Some(Err("e".into()))),
+    ] {
+        round_trips("shape", shape);
+    }
+    round_trips("bytes", vec![1u8, 2, 3]);
+    round_trips("pair", (vec![9u8], Access::default()));
+    // Values of another shape are refused with the place they differ.
+    let wrong = Value::Variant("nested".into(), Some(Box::new(Value::Option(Some(Box::new(Value::U8(1)))))));
+    let error = Shape::from_value(&wrong).unwrap_err().to_string();
+    assert!(error.contains(".nested.some") && error.contains("result"), "{error}");
+    let unknown = Value::Flags(vec!["read".into(), "root".into()]);
+    assert!(Access::from_value(&unknown).unwrap_err().to_string().contains("`root` is not a flag"));
+}
