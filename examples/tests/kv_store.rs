@@ -7,6 +7,8 @@ fn kv_store_example_runs() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     for line in [
+        // The world-level `log` import reached the host.
+        "  plugin: PUT /greeting",
         "GET /greeting -> 200 hello",
         "PUT /c -> 507 the store is full",
         "PUT / -> 400 invalid key",

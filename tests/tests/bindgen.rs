@@ -18,6 +18,11 @@ mod wt {
     wasmtime::component::bindgen!({ path: "components/values/wit", world: "values" });
 }
 
+/// A world with only world-level exports and no imports.
+mod stateful {
+    featherlight::bindgen!({ path: "components/stateful/wit" });
+}
+
 /// The golden-test worlds compile as bindings too.
 #[allow(dead_code)]
 mod goldens {
@@ -596,4 +601,24 @@ fn generated_types_match_the_wit_and_round_trip() {
     assert!(error.contains(".nested.some") && error.contains("result"), "{error}");
     let unknown = Value::Flags(vec!["read".into(), "root".into()]);
     assert!(Access::from_value(&unknown).unwrap_err().to_string().contains("`root` is not a flag"));
+}
+
+#[test]
+fn world_level_exports_are_typed_calls() {
+    let fixture = Fixture::new();
+    // No imports: any state will do.
+    let state = Arc::new(Mutex::new(()));
+    let (bindings, mut sandbox) =
+        stateful::Stateful::instantiate(&fixture.stateful(), &Linker::new(), &state).expect("stateful fits its world");
+    assert_eq!(bindings.call_load(&mut sandbox).unwrap(), Some(Vec::new()));
+    bindings.call_store(&mut sandbox, b"secret").unwrap();
+    assert_eq!(bindings.call_load(&mut sandbox).unwrap(), Some(b"secret".to_vec()));
+    let before = bindings.call_count(&mut sandbox).unwrap();
+    bindings.call_count(&mut sandbox).unwrap();
+    assert_eq!(bindings.call_count(&mut sandbox).unwrap(), before + 2);
+    // Bindings checked against one component refuse a sandbox of another.
+    let (values, _values_sandbox, _) = start(&fixture);
+    let error = values.test_values_echo().call_echo_u8(&mut sandbox, 1).unwrap_err();
+    assert!(matches!(&error, Error::NoSuchExport(name) if name.contains("test:values/echo#echo-u8")), "{error:?}");
+    assert!(!sandbox.is_poisoned());
 }
