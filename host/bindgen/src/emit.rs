@@ -225,10 +225,10 @@ impl<'r> World<'r> {
         let call = format!("T::{}({})?", snake(&function.name), args.join(", "));
         if function.result.is_some() {
             out.line(&format!("let result = {call};"));
-            out.line(&format!("Ok(::std::vec![{CT}::to_value(&result)])"));
+            out.line(&format!("::std::result::Result::Ok(::std::vec![{CT}::to_value(&result)])"));
         } else {
             out.line(&format!("{call};"));
-            out.line("Ok(::std::vec::Vec::new())");
+            out.line("::std::result::Result::Ok(::std::vec::Vec::new())");
         }
         out.close("});");
         out.close("}");
@@ -449,7 +449,7 @@ impl<'r> World<'r> {
         }
         let indices = if self.exports.is_empty() && exported.is_empty() { "_indices" } else { "mut indices" };
         out.line(&format!("let {indices} = {SUPPORT}::check_world(component, &imports, &exports)?.into_iter();"));
-        out.open("Ok(Self {");
+        out.open("::std::result::Result::Ok(Self {");
         for interface in &self.exports {
             out.line(&format!("{}: {}::Guest::__new(&mut indices),", interface.accessor, interface.module.join("::")));
         }
@@ -488,7 +488,7 @@ impl<'r> World<'r> {
         out.line("let mut linker = linker.clone();");
         out.line("Self::add_to_linker(&mut linker, state);");
         out.line("let sandbox = ::featherlight::Sandbox::new(component, &linker)?;");
-        out.line("Ok((bindings, sandbox))");
+        out.line("::std::result::Result::Ok((bindings, sandbox))");
         out.close("}");
 
         for interface in &self.exports {

@@ -157,7 +157,7 @@ impl Types<'_> {
                     },
                     |out| {
                         out.line(&format!("let fields = {SUPPORT}::record(value, {})?;", literal(wit_name)));
-                        out.open("Ok(Self {");
+                        out.open("::std::result::Result::Ok(Self {");
                         for (field, wit, _) in &fields {
                             out.line(&format!("{field}: {SUPPORT}::field(fields, {})?,", literal(wit)));
                         }
@@ -224,7 +224,7 @@ impl Types<'_> {
                             w = literal(wit)
                         ));
                     }
-                    out.line(&format!("other => Err({SUPPORT}::unknown_case({}, other)),", literal(wit_name)));
+                    out.line(&format!("other => ::std::result::Result::Err({SUPPORT}::unknown_case({}, other)),", literal(wit_name)));
                     out.close("}");
                 });
             }
@@ -256,9 +256,12 @@ impl Types<'_> {
                     |out| {
                         out.open(&format!("match {SUPPORT}::enum_case(value, {})? {{", literal(wit_name)));
                         for (case, wit) in &cases {
-                            out.line(&format!("{} => Ok(Self::{case}),", literal(wit)));
+                            out.line(&format!("{} => ::std::result::Result::Ok(Self::{case}),", literal(wit)));
                         }
-                        out.line(&format!("other => Err({SUPPORT}::unknown_case({}, other)),", literal(wit_name)));
+                        out.line(&format!(
+                            "other => ::std::result::Result::Err({SUPPORT}::unknown_case({}, other)),",
+                            literal(wit_name)
+                        ));
                         out.close("}");
                     },
                 );
@@ -298,7 +301,7 @@ impl Types<'_> {
                             literal(wit_name),
                             literals.join(", ")
                         ));
-                        out.open("Ok(Self {");
+                        out.open("::std::result::Result::Ok(Self {");
                         for (flag, wit) in &names {
                             out.line(&format!("{flag}: set.iter().any(|flag| flag == {}),", literal(wit)));
                         }

@@ -21,7 +21,7 @@ impl ::featherlight::ComponentType for Config {
 
     fn from_value(value: &::featherlight::Value) -> ::std::result::Result<Self, ::featherlight::typed::support::TypeError> {
         let fields = ::featherlight::typed::support::record(value, "config")?;
-        Ok(Self {
+        ::std::result::Result::Ok(Self {
             name: ::featherlight::typed::support::field(fields, "name")?,
             shape_count: ::featherlight::typed::support::field(fields, "shape-count")?,
         })
@@ -52,7 +52,7 @@ impl Sink {
         exports.extend(exports::test::sink::inner_api::Guest::__functions());
         exports.push(::featherlight::typed::support::Function::new(::std::option::Option::None, "start", ::std::vec![("c", <Config as ::featherlight::ComponentType>::value_type()), ("names", <::std::vec::Vec<::std::string::String> as ::featherlight::ComponentType>::value_type()), ("flag", <bool as ::featherlight::ComponentType>::value_type())], ::std::vec::Vec::new()));
         let mut indices = ::featherlight::typed::support::check_world(component, &imports, &exports)?.into_iter();
-        Ok(Self {
+        ::std::result::Result::Ok(Self {
             test_sink_inner_api: exports::test::sink::inner_api::Guest::__new(&mut indices),
             start: indices.next().unwrap_or(usize::MAX),
         })
@@ -67,7 +67,7 @@ impl Sink {
             linker.func("", "configure", move |args| {
                 let mut host = ::featherlight::typed::support::lock(&state);
                 let result = T::configure(&mut *host, ::featherlight::typed::support::arg(args, 0)?)?;
-                Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
             });
         }
     }
@@ -79,7 +79,7 @@ impl Sink {
         let mut linker = linker.clone();
         Self::add_to_linker(&mut linker, state);
         let sandbox = ::featherlight::Sandbox::new(component, &linker)?;
-        Ok((bindings, sandbox))
+        ::std::result::Result::Ok((bindings, sandbox))
     }
 
     /// Typed calls of export `test:sink/inner-api`.
@@ -106,10 +106,17 @@ pub mod exports {
 
                 pub type Pair = super::super::super::super::test::sink::types::Pair;
 
+                pub type Result = super::super::super::super::test::sink::types::Result;
+
+                pub type Option = super::super::super::super::test::sink::types::Option;
+
+                pub type String = super::super::super::super::test::sink::types::String;
+
                 /// Typed calls of the component's `test:sink/inner-api` export.
                 #[derive(Debug, Clone)]
                 pub struct Guest {
                     round_trip: usize,
+                    clash: usize,
                     no_args: usize,
                     self_: usize,
                 }
@@ -119,6 +126,7 @@ pub mod exports {
                     pub fn __functions() -> ::std::vec::Vec<::featherlight::typed::support::Function> {
                         ::std::vec![
                             ::featherlight::typed::support::Function::new(::std::option::Option::Some("test:sink/inner-api"), "round-trip", ::std::vec![("x", <super::super::super::super::test::sink::inner_api::AllScalars as ::featherlight::ComponentType>::value_type()), ("s", <super::super::super::super::test::sink::inner_api::Shape as ::featherlight::ComponentType>::value_type()), ("p", <super::super::super::super::test::sink::inner_api::Pair as ::featherlight::ComponentType>::value_type())], ::std::vec![<::std::result::Result<(super::super::super::super::test::sink::inner_api::AllScalars, super::super::super::super::test::sink::inner_api::Shape), ()> as ::featherlight::ComponentType>::value_type()]),
+                            ::featherlight::typed::support::Function::new(::std::option::Option::Some("test:sink/inner-api"), "clash", ::std::vec![("r", <super::super::super::super::test::sink::inner_api::Result as ::featherlight::ComponentType>::value_type()), ("o", <super::super::super::super::test::sink::inner_api::Option as ::featherlight::ComponentType>::value_type()), ("s", <super::super::super::super::test::sink::inner_api::String as ::featherlight::ComponentType>::value_type())], ::std::vec![<::std::result::Result<super::super::super::super::test::sink::inner_api::Result, super::super::super::super::test::sink::inner_api::String> as ::featherlight::ComponentType>::value_type()]),
                             ::featherlight::typed::support::Function::new(::std::option::Option::Some("test:sink/inner-api"), "no-args", ::std::vec![], ::std::vec::Vec::new()),
                             ::featherlight::typed::support::Function::new(::std::option::Option::Some("test:sink/inner-api"), "self", ::std::vec![("sandbox", <u32 as ::featherlight::ComponentType>::value_type()), ("type", <::std::string::String as ::featherlight::ComponentType>::value_type())], ::std::vec![<::std::vec::Vec<::std::vec::Vec<::std::string::String>> as ::featherlight::ComponentType>::value_type()]),
                         ]
@@ -128,6 +136,7 @@ pub mod exports {
                     pub fn __new(indices: &mut impl ::std::iter::Iterator<Item = usize>) -> Self {
                         Self {
                             round_trip: indices.next().unwrap_or(usize::MAX),
+                            clash: indices.next().unwrap_or(usize::MAX),
                             no_args: indices.next().unwrap_or(usize::MAX),
                             self_: indices.next().unwrap_or(usize::MAX),
                         }
@@ -135,6 +144,11 @@ pub mod exports {
 
                     pub fn call_round_trip(&self, sandbox: &mut ::featherlight::Sandbox, x: &super::super::super::super::test::sink::inner_api::AllScalars, s: &super::super::super::super::test::sink::inner_api::Shape, p: &super::super::super::super::test::sink::inner_api::Pair) -> ::std::result::Result<::std::result::Result<(super::super::super::super::test::sink::inner_api::AllScalars, super::super::super::super::test::sink::inner_api::Shape), ()>, ::featherlight::Error> {
                         let results = ::featherlight::typed::support::call(sandbox, self.round_trip, ::std::option::Option::Some("test:sink/inner-api"), "round-trip", &[::featherlight::Lower::to_value(x), ::featherlight::Lower::to_value(s), ::featherlight::Lower::to_value(p)])?;
+                        ::featherlight::typed::support::result(results)
+                    }
+
+                    pub fn call_clash(&self, sandbox: &mut ::featherlight::Sandbox, r: &super::super::super::super::test::sink::inner_api::Result, o: &super::super::super::super::test::sink::inner_api::Option, s: &super::super::super::super::test::sink::inner_api::String) -> ::std::result::Result<::std::result::Result<super::super::super::super::test::sink::inner_api::Result, super::super::super::super::test::sink::inner_api::String>, ::featherlight::Error> {
+                        let results = ::featherlight::typed::support::call(sandbox, self.clash, ::std::option::Option::Some("test:sink/inner-api"), "clash", &[::featherlight::Lower::to_value(r), ::featherlight::Lower::to_value(o), ::featherlight::Lower::to_value(s)])?;
                         ::featherlight::typed::support::result(results)
                     }
 
@@ -164,9 +178,17 @@ pub mod test {
 
             pub type Pair = super::super::super::test::sink::types::Pair;
 
+            pub type Result = super::super::super::test::sink::types::Result;
+
+            pub type Option = super::super::super::test::sink::types::Option;
+
+            pub type String = super::super::super::test::sink::types::String;
+
             /// What the host implements for `test:sink/inner-api`.
             pub trait Host {
                 fn round_trip(&mut self, x: super::super::super::test::sink::inner_api::AllScalars, s: super::super::super::test::sink::inner_api::Shape, p: super::super::super::test::sink::inner_api::Pair) -> ::std::result::Result<::std::result::Result<(super::super::super::test::sink::inner_api::AllScalars, super::super::super::test::sink::inner_api::Shape), ()>, ::featherlight::HostError>;
+
+                fn clash(&mut self, r: super::super::super::test::sink::inner_api::Result, o: super::super::super::test::sink::inner_api::Option, s: super::super::super::test::sink::inner_api::String) -> ::std::result::Result<::std::result::Result<super::super::super::test::sink::inner_api::Result, super::super::super::test::sink::inner_api::String>, ::featherlight::HostError>;
 
                 fn no_args(&mut self) -> ::std::result::Result<(), ::featherlight::HostError>;
 
@@ -180,7 +202,15 @@ pub mod test {
                     linker.func("test:sink/inner-api", "round-trip", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         let result = T::round_trip(&mut *host, ::featherlight::typed::support::arg(args, 0)?, ::featherlight::typed::support::arg(args, 1)?, ::featherlight::typed::support::arg(args, 2)?)?;
-                        Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                    });
+                }
+                {
+                    let state = ::std::sync::Arc::clone(state);
+                    linker.func("test:sink/inner-api", "clash", move |args| {
+                        let mut host = ::featherlight::typed::support::lock(&state);
+                        let result = T::clash(&mut *host, ::featherlight::typed::support::arg(args, 0)?, ::featherlight::typed::support::arg(args, 1)?, ::featherlight::typed::support::arg(args, 2)?)?;
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
                     });
                 }
                 {
@@ -188,7 +218,7 @@ pub mod test {
                     linker.func("test:sink/inner-api", "no-args", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         T::no_args(&mut *host)?;
-                        Ok(::std::vec::Vec::new())
+                        ::std::result::Result::Ok(::std::vec::Vec::new())
                     });
                 }
                 {
@@ -196,7 +226,7 @@ pub mod test {
                     linker.func("test:sink/inner-api", "self", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         let result = T::self_(&mut *host, ::featherlight::typed::support::arg(args, 0)?, ::featherlight::typed::support::arg(args, 1)?)?;
-                        Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
                     });
                 }
             }
@@ -205,6 +235,7 @@ pub mod test {
             pub fn __functions() -> ::std::vec::Vec<::featherlight::typed::support::Function> {
                 ::std::vec![
                     ::featherlight::typed::support::Function::new(::std::option::Option::Some("test:sink/inner-api"), "round-trip", ::std::vec![("x", <super::super::super::test::sink::inner_api::AllScalars as ::featherlight::ComponentType>::value_type()), ("s", <super::super::super::test::sink::inner_api::Shape as ::featherlight::ComponentType>::value_type()), ("p", <super::super::super::test::sink::inner_api::Pair as ::featherlight::ComponentType>::value_type())], ::std::vec![<::std::result::Result<(super::super::super::test::sink::inner_api::AllScalars, super::super::super::test::sink::inner_api::Shape), ()> as ::featherlight::ComponentType>::value_type()]),
+                    ::featherlight::typed::support::Function::new(::std::option::Option::Some("test:sink/inner-api"), "clash", ::std::vec![("r", <super::super::super::test::sink::inner_api::Result as ::featherlight::ComponentType>::value_type()), ("o", <super::super::super::test::sink::inner_api::Option as ::featherlight::ComponentType>::value_type()), ("s", <super::super::super::test::sink::inner_api::String as ::featherlight::ComponentType>::value_type())], ::std::vec![<::std::result::Result<super::super::super::test::sink::inner_api::Result, super::super::super::test::sink::inner_api::String> as ::featherlight::ComponentType>::value_type()]),
                     ::featherlight::typed::support::Function::new(::std::option::Option::Some("test:sink/inner-api"), "no-args", ::std::vec![], ::std::vec::Vec::new()),
                     ::featherlight::typed::support::Function::new(::std::option::Option::Some("test:sink/inner-api"), "self", ::std::vec![("sandbox", <u32 as ::featherlight::ComponentType>::value_type()), ("type", <::std::string::String as ::featherlight::ComponentType>::value_type())], ::std::vec![<::std::vec::Vec<::std::vec::Vec<::std::string::String>> as ::featherlight::ComponentType>::value_type()]),
                 ]
@@ -268,7 +299,7 @@ pub mod test {
 
                 fn from_value(value: &::featherlight::Value) -> ::std::result::Result<Self, ::featherlight::typed::support::TypeError> {
                     let fields = ::featherlight::typed::support::record(value, "all-scalars")?;
-                    Ok(Self {
+                    ::std::result::Result::Ok(Self {
                         a: ::featherlight::typed::support::field(fields, "a")?,
                         b: ::featherlight::typed::support::field(fields, "b")?,
                         c: ::featherlight::typed::support::field(fields, "c")?,
@@ -309,10 +340,10 @@ pub mod test {
 
                 fn from_value(value: &::featherlight::Value) -> ::std::result::Result<Self, ::featherlight::typed::support::TypeError> {
                     match ::featherlight::typed::support::enum_case(value, "color")? {
-                        "red" => Ok(Self::Red),
-                        "green" => Ok(Self::Green),
-                        "type" => Ok(Self::Type),
-                        other => Err(::featherlight::typed::support::unknown_case("color", other)),
+                        "red" => ::std::result::Result::Ok(Self::Red),
+                        "green" => ::std::result::Result::Ok(Self::Green),
+                        "type" => ::std::result::Result::Ok(Self::Type),
+                        other => ::std::result::Result::Err(::featherlight::typed::support::unknown_case("color", other)),
                     }
                 }
             }
@@ -345,7 +376,7 @@ pub mod test {
 
                 fn from_value(value: &::featherlight::Value) -> ::std::result::Result<Self, ::featherlight::typed::support::TypeError> {
                     let set = ::featherlight::typed::support::flags(value, "access", &["read", "write", "HTTP-admin"])?;
-                    Ok(Self {
+                    ::std::result::Result::Ok(Self {
                         read: set.iter().any(|flag| flag == "read"),
                         write: set.iter().any(|flag| flag == "write"),
                         http_admin: set.iter().any(|flag| flag == "HTTP-admin"),
@@ -387,7 +418,7 @@ pub mod test {
                         "circle" => <f64 as ::featherlight::Payload>::from_payload(payload, "circle").map(Self::Circle),
                         "poly" => <::std::vec::Vec<(f64, f64)> as ::featherlight::Payload>::from_payload(payload, "poly").map(Self::Poly),
                         "nested" => <::std::option::Option<::std::result::Result<super::super::super::test::sink::types::Color, ::std::string::String>> as ::featherlight::Payload>::from_payload(payload, "nested").map(Self::Nested),
-                        other => Err(::featherlight::typed::support::unknown_case("shape", other)),
+                        other => ::std::result::Result::Err(::featherlight::typed::support::unknown_case("shape", other)),
                     }
                 }
             }
@@ -395,6 +426,96 @@ pub mod test {
             pub type Bytes = ::std::vec::Vec<u8>;
 
             pub type Pair = (super::super::super::test::sink::types::Bytes, super::super::super::test::sink::types::Access);
+
+            /// Names that clash with Rust's prelude and std types.
+            #[derive(Debug, Clone, PartialEq)]
+            pub struct Result {
+                pub ok: bool,
+                pub err: ::std::option::Option<::std::string::String>,
+            }
+
+            impl ::featherlight::ComponentType for Result {
+                fn value_type() -> ::featherlight::ValueType {
+                    ::featherlight::ValueType::record(::std::vec::Vec::<(&str, ::featherlight::ValueType)>::from([
+                        ("ok", <bool as ::featherlight::ComponentType>::value_type()),
+                        ("err", <::std::option::Option<::std::string::String> as ::featherlight::ComponentType>::value_type()),
+                    ]))
+                }
+
+                fn to_value(&self) -> ::featherlight::Value {
+                    ::featherlight::Value::Record(::std::vec![
+                        ("ok".to_string(), ::featherlight::ComponentType::to_value(&self.ok)),
+                        ("err".to_string(), ::featherlight::ComponentType::to_value(&self.err)),
+                    ])
+                }
+
+                fn from_value(value: &::featherlight::Value) -> ::std::result::Result<Self, ::featherlight::typed::support::TypeError> {
+                    let fields = ::featherlight::typed::support::record(value, "result")?;
+                    ::std::result::Result::Ok(Self {
+                        ok: ::featherlight::typed::support::field(fields, "ok")?,
+                        err: ::featherlight::typed::support::field(fields, "err")?,
+                    })
+                }
+            }
+
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+            pub enum Option {
+                Some,
+                None,
+            }
+
+            impl ::featherlight::ComponentType for Option {
+                fn value_type() -> ::featherlight::ValueType {
+                    ::featherlight::ValueType::enumeration(["some", "none"])
+                }
+
+                fn to_value(&self) -> ::featherlight::Value {
+                    let case = match self {
+                        Self::Some => "some",
+                        Self::None => "none",
+                    };
+                    ::featherlight::Value::Enum(case.to_string())
+                }
+
+                fn from_value(value: &::featherlight::Value) -> ::std::result::Result<Self, ::featherlight::typed::support::TypeError> {
+                    match ::featherlight::typed::support::enum_case(value, "option")? {
+                        "some" => ::std::result::Result::Ok(Self::Some),
+                        "none" => ::std::result::Result::Ok(Self::None),
+                        other => ::std::result::Result::Err(::featherlight::typed::support::unknown_case("option", other)),
+                    }
+                }
+            }
+
+            #[derive(Debug, Clone, PartialEq)]
+            pub enum String {
+                Vec(::std::vec::Vec<u8>),
+                Box,
+            }
+
+            impl ::featherlight::ComponentType for String {
+                fn value_type() -> ::featherlight::ValueType {
+                    ::featherlight::ValueType::variant(::std::vec::Vec::<(&str, ::std::option::Option<::featherlight::ValueType>)>::from([
+                        ("vec", ::std::option::Option::Some(<::std::vec::Vec<u8> as ::featherlight::ComponentType>::value_type())),
+                        ("box", ::std::option::Option::None),
+                    ]))
+                }
+
+                fn to_value(&self) -> ::featherlight::Value {
+                    match self {
+                        Self::Vec(payload) => ::featherlight::Value::Variant("vec".to_string(), ::std::option::Option::Some(::std::boxed::Box::new(::featherlight::ComponentType::to_value(payload)))),
+                        Self::Box => ::featherlight::Value::Variant("box".to_string(), ::std::option::Option::None),
+                    }
+                }
+
+                fn from_value(value: &::featherlight::Value) -> ::std::result::Result<Self, ::featherlight::typed::support::TypeError> {
+                    let (case, payload) = ::featherlight::typed::support::variant(value, "string")?;
+                    match case {
+                        "vec" => <::std::vec::Vec<u8> as ::featherlight::Payload>::from_payload(payload, "vec").map(Self::Vec),
+                        "box" => <() as ::featherlight::Payload>::from_payload(payload, "box").map(|()| Self::Box),
+                        other => ::std::result::Result::Err(::featherlight::typed::support::unknown_case("string", other)),
+                    }
+                }
+            }
 
         }
     }

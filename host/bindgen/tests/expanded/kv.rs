@@ -22,7 +22,7 @@ impl Plugin {
         exports.extend(exports::example::kv::api::Guest::__functions());
         exports.push(::featherlight::typed::support::Function::new(::std::option::Option::None, "version", ::std::vec![], ::std::vec![<::std::string::String as ::featherlight::ComponentType>::value_type()]));
         let mut indices = ::featherlight::typed::support::check_world(component, &imports, &exports)?.into_iter();
-        Ok(Self {
+        ::std::result::Result::Ok(Self {
             example_kv_api: exports::example::kv::api::Guest::__new(&mut indices),
             version: indices.next().unwrap_or(usize::MAX),
         })
@@ -37,7 +37,7 @@ impl Plugin {
             linker.func("", "log", move |args| {
                 let mut host = ::featherlight::typed::support::lock(&state);
                 T::log(&mut *host, ::featherlight::typed::support::arg(args, 0)?)?;
-                Ok(::std::vec::Vec::new())
+                ::std::result::Result::Ok(::std::vec::Vec::new())
             });
         }
     }
@@ -49,7 +49,7 @@ impl Plugin {
         let mut linker = linker.clone();
         Self::add_to_linker(&mut linker, state);
         let sandbox = ::featherlight::Sandbox::new(component, &linker)?;
-        Ok((bindings, sandbox))
+        ::std::result::Result::Ok((bindings, sandbox))
     }
 
     /// Typed calls of export `example:kv/api@0.1.0`.
@@ -99,7 +99,7 @@ pub mod example {
                     match case {
                         "invalid-key" => <::std::string::String as ::featherlight::Payload>::from_payload(payload, "invalid-key").map(Self::InvalidKey),
                         "full" => <() as ::featherlight::Payload>::from_payload(payload, "full").map(|()| Self::Full),
-                        other => Err(::featherlight::typed::support::unknown_case("store-error", other)),
+                        other => ::std::result::Result::Err(::featherlight::typed::support::unknown_case("store-error", other)),
                     }
                 }
             }
@@ -120,7 +120,7 @@ pub mod example {
                     linker.func("example:kv/store@0.1.0", "get", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         let result = T::get(&mut *host, ::featherlight::typed::support::arg(args, 0)?)?;
-                        Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
                     });
                 }
                 {
@@ -128,7 +128,7 @@ pub mod example {
                     linker.func("example:kv/store@0.1.0", "set", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         let result = T::set(&mut *host, ::featherlight::typed::support::arg(args, 0)?, ::featherlight::typed::support::arg(args, 1)?)?;
-                        Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
                     });
                 }
                 {
@@ -136,7 +136,7 @@ pub mod example {
                     linker.func("example:kv/store@0.1.0", "delete", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         T::delete(&mut *host, ::featherlight::typed::support::arg(args, 0)?)?;
-                        Ok(::std::vec::Vec::new())
+                        ::std::result::Result::Ok(::std::vec::Vec::new())
                     });
                 }
             }
@@ -188,7 +188,7 @@ pub mod exports {
 
                     fn from_value(value: &::featherlight::Value) -> ::std::result::Result<Self, ::featherlight::typed::support::TypeError> {
                         let fields = ::featherlight::typed::support::record(value, "request")?;
-                        Ok(Self {
+                        ::std::result::Result::Ok(Self {
                             method: ::featherlight::typed::support::field(fields, "method")?,
                             path: ::featherlight::typed::support::field(fields, "path")?,
                             body: ::featherlight::typed::support::field(fields, "body")?,

@@ -16,7 +16,7 @@ impl Values {
         exports.extend(exports::test::values::echo::Guest::__functions());
         exports.extend(exports::test::values::math::Guest::__functions());
         let mut indices = ::featherlight::typed::support::check_world(component, &imports, &exports)?.into_iter();
-        Ok(Self {
+        ::std::result::Result::Ok(Self {
             test_values_echo: exports::test::values::echo::Guest::__new(&mut indices),
             test_values_math: exports::test::values::math::Guest::__new(&mut indices),
         })
@@ -35,7 +35,7 @@ impl Values {
         let mut linker = linker.clone();
         Self::add_to_linker(&mut linker, state);
         let sandbox = ::featherlight::Sandbox::new(component, &linker)?;
-        Ok((bindings, sandbox))
+        ::std::result::Result::Ok((bindings, sandbox))
     }
 
     /// Typed calls of export `test:values/echo`.
@@ -697,7 +697,7 @@ pub mod test {
                     linker.func("test:values/host", "echo-bool", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         let result = T::echo_bool(&mut *host, ::featherlight::typed::support::arg(args, 0)?)?;
-                        Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
                     });
                 }
                 {
@@ -705,7 +705,7 @@ pub mod test {
                     linker.func("test:values/host", "echo-s8", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         let result = T::echo_s8(&mut *host, ::featherlight::typed::support::arg(args, 0)?)?;
-                        Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
                     });
                 }
                 {
@@ -713,7 +713,7 @@ pub mod test {
                     linker.func("test:values/host", "echo-u8", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         let result = T::echo_u8(&mut *host, ::featherlight::typed::support::arg(args, 0)?)?;
-                        Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
                     });
                 }
                 {
@@ -721,7 +721,7 @@ pub mod test {
                     linker.func("test:values/host", "echo-s16", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         let result = T::echo_s16(&mut *host, ::featherlight::typed::support::arg(args, 0)?)?;
-                        Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
                     });
                 }
                 {
@@ -729,7 +729,7 @@ pub mod test {
                     linker.func("test:values/host", "echo-u16", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         let result = T::echo_u16(&mut *host, ::featherlight::typed::support::arg(args, 0)?)?;
-                        Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
                     });
                 }
                 {
@@ -737,7 +737,7 @@ pub mod test {
                     linker.func("test:values/host", "echo-s32", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         let result = T::echo_s32(&mut *host, ::featherlight::typed::support::arg(args, 0)?)?;
-                        Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
                     });
                 }
                 {
@@ -745,7 +745,7 @@ pub mod test {
                     linker.func("test:values/host", "echo-u32", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         let result = T::echo_u32(&mut *host, ::featherlight::typed::support::arg(args, 0)?)?;
-                        Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
                     });
                 }
                 {
@@ -753,7 +753,7 @@ pub mod test {
                     linker.func("test:values/host", "echo-s64", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         let result = T::echo_s64(&mut *host, ::featherlight::typed::support::arg(args, 0)?)?;
-                        Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
                     });
                 }
                 {
@@ -761,7 +761,7 @@ pub mod test {
                     linker.func("test:values/host", "echo-u64", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         let result = T::echo_u64(&mut *host, ::featherlight::typed::support::arg(args, 0)?)?;
-                        Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
                     });
                 }
                 {
@@ -769,7 +769,7 @@ pub mod test {
                     linker.func("test:values/host", "echo-f32", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         let result = T::echo_f32(&mut *host, ::featherlight::typed::support::arg(args, 0)?)?;
-                        Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
                     });
                 }
                 {
@@ -777,7 +777,7 @@ pub mod test {
                     linker.func("test:values/host", "echo-f64", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         let result = T::echo_f64(&mut *host, ::featherlight::typed::support::arg(args, 0)?)?;
-                        Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
                     });
                 }
                 {
@@ -785,7 +785,7 @@ pub mod test {
                     linker.func("test:values/host", "echo-char", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         let result = T::echo_char(&mut *host, ::featherlight::typed::support::arg(args, 0)?)?;
-                        Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
                     });
                 }
                 {
@@ -793,7 +793,7 @@ pub mod test {
                     linker.func("test:values/host", "echo-string", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         let result = T::echo_string(&mut *host, ::featherlight::typed::support::arg(args, 0)?)?;
-                        Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
                     });
                 }
                 {
@@ -801,7 +801,7 @@ pub mod test {
                     linker.func("test:values/host", "echo-bytes", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         let result = T::echo_bytes(&mut *host, ::featherlight::typed::support::arg(args, 0)?)?;
-                        Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
                     });
                 }
                 {
@@ -809,7 +809,7 @@ pub mod test {
                     linker.func("test:values/host", "echo-strings", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         let result = T::echo_strings(&mut *host, ::featherlight::typed::support::arg(args, 0)?)?;
-                        Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
                     });
                 }
                 {
@@ -817,7 +817,7 @@ pub mod test {
                     linker.func("test:values/host", "echo-record", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         let result = T::echo_record(&mut *host, ::featherlight::typed::support::arg(args, 0)?)?;
-                        Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
                     });
                 }
                 {
@@ -825,7 +825,7 @@ pub mod test {
                     linker.func("test:values/host", "echo-tuple", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         let result = T::echo_tuple(&mut *host, ::featherlight::typed::support::arg(args, 0)?)?;
-                        Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
                     });
                 }
                 {
@@ -833,7 +833,7 @@ pub mod test {
                     linker.func("test:values/host", "echo-variant", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         let result = T::echo_variant(&mut *host, ::featherlight::typed::support::arg(args, 0)?)?;
-                        Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
                     });
                 }
                 {
@@ -841,7 +841,7 @@ pub mod test {
                     linker.func("test:values/host", "echo-enum", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         let result = T::echo_enum(&mut *host, ::featherlight::typed::support::arg(args, 0)?)?;
-                        Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
                     });
                 }
                 {
@@ -849,7 +849,7 @@ pub mod test {
                     linker.func("test:values/host", "echo-option", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         let result = T::echo_option(&mut *host, ::featherlight::typed::support::arg(args, 0)?)?;
-                        Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
                     });
                 }
                 {
@@ -857,7 +857,7 @@ pub mod test {
                     linker.func("test:values/host", "echo-result", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         let result = T::echo_result(&mut *host, ::featherlight::typed::support::arg(args, 0)?)?;
-                        Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
                     });
                 }
                 {
@@ -865,7 +865,7 @@ pub mod test {
                     linker.func("test:values/host", "echo-flags", move |args| {
                         let mut host = ::featherlight::typed::support::lock(&state);
                         let result = T::echo_flags(&mut *host, ::featherlight::typed::support::arg(args, 0)?)?;
-                        Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
                     });
                 }
             }
@@ -929,7 +929,7 @@ pub mod test {
 
                 fn from_value(value: &::featherlight::Value) -> ::std::result::Result<Self, ::featherlight::typed::support::TypeError> {
                     let fields = ::featherlight::typed::support::record(value, "point")?;
-                    Ok(Self {
+                    ::std::result::Result::Ok(Self {
                         x: ::featherlight::typed::support::field(fields, "x")?,
                         y: ::featherlight::typed::support::field(fields, "y")?,
                         label: ::featherlight::typed::support::field(fields, "label")?,
@@ -973,7 +973,7 @@ pub mod test {
                         "circle" => <f64 as ::featherlight::Payload>::from_payload(payload, "circle").map(Self::Circle),
                         "rect" => <super::super::super::test::values::types::Point as ::featherlight::Payload>::from_payload(payload, "rect").map(Self::Rect),
                         "named" => <::std::string::String as ::featherlight::Payload>::from_payload(payload, "named").map(Self::Named),
-                        other => Err(::featherlight::typed::support::unknown_case("shape", other)),
+                        other => ::std::result::Result::Err(::featherlight::typed::support::unknown_case("shape", other)),
                     }
                 }
             }
@@ -1004,11 +1004,11 @@ pub mod test {
 
                 fn from_value(value: &::featherlight::Value) -> ::std::result::Result<Self, ::featherlight::typed::support::TypeError> {
                     match ::featherlight::typed::support::enum_case(value, "color")? {
-                        "red" => Ok(Self::Red),
-                        "green" => Ok(Self::Green),
-                        "blue" => Ok(Self::Blue),
-                        "type" => Ok(Self::Type),
-                        other => Err(::featherlight::typed::support::unknown_case("color", other)),
+                        "red" => ::std::result::Result::Ok(Self::Red),
+                        "green" => ::std::result::Result::Ok(Self::Green),
+                        "blue" => ::std::result::Result::Ok(Self::Blue),
+                        "type" => ::std::result::Result::Ok(Self::Type),
+                        other => ::std::result::Result::Err(::featherlight::typed::support::unknown_case("color", other)),
                     }
                 }
             }
@@ -1046,7 +1046,7 @@ pub mod test {
 
                 fn from_value(value: &::featherlight::Value) -> ::std::result::Result<Self, ::featherlight::typed::support::TypeError> {
                     let set = ::featherlight::typed::support::flags(value, "permissions", &["read", "write", "exec", "admin"])?;
-                    Ok(Self {
+                    ::std::result::Result::Ok(Self {
                         read: set.iter().any(|flag| flag == "read"),
                         write: set.iter().any(|flag| flag == "write"),
                         exec: set.iter().any(|flag| flag == "exec"),
