@@ -124,8 +124,9 @@ pub enum Error {
         function: String,
         /// The host function's error message.
         message: String,
-        /// The host function's error, with the error it was made from.
-        #[source]
+        /// The host function's error, with the error it was made from
+        /// ([`Error::host_error`] downcasts it). Not a `source`: `message`
+        /// already says it.
         error: crate::HostError,
     },
     /// A component does not fit the world its typed bindings were made for.

@@ -44,9 +44,10 @@ impl fmt::Display for HostError {
 }
 
 impl std::error::Error for HostError {
+    // Transparent: the message is the wrapped error's, so its cause comes
+    // next in the chain (not the wrapped error again).
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        let error: &(dyn std::error::Error + 'static) = self.error.as_deref()?;
-        Some(error)
+        self.error.as_deref()?.source()
     }
 }
 
@@ -137,7 +138,8 @@ mod tests {
         let error = HostError::new(io);
         assert_eq!(error.message(), "no such key");
         assert_eq!(error.downcast_ref::<std::io::Error>().unwrap().kind(), std::io::ErrorKind::NotFound);
-        assert!(std::error::Error::source(&error).is_some());
+        // The message is not repeated down the error chain.
+        assert!(std::error::Error::source(&error).is_none());
         let plain = HostError::from("plain");
         assert!(plain.downcast_ref::<std::io::Error>().is_none());
         assert_eq!(plain.to_string(), "plain");
