@@ -90,9 +90,16 @@ pub enum Error {
     HostFunction {
         /// The import, as `interface#function`.
         function: String,
-        /// The host function's error.
+        /// The host function's error message.
         message: String,
+        /// The host function's error, with the error it was made from
+        /// ([`Error::host_error`] downcasts it). Not a `source`: `message`
+        /// already says it.
+        error: crate::HostError,
     },
+    /// A component does not fit the world its typed bindings were made for.
+    #[error(transparent)]
+    WorldMismatch(#[from] crate::typed::WorldMismatch),
     /// The guest runtime panicked.
     #[error("the guest runtime panicked: {0}")]
     GuestPanic(String),
@@ -177,11 +184,24 @@ impl Error {
             | Self::Io { .. }
             | Self::Compile(_)
             | Self::World(_)
+            | Self::WorldMismatch(_)
             | Self::Type(_)
             | Self::NoSuchExport(_)
             | Self::ArgumentCount { .. }
             | Self::MessageTooLarge { .. }
             | Self::SnapshotMismatch(_) => false,
+        }
+    }
+}
+
+impl Error {
+    /// The error a host function failed with, if this is
+    /// [`Error::HostFunction`] and that error was made from an `E` with
+    /// [`HostError::new`](crate::HostError::new).
+    pub fn host_error<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        match self {
+            Self::HostFunction { error, .. } => error.downcast_ref(),
+            _ => None,
         }
     }
 }

@@ -27,9 +27,29 @@ pub(crate) mod hypervisor;
 mod image;
 pub mod mem;
 mod sandbox;
+pub mod typed;
 pub mod wasm;
 
 pub use error::{Error, TrapCode};
+/// Generates typed bindings for a WIT world, like
+/// `wasmtime::component::bindgen!`.
+///
+/// ```ignore
+/// featherlight::bindgen!({ path: "wit", world: "plugin" });
+///
+/// impl my::pkg::kv::Host for State {
+///     fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, featherlight::HostError> { /* ... */ }
+/// }
+/// let state = Arc::new(Mutex::new(State::default()));
+/// let (plugin, mut sandbox) = Plugin::instantiate(&component, &Linker::new(), &state)?;
+/// let answer = plugin.my_pkg_api().call_handle(&mut sandbox, &request)?;
+/// ```
+///
+/// `path` (default `"wit"`) is relative to the crate's `Cargo.toml`; `world`
+/// may be left out when the package has one. `FEATHERLIGHT_BINDGEN_DUMP=dir`
+/// writes the generated code to `dir/<world>.rs`. What is generated: see the
+/// [`typed`] module and `docs/architecture.md`.
+pub use featherlight_macros::bindgen;
 pub use hypervisor::{
     Capability, CpuFeatureReport, DeviceReport, DeviceStatus, HostReport, Hypervisor, HypervisorChoice,
     HypervisorError, probe_host,
@@ -38,6 +58,7 @@ pub use image::ImageError;
 pub use mem::{MemoryConfig, MemoryConfigError};
 pub use sandbox::host_functions::{HostError, HostFunction, Linker};
 pub use sandbox::{GuestFault, InterruptHandle, Sandbox, Snapshot};
+pub use typed::{ComponentType, Lower, Payload, WorldMismatch};
 pub use wasm::cache::CacheError;
 pub use wasm::component::Component;
 pub use wasm::engine::{Config, Engine};

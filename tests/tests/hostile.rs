@@ -222,7 +222,7 @@ fn wrong_result_count() {
 #[test]
 fn swallowed_host_function_failure() {
     check("swallow-host-failure", |e| match e {
-        Error::HostFunction { function, message } => function.ends_with("#fail") && message == "fail always fails",
+        Error::HostFunction { function, message, .. } => function.ends_with("#fail") && message == "fail always fails",
         _ => false,
     });
 }

@@ -183,7 +183,7 @@ fn failing_host_function_reports_its_name_and_message() {
     let linker = linker(&log);
     let mut sandbox = working_sandbox(&component, &linker);
     match sandbox.call("call-failing", &[Value::U32(7)]) {
-        Err(Error::HostFunction { function, message }) => {
+        Err(Error::HostFunction { function, message, .. }) => {
             assert_eq!(function, "test:traps/host#fail");
             // The host function's own error, unchanged.
             assert_eq!(message, "refused [U32(7)]");

@@ -4,11 +4,11 @@
 //! result arrives.
 
 use super::{Sandbox, qualified_name};
-use crate::Value;
 use crate::error::{Error, exception_name};
 use crate::hypervisor::Exit;
 use crate::mem::layout::ScratchLayout;
 use crate::wasm::world::WorldFunction;
+use crate::{HostError, Value};
 use featherlight_abi::layout::ExceptionFrame;
 use featherlight_abi::{fb, message, ports};
 use featherlight_wire::codec::{decode_values, encode_values};
@@ -19,12 +19,12 @@ use std::borrow::Cow;
 /// A host function's failure, kept to report once the guest has trapped on it.
 struct HostFailure {
     function: String,
-    message: String,
+    error: HostError,
 }
 
 impl From<HostFailure> for Error {
     fn from(failure: HostFailure) -> Self {
-        Error::HostFunction { function: failure.function, message: failure.message }
+        Error::HostFunction { function: failure.function, message: failure.error.to_string(), error: failure.error }
     }
 }
 
@@ -208,14 +208,18 @@ impl Sandbox {
         let outcome = match function {
             Some(function) => {
                 let _span = tracing::debug_span!("host_function", function = %name).entered();
-                function(&args).map_err(|e| e.0).and_then(|results| {
+                function(&args).and_then(|results| {
                     for (value, ty) in results.iter().zip(&import.ty.results) {
-                        ty.check(value).map_err(|e| format!("returned a wrong value: {e}"))?;
+                        ty.check(value).map_err(|e| HostError::msg(format!("returned a wrong value: {e}")))?;
                     }
                     if results.len() == import.ty.results.len() {
                         Ok(results)
                     } else {
-                        Err(format!("returned {} values for {} results", results.len(), import.ty.results.len()))
+                        Err(HostError::msg(format!(
+                            "returned {} values for {} results",
+                            results.len(),
+                            import.ty.results.len()
+                        )))
                     }
                 })
             }
@@ -229,9 +233,9 @@ impl Sandbox {
                 let values = encode_values(&mut fbb, &results, &import.ty.results)?;
                 fb::FunctionCallResultArgs { results: Some(values), error: None }
             }
-            Err(message) => {
-                let text = fbb.create_string(&message);
-                *failure = Some(HostFailure { function: name.clone(), message });
+            Err(error) => {
+                let text = fbb.create_string(error.message());
+                *failure = Some(HostFailure { function: name.clone(), error });
                 let error = fb::CallError::create(
                     &mut fbb,
                     &fb::CallErrorArgs { kind: fb::ErrorKind::HostFunction, message: Some(text) },

@@ -6,27 +6,60 @@ use std::fmt;
 use std::sync::Arc;
 
 /// The error a host function returns; the guest traps on it and the call
-/// fails with [`Error::HostFunction`](crate::Error::HostFunction).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostError(pub String);
+/// fails with [`Error::HostFunction`](crate::Error::HostFunction), which
+/// carries it: made with [`HostError::new`], the original error can be
+/// downcast from there ([`Error::host_error`](crate::Error::host_error)).
+#[derive(Debug, Clone)]
+pub struct HostError {
+    message: String,
+    error: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
 
-impl fmt::Display for HostError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+impl HostError {
+    /// A host error carrying `error`, which the caller can downcast.
+    pub fn new(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self { message: error.to_string(), error: Some(Arc::new(error)) }
+    }
+
+    /// A host error that is just a message.
+    pub fn msg(message: impl Into<String>) -> Self {
+        Self { message: message.into(), error: None }
+    }
+
+    /// What went wrong.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The error this was made from with [`HostError::new`], if it is an `E`.
+    pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        self.error.as_deref()?.downcast_ref()
     }
 }
 
-impl std::error::Error for HostError {}
+impl fmt::Display for HostError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for HostError {
+    // Transparent: the message is the wrapped error's, so its cause comes
+    // next in the chain (not the wrapped error again).
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.as_deref()?.source()
+    }
+}
 
 impl From<String> for HostError {
     fn from(message: String) -> Self {
-        Self(message)
+        Self::msg(message)
     }
 }
 
 impl From<&str> for HostError {
     fn from(message: &str) -> Self {
-        Self(message.to_string())
+        Self::msg(message)
     }
 }
 
@@ -97,5 +130,18 @@ mod tests {
         assert!(linker.resolve(Some("my:pkg/other"), "log").is_none());
         let f = linker.resolve(None, "root-fn").unwrap();
         assert_eq!(f(&[]).unwrap(), vec![Value::U32(7)]);
+    }
+
+    #[test]
+    fn host_errors_keep_the_original_error() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such key");
+        let error = HostError::new(io);
+        assert_eq!(error.message(), "no such key");
+        assert_eq!(error.downcast_ref::<std::io::Error>().unwrap().kind(), std::io::ErrorKind::NotFound);
+        // The message is not repeated down the error chain.
+        assert!(std::error::Error::source(&error).is_none());
+        let plain = HostError::from("plain");
+        assert!(plain.downcast_ref::<std::io::Error>().is_none());
+        assert_eq!(plain.to_string(), "plain");
     }
 }
