@@ -1,6 +1,7 @@
 //! Sandboxes: one micro-VM running one component instance.
 
 mod exchange;
+mod guest_cow;
 pub mod host_functions;
 mod interrupt;
 mod snapshot;
@@ -32,6 +33,8 @@ pub struct Sandbox {
     // Field order matters: the VM must go before the memory it maps.
     vm: Vm,
     scratch: HostMapping,
+    /// Guest-CoW memory, once the sandbox runs from a snapshot in that mode.
+    cow: Option<guest_cow::CowState>,
     /// The snapshot whose scratch image `scratch` is a private copy of;
     /// `None` for a sandbox booted from scratch.
     origin: Option<Arc<Snapshot>>,
@@ -127,6 +130,7 @@ impl Sandbox {
         Ok(Self {
             vm,
             scratch,
+            cow: None,
             origin,
             boot,
             component: component.clone(),

@@ -14,6 +14,7 @@ use crate::Value;
 use crate::error::Error;
 use crate::hypervisor::Registers;
 use crate::image::guest_image;
+use crate::mem::host_usize;
 use crate::mem::scratch_image::ScratchImage;
 use crate::mem::snapshot::BootImage;
 use crate::wasm::component::Component;
@@ -66,7 +67,9 @@ impl Sandbox {
         }
         let regs = self.resume_point()?;
         let parent = self.origin.as_ref().map(|origin| &origin.scratch);
-        let scratch = ScratchImage::capture(&self.scratch, parent).map_err(Error::Memory)?;
+        let copies = self.guest_copies()?;
+        let copies = copies.as_ref().map(|(memory, copied)| (*memory, copied.as_slice()));
+        let scratch = ScratchImage::capture(&self.scratch, parent, copies).map_err(Error::Memory)?;
         Ok(Arc::new(Snapshot {
             component: self.component.clone(),
             boot: self.boot.clone(),
@@ -84,8 +87,16 @@ impl Sandbox {
         self.check_compatible(snapshot)?;
         let same_image = self.origin.as_ref().is_some_and(|origin| Arc::ptr_eq(origin, snapshot));
         let outcome = (|| {
-            let stats = snapshot.scratch.restore(&mut self.scratch, same_image).map_err(Error::Memory)?;
+            // Guest CoW: only the writable part of scratch can change.
+            let writable = self.cow_tables().map_or(self.scratch.size(), |t| host_usize(t.writable_scratch));
+            let stats = snapshot.scratch.restore(&mut self.scratch, same_image, writable).map_err(Error::Memory)?;
             tracing::trace!(?stats, "restored scratch");
+            if self.cow_tables().is_some() && self.cow.is_none() {
+                // A sandbox booted with writable scratch enters guest CoW.
+                return self.enter_guest_cow(&snapshot.regs);
+            }
+            let zeroed = self.reset_guest_cow()?;
+            tracing::trace!(zeroed, "restored guest CoW memory");
             self.vm.set_regs(&snapshot.regs)?;
             Ok(())
         })();
@@ -126,8 +137,12 @@ impl Sandbox {
         let mut sandbox =
             Self::with_memory(&snapshot.component, linker, snapshot.boot.clone(), scratch, Some(snapshot.clone()))?;
         sandbox.check_compatible(snapshot)?;
-        let root = snapshot.boot.page_table_root;
-        sandbox.vm.set_entry_state(&snapshot.regs, &crate::mem::descriptors::cpl3_long_mode(root))?;
+        if sandbox.cow_tables().is_some() {
+            sandbox.enter_guest_cow(&snapshot.regs)?;
+        } else {
+            let root = snapshot.boot.page_table_root;
+            sandbox.vm.set_entry_state(&snapshot.regs, &crate::mem::descriptors::cpl3_long_mode(root))?;
+        }
         Ok(sandbox)
     }
 
@@ -161,14 +176,5 @@ impl Sandbox {
         }
         regs.rip = resume;
         Ok(regs)
-    }
-}
-
-impl Sandbox {
-    /// Test hook: a copy of every byte of this sandbox's scratch memory
-    /// (all the memory the guest can write).
-    #[doc(hidden)]
-    pub fn scratch_contents(&self) -> Result<Vec<u8>, Error> {
-        Ok(self.scratch.copy_out(0, self.scratch.size())?)
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::error::Error;
 use crate::hypervisor::HypervisorChoice;
-use crate::mem::MemoryConfig;
+use crate::mem::{DirtyPageMode, MemoryConfig};
 use featherlight_abi::layout::cpu_features;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -95,6 +95,8 @@ pub(crate) struct EngineInner {
     pub compiler: wasmtime::Engine,
     /// Every setting that changes compiled code, for cache keys.
     pub settings: String,
+    /// `config.memory.dirty_pages` resolved for this host.
+    pub dirty_pages: DirtyPageMode,
 }
 
 impl std::fmt::Debug for Engine {
@@ -133,7 +135,15 @@ impl Engine {
         let mut hasher = std::hash::DefaultHasher::new();
         std::hash::Hash::hash(&compiler.precompile_compatibility_hash(), &mut hasher);
         let settings = format!("wasmtime settings {:016x}", std::hash::Hasher::finish(&hasher));
-        Ok(Self { inner: Arc::new(EngineInner { config, compiler, settings }) })
+        let dirty_pages = config.memory.dirty_pages.resolve(config.hypervisor);
+        tracing::debug!(?dirty_pages, "dirty-page mode");
+        Ok(Self { inner: Arc::new(EngineInner { config, compiler, settings, dirty_pages }) })
+    }
+
+    /// The dirty-page mode sandboxes of this engine use:
+    /// [`MemoryConfig::dirty_pages`] resolved for this host (never `Auto`).
+    pub fn dirty_page_mode(&self) -> DirtyPageMode {
+        self.inner.dirty_pages
     }
 
     /// The engine's configuration.
