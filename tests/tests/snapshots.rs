@@ -27,6 +27,8 @@ in_both_modes!(
     snapshots_of_restored_sandboxes_and_restores_onto_other_sandboxes,
     mismatched_snapshots_are_refused,
     restore_heals_a_poisoned_sandbox,
+    guest_writes_land_in_fresh_pages_only_in_guest_cow_mode,
+    cpu_exceptions_are_reported_from_a_snapshot,
 );
 
 /// An engine in `mode` with a smaller scratch, so whole-memory comparisons
@@ -66,7 +68,18 @@ fn restore_removes_a_secret_from_every_place(mode: DirtyPageMode) {
     assert_eq!(load(&mut sandbox), some(bytes(&secret)));
     assert!(contains(&sandbox.scratch_contents().expect("memory"), &secret), "the secret reached guest memory");
 
+    // Again from the snapshot: in guest-CoW mode the secret now lands in
+    // pages the guest copied (entries it changed), and the scan covers them.
     sandbox.restore(&clean).expect("restore");
+    sandbox.call("store", &[bytes(&secret)]).expect("store");
+    assert_eq!(load(&mut sandbox), some(bytes(&secret)));
+    assert!(contains(&sandbox.scratch_contents().expect("memory"), &secret), "the secret reached guest memory");
+    if mode == DirtyPageMode::GuestCow {
+        assert!(sandbox.guest_copied_pages().expect("tables").unwrap_or(0) > 0, "the guest copied no page");
+    }
+
+    sandbox.restore(&clean).expect("restore");
+    assert_eq!(sandbox.guest_copied_pages().expect("tables").unwrap_or(0), 0, "copies survived a restore");
     assert_eq!(load(&mut sandbox), some(bytes(&[])), "the component still sees the secret");
     let memory = sandbox.scratch_contents().expect("memory");
     assert!(!contains(&memory, &secret), "the secret is still in guest memory after a restore");
@@ -221,4 +234,54 @@ fn restore_heals_a_poisoned_sandbox(mode: DirtyPageMode) {
     ));
     sandbox.restore(&clean).expect("restore after an exception");
     assert_eq!(sandbox.call("ok", &[Value::U32(5)]).expect("ok"), [Value::U32(10)]);
+}
+
+fn guest_writes_land_in_fresh_pages_only_in_guest_cow_mode(mode: DirtyPageMode) {
+    let fixture = fixture(mode);
+    let component = fixture.stateful();
+    let mut template = Sandbox::new(&component, &Linker::new()).expect("sandbox");
+    assert_eq!(template.call("dirty", &[Value::U32(0), Value::U8(0)]).expect("allocate"), [Value::U32(0)]);
+    let snapshot = template.snapshot().expect("snapshot");
+    let mut sandbox = Sandbox::from_snapshot(&snapshot, &Linker::new()).expect("sandbox from snapshot");
+    let copied = |sandbox: &Sandbox| sandbox.guest_copied_pages().expect("tables");
+    match mode {
+        DirtyPageMode::GuestCow => assert_eq!(copied(&sandbox), Some(0)),
+        _ => assert_eq!(copied(&sandbox), None),
+    }
+    let before = copied(&sandbox).unwrap_or(0);
+    assert_eq!(sandbox.call("dirty", &[Value::U32(300), Value::U8(0x5a)]).expect("dirty"), [Value::U32(300)]);
+    assert_eq!(sandbox.call("checksum", &[]).expect("checksum"), [Value::U64(300 * 0x5a)]);
+    if mode == DirtyPageMode::GuestCow {
+        // Each written snapshot page became a copy of its own.
+        let after = copied(&sandbox).expect("guest CoW");
+        assert!(after >= before + 300, "{after} pages copied after writing 300");
+    }
+    // The snapshot itself is untouched: a sibling sees none of the writes.
+    let mut sibling = Sandbox::from_snapshot(&snapshot, &Linker::new()).expect("sibling");
+    assert_eq!(sibling.call("checksum", &[]).expect("checksum"), [Value::U64(0)]);
+    sandbox.restore(&snapshot).expect("restore");
+    assert_eq!(sandbox.call("checksum", &[]).expect("checksum"), [Value::U64(0)]);
+}
+
+fn cpu_exceptions_are_reported_from_a_snapshot(mode: DirtyPageMode) {
+    use featherlight::GuestFault;
+    let fixture = fixture(mode);
+    let mut template = Sandbox::new(&fixture.traps(), &Linker::new()).expect("sandbox");
+    let snapshot = template.snapshot().expect("snapshot");
+    let mut sandbox = Sandbox::from_snapshot(&snapshot, &Linker::new()).expect("sandbox from snapshot");
+    for fault in [GuestFault::PageFault, GuestFault::Breakpoint, GuestFault::StackOverflow, GuestFault::InvalidOpcode] {
+        match (fault, sandbox.inject_fault(fault)) {
+            (GuestFault::PageFault, Err(Error::GuestException { vector: 14, cr2: 8, error_code, .. })) => {
+                assert_eq!(error_code & 0b11, 0, "a read of a page not present: {error_code:#x}");
+            }
+            (GuestFault::StackOverflow, Err(Error::GuestException { vector: 14, error_code, .. })) => {
+                assert_eq!(error_code & 0b11, 0b10, "a write to a page not present: {error_code:#x}");
+            }
+            (GuestFault::Breakpoint, Err(Error::GuestException { vector: 3, rip, .. })) => assert_ne!(rip, 0),
+            (GuestFault::InvalidOpcode, Err(Error::GuestException { vector: 6, .. })) => {}
+            (fault, other) => panic!("{fault:?} gave {other:?}"),
+        }
+        sandbox.restore(&snapshot).expect("restore");
+        assert_eq!(sandbox.call("ok", &[Value::U32(4)]).expect("ok"), [Value::U32(8)]);
+    }
 }

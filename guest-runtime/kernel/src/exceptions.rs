@@ -98,11 +98,22 @@ macro_rules! stubs {
             "    invlpg [rax]",
             "    pop rax",
             "    iretq",
-            "4:  push 0",
-            "    push 3",
-            "    jmp featherlight_exception_common",
+            // Not ours: back to CPL3 first (a restore sets only general
+            // registers, so the guest must stop at CPL3), into the DPL3 #BP
+            // stub with the int3's frame on this stack.
+            "4:  push rax",
+            "    lea rax, [rsp + 8]",
+            "    push qword ptr [rax + 32]",
+            "    push rax",
+            "    push 2",
+            "    push qword ptr [rax + 8]",
+            "    lea rax, [rip + featherlight_exception_stubs + 3 * {stub_size}]",
+            "    push rax",
+            "    mov rax, [rsp + 40]",
+            "    iretq",
             port = const ports::EXCEPTION,
             handle = sym crate::cow::featherlight_cow_fault,
+            stub_size = const featherlight_abi::layout::EXCEPTION_STUB_SIZE,
         );
     };
     (@push code) => { "" };

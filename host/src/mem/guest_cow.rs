@@ -67,7 +67,8 @@ impl CowTables {
         let size = ((table_pages + 1 + cow_pages) * PAGE_SIZE).next_multiple_of(HUGE_PAGE_SIZE);
         let mut arena = TableArena::new(base, base + table_pages * PAGE_SIZE);
         let root = build_tables(&mut arena, &[], DirtyPageMode::GuestCow)?;
-        let header = arena.allocate_table().ok_or_else(|| SnapshotError::Layout("no room for the CoW header".into()))?;
+        let header =
+            arena.allocate_table().ok_or_else(|| SnapshotError::Layout("no room for the CoW header".into()))?;
         add_mappings(&mut arena, root, mappings, DirtyPageMode::GuestCow)?;
         let identity = USER | ACCESSED | DIRTY | WRITABLE;
         let mut offset = 0;

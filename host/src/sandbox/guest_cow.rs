@@ -93,6 +93,14 @@ impl Sandbox {
         Ok(Some((&cow.memory, copied)))
     }
 
+    /// Test hook: how many snapshot pages the guest has copied since the
+    /// last restore (guest-CoW mode), or `None` (host-CoW mode, or no
+    /// snapshot mapped yet).
+    #[doc(hidden)]
+    pub fn guest_copied_pages(&self) -> Result<Option<usize>, Error> {
+        Ok(self.guest_copies()?.map(|(_, copied)| copied.len()))
+    }
+
     /// Test hook: every byte the guest can reach in writable memory: its
     /// view of scratch (copied pages where it copied them) followed, in
     /// guest-CoW mode, by all of the CoW memory.

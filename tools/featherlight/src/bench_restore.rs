@@ -146,7 +146,12 @@ fn warm_sandbox(
 }
 
 /// Times a call of `touch(dirty)` plus a restore.
-fn touch_restore(name: &'static str, component: &Component, dirty: u32, iterations: u32) -> anyhow::Result<Measurement> {
+fn touch_restore(
+    name: &'static str,
+    component: &Component,
+    dirty: u32,
+    iterations: u32,
+) -> anyhow::Result<Measurement> {
     let (mut sandbox, snapshot, touch) = warm_sandbox(component, dirty)?;
     let args = [Value::U32(dirty)];
     let samples = one_by_one(iterations, || {
