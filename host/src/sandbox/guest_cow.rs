@@ -17,6 +17,10 @@ const SNAPSHOT_SLOT: u32 = 3;
 /// One unused page whose removal and re-addition zaps translations.
 const DUMMY_SLOT: u32 = 4;
 
+/// The CoW memory and the pages the guest copied into it: `(scratch
+/// offset, offset in the CoW memory)`, in scratch order.
+pub(super) type GuestCopies<'a> = (&'a HostMapping, Vec<(usize, usize)>);
+
 /// A guest-CoW sandbox's memory beyond scratch.
 #[derive(Debug)]
 pub(super) struct CowState {
@@ -87,7 +91,7 @@ impl Sandbox {
 
     /// The pages the guest copied, with the memory they are in, for
     /// snapshots and the guest's view of scratch.
-    pub(super) fn guest_copies(&self) -> Result<Option<(&HostMapping, Vec<(usize, usize)>)>, Error> {
+    pub(super) fn guest_copies(&self) -> Result<Option<GuestCopies<'_>>, Error> {
         let (Some(tables), Some(cow)) = (self.boot.cow.as_ref(), self.cow.as_ref()) else { return Ok(None) };
         let copied = tables.copied_pages(&cow.memory).map_err(|e| Error::GuestCrashed(e.to_string()))?;
         Ok(Some((&cow.memory, copied)))
