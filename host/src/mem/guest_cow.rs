@@ -132,11 +132,12 @@ impl CowTables {
         for mapping in &self.cow_mappings {
             for page in 0..mapping.size.div_ceil(PAGE_SIZE) {
                 let (virt, phys) = (mapping.virt + page * PAGE_SIZE, mapping.phys + page * PAGE_SIZE);
-                let Some((table, _, entry)) = paging::leaf_entry(&tables, self.root(), virt) else {
+                // Tables outside the CoW memory read as absent (see MappedTables).
+                let Some((_, _, entry)) = paging::leaf_entry(&tables, self.root(), virt) else {
                     return Err(io::Error::other(format!("the guest unmapped its page at {virt:#x}")));
                 };
                 let target = entry & ADDRESS_MASK;
-                if entry & paging::HUGE != 0 || table < self.base {
+                if entry & paging::HUGE != 0 {
                     return Err(io::Error::other(format!("the guest remapped its page at {virt:#x}")));
                 }
                 if target == phys {
