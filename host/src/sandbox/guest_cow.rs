@@ -43,19 +43,24 @@ impl Sandbox {
         }
     }
 
-    /// Switches a sandbox whose scratch is one writable slot (as every
-    /// sandbox starts) to guest-CoW memory: the writable part of scratch,
-    /// the rest read-only, fresh CoW memory with the snapshot's tables, and
-    /// registers `regs` with the CoW tables' root. The caller has made
-    /// scratch a copy of the snapshot.
-    pub(super) fn enter_guest_cow(&mut self, regs: &Registers) -> Result<(), Error> {
+    /// Switches a sandbox to guest-CoW memory: the writable part of
+    /// scratch (`whole_scratch_mapped`: scratch is one writable slot, as
+    /// `Sandbox::new` maps it, and is cut down first), the rest read-only,
+    /// fresh CoW memory with the snapshot's tables, and registers `regs`
+    /// with the CoW tables' root. The caller has made scratch a copy of the
+    /// snapshot.
+    pub(super) fn enter_guest_cow(&mut self, regs: &Registers, whole_scratch_mapped: bool) -> Result<(), Error> {
         let boot = self.boot.clone();
         let Some(tables) = boot.cow.as_ref() else { return Ok(()) };
         let size = self.scratch.size();
         let writable = host_usize(tables.writable_scratch).min(size);
         let memory = tables.new_memory().map_err(Error::Memory)?;
         let dummy = HostMapping::anonymous(PAGE, "dummy slot").map_err(Error::Memory)?;
-        self.vm.unmap(SCRATCH_SLOT, self.scratch_slot(0, size, false))?;
+        if whole_scratch_mapped {
+            self.vm.unmap(SCRATCH_SLOT, self.scratch_slot(0, size, false))?;
+            // SAFETY: scratch belongs to the sandbox and outlives the VM.
+            unsafe { self.vm.map(SCRATCH_SLOT, self.scratch_slot(0, writable, false))? };
+        }
         let cow_slot = MemorySlot {
             guest_address: tables.base,
             host_address: memory.host_address(),
@@ -67,7 +72,6 @@ impl Sandbox {
         // CoW memory and dummy page once stored in `self.cow` below) and
         // outlives the VM, which the sandbox's field order drops first.
         unsafe {
-            self.vm.map(SCRATCH_SLOT, self.scratch_slot(0, writable, false))?;
             self.vm.map(SNAPSHOT_SLOT, self.scratch_slot(writable, size - writable, true))?;
             self.vm.map(COW_SLOT, cow_slot)?;
             self.vm.map(DUMMY_SLOT, dummy_slot)?;

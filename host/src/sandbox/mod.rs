@@ -108,10 +108,16 @@ impl Sandbox {
             size: boot.memory.size() as u64,
             read_only: true,
         };
+        // From a snapshot in guest-CoW mode only the writable part of scratch
+        // is a writable slot (`enter_guest_cow` maps the rest read-only).
+        let writable = match (&origin, &boot.cow) {
+            (Some(_), Some(tables)) => crate::mem::host_usize(tables.writable_scratch).min(scratch.size()),
+            _ => scratch.size(),
+        };
         let scratch_slot = MemorySlot {
             guest_address: SCRATCH_BASE,
             host_address: scratch.host_address(),
-            size: scratch.size() as u64,
+            size: writable as u64,
             read_only: false,
         };
         // SAFETY: both mappings are owned by the returned sandbox (the boot

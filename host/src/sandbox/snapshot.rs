@@ -93,7 +93,7 @@ impl Sandbox {
             tracing::trace!(?stats, "restored scratch");
             if self.cow_tables().is_some() && self.cow.is_none() {
                 // A sandbox booted with writable scratch enters guest CoW.
-                return self.enter_guest_cow(&snapshot.regs);
+                return self.enter_guest_cow(&snapshot.regs, true);
             }
             let zeroed = self.reset_guest_cow()?;
             tracing::trace!(zeroed, "restored guest CoW memory");
@@ -138,7 +138,7 @@ impl Sandbox {
             Self::with_memory(&snapshot.component, linker, snapshot.boot.clone(), scratch, Some(snapshot.clone()))?;
         sandbox.check_compatible(snapshot)?;
         if sandbox.cow_tables().is_some() {
-            sandbox.enter_guest_cow(&snapshot.regs)?;
+            sandbox.enter_guest_cow(&snapshot.regs, false)?;
         } else {
             let root = snapshot.boot.page_table_root;
             sandbox.vm.set_entry_state(&snapshot.regs, &crate::mem::descriptors::cpl3_long_mode(root))?;
