@@ -186,3 +186,79 @@ impl PageTableMemory for MappedTables<'_> {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mem::MemoryConfig;
+    use featherlight_abi::layout::IMAGE_BASE;
+    use featherlight_abi::paging::{COW, HUGE};
+
+    fn word(memory: &HostMapping, offset: u64) -> u64 {
+        let mut raw = [0u8; 8];
+        memory.read(offset, &mut raw).unwrap();
+        u64::from_le_bytes(raw)
+    }
+
+    fn set_word(memory: &HostMapping, offset: u64, value: u64) {
+        memory.write(offset, &value.to_le_bytes()).unwrap();
+    }
+
+    #[test]
+    fn snapshot_pages_are_copy_on_write_and_reset_undoes_a_copy() {
+        let layout = MemoryConfig { scratch_size: 16 << 20, ..MemoryConfig::default() }.layout(1).unwrap();
+        let identity = |region: featherlight_abi::layout::Region, access| Mapping {
+            virt: region.address,
+            phys: region.address,
+            size: region.size,
+            access,
+        };
+        let mappings = [
+            Mapping { virt: IMAGE_BASE, phys: IMAGE_BASE, size: PAGE_SIZE, access: Access::ReadOnly },
+            identity(layout.input, Access::ReadWrite),
+            identity(layout.heap, Access::Snapshot),
+        ];
+        let tables = CowTables::build(&layout, &mappings).unwrap();
+        let memory = tables.new_memory().unwrap();
+        let walk = MappedTables { memory: &memory, base: tables.base };
+        let root = tables.root();
+
+        let heap_page = layout.heap.address + 3 * PAGE_SIZE;
+        let (phys, flags) = paging::translate(&walk, root, heap_page + 5).unwrap();
+        assert_eq!((phys, flags & (COW | WRITABLE)), (heap_page + 5, COW));
+        let (_, flags) = paging::translate(&walk, root, layout.input.address).unwrap();
+        assert_eq!(flags & (COW | WRITABLE), WRITABLE);
+        let (_, flags) = paging::translate(&walk, root, IMAGE_BASE).unwrap();
+        assert_eq!(flags & (COW | WRITABLE), 0);
+        // The CoW memory is identity-mapped, writable, in 2 MiB pages.
+        let (phys, flags) = paging::translate(&walk, root, tables.base + 3 * PAGE_SIZE).unwrap();
+        assert_eq!((phys, flags & (HUGE | WRITABLE)), (tables.base + 3 * PAGE_SIZE, HUGE | WRITABLE));
+        assert!(dummy_slot_address(&tables) >= tables.base + tables.size);
+        let first_free = tables.base + tables.first_free() as u64;
+        assert_eq!(word(&memory, PAGE_SIZE), COW_MAGIC);
+        assert_eq!(word(&memory, PAGE_SIZE + 8), first_free);
+        assert_eq!(word(&memory, PAGE_SIZE + 16), tables.base + tables.size);
+        assert_eq!(tables.copied_pages(&memory).unwrap(), []);
+
+        // Do what the guest's fault handler does for a write to `heap_page`.
+        let (table, index, entry) = paging::leaf_entry(&walk, root, heap_page).unwrap();
+        let entry_offset = table - tables.base + index as u64 * 8;
+        set_word(&memory, entry_offset, first_free | (entry & !ADDRESS_MASK & !COW) | WRITABLE);
+        set_word(&memory, first_free - tables.base, 0x5ec2e7);
+        set_word(&memory, PAGE_SIZE + 8, first_free + PAGE_SIZE);
+        let copy = host_usize(first_free - tables.base);
+        assert_eq!(tables.copied_pages(&memory).unwrap(), [(host_usize(ScratchLayout::offset(heap_page)), copy)]);
+
+        assert_eq!(tables.reset(&memory).unwrap(), 1);
+        assert_eq!(tables.copied_pages(&memory).unwrap(), []);
+        assert_eq!(word(&memory, first_free - tables.base), 0, "the copy was not zeroed");
+        assert_eq!(word(&memory, PAGE_SIZE + 8), first_free);
+
+        // A guest-written bump pointer is clamped; an entry pointing
+        // elsewhere than its page or a copy is refused.
+        set_word(&memory, PAGE_SIZE + 8, u64::MAX);
+        assert_eq!(tables.reset(&memory).unwrap(), host_usize(tables.size) / PAGE - tables.first_free() / PAGE);
+        set_word(&memory, entry_offset, IMAGE_BASE | (entry & !ADDRESS_MASK));
+        assert!(tables.copied_pages(&memory).is_err());
+    }
+}
