@@ -37,7 +37,7 @@ impl RawExitVm {
     /// A VM that will run `code` (at most a page) under the entry state
     /// `entry` makes for a page-table root; not yet run.
     fn boot(code: &[u8], entry: impl FnOnce(u64) -> EntryState) -> Result<Self, Error> {
-        let mut tables = TableArena::new(TABLES_ADDRESS);
+        let mut tables = TableArena::new(TABLES_ADDRESS, featherlight_abi::layout::SCRATCH_BASE);
         let root = tables.allocate_table().ok_or_else(|| Error::GuestCrashed("no room for page tables".into()))?;
         paging::map_range(&mut tables, root, GDT_ADDRESS, GDT_ADDRESS, 3 * PAGE_SIZE, READ_ONLY)
             .map_err(|e| Error::GuestCrashed(format!("cannot map the ping loop: {e:?}")))?;
@@ -45,7 +45,7 @@ impl RawExitVm {
         let memory = HostMapping::anonymous(size, "ping memory").map_err(Error::Memory)?;
         // No exception stack or IDT: a fault here triple-faults, which
         // `round_trip` reports.
-        memory.write(GDT_ADDRESS, &gdt_page(0))?;
+        memory.write(GDT_ADDRESS, &gdt_page(featherlight_abi::layout::Region::default()))?;
         memory.write(CODE_ADDRESS, code)?;
         memory.write(TABLES_ADDRESS, tables.bytes())?;
         let mut vm = crate::hypervisor::create(HypervisorChoice::Auto)?;

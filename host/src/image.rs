@@ -1,6 +1,9 @@
 //! The embedded guest image: parsed once with goblin.
 
-use featherlight_abi::layout::{EXCEPTION_STUBS_SYMBOL, IMAGE_BASE, MESSAGE_EXIT_SYMBOL, PAGE_SIZE, SCRATCH_BASE};
+use featherlight_abi::layout::{
+    COW_RESUME_SYMBOL, EXCEPTION_STUBS_SYMBOL, IMAGE_BASE, MESSAGE_EXIT_SYMBOL, PAGE_FAULT_ENTRY_SYMBOL, PAGE_SIZE,
+    SCRATCH_BASE,
+};
 use std::sync::OnceLock;
 
 /// The guest binary built by `build.rs` for x86_64-unknown-none.
@@ -22,6 +25,10 @@ pub(crate) struct Segment {
 pub(crate) struct GuestImage {
     pub entry: u64,
     pub exception_stubs: u64,
+    /// The CPL0 page-fault entry of guest copy-on-write, and its CPL0
+    /// return stub.
+    pub page_fault_entry: u64,
+    pub cow_resume: u64,
     /// The message exit's `out` instruction.
     pub message_exit: u64,
     pub segments: Vec<Segment>,
@@ -80,10 +87,14 @@ fn parse(bytes: &[u8]) -> Result<GuestImage, String> {
     };
     let exception_stubs = symbol(EXCEPTION_STUBS_SYMBOL)?;
     let message_exit = symbol(MESSAGE_EXIT_SYMBOL)?;
+    let page_fault_entry = symbol(PAGE_FAULT_ENTRY_SYMBOL)?;
+    let cow_resume = symbol(COW_RESUME_SYMBOL)?;
     use sha2::Digest;
     Ok(GuestImage {
         entry: elf.entry,
         exception_stubs,
+        page_fault_entry,
+        cow_resume,
         message_exit,
         segments,
         end,

@@ -55,7 +55,7 @@ pub use hypervisor::{
     HypervisorError, probe_host,
 };
 pub use image::ImageError;
-pub use mem::{MemoryConfig, MemoryConfigError};
+pub use mem::{DirtyPageMode, MemoryConfig, MemoryConfigError};
 pub use sandbox::host_functions::{HostError, HostFunction, Linker};
 pub use sandbox::{GuestFault, InterruptHandle, Sandbox, Snapshot};
 pub use typed::{ComponentType, Lower, Payload, WorldMismatch};

@@ -96,9 +96,18 @@ impl Fixture {
     ///
     /// If the engine cannot be created.
     pub fn new() -> Self {
+        Self::with_config(Config::default())
+    }
+
+    /// A new engine with `config` and an empty cache directory of its own.
+    ///
+    /// # Panics
+    ///
+    /// If the engine cannot be created.
+    pub fn with_config(config: Config) -> Self {
         let cache_dir = TempDir::new();
-        let config = Config { cache_dir: Some(cache_dir.path().to_path_buf()), ..Config::default() };
-        let engine = Engine::new(config).expect("the default configuration makes an engine");
+        let config = Config { cache_dir: Some(cache_dir.path().to_path_buf()), ..config };
+        let engine = Engine::new(config).expect("the configuration makes an engine");
         Self { engine, cache_dir }
     }
 

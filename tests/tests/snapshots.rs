@@ -1,20 +1,43 @@
 //! Snapshots and restore on real KVM: what a call leaves behind is gone after
 //! a restore, through the component and in host memory; sandboxes made from
-//! one snapshot are independent; mismatched snapshots are refused.
+//! one snapshot are independent; mismatched snapshots are refused. Every
+//! test runs in both dirty-page modes (host and guest copy-on-write).
 
-use featherlight::{Component, Config, Engine, Error, HostError, Linker, MemoryConfig, Sandbox, Snapshot, Value};
-use featherlight_tests::{Fixture, STATEFUL_WASM, TempDir, bytes, some};
+use featherlight::{Config, DirtyPageMode, Error, HostError, Linker, MemoryConfig, Sandbox, Snapshot, Value};
+use featherlight_tests::{Fixture, bytes, some};
 use std::sync::Arc;
 
-/// The stateful component on an engine with a smaller scratch, so whole-
-/// memory comparisons stay quick.
-fn stateful() -> (TempDir, Component) {
-    let cache = TempDir::new();
-    let memory = MemoryConfig { scratch_size: 64 << 20, ..MemoryConfig::default() };
-    let engine = Engine::new(Config { memory, cache_dir: Some(cache.path().to_path_buf()), ..Config::default() })
-        .expect("engine");
-    let component = Component::from_file(&engine, STATEFUL_WASM).expect("stateful component");
-    (cache, component)
+/// Runs each named test function once per dirty-page mode.
+macro_rules! in_both_modes {
+    ($($name:ident),* $(,)?) => {
+        mod host_cow {
+            $(#[test] fn $name() { super::$name(featherlight::DirtyPageMode::HostCow) })*
+        }
+        mod guest_cow {
+            $(#[test] fn $name() { super::$name(featherlight::DirtyPageMode::GuestCow) })*
+        }
+    };
+}
+
+in_both_modes!(
+    restore_removes_a_secret_from_every_place,
+    a_restored_sandbox_is_byte_identical_to_a_fresh_one,
+    a_thousand_call_restore_cycles_leave_nothing_behind,
+    a_hundred_sandboxes_from_one_snapshot_on_two_threads,
+    snapshots_of_restored_sandboxes_and_restores_onto_other_sandboxes,
+    mismatched_snapshots_are_refused,
+    restore_heals_a_poisoned_sandbox,
+    guest_writes_land_in_fresh_pages_only_in_guest_cow_mode,
+    cpu_exceptions_are_reported_from_a_snapshot,
+);
+
+/// An engine in `mode` with a smaller scratch, so whole-memory comparisons
+/// stay quick.
+fn fixture(mode: DirtyPageMode) -> Fixture {
+    let memory = MemoryConfig { scratch_size: 64 << 20, dirty_pages: mode, ..MemoryConfig::default() };
+    let fixture = Fixture::with_config(Config { memory, ..Config::default() });
+    assert_eq!(fixture.engine.dirty_page_mode(), mode);
+    fixture
 }
 
 fn count(sandbox: &mut Sandbox) -> u32 {
@@ -34,9 +57,9 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|window| window == needle)
 }
 
-#[test]
-fn restore_removes_a_secret_from_every_place() {
-    let (_cache, component) = stateful();
+fn restore_removes_a_secret_from_every_place(mode: DirtyPageMode) {
+    let fixture = fixture(mode);
+    let component = fixture.stateful();
     let mut sandbox = Sandbox::new(&component, &Linker::new()).expect("sandbox");
     let clean = sandbox.snapshot().expect("snapshot");
     let secret = b"featherlight-secret-7f3a9c1e5d".to_vec();
@@ -45,15 +68,26 @@ fn restore_removes_a_secret_from_every_place() {
     assert_eq!(load(&mut sandbox), some(bytes(&secret)));
     assert!(contains(&sandbox.scratch_contents().expect("memory"), &secret), "the secret reached guest memory");
 
+    // Again from the snapshot: in guest-CoW mode the secret now lands in
+    // pages the guest copied (entries it changed), and the scan covers them.
     sandbox.restore(&clean).expect("restore");
+    sandbox.call("store", &[bytes(&secret)]).expect("store");
+    assert_eq!(load(&mut sandbox), some(bytes(&secret)));
+    assert!(contains(&sandbox.scratch_contents().expect("memory"), &secret), "the secret reached guest memory");
+    if mode == DirtyPageMode::GuestCow {
+        assert!(sandbox.guest_copied_pages().expect("tables").unwrap_or(0) > 0, "the guest copied no page");
+    }
+
+    sandbox.restore(&clean).expect("restore");
+    assert_eq!(sandbox.guest_copied_pages().expect("tables").unwrap_or(0), 0, "copies survived a restore");
     assert_eq!(load(&mut sandbox), some(bytes(&[])), "the component still sees the secret");
     let memory = sandbox.scratch_contents().expect("memory");
     assert!(!contains(&memory, &secret), "the secret is still in guest memory after a restore");
 }
 
-#[test]
-fn a_restored_sandbox_is_byte_identical_to_a_fresh_one() {
-    let (_cache, component) = stateful();
+fn a_restored_sandbox_is_byte_identical_to_a_fresh_one(mode: DirtyPageMode) {
+    let fixture = fixture(mode);
+    let component = fixture.stateful();
     let mut sandbox = Sandbox::new(&component, &Linker::new()).expect("sandbox");
     count(&mut sandbox);
     let snapshot = sandbox.snapshot().expect("snapshot");
@@ -69,10 +103,14 @@ fn a_restored_sandbox_is_byte_identical_to_a_fresh_one() {
     assert_eq!(differing, 0, "{differing} pages differ between a restored and a fresh sandbox");
 }
 
-#[test]
-fn a_thousand_call_restore_cycles_leave_nothing_behind() {
-    let (_cache, component) = stateful();
+fn a_thousand_call_restore_cycles_leave_nothing_behind(mode: DirtyPageMode) {
+    let fixture = fixture(mode);
+    let component = fixture.stateful();
     let mut sandbox = Sandbox::new(&component, &Linker::new()).expect("sandbox");
+    // Allocate the component's 16 MiB buffer before the snapshot: otherwise
+    // every cycle zero-fills it anew, which in guest-CoW mode on kvm_pvm is
+    // 4096 guest faults (~60 µs each) per call.
+    assert_eq!(sandbox.call("dirty", &[Value::U32(0), Value::U8(0)]).expect("allocate"), [Value::U32(0)]);
     let clean = sandbox.snapshot().expect("snapshot");
     for i in 0..1000u32 {
         let secret = format!("secret number {i}").into_bytes();
@@ -88,9 +126,9 @@ fn a_thousand_call_restore_cycles_leave_nothing_behind() {
     assert_eq!(sandbox.call("checksum", &[]).expect("checksum"), [Value::U64(0)]);
 }
 
-#[test]
-fn a_hundred_sandboxes_from_one_snapshot_on_two_threads() {
-    let (_cache, component) = stateful();
+fn a_hundred_sandboxes_from_one_snapshot_on_two_threads(mode: DirtyPageMode) {
+    let fixture = fixture(mode);
+    let component = fixture.stateful();
     let mut template = Sandbox::new(&component, &Linker::new()).expect("template");
     assert_eq!(count(&mut template), 1);
     let snapshot = template.snapshot().expect("snapshot");
@@ -121,9 +159,9 @@ fn a_hundred_sandboxes_from_one_snapshot_on_two_threads() {
     assert_eq!(load(&mut template), some(bytes(&[])));
 }
 
-#[test]
-fn snapshots_of_restored_sandboxes_and_restores_onto_other_sandboxes() {
-    let (_cache, component) = stateful();
+fn snapshots_of_restored_sandboxes_and_restores_onto_other_sandboxes(mode: DirtyPageMode) {
+    let fixture = fixture(mode);
+    let component = fixture.stateful();
     let mut first = Sandbox::new(&component, &Linker::new()).expect("first");
     let zero = first.snapshot().expect("snapshot at zero");
     count(&mut first);
@@ -154,10 +192,9 @@ fn snapshots_of_restored_sandboxes_and_restores_onto_other_sandboxes() {
     assert_eq!(load(&mut third), some(bytes(&[])));
 }
 
-#[test]
-fn mismatched_snapshots_are_refused() {
-    let fixture = Fixture::new();
-    let (_cache, stateful) = stateful();
+fn mismatched_snapshots_are_refused(mode: DirtyPageMode) {
+    let fixture = fixture(mode);
+    let stateful = fixture.stateful();
     let mut values = Sandbox::new(&fixture.values(), &Linker::new()).expect("values sandbox");
     let mut state = Sandbox::new(&stateful, &Linker::new()).expect("stateful sandbox");
     let values_snapshot: Arc<Snapshot> = values.snapshot().expect("snapshot");
@@ -180,9 +217,8 @@ fn mismatched_snapshots_are_refused() {
     assert_eq!(again.call("call-increment", &[Value::U32(41)]).expect("call-increment"), [Value::U32(42)]);
 }
 
-#[test]
-fn restore_heals_a_poisoned_sandbox() {
-    let fixture = Fixture::new();
+fn restore_heals_a_poisoned_sandbox(mode: DirtyPageMode) {
+    let fixture = fixture(mode);
     let mut sandbox = Sandbox::new(&fixture.traps(), &Linker::new()).expect("sandbox");
     let clean = sandbox.snapshot().expect("snapshot");
     assert!(matches!(sandbox.call("unreachable", &[]), Err(Error::Trap { .. })));
@@ -198,4 +234,54 @@ fn restore_heals_a_poisoned_sandbox() {
     ));
     sandbox.restore(&clean).expect("restore after an exception");
     assert_eq!(sandbox.call("ok", &[Value::U32(5)]).expect("ok"), [Value::U32(10)]);
+}
+
+fn guest_writes_land_in_fresh_pages_only_in_guest_cow_mode(mode: DirtyPageMode) {
+    let fixture = fixture(mode);
+    let component = fixture.stateful();
+    let mut template = Sandbox::new(&component, &Linker::new()).expect("sandbox");
+    assert_eq!(template.call("dirty", &[Value::U32(0), Value::U8(0)]).expect("allocate"), [Value::U32(0)]);
+    let snapshot = template.snapshot().expect("snapshot");
+    let mut sandbox = Sandbox::from_snapshot(&snapshot, &Linker::new()).expect("sandbox from snapshot");
+    let copied = |sandbox: &Sandbox| sandbox.guest_copied_pages().expect("tables");
+    match mode {
+        DirtyPageMode::GuestCow => assert_eq!(copied(&sandbox), Some(0)),
+        _ => assert_eq!(copied(&sandbox), None),
+    }
+    let before = copied(&sandbox).unwrap_or(0);
+    assert_eq!(sandbox.call("dirty", &[Value::U32(300), Value::U8(0x5a)]).expect("dirty"), [Value::U32(300)]);
+    assert_eq!(sandbox.call("checksum", &[]).expect("checksum"), [Value::U64(300 * 0x5a)]);
+    if mode == DirtyPageMode::GuestCow {
+        // Each written snapshot page became a copy of its own.
+        let after = copied(&sandbox).expect("guest CoW");
+        assert!(after >= before + 300, "{after} pages copied after writing 300");
+    }
+    // The snapshot itself is untouched: a sibling sees none of the writes.
+    let mut sibling = Sandbox::from_snapshot(&snapshot, &Linker::new()).expect("sibling");
+    assert_eq!(sibling.call("checksum", &[]).expect("checksum"), [Value::U64(0)]);
+    sandbox.restore(&snapshot).expect("restore");
+    assert_eq!(sandbox.call("checksum", &[]).expect("checksum"), [Value::U64(0)]);
+}
+
+fn cpu_exceptions_are_reported_from_a_snapshot(mode: DirtyPageMode) {
+    use featherlight::GuestFault;
+    let fixture = fixture(mode);
+    let mut template = Sandbox::new(&fixture.traps(), &Linker::new()).expect("sandbox");
+    let snapshot = template.snapshot().expect("snapshot");
+    let mut sandbox = Sandbox::from_snapshot(&snapshot, &Linker::new()).expect("sandbox from snapshot");
+    for fault in [GuestFault::PageFault, GuestFault::Breakpoint, GuestFault::StackOverflow, GuestFault::InvalidOpcode] {
+        match (fault, sandbox.inject_fault(fault)) {
+            (GuestFault::PageFault, Err(Error::GuestException { vector: 14, cr2: 8, error_code, .. })) => {
+                assert_eq!(error_code & 0b11, 0, "a read of a page not present: {error_code:#x}");
+            }
+            (GuestFault::StackOverflow, Err(Error::GuestException { vector: 14, error_code, .. })) => {
+                assert_eq!(error_code & 0b11, 0b10, "a write to a page not present: {error_code:#x}");
+            }
+            (GuestFault::Breakpoint, Err(Error::GuestException { vector: 3, rip, .. })) => assert_ne!(rip, 0),
+            (GuestFault::InvalidOpcode, Err(Error::GuestException { vector: 6, .. })) => {}
+            (fault, other) => panic!("{fault:?} gave {other:?}"),
+        }
+        sandbox.restore(&snapshot).expect("restore");
+        assert_eq!(sandbox.call("ok", &[Value::U32(4)]).expect("ok"), [Value::U32(8)]);
+    }
 }

@@ -143,5 +143,34 @@ pub const MESSAGE_EXIT_SYMBOL: &str = "featherlight_message_exit";
 /// Length of the instruction at [`MESSAGE_EXIT_SYMBOL`].
 pub const MESSAGE_EXIT_LEN: u64 = 1;
 
+/// The page-fault entry: a few SSE-free instructions at CPL0 that read CR2
+/// and hand the fault to CPL3 code, which does guest copy-on-write. The IDT
+/// of a guest-CoW boot image points vector 14 here.
+pub const PAGE_FAULT_ENTRY_SYMBOL: &str = "featherlight_page_fault_entry";
+
+/// The guest-CoW #BP entry (a DPL3 gate to CPL0 code on IST2): the page-fault
+/// path returns through `int3` (the one software interrupt kvm_pvm
+/// delivers) to `invlpg` the fixed page and `iretq` to the faulting code;
+/// other breakpoints are reported as usual.
+pub const COW_RESUME_SYMBOL: &str = "featherlight_breakpoint_entry";
+
+/// Guest copy-on-write bookkeeping, in the page right after the root page
+/// table of guest-CoW page tables (which lie in writable, identity-mapped
+/// memory above scratch). The guest takes CoW pages from `next` up to `end`;
+/// the host resets `next` on every restore and zeroes the pages below it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CowHeader {
+    /// [`COW_MAGIC`]: the page tables are guest-CoW tables.
+    pub magic: u64,
+    /// Guest address (identity-mapped) of the next free page.
+    pub next: u64,
+    /// One past the last page the guest may take.
+    pub end: u64,
+}
+
+/// `CowHeader::magic`: "FLTHCOW1".
+pub const COW_MAGIC: u64 = u64::from_le_bytes(*b"FLTHCOW1");
+
 /// Size of one exception stub.
 pub const EXCEPTION_STUB_SIZE: u64 = 16;

@@ -18,8 +18,16 @@ pub const ACCESSED: u64 = 1 << 5;
 pub const DIRTY: u64 = 1 << 6;
 /// Instruction fetches fault (with EFER.NXE, which the host sets).
 pub const NO_EXECUTE: u64 = 1 << 63;
+/// In a directory entry: maps a 2 MiB page instead of pointing at a table.
+pub const HUGE: u64 = 1 << 7;
+/// Software bit (ignored by the CPU): a read-only entry over a snapshot page
+/// that the guest copies to a fresh scratch page on its first write
+/// ("guest copy-on-write").
+pub const COW: u64 = 1 << 9;
 /// Address bits of an entry.
 pub const ADDRESS_MASK: u64 = 0x000f_ffff_ffff_f000;
+/// Size of a page mapped by a [`HUGE`] directory entry.
+pub const HUGE_PAGE_SIZE: u64 = 2 * 1024 * 1024;
 
 /// Entries of an intermediate table: everything below decides access.
 const TABLE_FLAGS: u64 = PRESENT | WRITABLE | USER | ACCESSED;
@@ -92,21 +100,73 @@ pub fn map_range<M: PageTableMemory>(
     Ok(())
 }
 
+/// Maps the 2 MiB page at `virt` to `phys` with `flags` (PRESENT and HUGE
+/// are added): one directory entry instead of a table of 512.
+pub fn map_huge_page<M: PageTableMemory>(
+    mem: &mut M,
+    root: u64,
+    virt: u64,
+    phys: u64,
+    flags: u64,
+) -> Result<(), MapError> {
+    if !virt.is_multiple_of(HUGE_PAGE_SIZE) || !phys.is_multiple_of(HUGE_PAGE_SIZE) || virt >= 1 << 47 {
+        return Err(MapError::Misaligned);
+    }
+    let mut table = root;
+    for level in (2..4).rev() {
+        let i = index(virt, level);
+        let entry = mem.read_entry(table, i).ok_or(MapError::OutOfTables)?;
+        table = if entry & PRESENT != 0 {
+            entry & ADDRESS_MASK
+        } else {
+            let next = mem.allocate_table().ok_or(MapError::OutOfTables)?;
+            mem.write_entry(table, i, next | TABLE_FLAGS).ok_or(MapError::OutOfTables)?;
+            next
+        };
+    }
+    let i = index(virt, 1);
+    if mem.read_entry(table, i).ok_or(MapError::OutOfTables)? & PRESENT != 0 {
+        return Err(MapError::AlreadyMapped);
+    }
+    mem.write_entry(table, i, (phys & ADDRESS_MASK) | flags | PRESENT | HUGE).ok_or(MapError::OutOfTables)
+}
+
+/// Where the entry that maps `virt` lives: `(table, index, entry)`. Walks
+/// through large pages (a [`HUGE`] entry ends the walk early), so the
+/// caller checks [`HUGE`] before treating the entry as a 4 KiB one.
+pub fn leaf_entry<M: PageTableMemory>(mem: &M, root: u64, virt: u64) -> Option<(u64, usize, u64)> {
+    let mut table = root;
+    for level in (0..4).rev() {
+        let i = index(virt, level);
+        let entry = mem.read_entry(table, i)?;
+        if entry & PRESENT == 0 {
+            return None;
+        }
+        if level == 0 || (level < 3 && entry & HUGE != 0) {
+            return Some((table, i, entry));
+        }
+        table = entry & ADDRESS_MASK;
+    }
+    None
+}
+
 /// Translates `virt` to `(guest-physical address, leaf entry flags)`.
 pub fn translate<M: PageTableMemory>(mem: &M, root: u64, virt: u64) -> Option<(u64, u64)> {
     let mut table = root;
-    for level in (1..4).rev() {
+    for level in (0..4).rev() {
         let entry = mem.read_entry(table, index(virt, level))?;
         if entry & PRESENT == 0 {
             return None;
         }
+        if level == 0 || (level < 3 && entry & HUGE != 0) {
+            // A level-n entry maps 4 KiB << (9 * n) bytes.
+            let page_mask = (PAGE_SIZE << (9 * level)) - 1;
+            let address = (entry & ADDRESS_MASK & !page_mask) | (virt & page_mask);
+            return Some((address, entry & !ADDRESS_MASK));
+        }
         table = entry & ADDRESS_MASK;
     }
-    let entry = mem.read_entry(table, index(virt, 0))?;
-    if entry & PRESENT == 0 {
-        return None;
-    }
-    Some(((entry & ADDRESS_MASK) | (virt % PAGE_SIZE), entry & !ADDRESS_MASK))
+    None
 }
 
 #[cfg(test)]
@@ -147,5 +207,23 @@ mod tests {
         assert!(translate(&mem, root, 0x4000_3000).is_none());
         assert_eq!(map_page(&mut mem, root, 0x20_0000, 0x9000, 0), Err(MapError::AlreadyMapped));
         assert_eq!(map_page(&mut mem, root, 0x20_0001, 0, 0), Err(MapError::Misaligned));
+    }
+
+    #[test]
+    fn huge_pages_translate_and_end_the_walk() {
+        let mut mem = VecTables(Vec::new());
+        let root = mem.allocate_table().unwrap();
+        map_huge_page(&mut mem, root, 0x8000_0000, 0x8000_0000, WRITABLE).unwrap();
+        map_page(&mut mem, root, 0x4000_0000, 0x1_0000, COW).unwrap();
+        let (phys, flags) = translate(&mem, root, 0x8012_3456).unwrap();
+        assert_eq!(phys, 0x8012_3456);
+        assert_eq!(flags & (HUGE | WRITABLE), HUGE | WRITABLE);
+        let (_, _, entry) = leaf_entry(&mem, root, 0x801f_f000).unwrap();
+        assert_ne!(entry & HUGE, 0);
+        let (table, index, entry) = leaf_entry(&mem, root, 0x4000_0123).unwrap();
+        assert_eq!(entry & (COW | ADDRESS_MASK), COW | 0x1_0000);
+        assert_eq!(mem.read_entry(table, index), Some(entry));
+        assert!(leaf_entry(&mem, root, 0x4000_1000).is_none());
+        assert_eq!(map_huge_page(&mut mem, root, 0x8010_0000, 0, 0), Err(MapError::Misaligned));
     }
 }

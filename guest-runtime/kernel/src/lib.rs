@@ -3,7 +3,8 @@
 //!
 //! Everything here runs at CPL3 inside a micro-VM with one vCPU and no
 //! devices. The host built the descriptor tables and page tables before the
-//! first instruction ran; the kernel never changes them. It provides the
+//! first instruction ran; the kernel changes only copy-on-write entries
+//! ([`cow`]). It provides the
 //! entry point ([`entry`]), CPU exception stubs ([`exceptions`]), the heap
 //! ([`heap`]), message exchange with the host ([`host`]), logging ([`logger`])
 //! and the panic handler.
@@ -11,6 +12,7 @@
 
 extern crate alloc;
 
+pub mod cow;
 pub mod entry;
 pub mod exceptions;
 pub mod heap;

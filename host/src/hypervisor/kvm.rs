@@ -112,6 +112,20 @@ impl VirtualMachine for KvmVm {
         unsafe { self.vm.set_user_memory_region(region) }.map_err(ioctl("map guest memory"))
     }
 
+    fn unmap(&mut self, index: u32, slot: MemorySlot) -> Result<(), HypervisorError> {
+        // A size of zero deletes the slot.
+        let region = kvm_userspace_memory_region {
+            slot: index,
+            flags: if slot.read_only { KVM_MEM_READONLY } else { 0 },
+            guest_phys_addr: slot.guest_address,
+            memory_size: 0,
+            userspace_addr: slot.host_address,
+        };
+        // SAFETY: deleting a slot makes KVM forget the host range; nothing
+        // is accessed through it afterwards.
+        unsafe { self.vm.set_user_memory_region(region) }.map_err(ioctl("unmap guest memory"))
+    }
+
     fn set_entry_state(&mut self, regs: &Registers, entry: &EntryState) -> Result<(), HypervisorError> {
         let mut sregs = self.vcpu.get_sregs().map_err(ioctl("read special registers"))?;
         sregs.cr0 = entry.cr0;

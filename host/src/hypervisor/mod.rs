@@ -33,6 +33,12 @@ pub(crate) trait VirtualMachine: Send + std::fmt::Debug {
     /// the guest's behalf).
     unsafe fn map(&mut self, index: u32, slot: MemorySlot) -> Result<(), HypervisorError>;
 
+    /// Removes slot `index`, mapped earlier as `slot`. Besides changing a
+    /// slot, this is how the host makes its writes to guest page tables
+    /// visible: on KVM removing any slot zaps every cached translation
+    /// (shadow pages on kvm_pvm, guest TLB entries on hardware).
+    fn unmap(&mut self, index: u32, slot: MemorySlot) -> Result<(), HypervisorError>;
+
     /// Sets every register for the guest's first instruction.
     fn set_entry_state(&mut self, regs: &Registers, entry: &EntryState) -> Result<(), HypervisorError>;
 

@@ -116,18 +116,29 @@ impl MshvVm {
     }
 }
 
+/// The MSHV region for `slot` (executable; writable unless read-only).
+fn user_region(slot: MemorySlot) -> mshv_user_mem_region {
+    let executable = 1u8 << MSHV_SET_MEM_BIT_EXECUTABLE;
+    let writable = if slot.read_only { 0 } else { 1u8 << MSHV_SET_MEM_BIT_WRITABLE };
+    mshv_user_mem_region {
+        size: slot.size,
+        guest_pfn: slot.guest_address >> 12,
+        userspace_addr: slot.host_address,
+        flags: executable | writable,
+        rsvd: [0; 7],
+    }
+}
+
 impl VirtualMachine for MshvVm {
     unsafe fn map(&mut self, _index: u32, slot: MemorySlot) -> Result<(), HypervisorError> {
-        let executable = 1u8 << MSHV_SET_MEM_BIT_EXECUTABLE;
-        let writable = if slot.read_only { 0 } else { 1u8 << MSHV_SET_MEM_BIT_WRITABLE };
-        let region = mshv_user_mem_region {
-            size: slot.size,
-            guest_pfn: slot.guest_address >> 12,
-            userspace_addr: slot.host_address,
-            flags: executable | writable,
-            rsvd: [0; 7],
-        };
-        self.vm.map_user_memory(region).map_err(ioctl("map guest memory"))
+        self.vm.map_user_memory(user_region(slot)).map_err(ioctl("map guest memory"))
+    }
+
+    /// Untested (no `/dev/mshv` here): whether unmapping also flushes the
+    /// guest's cached translations, as guest-CoW restore relies on, is
+    /// unverified on MSHV.
+    fn unmap(&mut self, _index: u32, slot: MemorySlot) -> Result<(), HypervisorError> {
+        self.vm.unmap_user_memory(user_region(slot)).map_err(ioctl("unmap guest memory"))
     }
 
     fn set_entry_state(&mut self, regs: &Registers, entry: &EntryState) -> Result<(), HypervisorError> {

@@ -4,6 +4,8 @@
 
 use super::kvm;
 use super::{Hypervisor, HypervisorChoice, HypervisorError, mshv};
+use crate::mem::DirtyPageMode;
+use crate::mem::dirty_pages::kvm_uses_shadow_paging;
 use crate::wasm::engine::CPU_FEATURES;
 use kvm_ioctls::Cap;
 
@@ -121,6 +123,11 @@ pub struct HostReport {
     pub devices: Vec<DeviceReport>,
     /// The CPU features the ahead-of-time compiler targets.
     pub cpu_features: Vec<CpuFeatureReport>,
+    /// The dirty-page mode [`DirtyPageMode::Auto`] picks under the probed
+    /// choice, and whether KVM here uses shadow paging (the reason).
+    pub dirty_pages: DirtyPageMode,
+    /// Whether this host's KVM translates guest page tables in software.
+    pub kvm_shadow_paging: bool,
 }
 
 /// Probes every hypervisor device and what `choice` would select.
@@ -149,7 +156,8 @@ pub fn probe_host(choice: HypervisorChoice) -> HostReport {
             vm_cpuid: cpuid.map(|ecx| ecx & feature.cpuid_leaf1_ecx != 0),
         })
         .collect();
-    HostReport { selected, devices, cpu_features }
+    let dirty_pages = DirtyPageMode::Auto.resolve(choice);
+    HostReport { selected, devices, cpu_features, dirty_pages, kvm_shadow_paging: kvm_uses_shadow_paging() }
 }
 
 fn probe_kvm() -> DeviceReport {
@@ -188,6 +196,12 @@ impl std::fmt::Display for HostReport {
             Ok(hypervisor) => writeln!(f, "hypervisor: {hypervisor} ({})", hypervisor.device())?,
             Err(why) => writeln!(f, "hypervisor: none usable: {why}")?,
         }
+        let paging = if self.kvm_shadow_paging { "shadow paging" } else { "hardware-assisted paging" };
+        let mode = match self.dirty_pages {
+            DirtyPageMode::GuestCow => "guest copy-on-write",
+            _ => "host copy-on-write",
+        };
+        writeln!(f, "dirty pages (MemoryConfig::dirty_pages = Auto): {mode} (KVM here: {paging})")?;
         for device in &self.devices {
             let status = match &device.status {
                 DeviceStatus::Usable => "usable".to_string(),
@@ -247,5 +261,10 @@ mod tests {
         assert!(text.starts_with("hypervisor: KVM (/dev/kvm)"), "{text}");
         assert!(text.contains("MSR filter"), "{text}");
         assert!(text.contains("MSHV /dev/mshv"), "{text}");
+        // kvm_pvm (these machines) is shadow paging: host copy-on-write.
+        if std::path::Path::new("/sys/module/kvm_pvm").exists() {
+            assert_eq!(report.dirty_pages, DirtyPageMode::HostCow);
+            assert!(text.contains("host copy-on-write (KVM here: shadow paging)"), "{text}");
+        }
     }
 }

@@ -22,8 +22,8 @@ pub(crate) const IDT_ADDRESS: u64 = 2 * PAGE_SIZE;
 const TSS_OFFSET: u64 = 0x100;
 pub(crate) const TSS_ADDRESS: u64 = GDT_ADDRESS + TSS_OFFSET;
 
-/// Ring-0 flat code and data (unused by the guest, which runs at CPL3).
-#[cfg(test)]
+/// Ring-0 flat code and data: used only by the guest-CoW page-fault stubs
+/// (a few instructions each), otherwise the guest runs at CPL3.
 pub(crate) const KERNEL_CODE_SELECTOR: u16 = 0x08;
 #[cfg(test)]
 pub(crate) const KERNEL_DATA_SELECTOR: u16 = 0x10;
@@ -43,9 +43,12 @@ const IO_BITMAP_SIZE: usize = ports::LAST_OPEN as usize / 8 + 2;
 #[allow(clippy::cast_possible_truncation)]
 pub(crate) const TSS_LIMIT: u32 = (TSS_SIZE + IO_BITMAP_SIZE - 1) as u32;
 
-/// The GDT page (GDT then TSS) for an exception stack ending at
-/// `exception_stack_top`.
-pub(crate) fn gdt_page(exception_stack_top: u64) -> Vec<u8> {
+/// The GDT page (GDT then TSS) for the exception stack `exception_stack`:
+/// IST1 (and RSP0) at its top, IST2 (the guest-CoW return stub's few words)
+/// one page above its bottom, far below anything IST1 code uses.
+pub(crate) fn gdt_page(exception_stack: featherlight_abi::layout::Region) -> Vec<u8> {
+    let exception_stack_top = exception_stack.end().unwrap_or(0);
+    let resume_stack_top = exception_stack.address + PAGE_SIZE;
     let mut page = vec![0u8; PAGE];
     let tss_base = TSS_ADDRESS;
     // Available 64-bit TSS (type 9), present, limit/base split as the CPU
@@ -74,6 +77,7 @@ pub(crate) fn gdt_page(exception_stack_top: u64) -> Vec<u8> {
     // RSP0 (offset 4) and IST1 (offset 36): the exception stack.
     tss[4..12].copy_from_slice(&exception_stack_top.to_le_bytes());
     tss[36..44].copy_from_slice(&exception_stack_top.to_le_bytes());
+    tss[44..52].copy_from_slice(&resume_stack_top.to_le_bytes());
     // I/O map base (offset 102): the bitmap right after the TSS.
     tss[102..104].copy_from_slice(&IO_MAP_BASE.to_le_bytes());
     let bitmap = &mut tss[TSS_SIZE..];
@@ -84,26 +88,44 @@ pub(crate) fn gdt_page(exception_stack_top: u64) -> Vec<u8> {
     page
 }
 
+/// The CPL0 entry points of guest copy-on-write (guest image symbols).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CowEntries {
+    pub page_fault: u64,
+    pub resume: u64,
+}
+
 /// The IDT page: vectors 0-31 go to the guest's exception stubs as DPL3
-/// interrupt gates on IST1; the rest are absent.
-pub(crate) fn idt_page(exception_stubs: u64) -> Vec<u8> {
-    let mut page = vec![0u8; PAGE];
-    for vector in 0..32u64 {
-        let handler = exception_stubs + vector * EXCEPTION_STUB_SIZE;
-        let ist = 1u64;
-        let attributes = 0xeeu64; // present, DPL 3, 64-bit interrupt gate
+/// interrupt gates on IST1; the rest are absent. With `cow`, #PF goes to
+/// the CPL0 page-fault entry instead (IST1), and #BP (`int3`, how the fault
+/// path returns) to its CPL0 return stub (IST2, DPL3 so `int3` may use it).
+pub(crate) fn idt_page(exception_stubs: u64, cow: Option<CowEntries>) -> Vec<u8> {
+    // Present, DPL 3 (0xee) or DPL 0 (0x8e), 64-bit interrupt gate.
+    let gate = |page: &mut [u8], vector: u8, handler: u64, selector: u16, ist: u64, attributes: u64| {
         let low = (handler & 0xffff)
-            | (u64::from(USER_CODE_SELECTOR) << 16)
+            | (u64::from(selector) << 16)
             | (ist << 32)
             | (attributes << 40)
             | (((handler >> 16) & 0xffff) << 48);
         let high = handler >> 32;
-        let at = host_usize(vector) * 16;
+        let at = usize::from(vector) * 16;
         page[at..at + 8].copy_from_slice(&low.to_le_bytes());
         page[at + 8..at + 16].copy_from_slice(&high.to_le_bytes());
+    };
+    let mut page = vec![0u8; PAGE];
+    for vector in 0..32u8 {
+        let handler = exception_stubs + u64::from(vector) * EXCEPTION_STUB_SIZE;
+        gate(&mut page, vector, handler, USER_CODE_SELECTOR, 1, 0xee);
+    }
+    if let Some(cow) = cow {
+        gate(&mut page, PAGE_FAULT_VECTOR, cow.page_fault, KERNEL_CODE_SELECTOR, 1, 0x8e);
+        gate(&mut page, BREAKPOINT_VECTOR, cow.resume, KERNEL_CODE_SELECTOR, 2, 0xee);
     }
     page
 }
+
+const BREAKPOINT_VECTOR: u8 = 3;
+const PAGE_FAULT_VECTOR: u8 = 14;
 
 /// Special registers for a first entry straight into 64-bit mode at CPL3:
 /// paging on with `page_table_root`, SSE enabled, flat DPL3 segments, and
@@ -151,7 +173,7 @@ mod tests {
 
     #[test]
     fn io_bitmap_opens_exactly_our_ports() {
-        let page = gdt_page(0x1000);
+        let page = gdt_page(featherlight_abi::layout::Region { address: 0x1000, size: 0x4000 });
         let bitmap = &page[(host_usize(TSS_OFFSET) + TSS_SIZE)..][..IO_BITMAP_SIZE];
         let allowed = |port: u16| bitmap[usize::from(port / 8)] & (1 << (port % 8)) == 0;
         // A 4-byte `out` to LAST checks the bits of LAST..LAST+3.

@@ -1,5 +1,6 @@
 //! Sizes of a sandbox's memory and where each part goes.
 
+use super::DirtyPageMode;
 use featherlight_abi::layout::{PAGE_SIZE, Region, SCRATCH_BASE};
 
 const KIB: u64 = 1024;
@@ -23,6 +24,10 @@ pub struct MemoryConfig {
     /// The largest size of each Wasm linear memory; `memory.grow` past it
     /// fails inside Wasm (returns -1). `None`: only the heap limits it.
     pub max_wasm_memory: Option<u64>,
+    /// How restore finds and resets the pages a call dirtied: host or guest
+    /// copy-on-write, by default chosen from the hypervisor (host CoW on
+    /// shadow-paging KVM, guest CoW elsewhere).
+    pub dirty_pages: DirtyPageMode,
 }
 
 impl Default for MemoryConfig {
@@ -35,6 +40,7 @@ impl Default for MemoryConfig {
             stack_size: 4 * MIB,
             max_wasm_stack: 2 * MIB,
             max_wasm_memory: None,
+            dirty_pages: DirtyPageMode::Auto,
         }
     }
 }
@@ -150,11 +156,6 @@ pub(crate) struct ScratchLayout {
 }
 
 impl ScratchLayout {
-    /// Regions mapped at their own address, with the guards left out.
-    pub(crate) fn identity_mapped(&self) -> [Region; 6] {
-        [self.boot_params, self.input, self.output, self.exception_stack, self.stack, self.heap]
-    }
-
     /// Offset of a guest address inside scratch.
     pub(crate) fn offset(address: u64) -> u64 {
         address - SCRATCH_BASE

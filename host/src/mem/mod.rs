@@ -2,12 +2,15 @@
 //! the snapshot.
 
 pub(crate) mod descriptors;
+pub(crate) mod dirty_pages;
+pub(crate) mod guest_cow;
 pub mod layout;
 pub(crate) mod pagemap;
 pub(crate) mod region;
 pub(crate) mod scratch_image;
 pub(crate) mod snapshot;
 
+pub use dirty_pages::DirtyPageMode;
 pub use layout::{MemoryConfig, MemoryConfigError};
 pub use region::OutOfBounds;
 pub use snapshot::SnapshotError;

@@ -176,9 +176,14 @@ impl HostMapping {
     /// Host address ranges of this mapping whose pages are private to it
     /// (written since mapping), as offsets.
     pub(crate) fn private_pages(&self, out: &mut Vec<Range<usize>>) -> io::Result<()> {
+        self.private_pages_below(self.size, out)
+    }
+
+    /// [`Self::private_pages`] among the first `limit` bytes.
+    pub(crate) fn private_pages_below(&self, limit: usize, out: &mut Vec<Range<usize>>) -> io::Result<()> {
         let base = self.host_address();
         let mut found = Vec::new();
-        super::pagemap::private_ranges(base..base + self.size as u64, &mut found)?;
+        super::pagemap::private_ranges(base..base + limit.min(self.size) as u64, &mut found)?;
         out.extend(found.into_iter().map(|r| super::host_usize(r.start - base)..super::host_usize(r.end - base)));
         Ok(())
     }
@@ -237,6 +242,17 @@ impl HostMapping {
         // SAFETY: the range is inside the mapping (checked); the guest cannot
         // run concurrently (module docs), and `out` is host memory.
         unsafe { std::ptr::copy_nonoverlapping(self.base.as_ptr().add(start), out.as_mut_ptr(), out.len()) };
+        Ok(())
+    }
+
+    /// Zeroes `len` bytes at `offset`, keeping the pages mapped. Only for
+    /// writable mappings.
+    pub(crate) fn zero(&self, offset: usize, len: usize) -> Result<(), OutOfBounds> {
+        let start = self.check(offset as u64, len)?;
+        debug_assert!(self.writable, "snapshot mappings are read-only");
+        // SAFETY: in bounds (checked), writable, and the guest is stopped
+        // (module docs).
+        unsafe { std::ptr::write_bytes(self.base.as_ptr().add(start), 0, len) };
         Ok(())
     }
 

@@ -45,8 +45,14 @@ pub(crate) struct RestoreStats {
 impl ScratchImage {
     /// Captures `scratch`, which is a private copy of `parent` if given (else
     /// private anonymous memory). Reads only pages that may hold data: the
-    /// pages `scratch` wrote and the parent's stored pages.
-    pub(crate) fn capture(scratch: &HostMapping, parent: Option<&ScratchImage>) -> io::Result<Self> {
+    /// pages `scratch` wrote and the parent's stored pages. In guest-CoW
+    /// mode `copies` holds the pages the guest copied: `(scratch offset,
+    /// offset in `copies.0`)`, sorted, read from there instead.
+    pub(crate) fn capture(
+        scratch: &HostMapping,
+        parent: Option<&ScratchImage>,
+        copies: Option<(&HostMapping, &[(usize, usize)])>,
+    ) -> io::Result<Self> {
         let mut ranges = Vec::new();
         if let Err(e) = scratch.private_pages(&mut ranges) {
             if !scan_unsupported(&e) {
@@ -59,6 +65,11 @@ impl ScratchImage {
         if let Some(parent) = parent {
             parent.data_ranges(&mut ranges)?;
         }
+        let (copy_memory, copied) = match copies {
+            Some((memory, copied)) => (Some(memory), copied),
+            None => (None, &[][..]),
+        };
+        ranges.extend(copied.iter().map(|(offset, _)| *offset..*offset + PAGE));
         ranges.sort_by_key(|r| r.start);
         let file = memfd(scratch.size() as u64)?;
         let mut page = vec![0u8; PAGE];
@@ -67,7 +78,12 @@ impl ScratchImage {
         for range in ranges {
             let mut offset = range.start.max(next) / PAGE * PAGE;
             while offset < range.end {
-                scratch.read(offset as u64, &mut page).map_err(io::Error::other)?;
+                let copy = copied.binary_search_by_key(&offset, |(at, _)| *at).ok().map(|i| copied[i].1);
+                match (copy_memory, copy) {
+                    (Some(memory), Some(at)) => memory.read(at as u64, &mut page),
+                    _ => scratch.read(offset as u64, &mut page),
+                }
+                .map_err(io::Error::other)?;
                 if page.iter().any(|b| *b != 0) {
                     file.write_all_at(&page, offset as u64)?;
                     stored_pages += 1;
@@ -104,13 +120,20 @@ impl ScratchImage {
 
     /// Puts `scratch` back to this image. `scratch` must be a private copy
     /// of this image when `same_image`; otherwise it is remapped from it.
-    pub(crate) fn restore(&self, scratch: &mut HostMapping, same_image: bool) -> io::Result<RestoreStats> {
+    /// Only the first `writable` bytes can have changed (all of scratch in
+    /// host-CoW mode; the writable slot in guest-CoW mode).
+    pub(crate) fn restore(
+        &self,
+        scratch: &mut HostMapping,
+        same_image: bool,
+        writable: usize,
+    ) -> io::Result<RestoreStats> {
         if !same_image {
             scratch.remap_private(self.file(), self.size())?;
             return Ok(RestoreStats { remapped: true, ..RestoreStats::default() });
         }
         let mut ranges = Vec::new();
-        if let Err(e) = scratch.private_pages(&mut ranges) {
+        if let Err(e) = scratch.private_pages_below(writable, &mut ranges) {
             // Kernels before 6.7 lack PAGEMAP_SCAN: remapping is slower
             // (every page faults in again) but just as correct.
             if scan_unsupported(&e) {

@@ -3,7 +3,9 @@
 //! all of guest memory. Built once per component and memory configuration
 //! and shared (one sealed memfd) by every sandbox made from it.
 
-use super::descriptors::{GDT_ADDRESS, IDT_ADDRESS, gdt_page, idt_page};
+use super::DirtyPageMode;
+use super::descriptors::{CowEntries, GDT_ADDRESS, IDT_ADDRESS, gdt_page, idt_page};
+use super::guest_cow::CowTables;
 use super::layout::ScratchLayout;
 use super::region::HostMapping;
 use super::{PAGE, host_usize};
@@ -17,7 +19,30 @@ pub(crate) const READ_ONLY: u64 = USER | ACCESSED | DIRTY;
 /// Writable pages are never executable: code runs only from the read-only
 /// snapshot (the image's text, the compiled component), so a guest cannot
 /// write itself new code.
-const READ_WRITE: u64 = READ_ONLY | WRITABLE | NO_EXECUTE;
+pub(crate) const READ_WRITE: u64 = READ_ONLY | WRITABLE | NO_EXECUTE;
+
+/// What a guest page may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    ReadOnly,
+    /// Writable, and never part of what a restore puts back by
+    /// copy-on-write: buffers and the exception stack, which the host
+    /// writes or the CPU pushes onto.
+    ReadWrite,
+    /// Writable state captured by snapshots (stacks, the image's data, the
+    /// heap): read-write in host-CoW mode, read-only + [`paging::COW`] in
+    /// guest-CoW mode. The one flag that separates the two modes' tables.
+    Snapshot,
+}
+
+/// One run of pages to map.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Mapping {
+    pub virt: u64,
+    pub phys: u64,
+    pub size: u64,
+    pub access: Access,
+}
 
 /// The read-only snapshot region a sandbox boots from, plus what it needs
 /// to start: the image and artifact before anything ran.
@@ -30,6 +55,8 @@ pub(crate) struct BootImage {
     pub message_exit: u64,
     pub artifact: Region,
     pub layout: ScratchLayout,
+    /// Guest-CoW page tables and their memory, in guest-CoW mode.
+    pub cow: Option<CowTables>,
     /// Initial bytes of the image's writable pages, copied to scratch
     /// (`layout.image_data`) when a sandbox starts.
     pub image_data: Vec<u8>,
@@ -49,13 +76,15 @@ pub enum SnapshotError {
 /// Page tables in a growing buffer at guest-physical `base`.
 pub(crate) struct TableArena {
     base: u64,
+    /// Tables must end at or below this guest address.
+    limit: u64,
     bytes: Vec<u8>,
 }
 
 impl TableArena {
-    /// No tables yet; the first goes at `base`.
-    pub(crate) fn new(base: u64) -> Self {
-        Self { base, bytes: Vec::new() }
+    /// No tables yet; the first goes at `base`, the last must end by `limit`.
+    pub(crate) fn new(base: u64, limit: u64) -> Self {
+        Self { base, limit, bytes: Vec::new() }
     }
 
     /// The tables' bytes, to place at `base`.
@@ -82,7 +111,7 @@ impl PageTableMemory for TableArena {
     }
     fn allocate_table(&mut self) -> Option<u64> {
         let address = self.base + self.bytes.len() as u64;
-        if address + PAGE_SIZE > SCRATCH_BASE {
+        if address + PAGE_SIZE > self.limit {
             return None;
         }
         self.bytes.resize(self.bytes.len() + PAGE, 0);
@@ -99,12 +128,19 @@ fn put(buffer: &mut Vec<u8>, address: u64, data: &[u8]) {
 }
 
 impl BootImage {
-    /// Lays out and builds the snapshot for `image` running `artifact`.
-    pub(crate) fn build(image: &GuestImage, artifact: &[u8], layout: ScratchLayout) -> Result<Self, SnapshotError> {
-        let layout_error = |e: paging::MapError| SnapshotError::Layout(format!("{e:?}"));
+    /// Lays out and builds the snapshot for `image` running `artifact`, with
+    /// page tables for `mode` (host or guest copy-on-write, never `Auto`).
+    pub(crate) fn build(
+        image: &GuestImage,
+        artifact: &[u8],
+        layout: ScratchLayout,
+        mode: DirtyPageMode,
+    ) -> Result<Self, SnapshotError> {
+        let guest_cow = mode == DirtyPageMode::GuestCow;
         let mut contents = Vec::new();
-        put(&mut contents, GDT_ADDRESS, &gdt_page(layout.exception_stack.end().unwrap_or(0)));
-        put(&mut contents, IDT_ADDRESS, &idt_page(image.exception_stubs));
+        put(&mut contents, GDT_ADDRESS, &gdt_page(layout.exception_stack));
+        let cow_entries = CowEntries { page_fault: image.page_fault_entry, resume: image.cow_resume };
+        put(&mut contents, IDT_ADDRESS, &idt_page(image.exception_stubs, guest_cow.then_some(cow_entries)));
 
         // Image pages: a page any writable segment touches lives in scratch.
         let first_page = image.segments.iter().map(|s| s.address / PAGE_SIZE * PAGE_SIZE).min().unwrap_or(0);
@@ -154,28 +190,33 @@ impl BootImage {
         let tables_base = (artifact_address + artifact.len() as u64).next_multiple_of(PAGE_SIZE);
         contents.resize(host_usize(tables_base), 0);
 
-        let mut tables = TableArena::new(tables_base);
-        let root = tables.allocate_table().ok_or_else(|| SnapshotError::Layout("no room for page tables".into()))?;
-        let mut map = |virt: u64, phys: u64, size: u64, flags: u64| {
-            paging::map_range(&mut tables, root, virt, phys, size, flags).map_err(layout_error)
+        let mut mappings = Vec::new();
+        let mut map = |virt: u64, phys: u64, size: u64, access: Access| {
+            mappings.push(Mapping { virt, phys, size, access });
         };
-        map(GDT_ADDRESS, GDT_ADDRESS, PAGE_SIZE, READ_ONLY)?;
-        map(IDT_ADDRESS, IDT_ADDRESS, PAGE_SIZE, READ_ONLY)?;
+        map(GDT_ADDRESS, GDT_ADDRESS, PAGE_SIZE, Access::ReadOnly);
+        map(IDT_ADDRESS, IDT_ADDRESS, PAGE_SIZE, Access::ReadOnly);
         let mut page = first_page;
         while page < image.end {
             match writable_pages.iter().position(|p| *p == page) {
-                Some(n) => map(page, layout.image_data.address + n as u64 * PAGE_SIZE, PAGE_SIZE, READ_WRITE)?,
-                None => map(page, page, PAGE_SIZE, READ_ONLY)?,
+                Some(n) => map(page, layout.image_data.address + n as u64 * PAGE_SIZE, PAGE_SIZE, Access::Snapshot),
+                None => map(page, page, PAGE_SIZE, Access::ReadOnly),
             }
             page += PAGE_SIZE;
         }
-        map(artifact_address, artifact_address, artifact.len() as u64, READ_ONLY)?;
-        for region in layout.identity_mapped() {
-            map(region.address, region.address, region.size, READ_WRITE)?;
+        map(artifact_address, artifact_address, artifact.len() as u64, Access::ReadOnly);
+        for region in [layout.boot_params, layout.input, layout.output, layout.exception_stack] {
+            map(region.address, region.address, region.size, Access::ReadWrite);
         }
+        for region in [layout.stack, layout.heap] {
+            map(region.address, region.address, region.size, Access::Snapshot);
+        }
+        let mut tables = TableArena::new(tables_base, SCRATCH_BASE);
+        let root = build_tables(&mut tables, &mappings, DirtyPageMode::HostCow)?;
         contents.extend_from_slice(&tables.bytes);
         let size = contents.len().next_multiple_of(PAGE);
         let memory = HostMapping::sealed_file(&contents, size, "snapshot")?;
+        let cow = if guest_cow { Some(CowTables::build(&layout, &mappings)?) } else { None };
         Ok(Self {
             memory,
             page_table_root: root,
@@ -183,7 +224,43 @@ impl BootImage {
             message_exit: image.message_exit,
             artifact: artifact_region,
             layout,
+            cow,
             image_data,
         })
     }
+}
+
+/// Builds page tables in `tables` for `mappings`, with snapshot pages
+/// writable (host CoW) or read-only + CoW (guest CoW). Returns the root.
+pub(crate) fn build_tables(
+    tables: &mut TableArena,
+    mappings: &[Mapping],
+    mode: DirtyPageMode,
+) -> Result<u64, SnapshotError> {
+    let root = tables.allocate_table().ok_or_else(|| SnapshotError::Layout("no room for page tables".into()))?;
+    add_mappings(tables, root, mappings, mode)?;
+    Ok(root)
+}
+
+/// Adds `mappings` to the tables at `root` (see [`build_tables`]).
+pub(crate) fn add_mappings(
+    tables: &mut TableArena,
+    root: u64,
+    mappings: &[Mapping],
+    mode: DirtyPageMode,
+) -> Result<(), SnapshotError> {
+    // Snapshot pages hold data only: no-execute in both modes (the guest's
+    // CoW handler keeps the bit when it repoints an entry).
+    let snapshot_flags =
+        if mode == DirtyPageMode::GuestCow { READ_ONLY | paging::COW | NO_EXECUTE } else { READ_WRITE };
+    for mapping in mappings {
+        let flags = match mapping.access {
+            Access::ReadOnly => READ_ONLY,
+            Access::ReadWrite => READ_WRITE,
+            Access::Snapshot => snapshot_flags,
+        };
+        paging::map_range(tables, root, mapping.virt, mapping.phys, mapping.size, flags)
+            .map_err(|e| SnapshotError::Layout(format!("{e:?}")))?;
+    }
+    Ok(())
 }

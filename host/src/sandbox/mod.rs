@@ -1,6 +1,7 @@
 //! Sandboxes: one micro-VM running one component instance.
 
 mod exchange;
+mod guest_cow;
 pub mod host_functions;
 mod interrupt;
 mod snapshot;
@@ -32,6 +33,8 @@ pub struct Sandbox {
     // Field order matters: the VM must go before the memory it maps.
     vm: Vm,
     scratch: HostMapping,
+    /// Guest-CoW memory, once the sandbox runs from a snapshot in that mode.
+    cow: Option<guest_cow::CowState>,
     /// The snapshot whose scratch image `scratch` is a private copy of;
     /// `None` for a sandbox booted from scratch.
     origin: Option<Arc<Snapshot>>,
@@ -105,10 +108,16 @@ impl Sandbox {
             size: boot.memory.size() as u64,
             read_only: true,
         };
+        // From a snapshot in guest-CoW mode only the writable part of scratch
+        // is a writable slot (`enter_guest_cow` maps the rest read-only).
+        let writable = match (&origin, &boot.cow) {
+            (Some(_), Some(tables)) => crate::mem::host_usize(tables.writable_scratch).min(scratch.size()),
+            _ => scratch.size(),
+        };
         let scratch_slot = MemorySlot {
             guest_address: SCRATCH_BASE,
             host_address: scratch.host_address(),
-            size: scratch.size() as u64,
+            size: writable as u64,
             read_only: false,
         };
         // SAFETY: both mappings are owned by the returned sandbox (the boot
@@ -127,6 +136,7 @@ impl Sandbox {
         Ok(Self {
             vm,
             scratch,
+            cow: None,
             origin,
             boot,
             component: component.clone(),

@@ -13,6 +13,7 @@ use super::host_functions::Linker;
 use crate::Value;
 use crate::error::Error;
 use crate::hypervisor::{Exit, Registers};
+use crate::mem::host_usize;
 use crate::mem::scratch_image::ScratchImage;
 use crate::mem::snapshot::BootImage;
 use crate::wasm::component::Component;
@@ -65,7 +66,9 @@ impl Sandbox {
         }
         let regs = self.resume_point()?;
         let parent = self.origin.as_ref().map(|origin| &origin.scratch);
-        let scratch = ScratchImage::capture(&self.scratch, parent).map_err(Error::Memory)?;
+        let copies = self.guest_copies()?;
+        let copies = copies.as_ref().map(|(memory, copied)| (*memory, copied.as_slice()));
+        let scratch = ScratchImage::capture(&self.scratch, parent, copies).map_err(Error::Memory)?;
         Ok(Arc::new(Snapshot {
             component: self.component.clone(),
             boot: self.boot.clone(),
@@ -86,8 +89,16 @@ impl Sandbox {
             if self.poisoned.is_some() {
                 self.settle_vcpu()?;
             }
-            let stats = snapshot.scratch.restore(&mut self.scratch, same_image).map_err(Error::Memory)?;
+            // Guest CoW: only the writable part of scratch can change.
+            let writable = self.cow_tables().map_or(self.scratch.size(), |t| host_usize(t.writable_scratch));
+            let stats = snapshot.scratch.restore(&mut self.scratch, same_image, writable).map_err(Error::Memory)?;
             tracing::trace!(?stats, "restored scratch");
+            if self.cow_tables().is_some() && self.cow.is_none() {
+                // A sandbox booted with writable scratch enters guest CoW.
+                return self.enter_guest_cow(&snapshot.regs, true);
+            }
+            let zeroed = self.reset_guest_cow()?;
+            tracing::trace!(zeroed, "restored guest CoW memory");
             // Only the general registers: the x87/SSE state is reset by the
             // guest's message exit, where the guest resumes (see the
             // kernel's `featherlight_port_exit`).
@@ -131,8 +142,12 @@ impl Sandbox {
         let mut sandbox =
             Self::with_memory(&snapshot.component, linker, snapshot.boot.clone(), scratch, Some(snapshot.clone()))?;
         sandbox.check_compatible(snapshot)?;
-        let root = snapshot.boot.page_table_root;
-        sandbox.vm.set_entry_state(&snapshot.regs, &crate::mem::descriptors::cpl3_long_mode(root))?;
+        if sandbox.cow_tables().is_some() {
+            sandbox.enter_guest_cow(&snapshot.regs, false)?;
+        } else {
+            let root = snapshot.boot.page_table_root;
+            sandbox.vm.set_entry_state(&snapshot.regs, &crate::mem::descriptors::cpl3_long_mode(root))?;
+        }
         Ok(sandbox)
     }
 
@@ -185,14 +200,5 @@ impl Sandbox {
         }
         regs.rip = resume;
         Ok(regs)
-    }
-}
-
-impl Sandbox {
-    /// Test hook: a copy of every byte of this sandbox's scratch memory
-    /// (all the memory the guest can write).
-    #[doc(hidden)]
-    pub fn scratch_contents(&self) -> Result<Vec<u8>, Error> {
-        Ok(self.scratch.copy_out(0, self.scratch.size())?)
     }
 }

@@ -129,7 +129,8 @@ impl Component {
             })
             .sum();
         let layout = self.inner.engine.config().memory.layout(writable_pages)?;
-        let snapshot = Arc::new(BootImage::build(image, &self.inner.artifact, layout)?);
+        let mode = self.inner.engine.dirty_page_mode();
+        let snapshot = Arc::new(BootImage::build(image, &self.inner.artifact, layout, mode)?);
         *slot = Some(snapshot.clone());
         Ok(snapshot)
     }

@@ -4,7 +4,7 @@
 use crate::error::Error;
 use crate::hypervisor::HypervisorChoice;
 use crate::image::{GuestImage, ImageError, guest_image, load_guest_image};
-use crate::mem::MemoryConfig;
+use crate::mem::{DirtyPageMode, MemoryConfig};
 use featherlight_abi::layout::cpu_features;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -103,6 +103,8 @@ pub(crate) struct EngineInner {
     pub settings: String,
     /// The guest image of [`Config::guest_image`], if set.
     image_override: Option<GuestImage>,
+    /// `config.memory.dirty_pages` resolved for this host.
+    pub dirty_pages: DirtyPageMode,
 }
 
 impl std::fmt::Debug for Engine {
@@ -142,7 +144,9 @@ impl Engine {
         std::hash::Hash::hash(&compiler.precompile_compatibility_hash(), &mut hasher);
         let settings = format!("wasmtime settings {:016x}", std::hash::Hasher::finish(&hasher));
         let image_override = config.guest_image.as_deref().map(load_guest_image).transpose()?;
-        Ok(Self { inner: Arc::new(EngineInner { config, compiler, settings, image_override }) })
+        let dirty_pages = config.memory.dirty_pages.resolve(config.hypervisor);
+        tracing::debug!(?dirty_pages, "dirty-page mode");
+        Ok(Self { inner: Arc::new(EngineInner { config, compiler, settings, image_override, dirty_pages }) })
     }
 
     /// The guest image sandboxes boot: the embedded one unless the
@@ -152,6 +156,12 @@ impl Engine {
             Some(image) => Ok(image),
             None => guest_image(),
         }
+    }
+
+    /// The dirty-page mode sandboxes of this engine use:
+    /// [`MemoryConfig::dirty_pages`] resolved for this host (never `Auto`).
+    pub fn dirty_page_mode(&self) -> DirtyPageMode {
+        self.inner.dirty_pages
     }
 
     /// The engine's configuration.

@@ -254,6 +254,14 @@ fn bench_prints_json_lines() {
     assert_eq!(names[..expected.len()], expected, "{outcome:#?}");
     let restores: Vec<_> = names.iter().filter(|name| name.starts_with("restore-")).collect();
     assert_eq!(restores.len(), 12, "{names:?}");
+    let guest_cow: Vec<_> = names.iter().filter(|name| name.starts_with("guest-cow-restore-")).collect();
+    assert_eq!(guest_cow.len(), 5, "{names:?}");
+    for mode in ["host-cow", "guest-cow"] {
+        for dirty in [0, 100] {
+            let row = format!("{mode}-touch-{dirty}-restore");
+            assert!(names.contains(&row), "no {row} in {names:?}");
+        }
+    }
     assert_eq!(names[names.len() - 2..], ["call-restore-noop", "sandbox-from-snapshot"], "{names:?}");
 }
 

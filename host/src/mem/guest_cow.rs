@@ -1,0 +1,267 @@
+//! Guest copy-on-write (DESIGN.md's guest-CoW mode): the page tables and
+//! the memory the guest copies snapshot pages into.
+//!
+//! Guest-physical layout of a guest-CoW sandbox: the boot image (slot 0,
+//! read-only) as in host-CoW mode; scratch at [`SCRATCH_BASE`], whose
+//! first part (boot parameters, buffers, exception stack) is a writable slot
+//! and whose rest is the snapshot's scratch image in a **read-only** slot;
+//! and above it the **CoW memory**, writable and identity-mapped with 2 MiB
+//! pages: the page tables (root first), a [`CowHeader`] page, then the pages
+//! the guest takes for copies. The tables map snapshot pages read-only with
+//! [`paging::COW`]; the guest's fault handler (`guest-runtime/kernel/src/cow.rs`)
+//! copies such a page into the next free page and repoints the entry.
+//!
+//! Restore zeroes the pages below the header's bump pointer (clamped to the
+//! CoW memory; a copy overwrites a whole page before any entry points at it,
+//! so pages above the pointer are never visible through the snapshot's
+//! mappings), writes the tables and header back, and then the caller zaps
+//! the hypervisor's translations: host writes to guest page tables are
+//! invisible to a shadow MMU (and to TLBs on hardware) until a memory slot
+//! is deleted and re-added.
+
+use super::layout::ScratchLayout;
+use super::region::HostMapping;
+use super::snapshot::{Access, Mapping, SnapshotError, TableArena, add_mappings, build_tables};
+use super::{DirtyPageMode, PAGE, host_usize};
+use featherlight_abi::layout::{COW_MAGIC, CowHeader, PAGE_SIZE, SCRATCH_BASE};
+use featherlight_abi::paging::{
+    self, ACCESSED, ADDRESS_MASK, DIRTY, HUGE_PAGE_SIZE, NO_EXECUTE, PageTableMemory, USER, WRITABLE,
+};
+use std::io;
+
+/// Guest-CoW page tables for one boot image, and where they go.
+#[derive(Debug)]
+pub(crate) struct CowTables {
+    /// Guest-physical (and virtual) address of the CoW memory; the root
+    /// table is its first page.
+    pub base: u64,
+    /// Bytes of CoW memory: tables, header, and a page for every snapshot
+    /// page the guest could copy.
+    pub size: u64,
+    /// The tables and header page, as placed at `base`.
+    tables: Vec<u8>,
+    /// Runs of snapshot pages mapped copy-on-write.
+    cow_mappings: Vec<Mapping>,
+    /// Scratch offsets below this are a writable slot; the rest is the
+    /// snapshot, read-only to the guest.
+    pub writable_scratch: u64,
+}
+
+/// Where the dummy memory slot goes whose removal and re-addition zaps the
+/// hypervisor's translations: right after the CoW memory, never mapped by
+/// the guest's tables.
+pub(crate) fn dummy_slot_address(tables: &CowTables) -> u64 {
+    tables.base + tables.size
+}
+
+impl CowTables {
+    /// Builds guest-CoW tables for the boot image's `mappings`.
+    pub(crate) fn build(layout: &ScratchLayout, mappings: &[Mapping]) -> Result<Self, SnapshotError> {
+        let base = (SCRATCH_BASE + layout.size).next_multiple_of(HUGE_PAGE_SIZE);
+        let cow_mappings: Vec<Mapping> = mappings.iter().filter(|m| m.access == Access::Snapshot).copied().collect();
+        let cow_pages: u64 = cow_mappings.iter().map(|m| m.size.div_ceil(PAGE_SIZE)).sum();
+        // Tables for the boot image's mappings take at most one table per
+        // 2 MiB mapped plus the upper levels; the CoW memory's own identity
+        // mapping a directory per GiB. Generous on purpose: unused pages
+        // cost nothing (the memory is sparse).
+        let mapped: u64 = mappings.iter().map(|m| m.size).sum();
+        let table_pages = mapped.div_ceil(HUGE_PAGE_SIZE) + mappings.len() as u64 * 3 + 16;
+        let size = ((table_pages + 1 + cow_pages) * PAGE_SIZE).next_multiple_of(HUGE_PAGE_SIZE);
+        let mut arena = TableArena::new(base, base + table_pages * PAGE_SIZE);
+        let root = build_tables(&mut arena, &[], DirtyPageMode::GuestCow)?;
+        let header =
+            arena.allocate_table().ok_or_else(|| SnapshotError::Layout("no room for the CoW header".into()))?;
+        add_mappings(&mut arena, root, mappings, DirtyPageMode::GuestCow)?;
+        // Tables and copies: data, never code.
+        let identity = USER | ACCESSED | DIRTY | WRITABLE | NO_EXECUTE;
+        let mut offset = 0;
+        while offset < size {
+            paging::map_huge_page(&mut arena, root, base + offset, base + offset, identity)
+                .map_err(|e| SnapshotError::Layout(format!("CoW memory: {e:?}")))?;
+            offset += HUGE_PAGE_SIZE;
+        }
+        let mut tables = arena.bytes().to_vec();
+        let first_free = base + tables.len() as u64;
+        let header_bytes = cow_header_bytes(&CowHeader { magic: COW_MAGIC, next: first_free, end: base + size });
+        let at = host_usize(header - base);
+        tables[at..at + header_bytes.len()].copy_from_slice(&header_bytes);
+        let writable_scratch = ScratchLayout::offset(layout.exception_stack.end().unwrap_or(SCRATCH_BASE));
+        Ok(Self { base, size, tables, cow_mappings, writable_scratch })
+    }
+
+    /// The root page table (guest CR3).
+    pub(crate) fn root(&self) -> u64 {
+        self.base
+    }
+
+    /// Offset in the CoW memory of the first page the guest takes.
+    fn first_free(&self) -> usize {
+        self.tables.len()
+    }
+
+    /// New CoW memory for one sandbox, holding the tables.
+    pub(crate) fn new_memory(&self) -> io::Result<HostMapping> {
+        let memory = HostMapping::anonymous(host_usize(self.size), "CoW memory")?;
+        memory.write(0, &self.tables).map_err(io::Error::other)?;
+        Ok(memory)
+    }
+
+    /// Puts `memory` back to a fresh sandbox's: zeroes the pages the guest
+    /// took and writes the tables and header back. Returns the pages zeroed.
+    /// The caller must then zap the hypervisor's translations.
+    pub(crate) fn reset(&self, memory: &HostMapping) -> io::Result<usize> {
+        let mut raw = [0u8; size_of::<CowHeader>()];
+        memory.read(PAGE_SIZE, &mut raw).map_err(io::Error::other)?;
+        // Guest-written: only ever used clamped to the CoW memory.
+        let next = u64::from_le_bytes(raw[8..16].try_into().unwrap_or_default());
+        let first_free = self.first_free();
+        let used_end = host_usize(next.saturating_sub(self.base).min(self.size)).next_multiple_of(PAGE);
+        let used = used_end.saturating_sub(first_free);
+        if used > 0 {
+            memory.zero(first_free, used).map_err(io::Error::other)?;
+        }
+        memory.write(0, &self.tables).map_err(io::Error::other)?;
+        Ok(used / PAGE)
+    }
+
+    /// Snapshot pages the guest has copied: `(scratch offset, offset of the
+    /// copy in the CoW memory)`, in scratch order. An entry that points
+    /// anywhere else than its snapshot page or a CoW page is refused (only a
+    /// guest rewriting its own tables makes one).
+    pub(crate) fn copied_pages(&self, memory: &HostMapping) -> io::Result<Vec<(usize, usize)>> {
+        let tables = MappedTables { memory, base: self.base };
+        let mut copied = Vec::new();
+        let copies = self.base + self.first_free() as u64..self.base + self.size;
+        for mapping in &self.cow_mappings {
+            for page in 0..mapping.size.div_ceil(PAGE_SIZE) {
+                let (virt, phys) = (mapping.virt + page * PAGE_SIZE, mapping.phys + page * PAGE_SIZE);
+                // Tables outside the CoW memory read as absent (see MappedTables).
+                let Some((_, _, entry)) = paging::leaf_entry(&tables, self.root(), virt) else {
+                    return Err(io::Error::other(format!("the guest unmapped its page at {virt:#x}")));
+                };
+                let target = entry & ADDRESS_MASK;
+                if entry & paging::HUGE != 0 {
+                    return Err(io::Error::other(format!("the guest remapped its page at {virt:#x}")));
+                }
+                if target == phys {
+                    continue;
+                }
+                if !copies.contains(&target) {
+                    return Err(io::Error::other(format!("the guest pointed its page at {virt:#x} to {target:#x}")));
+                }
+                copied.push((host_usize(ScratchLayout::offset(phys)), host_usize(target - self.base)));
+            }
+        }
+        copied.sort_unstable();
+        Ok(copied)
+    }
+}
+
+fn cow_header_bytes(header: &CowHeader) -> [u8; size_of::<CowHeader>()] {
+    let mut bytes = [0u8; size_of::<CowHeader>()];
+    for (i, word) in [header.magic, header.next, header.end].iter().enumerate() {
+        bytes[i * 8..i * 8 + 8].copy_from_slice(&word.to_le_bytes());
+    }
+    bytes
+}
+
+// CowHeader is three u64 words, as `cow_header_bytes` writes it.
+const _: () = assert!(size_of::<CowHeader>() == 24);
+
+/// Guest page tables read in a host mapping of guest-physical memory from
+/// `base` (read-only use: debugging reads and snapshots).
+struct MappedTables<'a> {
+    memory: &'a HostMapping,
+    base: u64,
+}
+
+impl PageTableMemory for MappedTables<'_> {
+    fn read_entry(&self, table: u64, index: usize) -> Option<u64> {
+        let offset = table.checked_sub(self.base)?.checked_add(u64::try_from(index).ok()?.checked_mul(8)?)?;
+        let mut raw = [0u8; 8];
+        self.memory.read(offset, &mut raw).ok()?;
+        Some(u64::from_le_bytes(raw))
+    }
+    fn write_entry(&mut self, _table: u64, _index: usize, _entry: u64) -> Option<()> {
+        None
+    }
+    fn allocate_table(&mut self) -> Option<u64> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mem::MemoryConfig;
+    use featherlight_abi::layout::IMAGE_BASE;
+    use featherlight_abi::paging::{COW, HUGE};
+
+    fn word(memory: &HostMapping, offset: u64) -> u64 {
+        let mut raw = [0u8; 8];
+        memory.read(offset, &mut raw).unwrap();
+        u64::from_le_bytes(raw)
+    }
+
+    fn set_word(memory: &HostMapping, offset: u64, value: u64) {
+        memory.write(offset, &value.to_le_bytes()).unwrap();
+    }
+
+    #[test]
+    fn snapshot_pages_are_copy_on_write_and_reset_undoes_a_copy() {
+        let layout = MemoryConfig { scratch_size: 16 << 20, ..MemoryConfig::default() }.layout(1).unwrap();
+        let identity = |region: featherlight_abi::layout::Region, access| Mapping {
+            virt: region.address,
+            phys: region.address,
+            size: region.size,
+            access,
+        };
+        let mappings = [
+            Mapping { virt: IMAGE_BASE, phys: IMAGE_BASE, size: PAGE_SIZE, access: Access::ReadOnly },
+            identity(layout.input, Access::ReadWrite),
+            identity(layout.heap, Access::Snapshot),
+        ];
+        let tables = CowTables::build(&layout, &mappings).unwrap();
+        let memory = tables.new_memory().unwrap();
+        let walk = MappedTables { memory: &memory, base: tables.base };
+        let root = tables.root();
+
+        let heap_page = layout.heap.address + 3 * PAGE_SIZE;
+        let (phys, flags) = paging::translate(&walk, root, heap_page + 5).unwrap();
+        assert_eq!((phys, flags & (COW | WRITABLE)), (heap_page + 5, COW));
+        let (_, flags) = paging::translate(&walk, root, layout.input.address).unwrap();
+        assert_eq!(flags & (COW | WRITABLE), WRITABLE);
+        let (_, flags) = paging::translate(&walk, root, IMAGE_BASE).unwrap();
+        assert_eq!(flags & (COW | WRITABLE), 0);
+        // The CoW memory is identity-mapped, writable, in 2 MiB pages.
+        let (phys, flags) = paging::translate(&walk, root, tables.base + 3 * PAGE_SIZE).unwrap();
+        assert_eq!((phys, flags & (HUGE | WRITABLE)), (tables.base + 3 * PAGE_SIZE, HUGE | WRITABLE));
+        assert!(dummy_slot_address(&tables) >= tables.base + tables.size);
+        let first_free = tables.base + tables.first_free() as u64;
+        assert_eq!(word(&memory, PAGE_SIZE), COW_MAGIC);
+        assert_eq!(word(&memory, PAGE_SIZE + 8), first_free);
+        assert_eq!(word(&memory, PAGE_SIZE + 16), tables.base + tables.size);
+        assert_eq!(tables.copied_pages(&memory).unwrap(), []);
+
+        // Do what the guest's fault handler does for a write to `heap_page`.
+        let (table, index, entry) = paging::leaf_entry(&walk, root, heap_page).unwrap();
+        let entry_offset = table - tables.base + index as u64 * 8;
+        set_word(&memory, entry_offset, first_free | (entry & !ADDRESS_MASK & !COW) | WRITABLE);
+        set_word(&memory, first_free - tables.base, 0x5ec2e7);
+        set_word(&memory, PAGE_SIZE + 8, first_free + PAGE_SIZE);
+        let copy = host_usize(first_free - tables.base);
+        assert_eq!(tables.copied_pages(&memory).unwrap(), [(host_usize(ScratchLayout::offset(heap_page)), copy)]);
+
+        assert_eq!(tables.reset(&memory).unwrap(), 1);
+        assert_eq!(tables.copied_pages(&memory).unwrap(), []);
+        assert_eq!(word(&memory, first_free - tables.base), 0, "the copy was not zeroed");
+        assert_eq!(word(&memory, PAGE_SIZE + 8), first_free);
+
+        // A guest-written bump pointer is clamped; an entry pointing
+        // elsewhere than its page or a copy is refused.
+        set_word(&memory, PAGE_SIZE + 8, u64::MAX);
+        assert_eq!(tables.reset(&memory).unwrap(), host_usize(tables.size) / PAGE - tables.first_free() / PAGE);
+        set_word(&memory, entry_offset, IMAGE_BASE | (entry & !ADDRESS_MASK));
+        assert!(tables.copied_pages(&memory).is_err());
+    }
+}
