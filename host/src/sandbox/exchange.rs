@@ -39,6 +39,8 @@ impl Sandbox {
         let exports = names(&mut fbb, world.exports());
         let imports = names(&mut fbb, world.imports());
         let registered = fbb.create_vector(&self.registered());
+        let wasi = self.wasi.encode_init(&mut fbb);
+        let context = self.wasi.encode_context(&mut fbb);
         let init = fb::Init::create(
             &mut fbb,
             &fb::InitArgs {
@@ -47,6 +49,8 @@ impl Sandbox {
                 exports: Some(exports),
                 imports: Some(imports),
                 imports_registered: Some(registered),
+                wasi: Some(wasi),
+                context: Some(context),
             },
         );
         self.send(&mut fbb, fb::HostBody::Init, init.as_union_value())?;
@@ -72,9 +76,14 @@ impl Sandbox {
         let param_types: Vec<_> = export.ty.params.iter().map(|(_, ty)| ty.clone()).collect();
         let mut fbb = FlatBufferBuilder::new();
         let args = encode_values(&mut fbb, args, &param_types)?;
+        let context = self.wasi.encode_context(&mut fbb);
         let call = fb::FunctionCall::create(
             &mut fbb,
-            &fb::FunctionCallArgs { function: u32::try_from(index).unwrap_or(u32::MAX), args: Some(args) },
+            &fb::FunctionCallArgs {
+                function: u32::try_from(index).unwrap_or(u32::MAX),
+                args: Some(args),
+                context: Some(context),
+            },
         );
         self.send(&mut fbb, fb::HostBody::FunctionCall, call.as_union_value())?;
         let reply = self.run_to_result(None)?;
@@ -165,6 +174,8 @@ impl Sandbox {
             }
             if let Some(record) = message.body_as_log_record() {
                 emit_log(record);
+            } else if let Some(output) = message.body_as_output() {
+                self.wasi.write_output(output);
             } else if let Some(call) = message.body_as_function_call() {
                 let reply = self.call_host(call, &mut host_failure)?;
                 self.scratch.write(ScratchLayout::offset(self.boot.layout.input.address), &reply)?;
@@ -216,7 +227,7 @@ impl Sandbox {
                 *failure = Some(HostFailure { function: name.clone(), message });
                 let error = fb::CallError::create(
                     &mut fbb,
-                    &fb::CallErrorArgs { kind: fb::ErrorKind::HostFunction, message: Some(text) },
+                    &fb::CallErrorArgs { kind: fb::ErrorKind::HostFunction, message: Some(text), exit_code: 0 },
                 );
                 fb::FunctionCallResultArgs { results: None, error: Some(error) }
             }
@@ -297,6 +308,8 @@ fn call_error(error: fb::CallError<'_>, host_failure: Option<HostFailure>) -> Er
         },
         K::Malformed => Error::Malformed(message),
         K::Instantiate => Error::Instantiate(message),
+        K::Exit => Error::Exit { code: error.exit_code() },
+        K::NotGranted => Error::NotGranted { message },
         _ => trap(TrapCode::Other),
     }
 }
