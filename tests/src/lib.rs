@@ -22,6 +22,10 @@ pub const TRAPS_WASM: &str = env!("TRAPS_WASM");
 /// The `stateful` test component (`components/stateful`), built by `build.rs`.
 pub const STATEFUL_WASM: &str = env!("STATEFUL_WASM");
 
+/// The `wasi-app` test component (`components/wasi-app`): a WASI command
+/// built from plain Rust std; its first argument picks a scenario.
+pub const WASI_APP_WASM: &str = env!("WASI_APP_WASM");
+
 /// The interface `values` imports its host functions from.
 pub const VALUES_HOST: &str = "test:values/host";
 /// The interface `traps` imports its host functions from.

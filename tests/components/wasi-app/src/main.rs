@@ -45,6 +45,14 @@ fn main() {
             let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).expect("time after the epoch");
             println!("{}.{:09}", since_epoch.as_secs(), since_epoch.subsec_nanos());
         }
+        "print-instant" => {
+            // Debug shows the monotonic clock's reading (a Duration).
+            println!("{:?}", Instant::now());
+        }
+        "net" => match std::net::TcpStream::connect("127.0.0.1:80") {
+            Ok(_) => println!("connected"),
+            Err(e) => println!("error: {e}"),
+        },
         "random" => {
             // std seeds its hash maps from wasi:random.
             println!("{:016x}", RandomState::new().hash_one(0u64));
