@@ -58,8 +58,15 @@ pub enum OutputSink {
 
 /// A shared buffer capturing a component's output: clone it into an
 /// [`OutputSink::Capture`] and read it after calls.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CapturedOutput(Arc<Mutex<Vec<u8>>>);
+
+impl std::fmt::Debug for CapturedOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let len = self.0.lock().unwrap_or_else(PoisonError::into_inner).len();
+        f.debug_struct("CapturedOutput").field("len", &len).finish()
+    }
+}
 
 impl CapturedOutput {
     /// An empty buffer.
@@ -260,6 +267,8 @@ impl WasiConfig {
 
     /// Hands what the guest wrote to the sinks, in order.
     pub(crate) fn write_output(&self, output: fb::Output<'_>) {
+        let chunks = output.chunks().map_or(0, |c| c.len());
+        tracing::trace!(target: "featherlight::wasi", chunks, "component output arrived");
         for chunk in output.chunks().iter().flatten() {
             let bytes = chunk.bytes().map(|b| b.bytes()).unwrap_or_default();
             let (sink, name) = match chunk.stream() {
@@ -340,4 +349,40 @@ fn tsc_khz() -> u64 {
         let khz = u64::try_from(khz).unwrap_or(u64::MAX).max(1);
         khz.saturating_add(khz / 100)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_keeps_the_last_value_and_inherits_only_what_is_named() {
+        let config = WasiConfig::new().env("A", "1").env("B", "2").env("A", "3").inherit_env("PATH");
+        let path = std::env::var("PATH").expect("the test process has PATH");
+        assert_eq!(config.env, [("B".into(), "2".into()), ("A".into(), "3".into()), ("PATH".into(), path)]);
+        let unset = WasiConfig::new().inherit_env("FEATHERLIGHT_SURELY_UNSET_VARIABLE");
+        assert!(unset.env.is_empty());
+        assert!(WasiConfig::new().env.is_empty(), "nothing of the host by default");
+    }
+
+    #[test]
+    fn captured_output_appends_and_takes() {
+        let captured = CapturedOutput::new();
+        captured.append(b"ab");
+        captured.clone().append(b"c");
+        assert_eq!(captured.to_string_lossy(), "abc");
+        assert_eq!(captured.take(), b"abc");
+        assert!(captured.contents().is_empty());
+    }
+
+    #[test]
+    fn tsc_frequency_is_plausible() {
+        // Any x86-64 machine of the last decades: 100 MHz to 10 GHz.
+        assert!((100_000..10_000_000).contains(&tsc_khz()), "{} kHz", tsc_khz());
+    }
+
+    #[test]
+    fn fresh_seeds_differ() {
+        assert_ne!(fresh_seed(), fresh_seed());
+    }
 }
