@@ -79,6 +79,11 @@ impl Linker {
     /// Sets what sandboxes made with this linker give their component
     /// through WASI: arguments, environment, stdin, where stdout and stderr
     /// go, clocks and randomness.
+    ///
+    /// Arguments, environment, stdin and a seed reach the guest when the
+    /// sandbox instantiates the component: a sandbox made from a snapshot
+    /// ([`Sandbox::from_snapshot`](crate::Sandbox::from_snapshot)) keeps the
+    /// snapshot's; sinks, clocks and fresh randomness are this linker's.
     pub fn wasi(&mut self, config: WasiConfig) -> &mut Self {
         self.wasi = config;
         self

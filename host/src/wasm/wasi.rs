@@ -50,7 +50,9 @@ pub enum OutputSink {
     /// over (the guest buffers small writes; see the README).
     #[default]
     Inherit,
-    /// Appended to a buffer the embedder reads.
+    /// Appended to a buffer the embedder reads. It keeps everything the
+    /// guest writes: bound untrusted guests with a call timeout, or take
+    /// the contents between calls.
     Capture(CapturedOutput),
     /// Dropped inside the guest: it never costs a VM exit.
     Discard,
