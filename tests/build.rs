@@ -1,7 +1,9 @@
 //! Builds the test components in `components/` for `wasm32-wasip2` and points
-//! `VALUES_WASM`, `TRAPS_WASM` and `STATEFUL_WASM` at them, and the hostile
-//! guest (`guest-runtime/hostile`) for `x86_64-unknown-none` and points
-//! `HOSTILE_GUEST` at it, for `src/lib.rs`.
+//! `VALUES_WASM`, `TRAPS_WASM`, `STATEFUL_WASM` and `WASI_APP_WASM` at them,
+//! and the hostile guest (`guest-runtime/hostile`) for `x86_64-unknown-none`
+//! and points `HOSTILE_GUEST` at it, for `src/lib.rs`. `wasi-app` is a plain
+//! Rust binary: `cargo build --target wasm32-wasip2` makes it a WASI command
+//! component, no bindings crate.
 
 use std::path::Path;
 
@@ -22,6 +24,15 @@ fn build() -> Result<(), featherlight_build::BuildError> {
         let wasm = featherlight_build::build_component(&manifest_dir.join("components").join(name), &target_dir)?;
         println!("cargo:rustc-env={variable}={}", wasm.display());
     }
+    let wasi_app = manifest_dir.join("components").join("wasi-app");
+    featherlight_build::ensure_rust_target(featherlight_build::COMPONENT_TARGET, &wasi_app)?;
+    let wasm = featherlight_build::cargo_build(&featherlight_build::NestedBuild::new(
+        wasi_app.join("Cargo.toml"),
+        featherlight_build::COMPONENT_TARGET,
+        &target_dir,
+        featherlight_build::Artifact::Bin("wasi-app".into()),
+    ))?;
+    println!("cargo:rustc-env=WASI_APP_WASM={}", wasm.display());
     build_hostile_guest(workspace)
 }
 

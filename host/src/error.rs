@@ -85,6 +85,21 @@ pub enum Error {
         /// The import, as `interface#function`.
         message: String,
     },
+    /// The component called `wasi:cli/exit` (in Rust: `std::process::exit`,
+    /// or `main` returning an error). The instance cannot be entered again:
+    /// the sandbox is poisoned until a restore, like after a trap.
+    #[error("the component exited with status {code}")]
+    Exit {
+        /// The exit status (`exit(ok)` is 0, `exit(err)` is 1).
+        code: i32,
+    },
+    /// The component used a WASI capability the embedder did not grant
+    /// (filesystem or network access); the guest trapped on it.
+    #[error("{message}")]
+    NotGranted {
+        /// The import and the capability it needs.
+        message: String,
+    },
     /// A host function failed; the guest trapped on it.
     #[error("host function `{function}` failed: {message}")]
     HostFunction {
@@ -166,6 +181,8 @@ impl Error {
             Self::Trap { .. }
             | Self::UnknownImport { .. }
             | Self::HostFunction { .. }
+            | Self::Exit { .. }
+            | Self::NotGranted { .. }
             | Self::GuestPanic(_)
             | Self::GuestException { .. }
             | Self::GuestOutOfMemory { .. }

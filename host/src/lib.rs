@@ -64,4 +64,5 @@ pub use wasm::component::Component;
 pub use wasm::engine::{Config, Engine};
 pub use wasm::types::{FuncType, ValueType};
 pub use wasm::value::Value;
+pub use wasm::wasi::{CapturedOutput, OutputSink, WasiClock, WasiConfig, WasiRandom};
 pub use wasm::world::{ComponentWorld, WorldError, WorldFunction};

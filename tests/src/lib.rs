@@ -26,6 +26,10 @@ pub const STATEFUL_WASM: &str = env!("STATEFUL_WASM");
 /// boot it with [`Config::guest_image`](featherlight::Config).
 pub const HOSTILE_GUEST: &str = env!("HOSTILE_GUEST");
 
+/// The `wasi-app` test component (`components/wasi-app`): a WASI command
+/// built from plain Rust std; its first argument picks a scenario.
+pub const WASI_APP_WASM: &str = env!("WASI_APP_WASM");
+
 /// The interface `values` imports its host functions from.
 pub const VALUES_HOST: &str = "test:values/host";
 /// The interface `traps` imports its host functions from.

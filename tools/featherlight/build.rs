@@ -5,7 +5,9 @@
 //!   `target/wasm-components/wasm32-wasip2/release/calculator.wasm` for the README's
 //!   `featherlight run` example;
 //! - `tests/components/math`, whose export lives in a versioned interface, for the tests of
-//!   qualified `--invoke` names (`FEATHERLIGHT_CLI_MATH_WASM`).
+//!   qualified `--invoke` names (`FEATHERLIGHT_CLI_MATH_WASM`);
+//! - `tests/components/wasi-app`, a WASI command built from plain Rust std, for the tests of
+//!   running commands (`FEATHERLIGHT_CLI_WASI_APP_WASM`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -37,6 +39,17 @@ fn build() -> Result<(), String> {
     println!("cargo:rustc-env=CALCULATOR_WASM={}", calculator.display());
     let math = component(manifest_dir.join("tests/components/math"))?;
     println!("cargo:rustc-env=FEATHERLIGHT_CLI_MATH_WASM={}", math.display());
+    let wasi_app = workspace.join("tests/components/wasi-app");
+    featherlight_build::ensure_rust_target(featherlight_build::COMPONENT_TARGET, &wasi_app)
+        .map_err(|e| format!("cannot build the component in {}: {e}", wasi_app.display()))?;
+    let wasi_app = featherlight_build::cargo_build(&featherlight_build::NestedBuild::new(
+        wasi_app.join("Cargo.toml"),
+        featherlight_build::COMPONENT_TARGET,
+        &target_dir,
+        featherlight_build::Artifact::Bin("wasi-app".into()),
+    ))
+    .map_err(|e| format!("cannot build the component in {}: {e}", wasi_app.display()))?;
+    println!("cargo:rustc-env=FEATHERLIGHT_CLI_WASI_APP_WASM={}", wasi_app.display());
     println!("cargo:rerun-if-changed=build.rs");
     Ok(())
 }

@@ -24,7 +24,7 @@ pub const IMAGE_BASE: u64 = 0x20_0000;
 pub const BOOT_MAGIC: u64 = u64::from_le_bytes(*b"FLTHBOOT");
 
 /// Bumped whenever [`BootParams`] or the messages change incompatibly.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 
 /// A range of guest-virtual memory.
 #[repr(C)]

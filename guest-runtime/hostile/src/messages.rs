@@ -64,7 +64,7 @@ pub fn result(reply: Option<Reply<'_>>) -> Vec<u8> {
 pub fn error(kind: fb::ErrorKind, text: &str) -> Vec<u8> {
     let mut fbb = FlatBufferBuilder::new();
     let message = fbb.create_string(text);
-    let error = fb::CallError::create(&mut fbb, &fb::CallErrorArgs { kind, message: Some(message) });
+    let error = fb::CallError::create(&mut fbb, &fb::CallErrorArgs { kind, message: Some(message), exit_code: 0 });
     let body =
         fb::FunctionCallResult::create(&mut fbb, &fb::FunctionCallResultArgs { results: None, error: Some(error) });
     finish(fbb, fb::GuestBody::FunctionCallResult, body.as_union_value())
@@ -98,6 +98,6 @@ pub fn call(function: u32, args: &[u32]) -> Vec<u8> {
     let mut fbb = FlatBufferBuilder::new();
     let args: Vec<_> = args.iter().map(|&x| u32_value(&mut fbb, x)).collect();
     let args = fbb.create_vector(&args);
-    let body = fb::FunctionCall::create(&mut fbb, &fb::FunctionCallArgs { function, args: Some(args) });
+    let body = fb::FunctionCall::create(&mut fbb, &fb::FunctionCallArgs { function, args: Some(args), context: None });
     finish(fbb, fb::GuestBody::FunctionCall, body.as_union_value())
 }

@@ -45,7 +45,7 @@ fn handle(runtime: &mut Option<Runtime>) -> Vec<u8> {
         let Some(runtime) = runtime.as_mut() else {
             return finish(Err(Failure::new(fb::ErrorKind::Malformed, "call before Init")));
         };
-        return finish(runtime.call(call.function(), call.args()).map(Some));
+        return finish(runtime.call(&call).map(Some));
     }
     if let Some(fault) = message.body_as_fault() {
         crate::fault::inject(fault.kind());
@@ -78,6 +78,9 @@ fn finish(outcome: Result<Option<(Vec<Val>, ComponentFunc)>, Failure>) -> Vec<u8
 
 fn error_args<'a>(fbb: &mut FlatBufferBuilder<'a>, failure: &Failure) -> fb::FunctionCallResultArgs<'a> {
     let message = fbb.create_string(&failure.message);
-    let error = fb::CallError::create(fbb, &fb::CallErrorArgs { kind: failure.kind, message: Some(message) });
+    let error = fb::CallError::create(
+        fbb,
+        &fb::CallErrorArgs { kind: failure.kind, message: Some(message), exit_code: failure.exit_code },
+    );
     fb::FunctionCallResultArgs { results: None, error: Some(error) }
 }

@@ -2,12 +2,12 @@
 //! that forwards the call to the host by index; an import without a host
 //! function fails naming itself, like wasmtime's unknown-imports-as-traps.
 
+use crate::runtime::Host;
 use crate::values;
 use alloc::collections::BTreeSet;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use featherlight_abi::fb;
-use wasmtime::StoreLimits;
 use wasmtime::component::types::{ComponentFunc, ComponentItem};
 use wasmtime::component::{Linker, Val};
 
@@ -34,7 +34,7 @@ fn failure(kind: fb::ErrorKind, message: String) -> wasmtime::Error {
 /// imported function (the host leaves out those whose types it cannot carry
 /// yet, such as resource methods) fail as an unknown import too.
 pub fn define(
-    linker: &mut Linker<StoreLimits>,
+    linker: &mut Linker<Host>,
     init: &fb::Init<'_>,
     component: &wasmtime::component::Component,
 ) -> wasmtime::Result<()> {
@@ -50,7 +50,7 @@ pub fn define(
         named.insert((interface.clone(), func_name.clone()));
         let is_registered = registered.is_some_and(|r| r.len() > index && r.get(index));
         let index = u32::try_from(index)?;
-        let forward = move |_store: wasmtime::StoreContextMut<'_, StoreLimits>,
+        let forward = move |mut store: wasmtime::StoreContextMut<'_, Host>,
                             ty: ComponentFunc,
                             params: &[Val],
                             results: &mut [Val]|
@@ -58,6 +58,8 @@ pub fn define(
             if !is_registered {
                 return unknown_import(&qualified);
             }
+            // Keep the component's output in order with what the host does.
+            store.data_mut().wasi.flush();
             call_host(index, &qualified, &ty, params, results)
         };
         match &interface {
@@ -91,7 +93,7 @@ pub fn define(
 /// unknown-imports-as-traps but with a kind the host can tell apart.
 fn unknown(
     qualified: String,
-) -> impl Fn(wasmtime::StoreContextMut<'_, StoreLimits>, ComponentFunc, &[Val], &mut [Val]) -> wasmtime::Result<()>
+) -> impl Fn(wasmtime::StoreContextMut<'_, Host>, ComponentFunc, &[Val], &mut [Val]) -> wasmtime::Result<()>
 + Send
 + Sync
 + 'static {
@@ -107,7 +109,8 @@ fn call_host(index: u32, name: &str, ty: &ComponentFunc, params: &[Val], results
     let malformed = |m: String| failure(fb::ErrorKind::Malformed, alloc::format!("import `{name}`: {m}"));
     let mut fbb = flatbuffers::FlatBufferBuilder::new();
     let args = values::encode_each(&mut fbb, params.iter().zip(ty.params().map(|(_, t)| t))).map_err(malformed)?;
-    let call = fb::FunctionCall::create(&mut fbb, &fb::FunctionCallArgs { function: index, args: Some(args) });
+    let call =
+        fb::FunctionCall::create(&mut fbb, &fb::FunctionCallArgs { function: index, args: Some(args), context: None });
     let root = fb::GuestMessage::create(
         &mut fbb,
         &fb::GuestMessageArgs { body_type: fb::GuestBody::FunctionCall, body: Some(call.as_union_value()) },

@@ -15,6 +15,7 @@ mod imports;
 mod platform;
 mod runtime;
 mod values;
+mod wasi;
 
 use featherlight_abi::layout::BootParams;
 

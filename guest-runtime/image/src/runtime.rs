@@ -2,28 +2,42 @@
 
 use crate::imports;
 use crate::platform::{PremappedCode, detect_host_feature};
+use crate::wasi::{self, Exit, Wasi};
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use featherlight_abi::fb;
-use wasmtime::component::{Component, Func, Linker, types::ComponentFunc};
+use wasmtime::component::{Component, Func, Linker, ResourceTable, types::ComponentFunc};
 use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+
+/// What the store holds for the component's imports.
+pub struct Host {
+    pub limits: StoreLimits,
+    /// WASI resources (pollables, errors).
+    pub table: ResourceTable,
+    pub wasi: Wasi,
+}
 
 /// A failed call or instantiation, as it goes back to the host.
 #[derive(Debug)]
 pub struct Failure {
     pub kind: fb::ErrorKind,
     pub message: String,
+    /// The status, for [`fb::ErrorKind::Exit`].
+    pub exit_code: i32,
 }
 
 impl Failure {
     pub fn new(kind: fb::ErrorKind, message: impl ToString) -> Self {
-        Self { kind, message: message.to_string() }
+        Self { kind, message: message.to_string(), exit_code: 0 }
     }
 
     /// Classifies an error from wasmtime: a trap keeps its code, our import
     /// failures keep theirs, anything else is `kind`.
     pub fn from_wasmtime(error: wasmtime::Error, kind: fb::ErrorKind) -> Self {
+        if let Some(exit) = error.downcast_ref::<Exit>() {
+            return Self { exit_code: exit.0, ..Self::new(fb::ErrorKind::Exit, exit) };
+        }
         if let Some(import) = error.downcast_ref::<imports::ImportFailure>() {
             return Self::new(import.kind, &import.message);
         }
@@ -79,7 +93,7 @@ fn config() -> Config {
 
 /// A loaded, instantiated component.
 pub struct Runtime {
-    store: Store<StoreLimits>,
+    store: Store<Host>,
     exports: Vec<(Func, ComponentFunc)>,
 }
 
@@ -101,8 +115,11 @@ impl Runtime {
         // mapped for the guest's whole life and never written.
         let component = unsafe { Component::deserialize_raw(&engine, artifact) }.map_err(fail)?;
 
-        let mut linker = Linker::<StoreLimits>::new(&engine);
+        let mut linker = Linker::<Host>::new(&engine);
         imports::define(&mut linker, init, &component).map_err(fail)?;
+        // WASI is served here in the guest, replacing the forwarding stubs.
+        linker.allow_shadowing(true);
+        wasi::define(&mut linker, &component).map_err(fail)?;
         // What is left are resource types: define them as host resources
         // (their functions already fail as unknown imports).
         linker.define_unknown_imports_as_traps(&component).map_err(fail)?;
@@ -114,9 +131,14 @@ impl Runtime {
         if max_memory != 0 {
             limits = limits.memory_size(usize::try_from(max_memory).unwrap_or(usize::MAX));
         }
-        let mut store = Store::new(&engine, limits.build());
-        store.limiter(|limits| limits);
-        let instance = linker.instantiate(&mut store, &component).map_err(fail)?;
+        let host =
+            Host { limits: limits.build(), table: ResourceTable::new(), wasi: Wasi::new(init.wasi(), init.context()) };
+        let mut store = Store::new(&engine, host);
+        store.limiter(|host| &mut host.limits);
+        let instance = linker.instantiate(&mut store, &component);
+        // Output of start functions goes out before the outcome.
+        store.data_mut().wasi.flush();
+        let instance = instance.map_err(fail)?;
 
         let mut exports = Vec::new();
         for name in init.exports().iter().flatten() {
@@ -136,12 +158,13 @@ impl Runtime {
         Ok(Self { store, exports })
     }
 
-    /// Calls export `index` with `params`.
+    /// Calls export `call.function()` with its arguments.
     pub fn call(
         &mut self,
-        index: u32,
-        args: Option<flatbuffers::Vector<'_, flatbuffers::ForwardsUOffset<fb::Value<'_>>>>,
+        call: &fb::FunctionCall<'_>,
     ) -> Result<(Vec<wasmtime::component::Val>, ComponentFunc), Failure> {
+        let (index, args) = (call.function(), call.args());
+        self.store.data_mut().wasi.begin_call(call.context());
         let (func, ty) = usize::try_from(index)
             .ok()
             .and_then(|i| self.exports.get(i))
@@ -150,14 +173,16 @@ impl Runtime {
         let params = crate::values::decode_all(args, ty.params().map(|(_, t)| t))
             .map_err(|e| Failure::new(fb::ErrorKind::Malformed, e))?;
         let mut results = alloc::vec![wasmtime::component::Val::Bool(false); ty.results().len()];
-        func.call(&mut self.store, &params, &mut results)
-            .map_err(|e| Failure::from_wasmtime(e, fb::ErrorKind::Other))?;
+        let outcome = func.call(&mut self.store, &params, &mut results);
+        // What the component wrote reaches the host before the outcome.
+        self.store.data_mut().wasi.flush();
+        outcome.map_err(|e| Failure::from_wasmtime(e, fb::ErrorKind::Other))?;
         Ok((results, ty))
     }
 }
 
 fn lookup_export(
-    store: &mut Store<StoreLimits>,
+    store: &mut Store<Host>,
     instance: &wasmtime::component::Instance,
     name: &fb::FunctionName<'_>,
 ) -> Option<Func> {

@@ -47,6 +47,8 @@ impl Sandbox {
         let exports = names(&mut fbb, world.exports());
         let imports = names(&mut fbb, world.imports());
         let registered = fbb.create_vector(&self.registered());
+        let wasi = self.wasi.encode_init(&mut fbb);
+        let context = self.wasi.encode_context(&mut fbb);
         let init = fb::Init::create(
             &mut fbb,
             &fb::InitArgs {
@@ -55,6 +57,8 @@ impl Sandbox {
                 exports: Some(exports),
                 imports: Some(imports),
                 imports_registered: Some(registered),
+                wasi: Some(wasi),
+                context: Some(context),
             },
         );
         self.send(&mut fbb, fb::HostBody::Init, init.as_union_value())?;
@@ -80,9 +84,14 @@ impl Sandbox {
         let param_types: Vec<_> = export.ty.params.iter().map(|(_, ty)| ty.clone()).collect();
         let mut fbb = FlatBufferBuilder::new();
         let args = encode_values(&mut fbb, args, &param_types)?;
+        let context = self.wasi.encode_context(&mut fbb);
         let call = fb::FunctionCall::create(
             &mut fbb,
-            &fb::FunctionCallArgs { function: u32::try_from(index).unwrap_or(u32::MAX), args: Some(args) },
+            &fb::FunctionCallArgs {
+                function: u32::try_from(index).unwrap_or(u32::MAX),
+                args: Some(args),
+                context: Some(context),
+            },
         );
         self.send(&mut fbb, fb::HostBody::FunctionCall, call.as_union_value())?;
         let reply = self.run_to_result(None)?;
@@ -184,6 +193,10 @@ impl Sandbox {
                     continue;
                 }
                 GuestMessage::Abort(message) => return Err(Error::GuestPanic(bounded(message).into_owned())),
+                GuestMessage::Output(output) => {
+                    self.wasi.write_output(output);
+                    continue;
+                }
             }
             // A failed host function traps the call, whatever the guest says
             // (the real runtime cannot catch it; a hostile one could).
@@ -238,7 +251,7 @@ impl Sandbox {
                 *failure = Some(HostFailure { function: name.clone(), error });
                 let error = fb::CallError::create(
                     &mut fbb,
-                    &fb::CallErrorArgs { kind: fb::ErrorKind::HostFunction, message: Some(text) },
+                    &fb::CallErrorArgs { kind: fb::ErrorKind::HostFunction, message: Some(text), exit_code: 0 },
                 );
                 fb::FunctionCallResultArgs { results: None, error: Some(error) }
             }
@@ -315,6 +328,8 @@ fn call_error(failure: CallFailure, host_failure: Option<HostFailure>) -> Error 
         },
         FailureKind::Malformed => Error::Malformed(message),
         FailureKind::Instantiate => Error::Instantiate(message),
+        FailureKind::Exit { code } => Error::Exit { code },
+        FailureKind::NotGranted => Error::NotGranted { message },
     }
 }
 

@@ -1,6 +1,7 @@
 //! Host functions: what the application lets a component call.
 
 use crate::Value;
+use crate::wasm::wasi::WasiConfig;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
@@ -71,9 +72,13 @@ pub type HostFunction = dyn Fn(&[Value]) -> Result<Vec<Value>, HostError> + Send
 /// Like wasmtime's `Linker`, but over dynamic [`Value`]s. An import the
 /// component declares but nobody registered still instantiates; calling it
 /// traps with an error naming it.
+///
+/// It also holds the [`WasiConfig`]: what the component gets through WASI
+/// (by default nothing of the host: no arguments, no environment).
 #[derive(Clone, Default)]
 pub struct Linker {
     functions: HashMap<(String, String), Arc<HostFunction>>,
+    wasi: WasiConfig,
 }
 
 impl fmt::Debug for Linker {
@@ -102,6 +107,24 @@ impl Linker {
     ) -> &mut Self {
         self.functions.insert((interface.to_string(), name.to_string()), Arc::new(function));
         self
+    }
+
+    /// Sets what sandboxes made with this linker give their component
+    /// through WASI: arguments, environment, stdin, where stdout and stderr
+    /// go, clocks and randomness.
+    ///
+    /// Arguments, environment, stdin and a seed reach the guest when the
+    /// sandbox instantiates the component: a sandbox made from a snapshot
+    /// ([`Sandbox::from_snapshot`](crate::Sandbox::from_snapshot)) keeps the
+    /// snapshot's; sinks, clocks and fresh randomness are this linker's.
+    pub fn wasi(&mut self, config: WasiConfig) -> &mut Self {
+        self.wasi = config;
+        self
+    }
+
+    /// The WASI settings.
+    pub(crate) fn wasi_config(&self) -> &WasiConfig {
+        &self.wasi
     }
 
     /// The function registered for `interface`'s `name`, if any.

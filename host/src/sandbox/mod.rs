@@ -17,6 +17,7 @@ use crate::mem::layout::ScratchLayout;
 use crate::mem::region::HostMapping;
 use crate::mem::snapshot::BootImage;
 use crate::wasm::component::Component;
+use crate::wasm::wasi::WasiConfig;
 use crate::wasm::world::WorldFunction;
 use featherlight_abi::fb;
 use featherlight_abi::layout::{ABI_VERSION, BOOT_MAGIC, BootParams, SCRATCH_BASE};
@@ -48,6 +49,8 @@ pub struct Sandbox {
     interrupts: Arc<interrupt::InterruptState>,
     /// How long one call may run.
     call_timeout: Option<Duration>,
+    /// What the component gets through WASI, and where its output goes.
+    wasi: WasiConfig,
 }
 
 impl Drop for Sandbox {
@@ -144,6 +147,7 @@ impl Sandbox {
             poisoned: None,
             interrupts,
             call_timeout: component.engine().config().call_timeout,
+            wasi: linker.wasi_config().clone(),
         })
     }
 

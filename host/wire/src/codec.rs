@@ -260,7 +260,10 @@ mod tests {
     fn round_trip(values: &[Value], types: &[ValueType]) -> Vec<Value> {
         let mut fbb = FlatBufferBuilder::new();
         let encoded = encode_values(&mut fbb, values, types).unwrap();
-        let call = fb::FunctionCall::create(&mut fbb, &fb::FunctionCallArgs { function: 0, args: Some(encoded) });
+        let call = fb::FunctionCall::create(
+            &mut fbb,
+            &fb::FunctionCallArgs { function: 0, args: Some(encoded), context: None },
+        );
         fbb.finish(call, None);
         let call = flatbuffers::root::<fb::FunctionCall>(fbb.finished_data()).unwrap();
         decode_values(call.args(), types).unwrap()
@@ -296,7 +299,10 @@ mod tests {
         assert!(matches!(encode_values(&mut fbb, &[Value::U8(1)], &[ValueType::S8]), Err(Error::Type(_))));
         // A u32 on the wire where a string is expected, a bad char, a bad case.
         let encoded = encode_values(&mut fbb, &[Value::U32(0xd800)], &[ValueType::U32]).unwrap();
-        let call = fb::FunctionCall::create(&mut fbb, &fb::FunctionCallArgs { function: 0, args: Some(encoded) });
+        let call = fb::FunctionCall::create(
+            &mut fbb,
+            &fb::FunctionCallArgs { function: 0, args: Some(encoded), context: None },
+        );
         fbb.finish(call, None);
         let call = flatbuffers::root::<fb::FunctionCall>(fbb.finished_data()).unwrap();
         for ty in [ValueType::String, ValueType::Char] {

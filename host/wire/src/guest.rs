@@ -59,6 +59,8 @@ pub enum GuestMessage<'a> {
     HostCall(HostCall<'a>),
     /// The guest runtime gave up (a Rust panic in the guest kernel).
     Abort(&'a str),
+    /// Output the component wrote to its WASI stdout or stderr (verified).
+    Output(fb::Output<'a>),
 }
 
 /// How the guest says a call failed.
@@ -83,6 +85,14 @@ pub enum FailureKind {
     Malformed,
     /// Instantiating the component failed.
     Instantiate,
+    /// The component exited through `wasi:cli/exit` with this status.
+    Exit {
+        /// The exit status.
+        code: i32,
+    },
+    /// The component used a capability (filesystem, network) the embedder
+    /// did not grant.
+    NotGranted,
 }
 
 /// A log record from the guest.
@@ -135,6 +145,8 @@ pub fn decode_message(bytes: &[u8]) -> Result<GuestMessage<'_>, WireError> {
         Ok(GuestMessage::HostCall(HostCall { function: call.function(), args: call.args() }))
     } else if let Some(abort) = message.body_as_abort() {
         Ok(GuestMessage::Abort(abort.message().unwrap_or("")))
+    } else if let Some(output) = message.body_as_output() {
+        Ok(GuestMessage::Output(output))
     } else {
         Err(WireError::Malformed("a message without a body".into()))
     }
@@ -160,6 +172,8 @@ fn call_failure(error: fb::CallError<'_>) -> CallFailure {
         K::HostFunction => FailureKind::HostFunction,
         K::Malformed => FailureKind::Malformed,
         K::Instantiate => FailureKind::Instantiate,
+        K::Exit => FailureKind::Exit { code: error.exit_code() },
+        K::NotGranted => FailureKind::NotGranted,
         _ => FailureKind::Trap(TrapCode::Other),
     };
     CallFailure { kind, message: error.message().unwrap_or("").to_string() }
@@ -193,7 +207,8 @@ mod tests {
     fn failure(kind: fb::ErrorKind, message: Option<&str>) -> Vec<u8> {
         guest_message(|fbb| {
             let message = message.map(|m| fbb.create_string(m));
-            let error = Some(fb::CallError::create(fbb, &fb::CallErrorArgs { kind, message }));
+            let exit_code = if kind == fb::ErrorKind::Exit { 7 } else { 0 };
+            let error = Some(fb::CallError::create(fbb, &fb::CallErrorArgs { kind, message, exit_code }));
             let args = fb::FunctionCallResultArgs { results: None, error };
             (fb::GuestBody::FunctionCallResult, fb::FunctionCallResult::create(fbb, &args).as_union_value())
         })
@@ -238,6 +253,8 @@ mod tests {
             (fb::ErrorKind::HostFunction, FailureKind::HostFunction),
             (fb::ErrorKind::Malformed, FailureKind::Malformed),
             (fb::ErrorKind::Instantiate, FailureKind::Instantiate),
+            (fb::ErrorKind::Exit, FailureKind::Exit { code: 7 }),
+            (fb::ErrorKind::NotGranted, FailureKind::NotGranted),
         ];
         for (wire, kind) in cases {
             let bytes = failure(wire, Some("why"));

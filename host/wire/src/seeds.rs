@@ -192,7 +192,7 @@ pub fn values_message(values: &[Value], types: &[ValueType], call: Option<u32>) 
         let encoded = encode_values(fbb, values, types).ok();
         match call {
             Some(function) => {
-                let args = fb::FunctionCallArgs { function, args: encoded };
+                let args = fb::FunctionCallArgs { function, args: encoded, context: None };
                 (fb::GuestBody::FunctionCall, fb::FunctionCall::create(fbb, &args).as_union_value())
             }
             None => {
@@ -210,10 +210,17 @@ pub fn messages() -> Vec<(String, Vec<u8>)> {
         out.push((format!("result-{i}"), values_message(values, types, None)));
         out.push((format!("call-{i}"), values_message(values, types, u32::try_from(i).ok())));
     }
-    for kind in [fb::ErrorKind::StackOverflow, fb::ErrorKind::HostFunction, fb::ErrorKind::Instantiate] {
+    for kind in [
+        fb::ErrorKind::StackOverflow,
+        fb::ErrorKind::HostFunction,
+        fb::ErrorKind::Instantiate,
+        fb::ErrorKind::Exit,
+        fb::ErrorKind::NotGranted,
+    ] {
         let message = guest_message(|fbb| {
             let message = Some(fbb.create_string("it failed"));
-            let error = Some(fb::CallError::create(fbb, &fb::CallErrorArgs { kind, message }));
+            let exit_code = if kind == fb::ErrorKind::Exit { 3 } else { 0 };
+            let error = Some(fb::CallError::create(fbb, &fb::CallErrorArgs { kind, message, exit_code }));
             let args = fb::FunctionCallResultArgs { results: None, error };
             (fb::GuestBody::FunctionCallResult, fb::FunctionCallResult::create(fbb, &args).as_union_value())
         });
@@ -226,6 +233,20 @@ pub fn messages() -> Vec<(String, Vec<u8>)> {
             let message = Some(fbb.create_string("instantiated"));
             let args = fb::LogRecordArgs { level: fb::LogLevel::Debug, target, message };
             (fb::GuestBody::LogRecord, fb::LogRecord::create(fbb, &args).as_union_value())
+        }),
+    ));
+    out.push((
+        "output".into(),
+        guest_message(|fbb| {
+            let chunks: Vec<_> = [(fb::OutputStream::Stdout, &b"hello\n"[..]), (fb::OutputStream::Stderr, b"oops\n")]
+                .into_iter()
+                .map(|(stream, text)| {
+                    let bytes = Some(fbb.create_vector(text));
+                    fb::OutputChunk::create(fbb, &fb::OutputChunkArgs { stream, bytes })
+                })
+                .collect();
+            let chunks = Some(fbb.create_vector(&chunks));
+            (fb::GuestBody::Output, fb::Output::create(fbb, &fb::OutputArgs { chunks }).as_union_value())
         }),
     ));
     out.push((
@@ -271,6 +292,11 @@ mod tests {
                 GuestMessage::Failed(failure) => assert_eq!(failure.message, "it failed"),
                 GuestMessage::Log(record) => assert_eq!(record.message, "instantiated"),
                 GuestMessage::Abort(message) => assert!(message.starts_with("panicked")),
+                GuestMessage::Output(output) => {
+                    let chunks: Vec<_> =
+                        output.chunks().iter().flatten().map(|c| c.bytes().map(|b| b.bytes())).collect();
+                    assert_eq!(chunks, [Some(&b"hello\n"[..]), Some(b"oops\n")], "{name}");
+                }
             }
         }
     }

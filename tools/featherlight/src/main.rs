@@ -1,5 +1,7 @@
 //! `featherlight`: run WebAssembly components inside KVM micro-VMs from the command line.
 //!
+//! - `featherlight run app.wasm args...` runs a WASI command (`wasi:cli/run`), like
+//!   `wasmtime run`, and exits with the guest's status;
 //! - `featherlight run --invoke 'add(1, 2)' component.wasm` calls an export, like
 //!   `wasmtime run --invoke`;
 //! - `featherlight compile component.wasm` writes a precompiled `component.cwasm`;
@@ -31,7 +33,7 @@ struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Runs a component: calls one of its exports with `--invoke`.
+    /// Runs a WASI command component, or calls one of its exports with `--invoke`.
     Run(run::RunArgs),
     /// Compiles a component ahead of time into a file `run` loads without compiling.
     Compile(compile::CompileArgs),

@@ -15,6 +15,9 @@ const FEATHERLIGHT: &str = env!("CARGO_BIN_EXE_featherlight");
 const CALCULATOR: &str = env!("CALCULATOR_WASM");
 /// A component exporting `featherlight:cli-test/math@1.0.0` with `add`.
 const MATH: &str = env!("FEATHERLIGHT_CLI_MATH_WASM");
+/// A WASI command from plain Rust std (`tests/components/wasi-app`); its first argument
+/// picks what it does.
+const WASI_APP: &str = env!("FEATHERLIGHT_CLI_WASI_APP_WASM");
 
 /// An empty scratch directory for `test`.
 fn scratch(test: &str) -> PathBuf {
@@ -153,6 +156,34 @@ fn unprovided_imports_trap_naming_themselves() {
 fn run_without_invoke_says_to_pass_it() {
     let dir = scratch("no-invoke");
     assert_fails_with(&featherlight(&dir, &["run", CALCULATOR]), &["--invoke", "wasi:cli/run", "add"]);
+}
+
+#[test]
+fn wasi_commands_run_like_wasmtime_run() {
+    let dir = scratch("wasi-command");
+    let hello = featherlight(&dir, &["run", WASI_APP, "hello"]);
+    assert_eq!((hello.code, hello.stdout.as_str()), (Some(0), "hello from wasm32-wasip2\n"), "{hello:#?}");
+    assert_eq!(hello.stderr, "and hello to stderr\n");
+    // The guest's arguments start with the component's path, as with wasmtime.
+    let args = featherlight(&dir, &["run", WASI_APP, "args", "--not-an-option"]);
+    assert_eq!(args.stdout, format!("arg 0: {WASI_APP}\narg 1: args\narg 2: --not-an-option\n"));
+    // Only the variables given reach the guest; `--env NAME` passes this process's value on.
+    let home = std::env::var("HOME").expect("the test process has HOME");
+    let env = featherlight(&dir, &["run", "--env", "A=1", "--env", "HOME", WASI_APP, "env"]);
+    assert_eq!(env.stdout, format!("A=1\nHOME={home}\n"), "{env:#?}");
+}
+
+#[test]
+fn wasi_exit_statuses_become_the_clis() {
+    let dir = scratch("wasi-exit");
+    // wasm32-wasip2's libc reports exit(3) as `exit(err)`: status 1, as under wasmtime.
+    let exit = featherlight(&dir, &["run", WASI_APP, "exit"]);
+    assert_eq!((exit.code, exit.stdout.as_str()), (Some(1), "exiting with 3\n"), "{exit:#?}");
+    // A panic is a trap: its message on stderr, status 134 like wasmtime.
+    let panic = featherlight(&dir, &["run", WASI_APP, "panic"]);
+    assert_eq!(panic.code, Some(134), "{panic:#?}");
+    assert!(panic.stderr.contains("the test component panics on purpose"), "{panic:#?}");
+    assert!(panic.stderr.contains("unreachable"), "{panic:#?}");
 }
 
 #[test]

@@ -187,10 +187,10 @@ pub struct ValueKindUnionTableOffset {}
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
 pub const ENUM_MIN_ERROR_KIND: u8 = 0;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
-pub const ENUM_MAX_ERROR_KIND: u8 = 18;
+pub const ENUM_MAX_ERROR_KIND: u8 = 20;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
 #[allow(non_camel_case_types)]
-pub const ENUM_VALUES_ERROR_KIND: [ErrorKind; 19] = [
+pub const ENUM_VALUES_ERROR_KIND: [ErrorKind; 21] = [
   ErrorKind::Other,
   ErrorKind::StackOverflow,
   ErrorKind::MemoryOutOfBounds,
@@ -210,6 +210,8 @@ pub const ENUM_VALUES_ERROR_KIND: [ErrorKind; 19] = [
   ErrorKind::HostFunction,
   ErrorKind::Malformed,
   ErrorKind::Instantiate,
+  ErrorKind::Exit,
+  ErrorKind::NotGranted,
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -236,9 +238,11 @@ impl ErrorKind {
   pub const HostFunction: Self = Self(16);
   pub const Malformed: Self = Self(17);
   pub const Instantiate: Self = Self(18);
+  pub const Exit: Self = Self(19);
+  pub const NotGranted: Self = Self(20);
 
   pub const ENUM_MIN: u8 = 0;
-  pub const ENUM_MAX: u8 = 18;
+  pub const ENUM_MAX: u8 = 20;
   pub const ENUM_VALUES: &'static [Self] = &[
     Self::Other,
     Self::StackOverflow,
@@ -259,6 +263,8 @@ impl ErrorKind {
     Self::HostFunction,
     Self::Malformed,
     Self::Instantiate,
+    Self::Exit,
+    Self::NotGranted,
   ];
   /// Returns the variant's name or "" if unknown.
   pub fn variant_name(self) -> Option<&'static str> {
@@ -282,6 +288,8 @@ impl ErrorKind {
       Self::HostFunction => Some("HostFunction"),
       Self::Malformed => Some("Malformed"),
       Self::Instantiate => Some("Instantiate"),
+      Self::Exit => Some("Exit"),
+      Self::NotGranted => Some("NotGranted"),
       _ => None,
     }
   }
@@ -627,17 +635,102 @@ impl<'a> ::flatbuffers::Verifiable for LogLevel {
 
 impl ::flatbuffers::SimpleToVerifyInSlice for LogLevel {}
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
-pub const ENUM_MIN_GUEST_BODY: u8 = 0;
+pub const ENUM_MIN_OUTPUT_STREAM: u8 = 0;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
-pub const ENUM_MAX_GUEST_BODY: u8 = 4;
+pub const ENUM_MAX_OUTPUT_STREAM: u8 = 1;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
 #[allow(non_camel_case_types)]
-pub const ENUM_VALUES_GUEST_BODY: [GuestBody; 5] = [
+pub const ENUM_VALUES_OUTPUT_STREAM: [OutputStream; 2] = [
+  OutputStream::Stdout,
+  OutputStream::Stderr,
+];
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(transparent)]
+pub struct OutputStream(pub u8);
+#[allow(non_upper_case_globals)]
+impl OutputStream {
+  pub const Stdout: Self = Self(0);
+  pub const Stderr: Self = Self(1);
+
+  pub const ENUM_MIN: u8 = 0;
+  pub const ENUM_MAX: u8 = 1;
+  pub const ENUM_VALUES: &'static [Self] = &[
+    Self::Stdout,
+    Self::Stderr,
+  ];
+  /// Returns the variant's name or "" if unknown.
+  pub fn variant_name(self) -> Option<&'static str> {
+    match self {
+      Self::Stdout => Some("Stdout"),
+      Self::Stderr => Some("Stderr"),
+      _ => None,
+    }
+  }
+}
+impl ::core::fmt::Debug for OutputStream {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter) -> ::core::fmt::Result {
+    if let Some(name) = self.variant_name() {
+      f.write_str(name)
+    } else {
+      f.write_fmt(format_args!("<UNKNOWN {:?}>", self.0))
+    }
+  }
+}
+impl<'a> ::flatbuffers::Follow<'a> for OutputStream {
+  type Inner = Self;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    let b = unsafe { ::flatbuffers::read_scalar_at::<u8>(buf, loc) };
+    Self(b)
+  }
+}
+
+impl ::flatbuffers::Push for OutputStream {
+    type Output = OutputStream;
+    #[inline]
+    unsafe fn push(&self, dst: &mut [u8], _written_len: usize) {
+        unsafe { ::flatbuffers::emplace_scalar::<u8>(dst, self.0) };
+    }
+}
+
+impl ::flatbuffers::EndianScalar for OutputStream {
+  type Scalar = u8;
+  #[inline]
+  fn to_little_endian(self) -> u8 {
+    self.0.to_le()
+  }
+  #[inline]
+  #[allow(clippy::wrong_self_convention)]
+  fn from_little_endian(v: u8) -> Self {
+    let b = u8::from_le(v);
+    Self(b)
+  }
+}
+
+impl<'a> ::flatbuffers::Verifiable for OutputStream {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    u8::run_verifier(v, pos)
+  }
+}
+
+impl ::flatbuffers::SimpleToVerifyInSlice for OutputStream {}
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+pub const ENUM_MIN_GUEST_BODY: u8 = 0;
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+pub const ENUM_MAX_GUEST_BODY: u8 = 5;
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+#[allow(non_camel_case_types)]
+pub const ENUM_VALUES_GUEST_BODY: [GuestBody; 6] = [
   GuestBody::NONE,
   GuestBody::FunctionCall,
   GuestBody::FunctionCallResult,
   GuestBody::LogRecord,
   GuestBody::Abort,
+  GuestBody::Output,
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -650,15 +743,17 @@ impl GuestBody {
   pub const FunctionCallResult: Self = Self(2);
   pub const LogRecord: Self = Self(3);
   pub const Abort: Self = Self(4);
+  pub const Output: Self = Self(5);
 
   pub const ENUM_MIN: u8 = 0;
-  pub const ENUM_MAX: u8 = 4;
+  pub const ENUM_MAX: u8 = 5;
   pub const ENUM_VALUES: &'static [Self] = &[
     Self::NONE,
     Self::FunctionCall,
     Self::FunctionCallResult,
     Self::LogRecord,
     Self::Abort,
+    Self::Output,
   ];
   /// Returns the variant's name or "" if unknown.
   pub fn variant_name(self) -> Option<&'static str> {
@@ -668,6 +763,7 @@ impl GuestBody {
       Self::FunctionCallResult => Some("FunctionCallResult"),
       Self::LogRecord => Some("LogRecord"),
       Self::Abort => Some("Abort"),
+      Self::Output => Some("Output"),
       _ => None,
     }
   }
@@ -3764,6 +3860,7 @@ impl<'a> ::flatbuffers::Follow<'a> for CallError<'a> {
 impl<'a> CallError<'a> {
   pub const VT_KIND: ::flatbuffers::VOffsetT = 4;
   pub const VT_MESSAGE: ::flatbuffers::VOffsetT = 6;
+  pub const VT_EXIT_CODE: ::flatbuffers::VOffsetT = 8;
 
   #[inline]
   pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
@@ -3775,6 +3872,7 @@ impl<'a> CallError<'a> {
     args: &'args CallErrorArgs<'args>
   ) -> ::flatbuffers::WIPOffset<CallError<'bldr>> {
     let mut builder = CallErrorBuilder::new(_fbb);
+    builder.add_exit_code(args.exit_code);
     if let Some(x) = args.message { builder.add_message(x); }
     builder.add_kind(args.kind);
     builder.finish()
@@ -3795,6 +3893,13 @@ impl<'a> CallError<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(CallError::VT_MESSAGE, None)}
   }
+  #[inline]
+  pub fn exit_code(&self) -> i32 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<i32>(CallError::VT_EXIT_CODE, Some(0)).unwrap()}
+  }
 }
 
 impl ::flatbuffers::Verifiable for CallError<'_> {
@@ -3805,6 +3910,7 @@ impl ::flatbuffers::Verifiable for CallError<'_> {
     v.visit_table(pos)?
      .visit_field::<ErrorKind>("kind", Self::VT_KIND, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("message", Self::VT_MESSAGE, false)?
+     .visit_field::<i32>("exit_code", Self::VT_EXIT_CODE, false)?
      .finish();
     Ok(())
   }
@@ -3812,6 +3918,7 @@ impl ::flatbuffers::Verifiable for CallError<'_> {
 pub struct CallErrorArgs<'a> {
     pub kind: ErrorKind,
     pub message: Option<::flatbuffers::WIPOffset<&'a str>>,
+    pub exit_code: i32,
 }
 impl<'a> Default for CallErrorArgs<'a> {
   #[inline]
@@ -3819,6 +3926,7 @@ impl<'a> Default for CallErrorArgs<'a> {
     CallErrorArgs {
       kind: ErrorKind::Other,
       message: None,
+      exit_code: 0,
     }
   }
 }
@@ -3835,6 +3943,10 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> CallErrorBuilder<'a, 'b, A> {
   #[inline]
   pub fn add_message(&mut self, message: ::flatbuffers::WIPOffset<&'b  str>) {
     self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(CallError::VT_MESSAGE, message);
+  }
+  #[inline]
+  pub fn add_exit_code(&mut self, exit_code: i32) {
+    self.fbb_.push_slot::<i32>(CallError::VT_EXIT_CODE, exit_code, 0);
   }
   #[inline]
   pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> CallErrorBuilder<'a, 'b, A> {
@@ -3856,6 +3968,7 @@ impl ::core::fmt::Debug for CallError<'_> {
     let mut ds = f.debug_struct("CallError");
       ds.field("kind", &self.kind());
       ds.field("message", &self.message());
+      ds.field("exit_code", &self.exit_code());
       ds.finish()
   }
 }
@@ -3880,6 +3993,8 @@ impl<'a> Init<'a> {
   pub const VT_EXPORTS: ::flatbuffers::VOffsetT = 8;
   pub const VT_IMPORTS: ::flatbuffers::VOffsetT = 10;
   pub const VT_IMPORTS_REGISTERED: ::flatbuffers::VOffsetT = 12;
+  pub const VT_WASI: ::flatbuffers::VOffsetT = 14;
+  pub const VT_CONTEXT: ::flatbuffers::VOffsetT = 16;
 
   #[inline]
   pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
@@ -3893,6 +4008,8 @@ impl<'a> Init<'a> {
     let mut builder = InitBuilder::new(_fbb);
     builder.add_artifact_length(args.artifact_length);
     builder.add_artifact_address(args.artifact_address);
+    if let Some(x) = args.context { builder.add_context(x); }
+    if let Some(x) = args.wasi { builder.add_wasi(x); }
     if let Some(x) = args.imports_registered { builder.add_imports_registered(x); }
     if let Some(x) = args.imports { builder.add_imports(x); }
     if let Some(x) = args.exports { builder.add_exports(x); }
@@ -3935,6 +4052,20 @@ impl<'a> Init<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, bool>>>(Init::VT_IMPORTS_REGISTERED, None)}
   }
+  #[inline]
+  pub fn wasi(&self) -> Option<WasiInit<'a>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<WasiInit>>(Init::VT_WASI, None)}
+  }
+  #[inline]
+  pub fn context(&self) -> Option<CallContext<'a>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<CallContext>>(Init::VT_CONTEXT, None)}
+  }
 }
 
 impl ::flatbuffers::Verifiable for Init<'_> {
@@ -3948,6 +4079,8 @@ impl ::flatbuffers::Verifiable for Init<'_> {
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<FunctionName>>>>("exports", Self::VT_EXPORTS, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<FunctionName>>>>("imports", Self::VT_IMPORTS, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, bool>>>("imports_registered", Self::VT_IMPORTS_REGISTERED, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<WasiInit>>("wasi", Self::VT_WASI, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<CallContext>>("context", Self::VT_CONTEXT, false)?
      .finish();
     Ok(())
   }
@@ -3958,6 +4091,8 @@ pub struct InitArgs<'a> {
     pub exports: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<FunctionName<'a>>>>>,
     pub imports: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<FunctionName<'a>>>>>,
     pub imports_registered: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, bool>>>,
+    pub wasi: Option<::flatbuffers::WIPOffset<WasiInit<'a>>>,
+    pub context: Option<::flatbuffers::WIPOffset<CallContext<'a>>>,
 }
 impl<'a> Default for InitArgs<'a> {
   #[inline]
@@ -3968,6 +4103,8 @@ impl<'a> Default for InitArgs<'a> {
       exports: None,
       imports: None,
       imports_registered: None,
+      wasi: None,
+      context: None,
     }
   }
 }
@@ -3998,6 +4135,14 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> InitBuilder<'a, 'b, A> {
     self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Init::VT_IMPORTS_REGISTERED, imports_registered);
   }
   #[inline]
+  pub fn add_wasi(&mut self, wasi: ::flatbuffers::WIPOffset<WasiInit<'b >>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<WasiInit>>(Init::VT_WASI, wasi);
+  }
+  #[inline]
+  pub fn add_context(&mut self, context: ::flatbuffers::WIPOffset<CallContext<'b >>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<CallContext>>(Init::VT_CONTEXT, context);
+  }
+  #[inline]
   pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> InitBuilder<'a, 'b, A> {
     let start = _fbb.start_table();
     InitBuilder {
@@ -4020,6 +4165,466 @@ impl ::core::fmt::Debug for Init<'_> {
       ds.field("exports", &self.exports());
       ds.field("imports", &self.imports());
       ds.field("imports_registered", &self.imports_registered());
+      ds.field("wasi", &self.wasi());
+      ds.field("context", &self.context());
+      ds.finish()
+  }
+}
+pub enum EnvVarOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct EnvVar<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for EnvVar<'a> {
+  type Inner = EnvVar<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> EnvVar<'a> {
+  pub const VT_KEY: ::flatbuffers::VOffsetT = 4;
+  pub const VT_VALUE: ::flatbuffers::VOffsetT = 6;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    EnvVar { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args EnvVarArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<EnvVar<'bldr>> {
+    let mut builder = EnvVarBuilder::new(_fbb);
+    if let Some(x) = args.value { builder.add_value(x); }
+    if let Some(x) = args.key { builder.add_key(x); }
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn key(&self) -> Option<&'a str> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(EnvVar::VT_KEY, None)}
+  }
+  #[inline]
+  pub fn value(&self) -> Option<&'a str> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(EnvVar::VT_VALUE, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for EnvVar<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("key", Self::VT_KEY, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("value", Self::VT_VALUE, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct EnvVarArgs<'a> {
+    pub key: Option<::flatbuffers::WIPOffset<&'a str>>,
+    pub value: Option<::flatbuffers::WIPOffset<&'a str>>,
+}
+impl<'a> Default for EnvVarArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    EnvVarArgs {
+      key: None,
+      value: None,
+    }
+  }
+}
+
+pub struct EnvVarBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> EnvVarBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_key(&mut self, key: ::flatbuffers::WIPOffset<&'b  str>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(EnvVar::VT_KEY, key);
+  }
+  #[inline]
+  pub fn add_value(&mut self, value: ::flatbuffers::WIPOffset<&'b  str>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(EnvVar::VT_VALUE, value);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> EnvVarBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    EnvVarBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<EnvVar<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for EnvVar<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("EnvVar");
+      ds.field("key", &self.key());
+      ds.field("value", &self.value());
+      ds.finish()
+  }
+}
+pub enum WasiInitOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct WasiInit<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for WasiInit<'a> {
+  type Inner = WasiInit<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> WasiInit<'a> {
+  pub const VT_ARGS: ::flatbuffers::VOffsetT = 4;
+  pub const VT_ENV: ::flatbuffers::VOffsetT = 6;
+  pub const VT_STDIN: ::flatbuffers::VOffsetT = 8;
+  pub const VT_RANDOM_SEED: ::flatbuffers::VOffsetT = 10;
+  pub const VT_DISCARD_STDOUT: ::flatbuffers::VOffsetT = 12;
+  pub const VT_DISCARD_STDERR: ::flatbuffers::VOffsetT = 14;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    WasiInit { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args WasiInitArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<WasiInit<'bldr>> {
+    let mut builder = WasiInitBuilder::new(_fbb);
+    if let Some(x) = args.random_seed { builder.add_random_seed(x); }
+    if let Some(x) = args.stdin { builder.add_stdin(x); }
+    if let Some(x) = args.env { builder.add_env(x); }
+    if let Some(x) = args.args { builder.add_args(x); }
+    builder.add_discard_stderr(args.discard_stderr);
+    builder.add_discard_stdout(args.discard_stdout);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn args(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<&'a str>>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<&'a str>>>>(WasiInit::VT_ARGS, None)}
+  }
+  #[inline]
+  pub fn env(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<EnvVar<'a>>>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<EnvVar>>>>(WasiInit::VT_ENV, None)}
+  }
+  #[inline]
+  pub fn stdin(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(WasiInit::VT_STDIN, None)}
+  }
+  #[inline]
+  pub fn random_seed(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(WasiInit::VT_RANDOM_SEED, None)}
+  }
+  #[inline]
+  pub fn discard_stdout(&self) -> bool {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<bool>(WasiInit::VT_DISCARD_STDOUT, Some(false)).unwrap()}
+  }
+  #[inline]
+  pub fn discard_stderr(&self) -> bool {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<bool>(WasiInit::VT_DISCARD_STDERR, Some(false)).unwrap()}
+  }
+}
+
+impl ::flatbuffers::Verifiable for WasiInit<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<&'_ str>>>>("args", Self::VT_ARGS, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<EnvVar>>>>("env", Self::VT_ENV, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("stdin", Self::VT_STDIN, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("random_seed", Self::VT_RANDOM_SEED, false)?
+     .visit_field::<bool>("discard_stdout", Self::VT_DISCARD_STDOUT, false)?
+     .visit_field::<bool>("discard_stderr", Self::VT_DISCARD_STDERR, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct WasiInitArgs<'a> {
+    pub args: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<&'a str>>>>,
+    pub env: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<EnvVar<'a>>>>>,
+    pub stdin: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
+    pub random_seed: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
+    pub discard_stdout: bool,
+    pub discard_stderr: bool,
+}
+impl<'a> Default for WasiInitArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    WasiInitArgs {
+      args: None,
+      env: None,
+      stdin: None,
+      random_seed: None,
+      discard_stdout: false,
+      discard_stderr: false,
+    }
+  }
+}
+
+pub struct WasiInitBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> WasiInitBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_args(&mut self, args: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<&'b  str>>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(WasiInit::VT_ARGS, args);
+  }
+  #[inline]
+  pub fn add_env(&mut self, env: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<EnvVar<'b >>>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(WasiInit::VT_ENV, env);
+  }
+  #[inline]
+  pub fn add_stdin(&mut self, stdin: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(WasiInit::VT_STDIN, stdin);
+  }
+  #[inline]
+  pub fn add_random_seed(&mut self, random_seed: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(WasiInit::VT_RANDOM_SEED, random_seed);
+  }
+  #[inline]
+  pub fn add_discard_stdout(&mut self, discard_stdout: bool) {
+    self.fbb_.push_slot::<bool>(WasiInit::VT_DISCARD_STDOUT, discard_stdout, false);
+  }
+  #[inline]
+  pub fn add_discard_stderr(&mut self, discard_stderr: bool) {
+    self.fbb_.push_slot::<bool>(WasiInit::VT_DISCARD_STDERR, discard_stderr, false);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> WasiInitBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    WasiInitBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<WasiInit<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for WasiInit<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("WasiInit");
+      ds.field("args", &self.args());
+      ds.field("env", &self.env());
+      ds.field("stdin", &self.stdin());
+      ds.field("random_seed", &self.random_seed());
+      ds.field("discard_stdout", &self.discard_stdout());
+      ds.field("discard_stderr", &self.discard_stderr());
+      ds.finish()
+  }
+}
+pub enum CallContextOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct CallContext<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for CallContext<'a> {
+  type Inner = CallContext<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> CallContext<'a> {
+  pub const VT_WALL_SECONDS: ::flatbuffers::VOffsetT = 4;
+  pub const VT_WALL_NANOS: ::flatbuffers::VOffsetT = 6;
+  pub const VT_MONOTONIC_NS: ::flatbuffers::VOffsetT = 8;
+  pub const VT_TSC_KHZ: ::flatbuffers::VOffsetT = 10;
+  pub const VT_RANDOM_SEED: ::flatbuffers::VOffsetT = 12;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    CallContext { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args CallContextArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<CallContext<'bldr>> {
+    let mut builder = CallContextBuilder::new(_fbb);
+    builder.add_tsc_khz(args.tsc_khz);
+    builder.add_monotonic_ns(args.monotonic_ns);
+    builder.add_wall_seconds(args.wall_seconds);
+    if let Some(x) = args.random_seed { builder.add_random_seed(x); }
+    builder.add_wall_nanos(args.wall_nanos);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn wall_seconds(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(CallContext::VT_WALL_SECONDS, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn wall_nanos(&self) -> u32 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u32>(CallContext::VT_WALL_NANOS, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn monotonic_ns(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(CallContext::VT_MONOTONIC_NS, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn tsc_khz(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(CallContext::VT_TSC_KHZ, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn random_seed(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(CallContext::VT_RANDOM_SEED, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for CallContext<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<u64>("wall_seconds", Self::VT_WALL_SECONDS, false)?
+     .visit_field::<u32>("wall_nanos", Self::VT_WALL_NANOS, false)?
+     .visit_field::<u64>("monotonic_ns", Self::VT_MONOTONIC_NS, false)?
+     .visit_field::<u64>("tsc_khz", Self::VT_TSC_KHZ, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("random_seed", Self::VT_RANDOM_SEED, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct CallContextArgs<'a> {
+    pub wall_seconds: u64,
+    pub wall_nanos: u32,
+    pub monotonic_ns: u64,
+    pub tsc_khz: u64,
+    pub random_seed: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
+}
+impl<'a> Default for CallContextArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    CallContextArgs {
+      wall_seconds: 0,
+      wall_nanos: 0,
+      monotonic_ns: 0,
+      tsc_khz: 0,
+      random_seed: None,
+    }
+  }
+}
+
+pub struct CallContextBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> CallContextBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_wall_seconds(&mut self, wall_seconds: u64) {
+    self.fbb_.push_slot::<u64>(CallContext::VT_WALL_SECONDS, wall_seconds, 0);
+  }
+  #[inline]
+  pub fn add_wall_nanos(&mut self, wall_nanos: u32) {
+    self.fbb_.push_slot::<u32>(CallContext::VT_WALL_NANOS, wall_nanos, 0);
+  }
+  #[inline]
+  pub fn add_monotonic_ns(&mut self, monotonic_ns: u64) {
+    self.fbb_.push_slot::<u64>(CallContext::VT_MONOTONIC_NS, monotonic_ns, 0);
+  }
+  #[inline]
+  pub fn add_tsc_khz(&mut self, tsc_khz: u64) {
+    self.fbb_.push_slot::<u64>(CallContext::VT_TSC_KHZ, tsc_khz, 0);
+  }
+  #[inline]
+  pub fn add_random_seed(&mut self, random_seed: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(CallContext::VT_RANDOM_SEED, random_seed);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> CallContextBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    CallContextBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<CallContext<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for CallContext<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("CallContext");
+      ds.field("wall_seconds", &self.wall_seconds());
+      ds.field("wall_nanos", &self.wall_nanos());
+      ds.field("monotonic_ns", &self.monotonic_ns());
+      ds.field("tsc_khz", &self.tsc_khz());
+      ds.field("random_seed", &self.random_seed());
       ds.finish()
   }
 }
@@ -4041,6 +4646,7 @@ impl<'a> ::flatbuffers::Follow<'a> for FunctionCall<'a> {
 impl<'a> FunctionCall<'a> {
   pub const VT_FUNCTION: ::flatbuffers::VOffsetT = 4;
   pub const VT_ARGS: ::flatbuffers::VOffsetT = 6;
+  pub const VT_CONTEXT: ::flatbuffers::VOffsetT = 8;
 
   #[inline]
   pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
@@ -4052,6 +4658,7 @@ impl<'a> FunctionCall<'a> {
     args: &'args FunctionCallArgs<'args>
   ) -> ::flatbuffers::WIPOffset<FunctionCall<'bldr>> {
     let mut builder = FunctionCallBuilder::new(_fbb);
+    if let Some(x) = args.context { builder.add_context(x); }
     if let Some(x) = args.args { builder.add_args(x); }
     builder.add_function(args.function);
     builder.finish()
@@ -4072,6 +4679,13 @@ impl<'a> FunctionCall<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value>>>>(FunctionCall::VT_ARGS, None)}
   }
+  #[inline]
+  pub fn context(&self) -> Option<CallContext<'a>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<CallContext>>(FunctionCall::VT_CONTEXT, None)}
+  }
 }
 
 impl ::flatbuffers::Verifiable for FunctionCall<'_> {
@@ -4082,6 +4696,7 @@ impl ::flatbuffers::Verifiable for FunctionCall<'_> {
     v.visit_table(pos)?
      .visit_field::<u32>("function", Self::VT_FUNCTION, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<Value>>>>("args", Self::VT_ARGS, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<CallContext>>("context", Self::VT_CONTEXT, false)?
      .finish();
     Ok(())
   }
@@ -4089,6 +4704,7 @@ impl ::flatbuffers::Verifiable for FunctionCall<'_> {
 pub struct FunctionCallArgs<'a> {
     pub function: u32,
     pub args: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value<'a>>>>>,
+    pub context: Option<::flatbuffers::WIPOffset<CallContext<'a>>>,
 }
 impl<'a> Default for FunctionCallArgs<'a> {
   #[inline]
@@ -4096,6 +4712,7 @@ impl<'a> Default for FunctionCallArgs<'a> {
     FunctionCallArgs {
       function: 0,
       args: None,
+      context: None,
     }
   }
 }
@@ -4112,6 +4729,10 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> FunctionCallBuilder<'a, 'b, A
   #[inline]
   pub fn add_args(&mut self, args: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<Value<'b >>>>) {
     self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(FunctionCall::VT_ARGS, args);
+  }
+  #[inline]
+  pub fn add_context(&mut self, context: ::flatbuffers::WIPOffset<CallContext<'b >>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<CallContext>>(FunctionCall::VT_CONTEXT, context);
   }
   #[inline]
   pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> FunctionCallBuilder<'a, 'b, A> {
@@ -4133,6 +4754,7 @@ impl ::core::fmt::Debug for FunctionCall<'_> {
     let mut ds = f.debug_struct("FunctionCall");
       ds.field("function", &self.function());
       ds.field("args", &self.args());
+      ds.field("context", &self.context());
       ds.finish()
   }
 }
@@ -4784,6 +5406,215 @@ impl ::core::fmt::Debug for Abort<'_> {
       ds.finish()
   }
 }
+pub enum OutputChunkOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct OutputChunk<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for OutputChunk<'a> {
+  type Inner = OutputChunk<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> OutputChunk<'a> {
+  pub const VT_STREAM: ::flatbuffers::VOffsetT = 4;
+  pub const VT_BYTES: ::flatbuffers::VOffsetT = 6;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    OutputChunk { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args OutputChunkArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<OutputChunk<'bldr>> {
+    let mut builder = OutputChunkBuilder::new(_fbb);
+    if let Some(x) = args.bytes { builder.add_bytes(x); }
+    builder.add_stream(args.stream);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn stream(&self) -> OutputStream {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<OutputStream>(OutputChunk::VT_STREAM, Some(OutputStream::Stdout)).unwrap()}
+  }
+  #[inline]
+  pub fn bytes(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(OutputChunk::VT_BYTES, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for OutputChunk<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<OutputStream>("stream", Self::VT_STREAM, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("bytes", Self::VT_BYTES, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct OutputChunkArgs<'a> {
+    pub stream: OutputStream,
+    pub bytes: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
+}
+impl<'a> Default for OutputChunkArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    OutputChunkArgs {
+      stream: OutputStream::Stdout,
+      bytes: None,
+    }
+  }
+}
+
+pub struct OutputChunkBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> OutputChunkBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_stream(&mut self, stream: OutputStream) {
+    self.fbb_.push_slot::<OutputStream>(OutputChunk::VT_STREAM, stream, OutputStream::Stdout);
+  }
+  #[inline]
+  pub fn add_bytes(&mut self, bytes: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(OutputChunk::VT_BYTES, bytes);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> OutputChunkBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    OutputChunkBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<OutputChunk<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for OutputChunk<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("OutputChunk");
+      ds.field("stream", &self.stream());
+      ds.field("bytes", &self.bytes());
+      ds.finish()
+  }
+}
+pub enum OutputOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct Output<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for Output<'a> {
+  type Inner = Output<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> Output<'a> {
+  pub const VT_CHUNKS: ::flatbuffers::VOffsetT = 4;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    Output { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args OutputArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<Output<'bldr>> {
+    let mut builder = OutputBuilder::new(_fbb);
+    if let Some(x) = args.chunks { builder.add_chunks(x); }
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn chunks(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<OutputChunk<'a>>>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<OutputChunk>>>>(Output::VT_CHUNKS, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for Output<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<OutputChunk>>>>("chunks", Self::VT_CHUNKS, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct OutputArgs<'a> {
+    pub chunks: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<OutputChunk<'a>>>>>,
+}
+impl<'a> Default for OutputArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    OutputArgs {
+      chunks: None,
+    }
+  }
+}
+
+pub struct OutputBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> OutputBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_chunks(&mut self, chunks: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<OutputChunk<'b >>>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Output::VT_CHUNKS, chunks);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> OutputBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    OutputBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<Output<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for Output<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("Output");
+      ds.field("chunks", &self.chunks());
+      ds.finish()
+  }
+}
 pub enum GuestMessageOffset {}
 #[derive(Copy, Clone, PartialEq)]
 
@@ -4893,6 +5724,21 @@ impl<'a> GuestMessage<'a> {
     }
   }
 
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn body_as_output(&self) -> Option<Output<'a>> {
+    if self.body_type() == GuestBody::Output {
+      self.body().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { Output::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
 }
 
 impl ::flatbuffers::Verifiable for GuestMessage<'_> {
@@ -4907,6 +5753,7 @@ impl ::flatbuffers::Verifiable for GuestMessage<'_> {
           GuestBody::FunctionCallResult => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<FunctionCallResult>>("GuestBody::FunctionCallResult", pos),
           GuestBody::LogRecord => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<LogRecord>>("GuestBody::LogRecord", pos),
           GuestBody::Abort => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<Abort>>("GuestBody::Abort", pos),
+          GuestBody::Output => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<Output>>("GuestBody::Output", pos),
           _ => Ok(()),
         }
      })?
@@ -4984,6 +5831,13 @@ impl ::core::fmt::Debug for GuestMessage<'_> {
         },
         GuestBody::Abort => {
           if let Some(x) = self.body_as_abort() {
+            ds.field("body", &x)
+          } else {
+            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        GuestBody::Output => {
+          if let Some(x) = self.body_as_output() {
             ds.field("body", &x)
           } else {
             ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")

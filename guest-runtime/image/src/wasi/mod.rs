@@ -1,0 +1,360 @@
+//! WASI 0.2 inside the guest: what `wasm32-wasip2` components import by
+//! default (cli, clocks, random, io), answered without leaving the VM except
+//! to hand buffered output to the host. Filesystem and sockets link but are
+//! not granted.
+//!
+//! Every 0.2.x version a component imports is linked: the functions are
+//! defined under the exact instance names the component uses.
+
+mod denied;
+mod random;
+mod state;
+
+pub use state::Wasi;
+
+use crate::imports::ImportFailure;
+use crate::runtime::Host;
+use alloc::string::String;
+use alloc::vec::Vec;
+use featherlight_abi::fb;
+use state::Stream;
+use wasmtime::component::{ComponentType, Linker, LinkerInstance, Lower, Resource, ResourceType};
+use wasmtime::{Result, StoreContextMut};
+
+/// `wasi:cli/exit` was called: the call ends with this status.
+#[derive(Debug)]
+pub struct Exit(pub i32);
+
+impl core::fmt::Display for Exit {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "the component exited with status {}", self.0)
+    }
+}
+
+impl core::error::Error for Exit {}
+
+/// Resource types, as the component sees them. Streams are numbered by
+/// their rep (stdin 0, stdout 1, stderr 2); pollables and errors live in
+/// the store's table.
+pub struct InputStream;
+pub struct OutputStream;
+pub struct IoError(String);
+pub struct TerminalInput;
+pub struct TerminalOutput;
+
+/// A pollable: ready now, or once the monotonic clock reaches a deadline.
+pub enum Pollable {
+    Ready,
+    Until(u64),
+}
+
+const STDIN: u32 = 0;
+const STDOUT: u32 = 1;
+const STDERR: u32 = 2;
+
+#[derive(ComponentType, Lower)]
+#[component(variant)]
+pub enum StreamError {
+    #[component(name = "last-operation-failed")]
+    #[expect(dead_code, reason = "part of the WIT type; stdio operations here never fail")]
+    LastOperationFailed(Resource<IoError>),
+    #[component(name = "closed")]
+    Closed,
+}
+
+#[derive(ComponentType, Lower, Clone, Copy)]
+#[component(record)]
+pub struct Datetime {
+    seconds: u64,
+    nanoseconds: u32,
+}
+
+type Ctx<'a> = StoreContextMut<'a, Host>;
+
+/// Defines WASI for every WASI instance `component` imports. Run after
+/// [`crate::imports::define`] with shadowing allowed: these definitions
+/// replace its forwarding stubs.
+pub fn define(linker: &mut Linker<Host>, component: &wasmtime::component::Component) -> Result<()> {
+    let engine = component.engine().clone();
+    for (name, item) in component.component_type().imports(&engine) {
+        if !matches!(item.ty, wasmtime::component::types::ComponentItem::ComponentInstance(_)) {
+            continue;
+        }
+        let Some(base) = name.strip_prefix("wasi:") else { continue };
+        let (interface, version) = base.split_once('@').unwrap_or((base, ""));
+        if !version.starts_with("0.2.") {
+            continue;
+        }
+        let mut instance = linker.instance(name)?;
+        define_resources(&mut instance, &item.ty, &engine)?;
+        match interface {
+            "io/error" => io_error(&mut instance)?,
+            "io/poll" => io_poll(&mut instance)?,
+            "io/streams" => io_streams(&mut instance)?,
+            "cli/environment" => cli_environment(&mut instance)?,
+            "cli/exit" => cli_exit(&mut instance)?,
+            "cli/stdin" => {
+                instance.func_wrap("get-stdin", |_: Ctx, (): ()| Ok((Resource::<InputStream>::new_own(STDIN),)))?
+            }
+            "cli/stdout" => {
+                instance.func_wrap("get-stdout", |_: Ctx, (): ()| Ok((Resource::<OutputStream>::new_own(STDOUT),)))?
+            }
+            "cli/stderr" => {
+                instance.func_wrap("get-stderr", |_: Ctx, (): ()| Ok((Resource::<OutputStream>::new_own(STDERR),)))?
+            }
+            // Never a terminal: output goes through the embedder's sinks.
+            "cli/terminal-stdin" => {
+                instance.func_wrap("get-terminal-stdin", |_: Ctx, (): ()| Ok((None::<Resource<TerminalInput>>,)))?
+            }
+            "cli/terminal-stdout" => {
+                instance.func_wrap("get-terminal-stdout", |_: Ctx, (): ()| Ok((None::<Resource<TerminalOutput>>,)))?
+            }
+            "cli/terminal-stderr" => {
+                instance.func_wrap("get-terminal-stderr", |_: Ctx, (): ()| Ok((None::<Resource<TerminalOutput>>,)))?
+            }
+            "clocks/wall-clock" => clocks_wall(&mut instance)?,
+            "clocks/monotonic-clock" => clocks_monotonic(&mut instance)?,
+            "random/random" => random_random(&mut instance)?,
+            "random/insecure" => random_insecure(&mut instance)?,
+            "random/insecure-seed" => instance.func_wrap("insecure-seed", |mut store: Ctx, (): ()| {
+                let random = &mut store.data_mut().wasi.random;
+                Ok(((random.next_u64(), random.next_u64()),))
+            })?,
+            _ if interface.starts_with("filesystem/") || interface.starts_with("sockets/") => {
+                denied::define(&mut instance, name, &item.ty, &engine)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Defines the WASI resource types instance `ty` declares or `use`s (an
+/// interface that uses `pollable` must name the same type as `wasi:io/poll`).
+fn define_resources(
+    instance: &mut LinkerInstance<'_, Host>,
+    ty: &wasmtime::component::types::ComponentItem,
+    engine: &wasmtime::Engine,
+) -> Result<()> {
+    use wasmtime::component::types::ComponentItem;
+    let ComponentItem::ComponentInstance(ty) = ty else { return Ok(()) };
+    let names: Vec<String> = ty
+        .exports(engine)
+        .filter(|(_, item)| matches!(item.ty, ComponentItem::Resource(_)))
+        .map(|(name, _)| String::from(name))
+        .collect();
+    for name in names {
+        match name.as_str() {
+            "pollable" => instance.resource(&name, ResourceType::host::<Pollable>(), drop_from_table::<Pollable>)?,
+            "error" => instance.resource(&name, ResourceType::host::<IoError>(), drop_from_table::<IoError>)?,
+            "input-stream" => instance.resource(&name, ResourceType::host::<InputStream>(), nothing)?,
+            "output-stream" => instance.resource(&name, ResourceType::host::<OutputStream>(), nothing)?,
+            "terminal-input" => instance.resource(&name, ResourceType::host::<TerminalInput>(), nothing)?,
+            "terminal-output" => instance.resource(&name, ResourceType::host::<TerminalOutput>(), nothing)?,
+            // Filesystem and socket resources are never created.
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn nothing(_: Ctx, _rep: u32) -> Result<()> {
+    Ok(())
+}
+
+fn drop_from_table<T: 'static>(mut store: Ctx, rep: u32) -> Result<()> {
+    store.data_mut().table.delete(Resource::<T>::new_own(rep))?;
+    Ok(())
+}
+
+fn io_error(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
+    instance.func_wrap("[method]error.to-debug-string", |store: Ctx, (error,): (Resource<IoError>,)| {
+        Ok((store.data().table.get(&error)?.0.clone(),))
+    })
+}
+
+fn io_poll(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
+    instance.func_wrap("[method]pollable.ready", |mut store: Ctx, (pollable,): (Resource<Pollable>,)| {
+        let deadline = deadline(&store, &pollable)?;
+        Ok((deadline.is_none_or(|d| store.data_mut().wasi.clock.monotonic() >= d),))
+    })?;
+    instance.func_wrap("[method]pollable.block", |mut store: Ctx, (pollable,): (Resource<Pollable>,)| {
+        if let Some(deadline) = deadline(&store, &pollable)? {
+            wait_until(&mut store.data_mut().wasi, deadline);
+        }
+        Ok(())
+    })?;
+    instance.func_wrap("poll", |mut store: Ctx, (pollables,): (Vec<Resource<Pollable>>,)| {
+        let deadlines = pollables.iter().map(|p| deadline(&store, p)).collect::<Result<Vec<_>>>()?;
+        let wasi = &mut store.data_mut().wasi;
+        // The earliest deadline decides; a ready pollable ends the wait now.
+        let earliest = deadlines.iter().map(|d| d.unwrap_or(0)).min().unwrap_or(0);
+        wait_until(wasi, earliest);
+        let now = wasi.clock.monotonic();
+        let ready: Vec<u32> =
+            (0u32..).zip(&deadlines).filter(|(_, d)| d.is_none_or(|d| now >= d)).map(|(i, _)| i).collect();
+        Ok((ready,))
+    })
+}
+
+fn deadline(store: &Ctx, pollable: &Resource<Pollable>) -> Result<Option<u64>> {
+    Ok(match store.data().table.get(pollable)? {
+        Pollable::Ready => None,
+        Pollable::Until(deadline) => Some(*deadline),
+    })
+}
+
+/// Waits for the monotonic clock to reach `deadline`: spinning on the TSC
+/// (the host can still interrupt), or skipping ahead when clocks are fixed.
+/// Output is flushed first so it is not held back by a sleep.
+fn wait_until(wasi: &mut Wasi, deadline: u64) {
+    if wasi.clock.monotonic() >= deadline {
+        return;
+    }
+    wasi.flush();
+    if wasi.clock.is_fixed() {
+        wasi.clock.skip_to(deadline);
+        return;
+    }
+    while wasi.clock.monotonic() < deadline {
+        core::hint::spin_loop();
+    }
+}
+
+fn ready_pollable(store: &mut Ctx) -> Result<Resource<Pollable>> {
+    Ok(store.data_mut().table.push(Pollable::Ready)?)
+}
+
+fn output_stream(stream: &Resource<OutputStream>) -> Result<Stream> {
+    match stream.rep() {
+        STDOUT => Ok(Stream::Stdout),
+        STDERR => Ok(Stream::Stderr),
+        other => Err(wasmtime::Error::msg(alloc::format!("no output stream {other}"))),
+    }
+}
+
+fn io_streams(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
+    type In = (Resource<InputStream>, u64);
+    let read = |mut store: Ctx, (_, len): In| Ok((store.data_mut().wasi.read_stdin(len).ok_or(StreamError::Closed),));
+    instance.func_wrap("[method]input-stream.read", read)?;
+    instance.func_wrap("[method]input-stream.blocking-read", read)?;
+    let skip = |mut store: Ctx, (_, len): In| {
+        Ok((store.data_mut().wasi.read_stdin(len).map(|b| b.len() as u64).ok_or(StreamError::Closed),))
+    };
+    instance.func_wrap("[method]input-stream.skip", skip)?;
+    instance.func_wrap("[method]input-stream.blocking-skip", skip)?;
+    instance.func_wrap("[method]input-stream.subscribe", |mut store: Ctx, (_,): (Resource<InputStream>,)| {
+        Ok((ready_pollable(&mut store)?,))
+    })?;
+
+    type Out = (Resource<OutputStream>,);
+    instance.func_wrap("[method]output-stream.check-write", |store: Ctx, (stream,): Out| {
+        output_stream(&stream)?;
+        Ok((Ok::<u64, StreamError>(store.data().wasi.write_budget() as u64),))
+    })?;
+    let write = |mut store: Ctx, (stream, contents): (Resource<OutputStream>, Vec<u8>)| {
+        store.data_mut().wasi.write(output_stream(&stream)?, &contents);
+        Ok((Ok::<(), StreamError>(()),))
+    };
+    instance.func_wrap("[method]output-stream.write", write)?;
+    instance.func_wrap(
+        "[method]output-stream.blocking-write-and-flush",
+        move |mut store: Ctx, (stream, contents): (Resource<OutputStream>, Vec<u8>)| {
+            let wasi = &mut store.data_mut().wasi;
+            wasi.write(output_stream(&stream)?, &contents);
+            wasi.flush_if_due();
+            Ok((Ok::<(), StreamError>(()),))
+        },
+    )?;
+    let flush = |mut store: Ctx, (stream,): Out| {
+        output_stream(&stream)?;
+        store.data_mut().wasi.flush_if_due();
+        Ok((Ok::<(), StreamError>(()),))
+    };
+    instance.func_wrap("[method]output-stream.flush", flush)?;
+    instance.func_wrap("[method]output-stream.blocking-flush", flush)?;
+    instance
+        .func_wrap("[method]output-stream.subscribe", |mut store: Ctx, (_,): Out| Ok((ready_pollable(&mut store)?,)))?;
+    let zeroes = |mut store: Ctx, (stream, len): (Resource<OutputStream>, u64)| {
+        let stream = output_stream(&stream)?;
+        let wasi = &mut store.data_mut().wasi;
+        let len = usize::try_from(len).unwrap_or(usize::MAX).min(wasi.write_budget());
+        wasi.write(stream, &alloc::vec![0; len]);
+        Ok((Ok::<(), StreamError>(()),))
+    };
+    instance.func_wrap("[method]output-stream.write-zeroes", zeroes)?;
+    instance.func_wrap("[method]output-stream.blocking-write-zeroes-and-flush", zeroes)?;
+    let splice = |mut store: Ctx, (stream, _, len): (Resource<OutputStream>, Resource<InputStream>, u64)| {
+        let stream = output_stream(&stream)?;
+        let wasi = &mut store.data_mut().wasi;
+        let Some(bytes) = wasi.read_stdin(len) else { return Ok((Err(StreamError::Closed),)) };
+        wasi.write(stream, &bytes);
+        Ok((Ok(bytes.len() as u64),))
+    };
+    instance.func_wrap("[method]output-stream.splice", splice)?;
+    instance.func_wrap("[method]output-stream.blocking-splice", splice)
+}
+
+fn cli_environment(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
+    instance.func_wrap("get-environment", |store: Ctx, (): ()| Ok((store.data().wasi.env.clone(),)))?;
+    instance.func_wrap("get-arguments", |store: Ctx, (): ()| Ok((store.data().wasi.args.clone(),)))?;
+    instance.func_wrap("initial-cwd", |_: Ctx, (): ()| Ok((None::<String>,)))
+}
+
+fn cli_exit(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
+    instance.func_wrap("exit", |mut store: Ctx, (status,): (core::result::Result<(), ()>,)| -> Result<()> {
+        store.data_mut().wasi.flush();
+        Err(wasmtime::Error::new(Exit(if status.is_ok() { 0 } else { 1 })))
+    })?;
+    instance.func_wrap("exit-with-code", |mut store: Ctx, (code,): (u8,)| -> Result<()> {
+        store.data_mut().wasi.flush();
+        Err(wasmtime::Error::new(Exit(i32::from(code))))
+    })
+}
+
+fn clocks_wall(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
+    instance.func_wrap("now", |store: Ctx, (): ()| {
+        let (seconds, nanoseconds) = store.data().wasi.clock.wall();
+        Ok((Datetime { seconds, nanoseconds },))
+    })?;
+    instance.func_wrap("resolution", |_: Ctx, (): ()| Ok((Datetime { seconds: 0, nanoseconds: 1 },)))
+}
+
+fn clocks_monotonic(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
+    instance.func_wrap("now", |mut store: Ctx, (): ()| Ok((store.data_mut().wasi.clock.monotonic(),)))?;
+    instance.func_wrap("resolution", |_: Ctx, (): ()| Ok((1u64,)))?;
+    instance.func_wrap("subscribe-instant", |mut store: Ctx, (when,): (u64,)| {
+        Ok((store.data_mut().table.push(Pollable::Until(when))?,))
+    })?;
+    instance.func_wrap("subscribe-duration", |mut store: Ctx, (duration,): (u64,)| {
+        let when = store.data_mut().wasi.clock.monotonic().saturating_add(duration);
+        Ok((store.data_mut().table.push(Pollable::Until(when))?,))
+    })
+}
+
+/// Bytes one `get-random-bytes` may ask for; more is a guest bug, not a
+/// reason to exhaust the heap.
+const MAX_RANDOM_BYTES: u64 = 64 * 1024 * 1024;
+
+fn random_bytes(store: &mut Ctx, len: u64) -> Result<Vec<u8>> {
+    if len > MAX_RANDOM_BYTES {
+        return Err(wasmtime::Error::new(ImportFailure {
+            kind: fb::ErrorKind::Other,
+            message: alloc::format!("asked for {len} random bytes; at most {MAX_RANDOM_BYTES} are served at once"),
+        }));
+    }
+    Ok(store.data_mut().wasi.random.bytes(usize::try_from(len)?))
+}
+
+fn random_random(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
+    instance.func_wrap("get-random-bytes", |mut store: Ctx, (len,): (u64,)| Ok((random_bytes(&mut store, len)?,)))?;
+    instance.func_wrap("get-random-u64", |mut store: Ctx, (): ()| Ok((store.data_mut().wasi.random.next_u64(),)))
+}
+
+fn random_insecure(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
+    instance.func_wrap("get-insecure-random-bytes", |mut store: Ctx, (len,): (u64,)| {
+        Ok((random_bytes(&mut store, len)?,))
+    })?;
+    instance
+        .func_wrap("get-insecure-random-u64", |mut store: Ctx, (): ()| Ok((store.data_mut().wasi.random.next_u64(),)))
+}

@@ -1,0 +1,95 @@
+//! A WASI command exercising Rust std on `wasm32-wasip2`. The first argument
+//! picks a scenario; the tests compare featherlight's output with wasmtime's.
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::io::{Read, Write};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str).unwrap_or("") {
+        "hello" => {
+            println!("hello from wasm32-wasip2");
+            eprintln!("and hello to stderr");
+        }
+        "args" => {
+            for (i, arg) in args.iter().enumerate() {
+                println!("arg {i}: {arg}");
+            }
+        }
+        "env" => {
+            let mut vars: Vec<(String, String)> = std::env::vars().collect();
+            vars.sort();
+            for (key, value) in vars {
+                println!("{key}={value}");
+            }
+        }
+        "time" => {
+            let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).expect("time after the epoch");
+            // Late 2020s: a real clock, not zero.
+            println!("wall clock plausible: {}", since_epoch > Duration::from_secs(1_600_000_000));
+            let start = Instant::now();
+            let mut previous = start;
+            let mut monotonic = true;
+            for _ in 0..1000 {
+                let now = Instant::now();
+                monotonic &= now >= previous;
+                previous = now;
+            }
+            println!("monotonic: {monotonic}");
+            std::thread::sleep(Duration::from_millis(20));
+            println!("slept at least 20 ms: {}", start.elapsed() >= Duration::from_millis(20));
+        }
+        "print-time" => {
+            let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).expect("time after the epoch");
+            println!("{}.{:09}", since_epoch.as_secs(), since_epoch.subsec_nanos());
+        }
+        "print-instant" => {
+            // Debug shows the monotonic clock's reading (a Duration).
+            println!("{:?}", Instant::now());
+        }
+        "net" => match std::net::TcpStream::connect("127.0.0.1:80") {
+            Ok(_) => println!("connected"),
+            Err(e) => println!("error: {e}"),
+        },
+        "random" => {
+            // std seeds its hash maps from wasi:random.
+            println!("{:016x}", RandomState::new().hash_one(0u64));
+        }
+        "exit" => {
+            println!("exiting with 3");
+            std::process::exit(3);
+        }
+        "panic" => {
+            println!("about to panic");
+            panic!("the test component panics on purpose");
+        }
+        "lines" => {
+            let count: usize = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(100);
+            for i in 0..count {
+                println!("line {i}");
+            }
+        }
+        "stdin" => {
+            let mut input = String::new();
+            std::io::stdin().read_to_string(&mut input).expect("stdin readable");
+            print!("{}", input.to_uppercase());
+        }
+        "fs" => match std::fs::read_to_string("/etc/hostname") {
+            Ok(text) => println!("read {} bytes", text.len()),
+            Err(e) => println!("error: {e}"),
+        },
+        "interleave" => {
+            print!("out 1 ");
+            std::io::stdout().flush().expect("flush");
+            eprint!("err 1 ");
+            println!("out 2");
+            eprintln!("err 2");
+        }
+        other => {
+            eprintln!("unknown scenario `{other}`");
+            std::process::exit(2);
+        }
+    }
+}
