@@ -1,6 +1,7 @@
 //! Sandboxes: one micro-VM running one component instance.
 
 mod exchange;
+mod handles;
 pub mod host_functions;
 mod interrupt;
 mod snapshot;
@@ -45,6 +46,8 @@ pub struct Sandbox {
     interrupts: Arc<interrupt::InterruptState>,
     /// How long one call may run.
     call_timeout: Option<Duration>,
+    /// Handles the guest holds to host objects.
+    handles: handles::HandleTable,
 }
 
 impl Drop for Sandbox {
@@ -122,7 +125,18 @@ impl Sandbox {
             .world()
             .imports()
             .iter()
-            .map(|import| (qualified_name(import), linker.resolve(import.interface.as_deref(), &import.name)))
+            .map(|import| {
+                let function = linker.resolve(import.interface.as_deref(), &import.name);
+                // Drops always reach the host, to free the guest's handle,
+                // even when the application has nothing to clean up.
+                let function = match function {
+                    None if import.name.starts_with("[resource-drop]") => {
+                        Some(Arc::new(|_: &[Value]| Ok(Vec::new())) as Arc<HostFunction>)
+                    }
+                    other => other,
+                };
+                (qualified_name(import), function)
+            })
             .collect();
         Ok(Self {
             vm,
@@ -134,7 +148,15 @@ impl Sandbox {
             poisoned: None,
             interrupts,
             call_timeout: component.engine().config().call_timeout,
+            handles: handles::HandleTable::default(),
         })
+    }
+
+    /// How many handles to host objects the guest holds, and the size of
+    /// the sandbox's handle table in slots (live or free, reused): it grows
+    /// only with the most handles held at once.
+    pub fn host_handles(&self) -> (usize, usize) {
+        (self.handles.live(), self.handles.capacity())
     }
 
     /// The component this sandbox runs.

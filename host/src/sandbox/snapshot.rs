@@ -29,6 +29,9 @@ pub struct Snapshot {
     regs: Registers,
     /// Which imports had a host function when the guest linked them.
     registered: Vec<bool>,
+    /// The host-resource handles the guest held (their reps are the
+    /// application's: it keeps those objects alive as long as it needs).
+    handles: super::handles::HandleTable,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -72,6 +75,7 @@ impl Sandbox {
             scratch,
             regs,
             registered: self.registered(),
+            handles: self.handles.clone(),
         }))
     }
 
@@ -92,6 +96,7 @@ impl Sandbox {
             // guest's message exit, where the guest resumes (see the
             // kernel's `featherlight_port_exit`).
             self.vm.set_regs(&snapshot.regs)?;
+            self.handles = snapshot.handles.clone();
             Ok(())
         })();
         match outcome {
@@ -131,6 +136,7 @@ impl Sandbox {
         let mut sandbox =
             Self::with_memory(&snapshot.component, linker, snapshot.boot.clone(), scratch, Some(snapshot.clone()))?;
         sandbox.check_compatible(snapshot)?;
+        sandbox.handles = snapshot.handles.clone();
         let root = snapshot.boot.page_table_root;
         sandbox.vm.set_entry_state(&snapshot.regs, &crate::mem::descriptors::cpl3_long_mode(root))?;
         Ok(sandbox)

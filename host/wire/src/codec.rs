@@ -111,6 +111,10 @@ fn encode<'a>(fbb: &mut FlatBufferBuilder<'a>, value: &Value, ty: &ValueType) ->
             let words = fbb.create_vector(&words);
             (K::FlagsVal, fb::FlagsVal::create(fbb, &fb::FlagsValArgs { words: Some(words) }).as_union_value())
         }
+        (Value::Own(handle), _) | (Value::Borrow(handle), _) => {
+            let args = fb::ResourceValArgs { handle: *handle, owned: matches!(value, Value::Own(_)) };
+            (K::ResourceVal, fb::ResourceVal::create(fbb, &args).as_union_value())
+        }
         // `check` rejected every other pairing before encoding started.
         _ => (K::BoolVal, fb::BoolVal::create(fbb, &fb::BoolValArgs { value: false }).as_union_value()),
     };
@@ -223,6 +227,14 @@ fn decode(value: fb::Value<'_>, ty: &ValueType) -> Result<Value, Error> {
             } else {
                 Value::Result(Ok(decode_payload(r.payload(), types.ok.as_ref(), "ok")?))
             }
+        }
+        ValueType::Own(_) | ValueType::Borrow(_) => {
+            let handle = value.kind_as_resource_val().ok_or_else(wrong)?;
+            let owned = matches!(ty, ValueType::Own(_));
+            if handle.owned() != owned {
+                return Err(malformed(format!("expected a `{}` handle, got the other kind", ty.kind_name())));
+            }
+            if owned { Value::Own(handle.handle()) } else { Value::Borrow(handle.handle()) }
         }
         ValueType::Flags(names) => {
             let words = value.kind_as_flags_val().ok_or_else(wrong)?.words();
