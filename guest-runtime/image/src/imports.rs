@@ -26,7 +26,7 @@ impl core::fmt::Display for ImportFailure {
 
 impl core::error::Error for ImportFailure {}
 
-fn failure(kind: fb::ErrorKind, message: String) -> wasmtime::Error {
+pub(crate) fn failure(kind: fb::ErrorKind, message: String) -> wasmtime::Error {
     wasmtime::Error::new(ImportFailure { kind, message })
 }
 
@@ -37,10 +37,16 @@ pub fn define(
     linker: &mut Linker<StoreLimits>,
     init: &fb::Init<'_>,
     component: &wasmtime::component::Component,
-) -> wasmtime::Result<()> {
+) -> wasmtime::Result<crate::resources::HostTypes> {
     let mut named = BTreeSet::new();
     let registered = init.imports_registered();
+    // Host resources first: functions' types refer to them.
+    let host_types = crate::resources::link_host_resources(linker, init, component)?;
+    let shared_types = alloc::sync::Arc::new(host_types.clone());
     for (index, name) in init.imports().iter().flatten().enumerate() {
+        if name.name().is_some_and(|n| n.starts_with("[resource-drop]")) {
+            continue;
+        }
         let func_name = name.name().unwrap_or_default().to_string();
         let interface = name.interface().map(ToString::to_string);
         let qualified = match &interface {
@@ -50,7 +56,8 @@ pub fn define(
         named.insert((interface.clone(), func_name.clone()));
         let is_registered = registered.is_some_and(|r| r.len() > index && r.get(index));
         let index = u32::try_from(index)?;
-        let forward = move |_store: wasmtime::StoreContextMut<'_, StoreLimits>,
+        let host_types = shared_types.clone();
+        let forward = move |mut store: wasmtime::StoreContextMut<'_, StoreLimits>,
                             ty: ComponentFunc,
                             params: &[Val],
                             results: &mut [Val]|
@@ -58,7 +65,17 @@ pub fn define(
             if !is_registered {
                 return unknown_import(&qualified);
             }
-            call_host(index, &qualified, &ty, params, results)
+            let malformed = |m: String| failure(fb::ErrorKind::Malformed, alloc::format!("import `{qualified}`: {m}"));
+            let mut handles = crate::resources::Handles { host: &host_types, table: None, borrows: Vec::new() };
+            let mut params = params.to_vec();
+            for (param, (_, param_ty)) in params.iter_mut().zip(ty.params()) {
+                handles.to_host(&mut store, param, &param_ty).map_err(malformed)?;
+            }
+            call_host(index, &qualified, &ty, &params, results)?;
+            for (result, result_ty) in results.iter_mut().zip(ty.results()) {
+                handles.from_host(&mut store, result, &result_ty).map_err(malformed)?;
+            }
+            Ok(())
         };
         match &interface {
             Some(i) => linker.instance(i)?.func_new(&func_name, forward)?,
@@ -84,7 +101,7 @@ pub fn define(
             _ => {}
         }
     }
-    Ok(())
+    Ok(host_types)
 }
 
 /// An import function that fails naming itself, like wasmtime's

@@ -7,7 +7,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use featherlight_abi::fb;
 use wasmtime::component::{Component, Func, Linker, types::ComponentFunc};
-use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{AsContextMut, Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
 
 /// A failed call or instantiation, as it goes back to the host.
 #[derive(Debug)]
@@ -80,7 +80,10 @@ fn config() -> Config {
 /// A loaded, instantiated component.
 pub struct Runtime {
     store: Store<StoreLimits>,
-    exports: Vec<(Func, ComponentFunc)>,
+    /// `None` for a guest resource's `[resource-drop]` entry.
+    exports: Vec<Option<(Func, ComponentFunc)>>,
+    host_types: crate::resources::HostTypes,
+    guest_table: crate::resources::GuestTable,
 }
 
 impl Runtime {
@@ -102,7 +105,7 @@ impl Runtime {
         let component = unsafe { Component::deserialize_raw(&engine, artifact) }.map_err(fail)?;
 
         let mut linker = Linker::<StoreLimits>::new(&engine);
-        imports::define(&mut linker, init, &component).map_err(fail)?;
+        let host_types = imports::define(&mut linker, init, &component).map_err(fail)?;
         // What is left are resource types: define them as host resources
         // (their functions already fail as unknown imports).
         linker.define_unknown_imports_as_traps(&component).map_err(fail)?;
@@ -120,6 +123,10 @@ impl Runtime {
 
         let mut exports = Vec::new();
         for name in init.exports().iter().flatten() {
+            if name.name().is_some_and(|n| n.starts_with("[resource-drop]")) {
+                exports.push(None);
+                continue;
+            }
             let func = lookup_export(&mut store, &instance, &name).ok_or_else(|| {
                 Failure::new(
                     fb::ErrorKind::Instantiate,
@@ -131,9 +138,9 @@ impl Runtime {
                 )
             })?;
             let ty = func.ty(&store);
-            exports.push((func, ty));
+            exports.push(Some((func, ty)));
         }
-        Ok(Self { store, exports })
+        Ok(Self { store, exports, host_types, guest_table: crate::resources::GuestTable::default() })
     }
 
     /// Calls export `index` with `params`.
@@ -141,18 +148,39 @@ impl Runtime {
         &mut self,
         index: u32,
         args: Option<flatbuffers::Vector<'_, flatbuffers::ForwardsUOffset<fb::Value<'_>>>>,
-    ) -> Result<(Vec<wasmtime::component::Val>, ComponentFunc), Failure> {
-        let (func, ty) = usize::try_from(index)
+    ) -> Result<(Vec<wasmtime::component::Val>, Option<ComponentFunc>), Failure> {
+        let malformed = |e| Failure::new(fb::ErrorKind::Malformed, e);
+        let export = usize::try_from(index)
             .ok()
             .and_then(|i| self.exports.get(i))
             .ok_or_else(|| Failure::new(fb::ErrorKind::Malformed, alloc::format!("no export with index {index}")))?;
+        let Some((func, ty)) = export else {
+            let handle = args
+                .filter(|a| a.len() == 1)
+                .and_then(|a| a.get(0).kind_as_resource_val())
+                .ok_or_else(|| malformed("a resource drop takes one handle".to_string()))?;
+            self.guest_table.drop_handle(self.store.as_context_mut(), handle.handle()).map_err(malformed)?;
+            return Ok((Vec::new(), None));
+        };
         let (func, ty) = (*func, ty.clone());
-        let params = crate::values::decode_all(args, ty.params().map(|(_, t)| t))
-            .map_err(|e| Failure::new(fb::ErrorKind::Malformed, e))?;
+        let mut params = crate::values::decode_all(args, ty.params().map(|(_, t)| t)).map_err(malformed)?;
+        let mut store = self.store.as_context_mut();
+        let mut handles =
+            crate::resources::Handles { host: &self.host_types, table: Some(&mut self.guest_table), borrows: Vec::new() };
+        for (param, (_, param_ty)) in params.iter_mut().zip(ty.params()) {
+            handles.from_host(&mut store, param, &param_ty).map_err(malformed)?;
+        }
         let mut results = alloc::vec![wasmtime::component::Val::Bool(false); ty.results().len()];
-        func.call(&mut self.store, &params, &mut results)
-            .map_err(|e| Failure::from_wasmtime(e, fb::ErrorKind::Other))?;
-        Ok((results, ty))
+        let called = func.call(&mut store, &params, &mut results);
+        let converted = called.map_err(|e| Failure::from_wasmtime(e, fb::ErrorKind::Other)).and_then(|()| {
+            for (result, result_ty) in results.iter_mut().zip(ty.results()) {
+                handles.to_host(&mut store, result, &result_ty).map_err(malformed)?;
+            }
+            Ok(())
+        });
+        handles.end_borrows(store);
+        converted?;
+        Ok((results, Some(ty)))
     }
 }
 
