@@ -315,11 +315,13 @@ mod tests {
     }
 
     #[test]
-    fn from_wit_refuses_what_is_not_supported_yet() {
+    fn from_wit_converts_handles_and_refuses_what_is_not_supported_yet() {
         let (resolve, i) = resolve(WIT);
+        let file = ResourceType { name: "t:t/i#file".into(), host: true };
+        assert_eq!(named(&resolve, i, "handle").unwrap(), ValueType::Own(file.clone()));
+        assert_eq!(named(&resolve, i, "with-handle").unwrap(), ValueType::record([("f", ValueType::Borrow(file))]));
+        assert_eq!(named(&resolve, i, "handle").unwrap().to_string(), "own<t:t/i#file>");
         for (name, words) in [
-            ("handle", "resource handle `own<file>`"),
-            ("with-handle", "resource handle `borrow<file>`"),
             ("fut", "`future` type"),
             ("file", "resource `file`"),
         ] {
