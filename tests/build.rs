@@ -18,7 +18,12 @@ fn build() -> Result<(), featherlight_build::BuildError> {
     let manifest_dir = Path::new(&manifest_dir);
     let workspace = manifest_dir.parent().unwrap_or(Path::new(".."));
     let target_dir = featherlight_build::component_target_dir(workspace);
-    for (name, variable) in [("values", "VALUES_WASM"), ("traps", "TRAPS_WASM"), ("stateful", "STATEFUL_WASM"), ("resources", "RESOURCES_WASM")] {
+    for (name, variable) in [
+        ("values", "VALUES_WASM"),
+        ("traps", "TRAPS_WASM"),
+        ("stateful", "STATEFUL_WASM"),
+        ("resources", "RESOURCES_WASM"),
+    ] {
         let wasm = featherlight_build::build_component(&manifest_dir.join("components").join(name), &target_dir)?;
         println!("cargo:rustc-env={variable}={}", wasm.display());
     }

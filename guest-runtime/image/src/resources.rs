@@ -92,7 +92,12 @@ pub struct Handles<'a> {
 
 impl Handles<'_> {
     /// Going to the host: every handle in `val` becomes its number.
-    pub fn to_host<T>(&mut self, store: &mut StoreContextMut<'_, T>, val: &mut Val, ty: &Type) -> Result<(), String> {
+    pub fn number_for_host<T>(
+        &mut self,
+        store: &mut StoreContextMut<'_, T>,
+        val: &mut Val,
+        ty: &Type,
+    ) -> Result<(), String> {
         self.walk(val, ty, &mut |this, val, ty| {
             let (Val::Resource(resource), Type::Own(rt) | Type::Borrow(rt)) = (&*val, ty) else {
                 return Ok(());
@@ -110,7 +115,12 @@ impl Handles<'_> {
     }
 
     /// From the host: every handle number in `val` becomes a handle.
-    pub fn from_host<T>(&mut self, store: &mut StoreContextMut<'_, T>, val: &mut Val, ty: &Type) -> Result<(), String> {
+    pub fn handle_from_host<T>(
+        &mut self,
+        store: &mut StoreContextMut<'_, T>,
+        val: &mut Val,
+        ty: &Type,
+    ) -> Result<(), String> {
         self.walk(val, ty, &mut |this, val, ty| {
             let (Val::U32(number), Type::Own(rt) | Type::Borrow(rt)) = (&*val, ty) else {
                 return Ok(());

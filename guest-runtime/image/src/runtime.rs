@@ -165,16 +165,19 @@ impl Runtime {
         let (func, ty) = (*func, ty.clone());
         let mut params = crate::values::decode_all(args, ty.params().map(|(_, t)| t)).map_err(malformed)?;
         let mut store = self.store.as_context_mut();
-        let mut handles =
-            crate::resources::Handles { host: &self.host_types, table: Some(&mut self.guest_table), borrows: Vec::new() };
+        let mut handles = crate::resources::Handles {
+            host: &self.host_types,
+            table: Some(&mut self.guest_table),
+            borrows: Vec::new(),
+        };
         for (param, (_, param_ty)) in params.iter_mut().zip(ty.params()) {
-            handles.from_host(&mut store, param, &param_ty).map_err(malformed)?;
+            handles.handle_from_host(&mut store, param, &param_ty).map_err(malformed)?;
         }
         let mut results = alloc::vec![wasmtime::component::Val::Bool(false); ty.results().len()];
         let called = func.call(&mut store, &params, &mut results);
         let converted = called.map_err(|e| Failure::from_wasmtime(e, fb::ErrorKind::Other)).and_then(|()| {
             for (result, result_ty) in results.iter_mut().zip(ty.results()) {
-                handles.to_host(&mut store, result, &result_ty).map_err(malformed)?;
+                handles.number_for_host(&mut store, result, &result_ty).map_err(malformed)?;
             }
             Ok(())
         });

@@ -80,7 +80,7 @@ impl Sandbox {
         let param_types: Vec<_> = export.ty.params.iter().map(|(_, ty)| ty.clone()).collect();
         export.ty.check_params(args)?;
         let mut args = args.to_vec();
-        let borrows = self.handles.to_guest(&mut args, &param_types)?;
+        let borrows = self.handles.issue_to_guest(&mut args, &param_types)?;
         let outcome = self.send_call(index, &args, &param_types).and_then(|()| self.run_to_result(None));
         // Borrows end with the call, whatever its outcome.
         for (resource, handle) in borrows {
@@ -89,14 +89,19 @@ impl Sandbox {
         match guest::decode_message(&outcome?)? {
             GuestMessage::Finished(results) => {
                 let mut results = decode_values(results, &export.ty.results)?;
-                self.handles.from_guest(&mut results, &export.ty.results)?;
+                self.handles.accept_from_guest(&mut results, &export.ty.results)?;
                 Ok(results)
             }
             _ => Err(Error::Malformed("not a result".into())),
         }
     }
 
-    fn send_call(&mut self, index: usize, args: &[Value], types: &[crate::wasm::types::ValueType]) -> Result<(), Error> {
+    fn send_call(
+        &mut self,
+        index: usize,
+        args: &[Value],
+        types: &[crate::wasm::types::ValueType],
+    ) -> Result<(), Error> {
         let mut fbb = FlatBufferBuilder::new();
         let args = encode_values(&mut fbb, args, types)?;
         let call = fb::FunctionCall::create(
@@ -105,7 +110,6 @@ impl Sandbox {
         );
         self.send(&mut fbb, fb::HostBody::FunctionCall, call.as_union_value())
     }
-
 
     pub(super) fn fault(&mut self, kind: fb::FaultKind) -> Result<(), Error> {
         let mut fbb = FlatBufferBuilder::new();
@@ -220,7 +224,7 @@ impl Sandbox {
             .ok_or_else(|| Error::Malformed(format!("the guest called unknown import #{index}")))?;
         let param_types: Vec<_> = import.ty.params.iter().map(|(_, ty)| ty.clone()).collect();
         let mut args = decode_values(call.args, &param_types)?;
-        self.handles.from_guest(&mut args, &param_types)?;
+        self.handles.accept_from_guest(&mut args, &param_types)?;
         let outcome = match function {
             Some(function) => {
                 let _span = tracing::debug_span!("host_function", function = %name).entered();
@@ -246,7 +250,7 @@ impl Sandbox {
         let mut fbb = FlatBufferBuilder::new();
         let args = match outcome {
             Ok(mut results) => {
-                self.handles.to_guest(&mut results, &import.ty.results)?;
+                self.handles.issue_to_guest(&mut results, &import.ty.results)?;
                 let values = encode_values(&mut fbb, &results, &import.ty.results)?;
                 fb::FunctionCallResultArgs { results: Some(values), error: None }
             }

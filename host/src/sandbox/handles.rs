@@ -8,8 +8,8 @@
 //! large as the most handles live at once; a generation counter in each
 //! handle tells a stale handle from the slot's next occupant.
 
-use crate::error::Error;
 use crate::Value;
+use crate::error::Error;
 use crate::wasm::types::ValueType;
 use featherlight_wire::value::for_each_handle;
 use std::sync::Arc;
@@ -88,11 +88,12 @@ impl HandleTable {
     /// Turns the host-resource handles in `values` (from the guest) into
     /// the application's reps: an owned handle is taken back, a borrowed
     /// one stays issued.
-    pub(crate) fn from_guest(&mut self, values: &mut [Value], types: &[ValueType]) -> Result<(), Error> {
+    pub(crate) fn accept_from_guest(&mut self, values: &mut [Value], types: &[ValueType]) -> Result<(), Error> {
         for (value, ty) in values.iter_mut().zip(types) {
             for_each_handle(value, ty, &mut |handle, owned, resource| {
                 if resource.host {
-                    *handle = if owned { self.remove(&resource.name, *handle)? } else { self.get(&resource.name, *handle)? };
+                    *handle =
+                        if owned { self.remove(&resource.name, *handle)? } else { self.get(&resource.name, *handle)? };
                 }
                 Ok::<_, Error>(())
             })?;
@@ -103,7 +104,11 @@ impl HandleTable {
     /// Turns the application's reps of host resources in `values` (going to
     /// the guest) into handles. Handles issued for borrows are returned: the
     /// caller takes them back once the call is over.
-    pub(crate) fn to_guest(&mut self, values: &mut [Value], types: &[ValueType]) -> Result<Vec<(Arc<str>, u32)>, Error> {
+    pub(crate) fn issue_to_guest(
+        &mut self,
+        values: &mut [Value],
+        types: &[ValueType],
+    ) -> Result<Vec<(Arc<str>, u32)>, Error> {
         let mut borrows = Vec::new();
         for (value, ty) in values.iter_mut().zip(types) {
             for_each_handle(value, ty, &mut |handle, owned, resource| {
@@ -120,11 +125,8 @@ impl HandleTable {
     }
 
     fn lookup(&self, resource: &Arc<str>, handle: u32) -> Result<usize, Error> {
-        let invalid = |reason: &str| Error::InvalidHandle {
-            resource: resource.to_string(),
-            handle,
-            reason: reason.to_string(),
-        };
+        let invalid =
+            |reason: &str| Error::InvalidHandle { resource: resource.to_string(), handle, reason: reason.to_string() };
         let index = (handle & INDEX_MASK).checked_sub(1).ok_or_else(|| invalid("it was never issued"))? as usize;
         let slot = self.slots.get(index).ok_or_else(|| invalid("it was never issued"))?;
         match &slot.entry {

@@ -8,8 +8,8 @@
 pub use featherlight_wire::types::{
     FuncType, MAX_DEPTH, MAX_TYPE_SIZE, ResourceType, ResultType, TypeError, ValueType,
 };
-use std::collections::HashSet;
 use std::collections::HashMap;
+use std::collections::HashSet;
 use wit_parser::{Handle, Resolve, Type, TypeDefKind, TypeId};
 
 /// Bound on `from_wit`'s recursion, which also follows type aliases (they do
@@ -321,10 +321,7 @@ mod tests {
         assert_eq!(named(&resolve, i, "handle").unwrap(), ValueType::Own(file.clone()));
         assert_eq!(named(&resolve, i, "with-handle").unwrap(), ValueType::record([("f", ValueType::Borrow(file))]));
         assert_eq!(named(&resolve, i, "handle").unwrap().to_string(), "own<t:t/i#file>");
-        for (name, words) in [
-            ("fut", "`future` type"),
-            ("file", "resource `file`"),
-        ] {
+        for (name, words) in [("fut", "`future` type"), ("file", "resource `file`")] {
             let error = named(&resolve, i, name).unwrap_err();
             assert!(matches!(&error, TypeError::Unsupported { .. }), "{name}: {error}");
             let message = error.to_string();
