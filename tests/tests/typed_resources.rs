@@ -169,7 +169,10 @@ fn typed_resources_match_wasmtime_in_process() {
         fl.call_measure(&mut sandbox, Borrow::new(fl_blob.rep())).unwrap(),
         wb.call_measure(&mut store, Resource::new_borrow(wt_blob)).unwrap()
     );
-    assert_eq!(fl.call_consume(&mut sandbox, fl_blob).unwrap(), wb.call_consume(&mut store, Resource::new_own(wt_blob)).unwrap());
+    assert_eq!(
+        fl.call_consume(&mut sandbox, fl_blob).unwrap(),
+        wb.call_consume(&mut store, Resource::new_own(wt_blob)).unwrap()
+    );
     let fl_made = fl.call_make(&mut sandbox, &[1, 2, 3]).unwrap();
     let wt_made = wb.call_make(&mut store, &[1, 2, 3]).unwrap();
     assert_eq!(state.lock().unwrap().live[&fl_made.rep()], store.data().0.live[&wt_made.rep()]);

@@ -203,7 +203,13 @@ impl<'r> World<'r> {
     }
 
     /// Expected-function constructor of a resource's drop entry.
-    fn expected_drop(&self, interface: &str, name: &str, resource: wit_parser::TypeId, here: &[String]) -> Result<String, BindgenError> {
+    fn expected_drop(
+        &self,
+        interface: &str,
+        name: &str,
+        resource: wit_parser::TypeId,
+        here: &[String],
+    ) -> Result<String, BindgenError> {
         Ok(format!(
             "{SUPPORT}::Function::new(::std::option::Option::Some({}), {}, ::std::vec![(\"self\", <{} as {CT}>::value_type())], ::std::vec::Vec::new()),",
             literal(interface),
@@ -355,7 +361,8 @@ impl<'r> World<'r> {
         );
         for entry in &entries {
             match entry {
-                Entry::Function(f) => match resource_of(f).and_then(|r| supertraits.iter().find(|(_, id, _)| *id == r)) {
+                Entry::Function(f) => match resource_of(f).and_then(|r| supertraits.iter().find(|(_, id, _)| *id == r))
+                {
                     Some((trait_name, ..)) => {
                         let path = format!("<T as {trait_name}>::{}", snake(&method_name(f)));
                         Self::register_as(&interface.name, f, &path, out);

@@ -325,7 +325,9 @@ impl Types<'_> {
                     }
                 };
                 let side = if host { "the host's" } else { "the component's" };
-                out.line(&format!("/// Resource `{wit_name}` ({side}): handles are `Own<{name}>` and `Borrow<{name}>`."));
+                out.line(&format!(
+                    "/// Resource `{wit_name}` ({side}): handles are `Own<{name}>` and `Borrow<{name}>`."
+                ));
                 out.line("#[derive(Debug)]");
                 out.line(&format!("pub struct {name};"));
                 out.blank();

@@ -55,7 +55,7 @@ impl HandleTable {
         };
         let slot = &mut self.slots[index as usize];
         slot.entry = Some((resource.clone(), rep));
-        Ok(((slot.generation << INDEX_BITS) | (index + 1)) & u32::MAX)
+        Ok((slot.generation << INDEX_BITS) | (index + 1))
     }
 
     /// The rep behind `handle` of `resource`, which stays issued (a borrow).
