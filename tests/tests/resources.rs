@@ -171,3 +171,21 @@ fn handle_values_are_typed() {
     assert!(matches!(error, Error::Type(_)), "{error}");
     assert_eq!(Value::Own(3).to_wave(), "Own(3)");
 }
+
+#[test]
+fn snapshots_keep_the_handles_the_guest_held() {
+    let (mut sandbox, blobs) = sandbox();
+    sandbox.call("merge-kept", &[]).unwrap();
+    let snapshot = sandbox.snapshot().unwrap();
+    sandbox.call("merge-kept", &[]).unwrap();
+    sandbox.call("churn", &[Value::U32(10)]).unwrap();
+    assert_eq!(sandbox.host_handles(), (3, 4));
+    sandbox.restore(&snapshot).unwrap();
+    // The restored guest holds the snapshot's three handles, in the
+    // snapshot's table; new handles work beside them.
+    assert_eq!(sandbox.host_handles(), (3, 3));
+    let drops = blobs.lock().unwrap().dropped.len();
+    sandbox.call("churn", &[Value::U32(5)]).unwrap();
+    assert_eq!(blobs.lock().unwrap().dropped.len(), drops + 5);
+    assert_eq!(sandbox.host_handles(), (3, 4));
+}

@@ -237,9 +237,14 @@ pub fn link_host_resources(
         let Some((_, ty, index, qualified)) = defining.iter().find(|(t, ..)| t == component_ty) else { continue };
         let (index, qualified) = (*index, qualified.clone());
         let dtor = move |_: StoreContextMut<'_, StoreLimits>, rep: u32| drop_host(index, &qualified, rep);
-        match interface {
-            Some(i) => linker.instance(i)?.resource(name, *ty, dtor)?,
-            None => linker.root().resource(name, *ty, dtor)?,
+        let defined = match interface {
+            Some(i) => linker.instance(i).and_then(|mut i| i.resource(name, *ty, dtor)),
+            None => linker.root().resource(name, *ty, dtor),
+        };
+        // A resource this runtime implements itself (linked before) stays
+        // its own; were anything else wrong, instantiation names it.
+        if let Err(e) = defined {
+            log::debug!("resource `{name}` not linked to the host: {e}");
         }
     }
     Ok(host_types)

@@ -303,6 +303,29 @@ mod tests {
     }
 
     #[test]
+    fn handles_round_trip_and_keep_their_kind() {
+        let resource = crate::types::ResourceType { name: "i#r".into(), host: true };
+        let types = [
+            ValueType::Own(resource.clone()),
+            ValueType::Borrow(resource.clone()),
+            ValueType::list(ValueType::Own(resource.clone())),
+        ];
+        let values = [Value::Own(7), Value::Borrow(u32::MAX), Value::List(vec![Value::Own(1), Value::Own(2)])];
+        assert_eq!(round_trip(&values, &types), values);
+        // An owned handle on the wire where a borrow is expected.
+        let mut fbb = FlatBufferBuilder::new();
+        let encoded = encode_values(&mut fbb, &[Value::Own(3)], &types[..1]).unwrap();
+        let call = fb::FunctionCall::create(&mut fbb, &fb::FunctionCallArgs { function: 0, args: Some(encoded) });
+        fbb.finish(call, None);
+        let call = flatbuffers::root::<fb::FunctionCall>(fbb.finished_data()).unwrap();
+        assert!(matches!(decode_values(call.args(), &types[1..2]), Err(Error::Malformed(_))));
+        assert!(matches!(decode_values(call.args(), &[ValueType::U32]), Err(Error::Malformed(_))));
+        // WAVE has no handles: parsing one is an error, printing does not panic.
+        assert!(Value::from_wave(&types[0], "1").is_err());
+        assert_eq!(values[2].to_wave(), "List([Own(1), Own(2)])");
+    }
+
+    #[test]
     fn rejects_wrong_values_and_wire_data() {
         let mut fbb = FlatBufferBuilder::new();
         assert!(matches!(encode_values(&mut fbb, &[Value::U8(1)], &[ValueType::S8]), Err(Error::Type(_))));
