@@ -32,7 +32,8 @@ pub(crate) fn failure(kind: fb::ErrorKind, message: String) -> wasmtime::Error {
 
 /// Defines each import named in `init` in `linker`, then makes every other
 /// imported function (the host leaves out those whose types it cannot carry
-/// yet, such as resource methods) fail as an unknown import too.
+/// yet, such as async ones) fail as an unknown import too. Resources the host
+/// defines are linked first (`resources.rs`); returns their types.
 pub fn define(
     linker: &mut Linker<StoreLimits>,
     init: &fb::Init<'_>,

@@ -2,7 +2,9 @@
 //! functions with their types, in the order both sides of the VM number
 //! them, and the world printed as WIT.
 //!
-//! Functions whose types featherlight cannot carry yet (resources, async)
+//! Resource constructors, methods and statics are listed like any function,
+//! plus a `[resource-drop]R` entry per resource an interface defines.
+//! Functions whose types featherlight cannot carry yet (async, futures)
 //! are left out of the tables: an import among them still links in the guest
 //! and traps when called, an export among them cannot be called.
 
