@@ -1,9 +1,9 @@
 //! Builds the test components in `components/` for `wasm32-wasip2` and points
-//! `VALUES_WASM`, `TRAPS_WASM`, `STATEFUL_WASM` and `WASI_APP_WASM` at them,
-//! and the hostile guest (`guest-runtime/hostile`) for `x86_64-unknown-none`
-//! and points `HOSTILE_GUEST` at it, for `src/lib.rs`. `wasi-app` is a plain
-//! Rust binary: `cargo build --target wasm32-wasip2` makes it a WASI command
-//! component, no bindings crate.
+//! `VALUES_WASM`, `TRAPS_WASM`, `STATEFUL_WASM`, `RESOURCES_WASM` and
+//! `WASI_APP_WASM` at them, and the hostile guest (`guest-runtime/hostile`) for
+//! `x86_64-unknown-none` and points `HOSTILE_GUEST` at it, for `src/lib.rs`.
+//! `wasi-app` is a plain Rust binary: `cargo build --target wasm32-wasip2`
+//! makes it a WASI command component, no bindings crate.
 
 use std::path::Path;
 
@@ -20,7 +20,12 @@ fn build() -> Result<(), featherlight_build::BuildError> {
     let manifest_dir = Path::new(&manifest_dir);
     let workspace = manifest_dir.parent().unwrap_or(Path::new(".."));
     let target_dir = featherlight_build::component_target_dir(workspace);
-    for (name, variable) in [("values", "VALUES_WASM"), ("traps", "TRAPS_WASM"), ("stateful", "STATEFUL_WASM")] {
+    for (name, variable) in [
+        ("values", "VALUES_WASM"),
+        ("traps", "TRAPS_WASM"),
+        ("stateful", "STATEFUL_WASM"),
+        ("resources", "RESOURCES_WASM"),
+    ] {
         let wasm = featherlight_build::build_component(&manifest_dir.join("components").join(name), &target_dir)?;
         println!("cargo:rustc-env={variable}={}", wasm.display());
     }

@@ -171,6 +171,18 @@ pub enum Error {
     /// An earlier failure left the sandbox unusable.
     #[error("the sandbox is poisoned by an earlier failure ({0}); restore a snapshot or create a new sandbox")]
     Poisoned(String),
+    /// A resource handle is not one the other side was given: unknown,
+    /// already dropped, or of another resource type. From the guest this
+    /// means a forged handle; the sandbox is poisoned.
+    #[error("invalid handle {handle} for resource `{resource}`: {reason}")]
+    InvalidHandle {
+        /// The resource type the handle was used as.
+        resource: String,
+        /// The handle number as given.
+        handle: u32,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -193,7 +205,8 @@ impl Error {
             | Self::Instantiate(_)
             | Self::Interrupted
             | Self::DeadlineExceeded { .. }
-            | Self::Poisoned(_) => true,
+            | Self::Poisoned(_)
+            | Self::InvalidHandle { .. } => true,
             Self::MemoryConfig(_)
             | Self::Memory(_)
             | Self::Snapshot(_)

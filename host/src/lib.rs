@@ -58,7 +58,7 @@ pub use image::ImageError;
 pub use mem::{DirtyPageMode, MemoryConfig, MemoryConfigError};
 pub use sandbox::host_functions::{HostError, HostFunction, Linker};
 pub use sandbox::{GuestFault, InterruptHandle, Sandbox, Snapshot};
-pub use typed::{ComponentType, Lower, Payload, WorldMismatch};
+pub use typed::{Borrow, ComponentType, Lower, Own, Payload, Resource, WorldMismatch};
 pub use wasm::cache::CacheError;
 pub use wasm::component::Component;
 pub use wasm::engine::{Config, Engine};

@@ -21,6 +21,8 @@ pub const VALUES_WASM: &str = env!("VALUES_WASM");
 pub const TRAPS_WASM: &str = env!("TRAPS_WASM");
 /// The `stateful` test component (`components/stateful`), built by `build.rs`.
 pub const STATEFUL_WASM: &str = env!("STATEFUL_WASM");
+/// The `resources` test component (`components/resources`), built by `build.rs`.
+pub const RESOURCES_WASM: &str = env!("RESOURCES_WASM");
 
 /// The hostile guest image (`guest-runtime/hostile`), built by `build.rs`:
 /// boot it with [`Config::guest_image`](featherlight::Config).
@@ -140,6 +142,15 @@ impl Fixture {
     /// If it cannot be loaded.
     pub fn stateful(&self) -> Component {
         self.load(STATEFUL_WASM)
+    }
+
+    /// The `resources` component, compiled by this fixture's engine.
+    ///
+    /// # Panics
+    ///
+    /// If it cannot be loaded.
+    pub fn resources(&self) -> Component {
+        self.load(RESOURCES_WASM)
     }
 
     /// The component at `path`, compiled by this fixture's engine.

@@ -19,6 +19,10 @@ interface host {
   ok: func() -> u32;
   unregistered: func();
   big: func() -> string;
+  resource thing {
+    poke: func() -> u32;
+  }
+  make: func() -> thing;
 }
 world hostile {
   import host;
@@ -28,6 +32,8 @@ world hostile {
   export call-unregistered: func();
   export call-big: func();
   export echo: func(x: u32) -> u32;
+  export forge-handle: func();
+  export drop-twice: func();
   export wrong-result-type: func() -> u32;
   export wrong-result-count: func() -> u32;
   export corrupt-size-prefix: func();
@@ -99,6 +105,8 @@ fn linker() -> Linker {
     linker.func("test:hostile/host", "ok", |_| Ok(vec![Value::U32(7)]));
     // Larger than the 1 MiB input buffer.
     linker.func("test:hostile/host", "big", |_| Ok(vec![Value::String("x".repeat(2 << 20))]));
+    linker.func("test:hostile/host", "make", |_| Ok(vec![Value::Own(77)]));
+    linker.func("test:hostile/host", "[method]thing.poke", |_| Ok(vec![Value::U32(1)]));
     linker
 }
 
@@ -238,6 +246,19 @@ fn host_call_after_a_host_function_failure() {
 #[test]
 fn import_call_with_wrong_arguments() {
     check("import-wrong-args", |e| matches!(e, Error::Malformed(m) if m.contains("expected 0 values, got 1")));
+}
+
+#[test]
+fn forged_resource_handle() {
+    check(
+        "forge-handle",
+        |e| matches!(e, Error::InvalidHandle { handle: 12345, reason, .. } if reason.contains("never issued")),
+    );
+}
+
+#[test]
+fn resource_handle_dropped_twice() {
+    check("drop-twice", |e| matches!(e, Error::InvalidHandle { reason, .. } if reason.contains("dropped")));
 }
 
 #[test]

@@ -28,6 +28,16 @@ fn u32_value<'a>(fbb: &mut FlatBufferBuilder<'a>, value: u32) -> WIPOffset<fb::V
     fb::Value::create(fbb, &fb::ValueArgs { kind_type: fb::ValueKind::U32Val, kind: Some(kind) })
 }
 
+/// A call of import `function` with one resource handle.
+pub fn call_handle(function: u32, handle: u32, owned: bool) -> Vec<u8> {
+    let mut fbb = FlatBufferBuilder::new();
+    let kind = fb::ResourceVal::create(&mut fbb, &fb::ResourceValArgs { handle, owned }).as_union_value();
+    let value = fb::Value::create(&mut fbb, &fb::ValueArgs { kind_type: fb::ValueKind::ResourceVal, kind: Some(kind) });
+    let args = fbb.create_vector(&[value]);
+    let body = fb::FunctionCall::create(&mut fbb, &fb::FunctionCallArgs { function, args: Some(args), context: None });
+    finish(fbb, fb::GuestBody::FunctionCall, body.as_union_value())
+}
+
 /// A `FunctionCallResult` with `reply` as its results (none if `None`).
 pub fn result(reply: Option<Reply<'_>>) -> Vec<u8> {
     let mut fbb = FlatBufferBuilder::new();

@@ -102,6 +102,17 @@ pub fn run(name: &str, state: &mut State) -> Vec<u8> {
             call_import(state, "unregistered", &[]);
             messages::result(None)
         }
+        // Resource handles: one never issued, one dropped twice.
+        "forge-handle" => {
+            call_with_handle(state, "[method]thing.poke", 12345, false);
+            messages::result(None)
+        }
+        "drop-twice" => {
+            let handle = call_for_handle(state, "make");
+            call_with_handle(state, "[resource-drop]thing", handle, true);
+            call_with_handle(state, "[resource-drop]thing", handle, true);
+            messages::result(None)
+        }
         "fake-host-failure" => messages::error(fb::ErrorKind::HostFunction, "no host function failed"),
         "flood-log" => {
             let record = messages::log(&"flood ".repeat(10_000));
@@ -261,6 +272,29 @@ fn call_import(state: &State, name: &str, args: &[u32]) {
     }
     // Read (and so verify) the reply, as the real runtime would.
     let _ = host::receive();
+}
+
+fn import_index(state: &State, name: &str) -> u32 {
+    let index = state.imports.iter().position(|import| import == name).unwrap_or(usize::MAX);
+    u32::try_from(index).unwrap_or(u32::MAX)
+}
+
+fn call_with_handle(state: &State, name: &str, handle: u32, owned: bool) {
+    if host::send(&messages::call_handle(import_index(state, name), handle, owned)).is_err() {
+        exceptions::fatal();
+    }
+    let _ = host::receive();
+}
+
+/// Calls import `name` (no arguments) and returns the handle it answers.
+fn call_for_handle(state: &State, name: &str) -> u32 {
+    if host::send(&messages::call(import_index(state, name), &[])).is_err() {
+        exceptions::fatal();
+    }
+    let reply = host::receive().ok();
+    let result = reply.as_ref().and_then(|r| r.body_as_function_call_result());
+    let first = result.and_then(|r| r.results()).filter(|v| !v.is_empty()).map(|v| v.get(0));
+    first.and_then(|v| v.kind_as_resource_val()).map_or(0, |h| h.handle())
 }
 
 /// Puts `bytes` (framed or not) at the start of the output buffer, as much

@@ -45,7 +45,8 @@ fn handle(runtime: &mut Option<Runtime>) -> Vec<u8> {
         let Some(runtime) = runtime.as_mut() else {
             return finish(Err(Failure::new(fb::ErrorKind::Malformed, "call before Init")));
         };
-        return finish(runtime.call(&call).map(Some));
+        // A resource drop has no results and no function type.
+        return finish(runtime.call(&call).map(|(results, ty)| ty.map(|ty| (results, ty))));
     }
     if let Some(fault) = message.body_as_fault() {
         crate::fault::inject(fault.kind());

@@ -26,21 +26,28 @@ impl core::fmt::Display for ImportFailure {
 
 impl core::error::Error for ImportFailure {}
 
-fn failure(kind: fb::ErrorKind, message: String) -> wasmtime::Error {
+pub(crate) fn failure(kind: fb::ErrorKind, message: String) -> wasmtime::Error {
     wasmtime::Error::new(ImportFailure { kind, message })
 }
 
 /// Defines each import named in `init` in `linker`, then makes every other
 /// imported function (the host leaves out those whose types it cannot carry
-/// yet, such as resource methods) fail as an unknown import too.
+/// yet, such as async ones) fail as an unknown import too. Resources the host
+/// defines are linked first (`resources.rs`); returns their types.
 pub fn define(
     linker: &mut Linker<Host>,
     init: &fb::Init<'_>,
     component: &wasmtime::component::Component,
-) -> wasmtime::Result<()> {
+) -> wasmtime::Result<crate::resources::HostTypes> {
     let mut named = BTreeSet::new();
     let registered = init.imports_registered();
+    // Host resources first: functions' types refer to them.
+    let host_types = crate::resources::link_host_resources(linker, init, component)?;
+    let shared_types = alloc::sync::Arc::new(host_types.clone());
     for (index, name) in init.imports().iter().flatten().enumerate() {
+        if name.name().is_some_and(|n| n.starts_with("[resource-drop]")) {
+            continue;
+        }
         let func_name = name.name().unwrap_or_default().to_string();
         let interface = name.interface().map(ToString::to_string);
         let qualified = match &interface {
@@ -50,6 +57,7 @@ pub fn define(
         named.insert((interface.clone(), func_name.clone()));
         let is_registered = registered.is_some_and(|r| r.len() > index && r.get(index));
         let index = u32::try_from(index)?;
+        let host_types = shared_types.clone();
         let forward = move |mut store: wasmtime::StoreContextMut<'_, Host>,
                             ty: ComponentFunc,
                             params: &[Val],
@@ -58,9 +66,19 @@ pub fn define(
             if !is_registered {
                 return unknown_import(&qualified);
             }
+            let malformed = |m: String| failure(fb::ErrorKind::Malformed, alloc::format!("import `{qualified}`: {m}"));
+            let mut handles = crate::resources::Handles { host: &host_types, table: None, borrows: Vec::new() };
+            let mut params = params.to_vec();
+            for (param, (_, param_ty)) in params.iter_mut().zip(ty.params()) {
+                handles.number_for_host(&mut store, param, &param_ty).map_err(malformed)?;
+            }
             // Keep the component's output in order with what the host does.
             store.data_mut().wasi.flush();
-            call_host(index, &qualified, &ty, params, results)
+            call_host(index, &qualified, &ty, &params, results)?;
+            for (result, result_ty) in results.iter_mut().zip(ty.results()) {
+                handles.handle_from_host(&mut store, result, &result_ty).map_err(malformed)?;
+            }
+            Ok(())
         };
         match &interface {
             Some(i) => linker.instance(i)?.func_new(&func_name, forward)?,
@@ -86,7 +104,7 @@ pub fn define(
             _ => {}
         }
     }
-    Ok(())
+    Ok(host_types)
 }
 
 /// An import function that fails naming itself, like wasmtime's

@@ -13,6 +13,7 @@ mod dispatch;
 mod fault;
 mod imports;
 mod platform;
+mod resources;
 mod runtime;
 mod values;
 mod wasi;

@@ -8,7 +8,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use featherlight_abi::fb;
 use wasmtime::component::{Component, Func, Linker, ResourceTable, types::ComponentFunc};
-use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{AsContextMut, Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
 
 /// What the store holds for the component's imports.
 pub struct Host {
@@ -94,7 +94,10 @@ fn config() -> Config {
 /// A loaded, instantiated component.
 pub struct Runtime {
     store: Store<Host>,
-    exports: Vec<(Func, ComponentFunc)>,
+    /// `None` for a guest resource's `[resource-drop]` entry.
+    exports: Vec<Option<(Func, ComponentFunc)>>,
+    host_types: crate::resources::HostTypes,
+    guest_table: crate::resources::GuestTable,
 }
 
 impl Runtime {
@@ -116,7 +119,7 @@ impl Runtime {
         let component = unsafe { Component::deserialize_raw(&engine, artifact) }.map_err(fail)?;
 
         let mut linker = Linker::<Host>::new(&engine);
-        imports::define(&mut linker, init, &component).map_err(fail)?;
+        let host_types = imports::define(&mut linker, init, &component).map_err(fail)?;
         // WASI is served here in the guest, replacing the forwarding stubs.
         linker.allow_shadowing(true);
         wasi::define(&mut linker, &component).map_err(fail)?;
@@ -142,6 +145,10 @@ impl Runtime {
 
         let mut exports = Vec::new();
         for name in init.exports().iter().flatten() {
+            if name.name().is_some_and(|n| n.starts_with("[resource-drop]")) {
+                exports.push(None);
+                continue;
+            }
             let func = lookup_export(&mut store, &instance, &name).ok_or_else(|| {
                 Failure::new(
                     fb::ErrorKind::Instantiate,
@@ -153,31 +160,55 @@ impl Runtime {
                 )
             })?;
             let ty = func.ty(&store);
-            exports.push((func, ty));
+            exports.push(Some((func, ty)));
         }
-        Ok(Self { store, exports })
+        Ok(Self { store, exports, host_types, guest_table: crate::resources::GuestTable::default() })
     }
 
     /// Calls export `call.function()` with its arguments.
     pub fn call(
         &mut self,
         call: &fb::FunctionCall<'_>,
-    ) -> Result<(Vec<wasmtime::component::Val>, ComponentFunc), Failure> {
+    ) -> Result<(Vec<wasmtime::component::Val>, Option<ComponentFunc>), Failure> {
         let (index, args) = (call.function(), call.args());
         self.store.data_mut().wasi.begin_call(call.context());
-        let (func, ty) = usize::try_from(index)
+        let malformed = |e| Failure::new(fb::ErrorKind::Malformed, e);
+        let export = usize::try_from(index)
             .ok()
             .and_then(|i| self.exports.get(i))
             .ok_or_else(|| Failure::new(fb::ErrorKind::Malformed, alloc::format!("no export with index {index}")))?;
+        let Some((func, ty)) = export else {
+            let handle = args
+                .filter(|a| a.len() == 1)
+                .and_then(|a| a.get(0).kind_as_resource_val())
+                .ok_or_else(|| malformed("a resource drop takes one handle".to_string()))?;
+            self.guest_table.drop_handle(self.store.as_context_mut(), handle.handle()).map_err(malformed)?;
+            return Ok((Vec::new(), None));
+        };
         let (func, ty) = (*func, ty.clone());
-        let params = crate::values::decode_all(args, ty.params().map(|(_, t)| t))
-            .map_err(|e| Failure::new(fb::ErrorKind::Malformed, e))?;
+        let mut params = crate::values::decode_all(args, ty.params().map(|(_, t)| t)).map_err(malformed)?;
+        let mut store = self.store.as_context_mut();
+        let mut handles = crate::resources::Handles {
+            host: &self.host_types,
+            table: Some(&mut self.guest_table),
+            borrows: Vec::new(),
+        };
+        for (param, (_, param_ty)) in params.iter_mut().zip(ty.params()) {
+            handles.handle_from_host(&mut store, param, &param_ty).map_err(malformed)?;
+        }
         let mut results = alloc::vec![wasmtime::component::Val::Bool(false); ty.results().len()];
-        let outcome = func.call(&mut self.store, &params, &mut results);
+        let called = func.call(&mut store, &params, &mut results);
         // What the component wrote reaches the host before the outcome.
-        self.store.data_mut().wasi.flush();
-        outcome.map_err(|e| Failure::from_wasmtime(e, fb::ErrorKind::Other))?;
-        Ok((results, ty))
+        store.data_mut().wasi.flush();
+        let converted = called.map_err(|e| Failure::from_wasmtime(e, fb::ErrorKind::Other)).and_then(|()| {
+            for (result, result_ty) in results.iter_mut().zip(ty.results()) {
+                handles.number_for_host(&mut store, result, &result_ty).map_err(malformed)?;
+            }
+            Ok(())
+        });
+        handles.end_borrows(store);
+        converted?;
+        Ok((results, Some(ty)))
     }
 }
 

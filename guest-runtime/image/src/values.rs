@@ -134,6 +134,14 @@ pub fn decode(value: fb::Value<'_>, ty: &Type, depth: u32) -> Result<Val, String
             };
             Val::Result(if r.is_err() { Err(payload) } else { Ok(payload) })
         }
+        // Handles travel as numbers; `resources` turns them into handles.
+        Type::Own(_) | Type::Borrow(_) => {
+            let handle = value.kind_as_resource_val().ok_or_else(err)?;
+            if handle.owned() != matches!(ty, Type::Own(_)) {
+                return Err("an owned handle where a borrow is expected, or the reverse".to_string());
+            }
+            Val::U32(handle.handle())
+        }
         Type::Flags(flags) => {
             let words = value.kind_as_flags_val().ok_or_else(err)?.words();
             let count = flags.names().len();
@@ -160,6 +168,10 @@ pub fn encode<'a>(fbb: &mut FlatBufferBuilder<'a>, val: &Val, ty: &Type) -> Resu
     use fb::ValueKind as K;
     let mismatch = || alloc::format!("value {val:?} does not match type {ty:?}");
     let (kind, body) = match (val, ty) {
+        (Val::U32(handle), Type::Own(_) | Type::Borrow(_)) => {
+            let args = fb::ResourceValArgs { handle: *handle, owned: matches!(ty, Type::Own(_)) };
+            (K::ResourceVal, fb::ResourceVal::create(fbb, &args).as_union_value())
+        }
         (Val::Bool(v), _) => (K::BoolVal, fb::BoolVal::create(fbb, &fb::BoolValArgs { value: *v }).as_union_value()),
         (Val::S8(v), _) => (K::S8Val, fb::S8Val::create(fbb, &fb::S8ValArgs { value: *v }).as_union_value()),
         (Val::U8(v), _) => (K::U8Val, fb::U8Val::create(fbb, &fb::U8ValArgs { value: *v }).as_union_value()),

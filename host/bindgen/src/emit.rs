@@ -120,7 +120,8 @@ impl<'r> World<'r> {
         };
         let imports = interfaces(false);
         let exports = interfaces(true);
-        Ok(Self { types: Types { resolve, modules }, world, imports, exports })
+        let exported = exports.iter().map(|i| i.id).collect();
+        Ok(Self { types: Types { resolve, modules, exported }, world, imports, exports })
     }
 
     pub fn emit(&self) -> Result<String, BindgenError> {
@@ -167,10 +168,61 @@ impl<'r> World<'r> {
         Ok(())
     }
 
-    /// The interface's functions, refusing resource methods and async.
-    fn functions(&self, interface: &Interface) -> Result<Vec<&'r Function>, BindgenError> {
+    /// The interface's functions (refusing async ones) and the drop of each
+    /// resource it defines, in the order the world lists them.
+    fn functions(&self, interface: &Interface) -> Result<Vec<Entry<'r>>, BindgenError> {
         let resolve = self.types.resolve;
-        resolve.interfaces[interface.id].functions.values().map(|f| check_function(f, &interface.name)).collect()
+        let mut entries: Vec<Entry<'r>> = resolve.interfaces[interface.id]
+            .functions
+            .values()
+            .map(|f| check_function(f, &interface.name).map(Entry::Function))
+            .collect::<Result<_, _>>()?;
+        for (name, id) in &resolve.interfaces[interface.id].types {
+            if matches!(resolve.types[*id].kind, wit_parser::TypeDefKind::Resource) {
+                entries.push(Entry::Drop { resource: *id, name: name.clone() });
+            }
+        }
+        Ok(entries)
+    }
+
+    /// The Rust type of `own<resource>` as seen from `here`.
+    fn own(&self, resource: wit_parser::TypeId, here: &[String]) -> Result<String, BindgenError> {
+        let name = &self.types.resolve.types[resource].name;
+        let path: Vec<String> = std::iter::repeat_n("super".to_string(), here.len())
+            .chain(self.module_of(resource))
+            .chain(name.as_deref().map(camel))
+            .collect();
+        Ok(format!("::featherlight::Own<{}>", path.join("::")))
+    }
+
+    fn module_of(&self, resource: wit_parser::TypeId) -> Vec<String> {
+        match self.types.resolve.types[resource].owner {
+            wit_parser::TypeOwner::Interface(i) => self.types.modules.get(&i).cloned().unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Expected-function constructor of a resource's drop entry.
+    fn expected_drop(
+        &self,
+        interface: &str,
+        name: &str,
+        resource: wit_parser::TypeId,
+        here: &[String],
+    ) -> Result<String, BindgenError> {
+        Ok(format!(
+            "{SUPPORT}::Function::new(::std::option::Option::Some({}), {}, ::std::vec![(\"self\", <{} as {CT}>::value_type())], ::std::vec::Vec::new()),",
+            literal(interface),
+            literal(&format!("[resource-drop]{name}")),
+            self.own(resource, here)?
+        ))
+    }
+
+    fn expected_entry(&self, interface: &str, entry: &Entry<'r>, here: &[String]) -> Result<String, BindgenError> {
+        match entry {
+            Entry::Function(f) => self.expected(Some(interface), f, here),
+            Entry::Drop { resource, name } => self.expected_drop(interface, name, *resource, here),
+        }
     }
 
     /// Expected-function constructors for the world check.
@@ -197,6 +249,16 @@ impl<'r> World<'r> {
 
     /// The host trait method of `function`.
     fn host_method(&self, function: &Function, here: &[String], out: &mut Out) -> Result<(), BindgenError> {
+        self.host_method_named(function, &snake(&method_name(function)), here, out)
+    }
+
+    fn host_method_named(
+        &self,
+        function: &Function,
+        method: &str,
+        here: &[String],
+        out: &mut Out,
+    ) -> Result<(), BindgenError> {
         let mut params = vec!["&mut self".to_string()];
         for param in &function.params {
             params.push(format!("{}: {}", param_name(&param.name), self.types.rust(&param.ty, here)?));
@@ -207,8 +269,7 @@ impl<'r> World<'r> {
         };
         docs(out, &function.docs);
         out.line(&format!(
-            "fn {}({}) -> ::std::result::Result<{result}, ::featherlight::HostError>;",
-            snake(&function.name),
+            "fn {method}({}) -> ::std::result::Result<{result}, ::featherlight::HostError>;",
             params.join(", ")
         ));
         Ok(())
@@ -216,13 +277,17 @@ impl<'r> World<'r> {
 
     /// Registers `function` with `linker`, calling `T::method` on the state.
     fn register(interface: &str, function: &Function, out: &mut Out) {
+        Self::register_as(interface, function, &format!("T::{}", snake(&function.name)), out);
+    }
+
+    fn register_as(interface: &str, function: &Function, call_path: &str, out: &mut Out) {
         out.open("{");
         out.line("let state = ::std::sync::Arc::clone(state);");
         out.open(&format!("linker.func({}, {}, move |args| {{", literal(interface), literal(&function.name)));
         out.line(&format!("let mut host = {SUPPORT}::lock(&state);"));
         let mut args = vec!["&mut *host".to_string()];
         args.extend((0..function.params.len()).map(|i| format!("{SUPPORT}::arg(args, {i})?")));
-        let call = format!("T::{}({})?", snake(&function.name), args.join(", "));
+        let call = format!("{call_path}({})?", args.join(", "));
         if function.result.is_some() {
             out.line(&format!("let result = {call};"));
             out.line(&format!("::std::result::Result::Ok(::std::vec![{CT}::to_value(&result)])"));
@@ -235,18 +300,57 @@ impl<'r> World<'r> {
     }
 
     fn host_trait(&self, interface: &Interface, out: &mut Out) -> Result<(), BindgenError> {
-        let functions = self.functions(interface)?;
-        if functions.is_empty() {
+        let entries = self.functions(interface)?;
+        if entries.is_empty() {
             return Ok(());
         }
         let here = &interface.module;
-        out.line(&format!("/// What the host implements for `{}`.", interface.name));
-        out.open("pub trait Host {");
-        for (i, function) in functions.iter().enumerate() {
-            if i > 0 {
-                out.blank();
+        let resource_of = |f: &Function| match f.kind {
+            FunctionKind::Constructor(r) | FunctionKind::Method(r) | FunctionKind::Static(r) => Some(r),
+            _ => None,
+        };
+        // One trait per resource: its constructor, methods, statics and drop.
+        let mut supertraits = Vec::new();
+        for entry in &entries {
+            let Entry::Drop { resource, name } = entry else { continue };
+            let trait_name = format!("Host{}", camel(name));
+            out.line(&format!("/// What the host implements for resource `{name}` of `{}`.", interface.name));
+            out.open(&format!("pub trait {trait_name} {{"));
+            for entry in &entries {
+                if let Entry::Function(f) = entry
+                    && resource_of(f) == Some(*resource)
+                {
+                    self.host_method(f, here, out)?;
+                    out.blank();
+                }
             }
-            self.host_method(function, here, out)?;
+            out.line(&format!("/// The guest dropped its handle to `{name}` `rep`."));
+            out.line(&format!(
+                "fn drop(&mut self, rep: {}) -> ::std::result::Result<(), ::featherlight::HostError>;",
+                self.own(*resource, here)?
+            ));
+            out.close("}");
+            out.blank();
+            supertraits.push((trait_name, *resource, name.clone()));
+        }
+        let bound = if supertraits.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", supertraits.iter().map(|(t, ..)| t.as_str()).collect::<Vec<_>>().join(" + "))
+        };
+        out.line(&format!("/// What the host implements for `{}`.", interface.name));
+        out.open(&format!("pub trait Host{bound} {{"));
+        let mut first = true;
+        for entry in &entries {
+            if let Entry::Function(f) = entry
+                && resource_of(f).is_none()
+            {
+                if !first {
+                    out.blank();
+                }
+                first = false;
+                self.host_method(f, here, out)?;
+            }
         }
         out.close("}");
         out.blank();
@@ -255,16 +359,39 @@ impl<'r> World<'r> {
             "pub fn add_to_linker<T: Host + ::std::marker::Send + 'static>(linker: &mut ::featherlight::Linker, \
              state: &::std::sync::Arc<::std::sync::Mutex<T>>) {",
         );
-        for function in &functions {
-            Self::register(&interface.name, function, out);
+        for entry in &entries {
+            match entry {
+                Entry::Function(f) => match resource_of(f).and_then(|r| supertraits.iter().find(|(_, id, _)| *id == r))
+                {
+                    Some((trait_name, ..)) => {
+                        let path = format!("<T as {trait_name}>::{}", snake(&method_name(f)));
+                        Self::register_as(&interface.name, f, &path, out);
+                    }
+                    None => Self::register(&interface.name, f, out),
+                },
+                Entry::Drop { name, .. } => {
+                    out.open("{");
+                    out.line("let state = ::std::sync::Arc::clone(state);");
+                    out.open(&format!(
+                        "linker.func({}, {}, move |args| {{",
+                        literal(&interface.name),
+                        literal(&format!("[resource-drop]{name}"))
+                    ));
+                    out.line(&format!("let mut host = {SUPPORT}::lock(&state);"));
+                    out.line(&format!("<T as Host{}>::drop(&mut *host, {SUPPORT}::arg(args, 0)?)?;", camel(name)));
+                    out.line("::std::result::Result::Ok(::std::vec::Vec::new())");
+                    out.close("});");
+                    out.close("}");
+                }
+            }
         }
         out.close("}");
         out.blank();
         out.line("#[doc(hidden)]");
         out.open(&format!("pub fn __functions() -> ::std::vec::Vec<{SUPPORT}::Function> {{"));
         out.open("::std::vec![");
-        for function in &functions {
-            out.line(&self.expected(Some(&interface.name), function, here)?);
+        for entry in &entries {
+            out.line(&self.expected_entry(&interface.name, entry, here)?);
         }
         out.close("]");
         out.close("}");
@@ -305,8 +432,7 @@ impl<'r> World<'r> {
         };
         docs(out, &function.docs);
         out.open(&format!(
-            "pub fn call_{}({}) -> ::std::result::Result<{result}, ::featherlight::Error> {{",
-            snake(&function.name),
+            "pub fn call_{field}({}) -> ::std::result::Result<{result}, ::featherlight::Error> {{",
             params.join(", ")
         ));
         out.line(&format!(
@@ -320,13 +446,14 @@ impl<'r> World<'r> {
     }
 
     fn guest_struct(&self, interface: &Interface, out: &mut Out) -> Result<(), BindgenError> {
-        let functions = self.functions(interface)?;
+        let entries = self.functions(interface)?;
         let here = &interface.module;
+        let fields: Vec<String> = entries.iter().map(Entry::field).collect();
         out.line(&format!("/// Typed calls of the component's `{}` export.", interface.name));
         out.line("#[derive(Debug, Clone)]");
         out.open("pub struct Guest {");
-        for function in &functions {
-            out.line(&format!("{}: usize,", snake(&function.name)));
+        for field in &fields {
+            out.line(&format!("{field}: usize,"));
         }
         out.close("}");
         out.blank();
@@ -334,24 +461,41 @@ impl<'r> World<'r> {
         out.line("#[doc(hidden)]");
         out.open(&format!("pub fn __functions() -> ::std::vec::Vec<{SUPPORT}::Function> {{"));
         out.open("::std::vec![");
-        for function in &functions {
-            out.line(&self.expected(Some(&interface.name), function, here)?);
+        for entry in &entries {
+            out.line(&self.expected_entry(&interface.name, entry, here)?);
         }
         out.close("]");
         out.close("}");
         out.blank();
         out.line("#[doc(hidden)]");
-        let indices = if functions.is_empty() { "_indices" } else { "indices" };
+        let indices = if entries.is_empty() { "_indices" } else { "indices" };
         out.open(&format!("pub fn __new({indices}: &mut impl ::std::iter::Iterator<Item = usize>) -> Self {{"));
         out.open("Self {");
-        for function in &functions {
-            out.line(&format!("{}: indices.next().unwrap_or(usize::MAX),", snake(&function.name)));
+        for field in &fields {
+            out.line(&format!("{field}: indices.next().unwrap_or(usize::MAX),"));
         }
         out.close("}");
         out.close("}");
-        for function in &functions {
+        for (entry, field) in entries.iter().zip(&fields) {
             out.blank();
-            self.call_method(Some(&interface.name), function, &snake(&function.name), here, out)?;
+            match entry {
+                Entry::Function(f) => self.call_method(Some(&interface.name), f, field, here, out)?,
+                Entry::Drop { resource, name } => {
+                    out.line(&format!("/// Drops the component's `{name}` behind `handle`."));
+                    out.open(&format!(
+                        "pub fn call_{field}(&self, sandbox: &mut ::featherlight::Sandbox, handle: {}) -> \
+                         ::std::result::Result<(), ::featherlight::Error> {{",
+                        self.own(*resource, here)?
+                    ));
+                    out.line(&format!(
+                        "let results = {SUPPORT}::call(sandbox, self.{field}, ::std::option::Option::Some({}), {}, &[{CT}::to_value(&handle)])?;",
+                        literal(&interface.name),
+                        literal(&format!("[resource-drop]{name}"))
+                    ));
+                    out.line(&format!("{SUPPORT}::no_result(results)"));
+                    out.close("}");
+                }
+            }
         }
         out.close("}");
         Ok(())
@@ -359,6 +503,7 @@ impl<'r> World<'r> {
 
     /// The world's own functions (not in interfaces), imported or exported.
     fn world_functions(&self, exported: bool) -> Result<Vec<&'r Function>, BindgenError> {
+        // World-level functions are freestanding (resources live in interfaces).
         let world = &self.types.resolve.worlds[self.world];
         let items = if exported { &world.exports } else { &world.imports };
         items
@@ -509,12 +654,45 @@ impl<'r> World<'r> {
 
 /// Refuses what typed bindings cannot carry yet.
 fn check_function<'f>(function: &'f Function, owner: &str) -> Result<&'f Function, BindgenError> {
-    match function.kind {
-        FunctionKind::Freestanding => Ok(function),
-        FunctionKind::AsyncFreestanding => {
-            Err(unsupported(&format!("async function `{}` of `{owner}`", function.name)))
+    if function.kind.is_async() {
+        return Err(unsupported(&format!("async function `{}` of `{owner}`", function.name)));
+    }
+    Ok(function)
+}
+
+/// What an interface's bindings are made of: its functions, and the drop of
+/// each resource it defines.
+enum Entry<'r> {
+    Function(&'r Function),
+    Drop { resource: wit_parser::TypeId, name: String },
+}
+
+impl Entry<'_> {
+    /// The field holding the export index, and the `call_*` suffix:
+    /// `get`, `blob_new`, `blob_len` (a method or static), `blob_drop`.
+    fn field(&self) -> String {
+        match self {
+            Entry::Function(f) => match &f.kind {
+                FunctionKind::Constructor(_) | FunctionKind::Method(_) | FunctionKind::Static(_) => {
+                    let resource = f.name.split(']').nth(1).unwrap_or("").split('.').next().unwrap_or("");
+                    snake(&format!("{resource}-{}", method_name(f)))
+                }
+                _ => snake(&f.name),
+            },
+            Entry::Drop { name, .. } => snake(&format!("{name}-drop")),
         }
-        _ => Err(unsupported(&format!("resource function `{}` of `{owner}`", function.name))),
+    }
+}
+
+/// A function's Rust method name in its trait: the function's name, `new`
+/// for a constructor, the part after the resource for a method or static.
+fn method_name(function: &Function) -> String {
+    match function.kind {
+        FunctionKind::Constructor(_) => "new".to_string(),
+        FunctionKind::Method(_) | FunctionKind::Static(_) => {
+            function.name.rsplit_once('.').map_or(function.name.clone(), |(_, m)| m.to_string())
+        }
+        _ => function.name.clone(),
     }
 }
 
@@ -522,6 +700,7 @@ fn check_function<'f>(function: &'f Function, owner: &str) -> Result<&'f Functio
 fn param_name(name: &str) -> String {
     match snake(name).as_str() {
         "sandbox" => "sandbox_".to_string(),
+        "self" => "self_".to_string(),
         other => other.to_string(),
     }
 }

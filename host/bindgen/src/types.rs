@@ -4,8 +4,8 @@
 use crate::BindgenError;
 use crate::emit::Out;
 use crate::names::{camel, literal, snake};
-use std::collections::HashMap;
-use wit_parser::{Docs, InterfaceId, Resolve, Type, TypeDefKind, TypeId, TypeOwner};
+use std::collections::{HashMap, HashSet};
+use wit_parser::{Docs, Handle, InterfaceId, Resolve, Type, TypeDefKind, TypeId, TypeOwner};
 
 /// `::featherlight::ComponentType`, spelled out once.
 pub const CT: &str = "::featherlight::ComponentType";
@@ -17,6 +17,8 @@ pub struct Types<'r> {
     pub resolve: &'r Resolve,
     /// The module of each interface in the world, as path segments.
     pub modules: HashMap<InterfaceId, Vec<String>>,
+    /// Interfaces the world exports: their resources are the component's.
+    pub exported: HashSet<InterfaceId>,
 }
 
 /// How a typed export call takes a parameter.
@@ -90,6 +92,8 @@ impl Types<'_> {
                 }
             }
             TypeDefKind::Type(t) => self.rust(t, here)?,
+            TypeDefKind::Handle(Handle::Own(r)) => format!("::featherlight::Own<{}>", self.rust_id(*r, here)?),
+            TypeDefKind::Handle(Handle::Borrow(r)) => format!("::featherlight::Borrow<{}>", self.rust_id(*r, here)?),
             other => return Err(unsupported(&format!("`{}` types", other.as_str()))),
         })
     }
@@ -107,6 +111,7 @@ impl Types<'_> {
                     return Ok(Param::Borrowed(format!("&[{}]", self.rust(element, here)?)));
                 }
                 TypeDefKind::Type(inner) if def.name.is_none() => return self.param(inner, here),
+                TypeDefKind::Handle(_) => return Ok(Param::Value(self.rust(ty, here)?)),
                 _ => return Ok(Param::Borrowed(format!("&{}", self.rust(ty, here)?))),
             }
         }
@@ -308,6 +313,28 @@ impl Types<'_> {
                         out.close("})");
                     },
                 );
+            }
+            TypeDefKind::Resource => {
+                let (interface, host) = match def.owner {
+                    TypeOwner::Interface(i) => {
+                        let interface = self.resolve.interfaces[i].name.clone().unwrap_or_default();
+                        (self.resolve.id_of(i).unwrap_or(interface), !self.exported.contains(&i))
+                    }
+                    TypeOwner::World(_) | TypeOwner::None => {
+                        return Err(unsupported(&format!("world-level resource `{wit_name}`")));
+                    }
+                };
+                let side = if host { "the host's" } else { "the component's" };
+                out.line(&format!(
+                    "/// Resource `{wit_name}` ({side}): handles are `Own<{name}>` and `Borrow<{name}>`."
+                ));
+                out.line("#[derive(Debug)]");
+                out.line(&format!("pub struct {name};"));
+                out.blank();
+                out.open(&format!("impl ::featherlight::Resource for {name} {{"));
+                out.line(&format!("const NAME: &'static str = {};", literal(&format!("{interface}#{wit_name}"))));
+                out.line(&format!("const HOST: bool = {host};"));
+                out.close("}");
             }
             TypeDefKind::Type(_)
             | TypeDefKind::List(_)

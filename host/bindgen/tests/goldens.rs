@@ -46,18 +46,24 @@ fn values_test_component() {
 }
 
 #[test]
-fn resources_are_refused_by_name() {
+fn resources_test_component() {
+    let resources = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/components/resources/wit");
+    check("resources", &resources, Some("resources"));
+}
+
+#[test]
+fn async_functions_are_refused_by_name() {
     let dir = std::env::temp_dir().join(format!("featherlight-bindgen-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("res.wit");
     std::fs::write(
         &file,
-        "package t:res;\ninterface files { resource file { read: func() -> string; } }\nworld w { import files; }\n",
+        "package t:res;\ninterface files { read: async func() -> string; }\nworld w { import files; }\n",
     )
     .unwrap();
     let error = featherlight_bindgen::generate(&file, None).unwrap_err().to_string();
     let _ = std::fs::remove_dir_all(&dir);
-    assert!(error.contains("resource") && error.contains("file"), "{error}");
+    assert!(error.contains("async function `read`"), "{error}");
 }
 
 #[test]

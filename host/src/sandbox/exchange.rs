@@ -82,8 +82,32 @@ impl Sandbox {
             });
         }
         let param_types: Vec<_> = export.ty.params.iter().map(|(_, ty)| ty.clone()).collect();
+        export.ty.check_params(args)?;
+        let mut args = args.to_vec();
+        let borrows = self.handles.issue_to_guest(&mut args, &param_types)?;
+        let outcome = self.send_call(index, &args, &param_types).and_then(|()| self.run_to_result(None));
+        // Borrows end with the call, whatever its outcome.
+        for (resource, handle) in borrows {
+            let _ = self.handles.remove(&resource, handle);
+        }
+        match guest::decode_message(&outcome?)? {
+            GuestMessage::Finished(results) => {
+                let mut results = decode_values(results, &export.ty.results)?;
+                self.handles.accept_from_guest(&mut results, &export.ty.results)?;
+                Ok(results)
+            }
+            _ => Err(Error::Malformed("not a result".into())),
+        }
+    }
+
+    fn send_call(
+        &mut self,
+        index: usize,
+        args: &[Value],
+        types: &[crate::wasm::types::ValueType],
+    ) -> Result<(), Error> {
         let mut fbb = FlatBufferBuilder::new();
-        let args = encode_values(&mut fbb, args, &param_types)?;
+        let args = encode_values(&mut fbb, args, types)?;
         let context = self.wasi.encode_context(&mut fbb);
         let call = fb::FunctionCall::create(
             &mut fbb,
@@ -93,12 +117,7 @@ impl Sandbox {
                 context: Some(context),
             },
         );
-        self.send(&mut fbb, fb::HostBody::FunctionCall, call.as_union_value())?;
-        let reply = self.run_to_result(None)?;
-        match guest::decode_message(&reply)? {
-            GuestMessage::Finished(results) => Ok(decode_values(results, &export.ty.results)?),
-            _ => Err(Error::Malformed("not a result".into())),
-        }
+        self.send(&mut fbb, fb::HostBody::FunctionCall, call.as_union_value())
     }
 
     pub(super) fn fault(&mut self, kind: fb::FaultKind) -> Result<(), Error> {
@@ -208,7 +227,7 @@ impl Sandbox {
     }
 
     /// Runs the host function the guest asked for; returns the framed reply.
-    fn call_host(&self, call: HostCall<'_>, failure: &mut Option<HostFailure>) -> Result<Vec<u8>, Error> {
+    fn call_host(&mut self, call: HostCall<'_>, failure: &mut Option<HostFailure>) -> Result<Vec<u8>, Error> {
         let index = usize::try_from(call.function).unwrap_or(usize::MAX);
         let world = self.component.world();
         let (import, (name, function)) = world
@@ -217,7 +236,8 @@ impl Sandbox {
             .zip(self.imports.get(index))
             .ok_or_else(|| Error::Malformed(format!("the guest called unknown import #{index}")))?;
         let param_types: Vec<_> = import.ty.params.iter().map(|(_, ty)| ty.clone()).collect();
-        let args = decode_values(call.args, &param_types)?;
+        let mut args = decode_values(call.args, &param_types)?;
+        self.handles.accept_from_guest(&mut args, &param_types)?;
         let outcome = match function {
             Some(function) => {
                 let _span = tracing::debug_span!("host_function", function = %name).entered();
@@ -242,7 +262,8 @@ impl Sandbox {
         };
         let mut fbb = FlatBufferBuilder::new();
         let args = match outcome {
-            Ok(results) => {
+            Ok(mut results) => {
+                self.handles.issue_to_guest(&mut results, &import.ty.results)?;
                 let values = encode_values(&mut fbb, &results, &import.ty.results)?;
                 fb::FunctionCallResultArgs { results: Some(values), error: None }
             }

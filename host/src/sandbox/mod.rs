@@ -2,6 +2,7 @@
 
 mod exchange;
 mod guest_cow;
+mod handles;
 pub mod host_functions;
 mod interrupt;
 mod snapshot;
@@ -51,6 +52,8 @@ pub struct Sandbox {
     call_timeout: Option<Duration>,
     /// What the component gets through WASI, and where its output goes.
     wasi: WasiConfig,
+    /// Handles the guest holds to host objects.
+    handles: handles::HandleTable,
 }
 
 impl Drop for Sandbox {
@@ -134,7 +137,18 @@ impl Sandbox {
             .world()
             .imports()
             .iter()
-            .map(|import| (qualified_name(import), linker.resolve(import.interface.as_deref(), &import.name)))
+            .map(|import| {
+                let function = linker.resolve(import.interface.as_deref(), &import.name);
+                // Drops always reach the host, to free the guest's handle,
+                // even when the application has nothing to clean up.
+                let function = match function {
+                    None if import.name.starts_with("[resource-drop]") => {
+                        Some(Arc::new(|_: &[Value]| Ok(Vec::new())) as Arc<HostFunction>)
+                    }
+                    other => other,
+                };
+                (qualified_name(import), function)
+            })
             .collect();
         Ok(Self {
             vm,
@@ -148,7 +162,15 @@ impl Sandbox {
             interrupts,
             call_timeout: component.engine().config().call_timeout,
             wasi: linker.wasi_config().clone(),
+            handles: handles::HandleTable::default(),
         })
+    }
+
+    /// How many handles to host objects the guest holds, and the size of
+    /// the sandbox's handle table in slots (live or free, reused): it grows
+    /// only with the most handles held at once.
+    pub fn host_handles(&self) -> (usize, usize) {
+        (self.handles.live(), self.handles.capacity())
     }
 
     /// The component this sandbox runs.

@@ -30,6 +30,9 @@ pub struct Snapshot {
     regs: Registers,
     /// Which imports had a host function when the guest linked them.
     registered: Vec<bool>,
+    /// The host-resource handles the guest held (their reps are the
+    /// application's: it keeps those objects alive as long as it needs).
+    handles: super::handles::HandleTable,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -75,6 +78,7 @@ impl Sandbox {
             scratch,
             regs,
             registered: self.registered(),
+            handles: self.handles.clone(),
         }))
     }
 
@@ -103,6 +107,7 @@ impl Sandbox {
             // guest's message exit, where the guest resumes (see the
             // kernel's `featherlight_port_exit`).
             self.vm.set_regs(&snapshot.regs)?;
+            self.handles = snapshot.handles.clone();
             Ok(())
         })();
         match outcome {
@@ -142,6 +147,7 @@ impl Sandbox {
         let mut sandbox =
             Self::with_memory(&snapshot.component, linker, snapshot.boot.clone(), scratch, Some(snapshot.clone()))?;
         sandbox.check_compatible(snapshot)?;
+        sandbox.handles = snapshot.handles.clone();
         if sandbox.cow_tables().is_some() {
             sandbox.enter_guest_cow(&snapshot.regs, false)?;
         } else {

@@ -9,10 +9,12 @@
 //! beside it: every typed call becomes a [`Value`] call.
 
 mod check;
+mod resource;
 #[doc(hidden)]
 pub mod support;
 
 pub use check::WorldMismatch;
+pub use resource::{Borrow, Own, Resource};
 
 use crate::wasm::types::TypeError;
 use crate::{Value, ValueType};

@@ -5,8 +5,11 @@
 //! build (and fuzz) without wasmtime; this module converts them from
 //! `wit-parser`'s model of a component's WIT ([`FromWit`]).
 
-pub use featherlight_wire::types::{FuncType, MAX_DEPTH, MAX_TYPE_SIZE, ResultType, TypeError, ValueType};
+pub use featherlight_wire::types::{
+    FuncType, MAX_DEPTH, MAX_TYPE_SIZE, ResourceType, ResultType, TypeError, ValueType,
+};
 use std::collections::HashMap;
+use std::collections::HashSet;
 use wit_parser::{Handle, Resolve, Type, TypeDefKind, TypeId};
 
 /// Bound on `from_wit`'s recursion, which also follows type aliases (they do
@@ -39,11 +42,53 @@ pub(crate) struct TypeConverter<'r> {
     resolve: &'r Resolve,
     /// Converted type, its size in parts and its nesting height.
     memo: HashMap<TypeId, (ValueType, usize, usize)>,
+    /// Interfaces the component exports: their resources are the guest's.
+    exported: HashSet<wit_parser::InterfaceId>,
 }
 
 impl<'r> TypeConverter<'r> {
     pub(crate) fn new(resolve: &'r Resolve) -> Self {
-        Self { resolve, memo: HashMap::new() }
+        Self { resolve, memo: HashMap::new(), exported: HashSet::new() }
+    }
+
+    /// A converter for a world: resources of the interfaces it exports are
+    /// the guest's, every other resource is the host's.
+    pub(crate) fn for_world(resolve: &'r Resolve, world: wit_parser::WorldId) -> Self {
+        let exported = resolve.worlds[world]
+            .exports
+            .values()
+            .filter_map(|item| match item {
+                wit_parser::WorldItem::Interface { id, .. } => Some(*id),
+                _ => None,
+            })
+            .collect();
+        Self { resolve, memo: HashMap::new(), exported }
+    }
+
+    /// The resource type of resource `id`, named `interface#resource`.
+    pub(crate) fn resource(&self, id: TypeId) -> ResourceType {
+        let resolve = self.resolve;
+        let mut id = id;
+        // A `use`d resource is an alias of the defining one.
+        for _ in 0..MAX_RECURSION {
+            match resolve.types.get(id).map(|t| &t.kind) {
+                Some(TypeDefKind::Type(Type::Id(next))) => id = *next,
+                _ => break,
+            }
+        }
+        let def = resolve.types.get(id);
+        let name = def.and_then(|d| d.name.as_deref()).unwrap_or("?");
+        let (full, host) = match def.map(|d| d.owner) {
+            Some(wit_parser::TypeOwner::Interface(i)) => {
+                let interface = resolve
+                    .id_of(i)
+                    .or_else(|| resolve.interfaces.get(i).and_then(|x| x.name.clone()))
+                    .unwrap_or_default();
+                (format!("{interface}#{name}"), !self.exported.contains(&i))
+            }
+            _ => (name.to_string(), true),
+        };
+        ResourceType { name: full.into(), host }
     }
 
     pub(crate) fn convert(&mut self, ty: &Type) -> Result<ValueType, TypeError> {
@@ -150,14 +195,10 @@ impl<'r> TypeConverter<'r> {
             TypeDefKind::Resource => {
                 return Err(TypeError::Unsupported { what: named("resource") });
             }
-            TypeDefKind::Handle(handle) => {
-                let (kind, resource) = match handle {
-                    Handle::Own(r) => ("own", r),
-                    Handle::Borrow(r) => ("borrow", r),
-                };
-                let resource = resolve.types.get(*resource).and_then(|r| r.name.as_deref()).unwrap_or("?");
-                return Err(TypeError::Unsupported { what: format!("resource handle `{kind}<{resource}>`") });
-            }
+            TypeDefKind::Handle(handle) => match handle {
+                Handle::Own(r) => ValueType::Own(self.resource(*r)),
+                Handle::Borrow(r) => ValueType::Borrow(self.resource(*r)),
+            },
             TypeDefKind::Future(_) => return Err(TypeError::Unsupported { what: named("`future` type") }),
             TypeDefKind::Stream(_) => return Err(TypeError::Unsupported { what: named("`stream` type") }),
             TypeDefKind::Map(..) => return Err(TypeError::Unsupported { what: named("`map` type") }),
@@ -274,14 +315,13 @@ mod tests {
     }
 
     #[test]
-    fn from_wit_refuses_what_is_not_supported_yet() {
+    fn from_wit_converts_handles_and_refuses_what_is_not_supported_yet() {
         let (resolve, i) = resolve(WIT);
-        for (name, words) in [
-            ("handle", "resource handle `own<file>`"),
-            ("with-handle", "resource handle `borrow<file>`"),
-            ("fut", "`future` type"),
-            ("file", "resource `file`"),
-        ] {
+        let file = ResourceType { name: "t:t/i#file".into(), host: true };
+        assert_eq!(named(&resolve, i, "handle").unwrap(), ValueType::Own(file.clone()));
+        assert_eq!(named(&resolve, i, "with-handle").unwrap(), ValueType::record([("f", ValueType::Borrow(file))]));
+        assert_eq!(named(&resolve, i, "handle").unwrap().to_string(), "own<t:t/i#file>");
+        for (name, words) in [("fut", "`future` type"), ("file", "resource `file`")] {
             let error = named(&resolve, i, name).unwrap_err();
             assert!(matches!(&error, TypeError::Unsupported { .. }), "{name}: {error}");
             let message = error.to_string();

@@ -2,7 +2,9 @@
 //! functions with their types, in the order both sides of the VM number
 //! them, and the world printed as WIT.
 //!
-//! Functions whose types featherlight cannot carry yet (resources, async)
+//! Resource constructors, methods and statics are listed like any function,
+//! plus a `[resource-drop]R` entry per resource an interface defines.
+//! Functions whose types featherlight cannot carry yet (async, futures)
 //! are left out of the tables: an import among them still links in the guest
 //! and traps when called, an export among them cannot be called.
 
@@ -91,7 +93,7 @@ impl ComponentWorld {
         let wit_parser::decoding::DecodedWasm::Component(resolve, world) = &decoded else {
             return Err(WorldError::NotAComponent("it is a WIT package, not a component".to_string()));
         };
-        let mut converter = TypeConverter::new(resolve);
+        let mut converter = TypeConverter::for_world(resolve, *world);
         let mut skipped_exports = Vec::new();
         let exports = functions(resolve, *world, false, &mut converter, &mut skipped_exports);
         let imports = functions(resolve, *world, true, &mut converter, &mut Vec::new());
@@ -179,11 +181,10 @@ fn functions(
     let world = &resolve.worlds[world];
     let items = if imports { &world.imports } else { &world.exports };
     let mut out = Vec::new();
-    let mut add = |interface: Option<String>, function: &wit_parser::Function| {
-        // Resource constructors, methods and statics come with resources.
-        if !matches!(function.kind, wit_parser::FunctionKind::Freestanding) {
-            return;
-        }
+    let mut add = |out: &mut Vec<WorldFunction>,
+                   converter: &mut TypeConverter<'_>,
+                   interface: Option<String>,
+                   function: &wit_parser::Function| {
         let named = WorldFunction { interface, name: function.name.clone(), ty: FuncType::default() };
         match converter.function(function) {
             Ok(ty) => out.push(WorldFunction { ty, ..named }),
@@ -192,20 +193,35 @@ fn functions(
     };
     for (key, item) in items {
         match item {
-            WorldItem::Function(function) => add(None, function),
+            WorldItem::Function(function) => add(&mut out, converter, None, function),
             WorldItem::Interface { id, .. } => {
                 let name = match key {
                     WorldKey::Name(name) => name.clone(),
                     WorldKey::Interface(id) => resolve.id_of(*id).unwrap_or_default(),
                 };
                 for function in resolve.interfaces[*id].functions.values() {
-                    add(Some(name.clone()), function);
+                    add(&mut out, converter, Some(name.clone()), function);
+                }
+                for (resource, ty) in &resolve.interfaces[*id].types {
+                    if matches!(resolve.types[*ty].kind, wit_parser::TypeDefKind::Resource) {
+                        out.push(resource_drop(Some(name.clone()), resource, converter.resource(*ty)));
+                    }
                 }
             }
             WorldItem::Type { .. } => {}
         }
     }
     out
+}
+
+/// The `[resource-drop]R` entry of resource `R`: how a drop crosses the VM
+/// (the guest dropping a host object, or the host dropping a guest's).
+fn resource_drop(interface: Option<String>, resource: &str, ty: super::types::ResourceType) -> WorldFunction {
+    WorldFunction {
+        interface,
+        name: format!("[resource-drop]{resource}"),
+        ty: FuncType { params: vec![("self".to_string(), super::types::ValueType::Own(ty))], results: vec![] },
+    }
 }
 
 /// The component's package (holding its world) plus every package it uses.

@@ -111,6 +111,10 @@ fn encode<'a>(fbb: &mut FlatBufferBuilder<'a>, value: &Value, ty: &ValueType) ->
             let words = fbb.create_vector(&words);
             (K::FlagsVal, fb::FlagsVal::create(fbb, &fb::FlagsValArgs { words: Some(words) }).as_union_value())
         }
+        (Value::Own(handle), _) | (Value::Borrow(handle), _) => {
+            let args = fb::ResourceValArgs { handle: *handle, owned: matches!(value, Value::Own(_)) };
+            (K::ResourceVal, fb::ResourceVal::create(fbb, &args).as_union_value())
+        }
         // `check` rejected every other pairing before encoding started.
         _ => (K::BoolVal, fb::BoolVal::create(fbb, &fb::BoolValArgs { value: false }).as_union_value()),
     };
@@ -224,6 +228,14 @@ fn decode(value: fb::Value<'_>, ty: &ValueType) -> Result<Value, Error> {
                 Value::Result(Ok(decode_payload(r.payload(), types.ok.as_ref(), "ok")?))
             }
         }
+        ValueType::Own(_) | ValueType::Borrow(_) => {
+            let handle = value.kind_as_resource_val().ok_or_else(wrong)?;
+            let owned = matches!(ty, ValueType::Own(_));
+            if handle.owned() != owned {
+                return Err(malformed(format!("expected a `{}` handle, got the other kind", ty.kind_name())));
+            }
+            if owned { Value::Own(handle.handle()) } else { Value::Borrow(handle.handle()) }
+        }
         ValueType::Flags(names) => {
             let words = value.kind_as_flags_val().ok_or_else(wrong)?.words();
             let words: Vec<u32> = words.iter().flatten().collect();
@@ -291,6 +303,32 @@ mod tests {
         assert_eq!(back, values);
         let Value::Tuple(items) = &back[5] else { panic!() };
         assert!(matches!(items[1], Value::Float64(z) if z.to_bits() == (-0.0f64).to_bits()));
+    }
+
+    #[test]
+    fn handles_round_trip_and_keep_their_kind() {
+        let resource = crate::types::ResourceType { name: "i#r".into(), host: true };
+        let types = [
+            ValueType::Own(resource.clone()),
+            ValueType::Borrow(resource.clone()),
+            ValueType::list(ValueType::Own(resource.clone())),
+        ];
+        let values = [Value::Own(7), Value::Borrow(u32::MAX), Value::List(vec![Value::Own(1), Value::Own(2)])];
+        assert_eq!(round_trip(&values, &types), values);
+        // An owned handle on the wire where a borrow is expected.
+        let mut fbb = FlatBufferBuilder::new();
+        let encoded = encode_values(&mut fbb, &[Value::Own(3)], &types[..1]).unwrap();
+        let call = fb::FunctionCall::create(
+            &mut fbb,
+            &fb::FunctionCallArgs { function: 0, args: Some(encoded), context: None },
+        );
+        fbb.finish(call, None);
+        let call = flatbuffers::root::<fb::FunctionCall>(fbb.finished_data()).unwrap();
+        assert!(matches!(decode_values(call.args(), &types[1..2]), Err(Error::Malformed(_))));
+        assert!(matches!(decode_values(call.args(), &[ValueType::U32]), Err(Error::Malformed(_))));
+        // WAVE has no handles: parsing one is an error, printing does not panic.
+        assert!(Value::from_wave(&types[0], "1").is_err());
+        assert_eq!(values[2].to_wave(), "List([Own(1), Own(2)])");
     }
 
     #[test]

@@ -65,6 +65,21 @@ pub enum ValueType {
     Result(Arc<ResultType>),
     /// `flags`: flag names in declaration order.
     Flags(Arc<[String]>),
+    /// `own<R>`: an owned handle to resource `R`.
+    Own(ResourceType),
+    /// `borrow<R>`: a borrowed handle to resource `R`.
+    Borrow(ResourceType),
+}
+
+/// A resource type: which resource a handle refers to, and which side
+/// defines it (the host's objects, or the guest's).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ResourceType {
+    /// `interface#resource` (or just `resource` for a world-level one).
+    pub name: Arc<str>,
+    /// Whether the host defines it (the component imports it); `false` for a
+    /// resource the component exports.
+    pub host: bool,
 }
 
 /// The two sides of a `result` type; `None` for a side without a payload.
@@ -184,6 +199,8 @@ impl ValueType {
             Self::Option(_) => "option",
             Self::Result(_) => "result",
             Self::Flags(_) => "flags",
+            Self::Own(_) => "own",
+            Self::Borrow(_) => "borrow",
         }
     }
 
@@ -282,6 +299,7 @@ impl ValueType {
                 Ok(p) => check_payload("ok", types.ok.as_ref(), p.as_deref(), &inner),
                 Err(p) => check_payload("err", types.err.as_ref(), p.as_deref(), &inner),
             },
+            (Self::Own(_), Value::Own(_)) | (Self::Borrow(_), Value::Borrow(_)) => Ok(()),
             (Self::Flags(names), Value::Flags(set)) => {
                 for (i, flag) in set.iter().enumerate() {
                     if !names.contains(flag) {
@@ -331,7 +349,13 @@ impl Mismatch {
 
 impl fmt::Display for ValueType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // WAVE's type syntax, so messages read like the values users type.
+        // WAVE's type syntax, so messages read like the values users type
+        // (WAVE has no handles: they print as WIT does).
+        match self {
+            Self::Own(r) => return write!(f, "own<{}>", r.name),
+            Self::Borrow(r) => return write!(f, "borrow<{}>", r.name),
+            _ => {}
+        }
         fmt::Display::fmt(&wasm_wave::wasm::DisplayType(self), f)
     }
 }

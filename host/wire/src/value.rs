@@ -8,7 +8,9 @@
 //! ([`Value::to_wave`], [`Value::from_wave`]), the syntax
 //! `wasmtime run --invoke` uses.
 
-/// A component-model value of any WIT type (resources aside, for now).
+use crate::types::{ResourceType, ValueType};
+
+/// A component-model value of any WIT type.
 ///
 /// Aggregates hold their parts by name where WIT names them (record fields,
 /// variant and enum cases, flags), exactly like wasmtime's `Val`: names never
@@ -58,6 +60,13 @@ pub enum Value {
     Result(Result<Option<Box<Value>>, Option<Box<Value>>>),
     /// A `flags` value: the names of the flags that are set.
     Flags(Vec<String>),
+    /// An `own<R>` handle. For a resource the host defines, the number is the
+    /// application's own representation of the object (the guest sees
+    /// another number, checked by the sandbox's handle table); for a
+    /// resource the guest exports, it is the guest's handle.
+    Own(u32),
+    /// A `borrow<R>` handle, numbered like [`Value::Own`].
+    Borrow(u32),
 }
 
 impl Value {
@@ -86,7 +95,63 @@ impl Value {
             Self::Option(_) => "option",
             Self::Result(_) => "result",
             Self::Flags(_) => "flags",
+            Self::Own(_) => "own",
+            Self::Borrow(_) => "borrow",
         }
+    }
+}
+
+impl Value {
+    /// Whether this value is or holds a resource handle.
+    pub fn contains_handle(&self) -> bool {
+        match self {
+            Self::Own(_) | Self::Borrow(_) => true,
+            Self::List(items) | Self::Tuple(items) => items.iter().any(Value::contains_handle),
+            Self::Record(fields) => fields.iter().any(|(_, v)| v.contains_handle()),
+            Self::Variant(_, Some(v)) | Self::Option(Some(v)) | Self::Result(Ok(Some(v)) | Err(Some(v))) => {
+                v.contains_handle()
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Calls `f` on every handle in `value` (of type `ty`, already checked
+/// against it) with the handle's number, whether it is owned, and its
+/// resource type; `f` may renumber the handle. Stops at `f`'s first error.
+pub fn for_each_handle<E>(
+    value: &mut Value,
+    ty: &ValueType,
+    f: &mut dyn FnMut(&mut u32, bool, &ResourceType) -> Result<(), E>,
+) -> Result<(), E> {
+    match (value, ty) {
+        (Value::Own(handle), ValueType::Own(resource)) => f(handle, true, resource),
+        (Value::Borrow(handle), ValueType::Borrow(resource)) => f(handle, false, resource),
+        (Value::List(items), ValueType::List(element)) => {
+            items.iter_mut().try_for_each(|item| for_each_handle(item, element, f))
+        }
+        (Value::Tuple(items), ValueType::Tuple(types)) => {
+            items.iter_mut().zip(types.iter()).try_for_each(|(item, ty)| for_each_handle(item, ty, f))
+        }
+        (Value::Record(fields), ValueType::Record(types)) => {
+            fields.iter_mut().zip(types.iter()).try_for_each(|((_, v), (_, ty))| for_each_handle(v, ty, f))
+        }
+        (Value::Variant(case, Some(payload)), ValueType::Variant(cases)) => {
+            match cases.iter().find(|(name, _)| name == case).and_then(|(_, ty)| ty.as_ref()) {
+                Some(ty) => for_each_handle(payload, ty, f),
+                None => Ok(()),
+            }
+        }
+        (Value::Option(Some(v)), ValueType::Option(some)) => for_each_handle(v, some, f),
+        (Value::Result(Ok(Some(v))), ValueType::Result(types)) => match &types.ok {
+            Some(ty) => for_each_handle(v, ty, f),
+            None => Ok(()),
+        },
+        (Value::Result(Err(Some(v))), ValueType::Result(types)) => match &types.err {
+            Some(ty) => for_each_handle(v, ty, f),
+            None => Ok(()),
+        },
+        _ => Ok(()),
     }
 }
 

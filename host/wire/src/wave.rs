@@ -24,6 +24,11 @@ pub struct WaveValueError {
 impl Value {
     /// This value as WAVE text, as wasmtime prints it.
     pub fn to_wave(&self) -> String {
+        // WAVE has no syntax for resource handles (its printer would panic):
+        // a value holding one prints in Rust's debug syntax instead.
+        if self.contains_handle() {
+            return format!("{self:?}");
+        }
         wasm_wave::wasm::DisplayValue(self).to_string()
     }
 
@@ -61,6 +66,7 @@ impl WasmType for ValueType {
             Self::Option(_) => WasmTypeKind::Option,
             Self::Result(_) => WasmTypeKind::Result,
             Self::Flags(_) => WasmTypeKind::Flags,
+            Self::Own(_) | Self::Borrow(_) => WasmTypeKind::Unsupported,
         }
     }
 
@@ -174,6 +180,7 @@ impl WasmValue for Value {
             Self::Option(_) => WasmTypeKind::Option,
             Self::Result(_) => WasmTypeKind::Result,
             Self::Flags(_) => WasmTypeKind::Flags,
+            Self::Own(_) | Self::Borrow(_) => WasmTypeKind::Unsupported,
         }
     }
 

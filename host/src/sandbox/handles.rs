@@ -1,0 +1,173 @@
+//! The sandbox's table of host-resource handles: the numbers the guest holds
+//! for the host's objects.
+//!
+//! The guest never sees the application's own numbers (reps): every handle it
+//! sends is looked up here, so a handle it was not given (never issued,
+//! already dropped, or of another resource type) is a typed error, not a
+//! reach into another object. Freed slots are reused, so the table stays as
+//! large as the most handles live at once; a generation counter in each
+//! handle tells a stale handle from the slot's next occupant.
+
+use crate::Value;
+use crate::error::Error;
+use crate::wasm::types::ValueType;
+use featherlight_wire::value::for_each_handle;
+use std::sync::Arc;
+
+/// Low bits of a handle: the slot index plus one (so 0 is never a handle).
+const INDEX_BITS: u32 = 20;
+const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
+/// Most handles live at once.
+pub const MAX_HANDLES: usize = INDEX_MASK as usize - 1;
+
+#[derive(Clone, Debug)]
+struct Slot {
+    /// Bumped each time the slot is freed (wrapping in the handle's high bits).
+    generation: u32,
+    /// The resource type's name and the application's rep, while in use.
+    entry: Option<(Arc<str>, u32)>,
+}
+
+/// Handles of one sandbox. Cloned into snapshots with the guest's memory,
+/// so a restore brings back exactly the handles the guest then held.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct HandleTable {
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+}
+
+impl HandleTable {
+    /// Issues a handle for the application's `rep` of `resource`.
+    pub(crate) fn insert(&mut self, resource: &Arc<str>, rep: u32) -> Result<u32, Error> {
+        let index = match self.free.pop() {
+            Some(index) => index,
+            None if self.slots.len() < MAX_HANDLES => {
+                self.slots.push(Slot { generation: 0, entry: None });
+                u32::try_from(self.slots.len() - 1).unwrap_or(INDEX_MASK)
+            }
+            None => {
+                return Err(Error::InvalidHandle {
+                    resource: resource.to_string(),
+                    handle: 0,
+                    reason: format!("the guest holds {MAX_HANDLES} handles already; drop some first"),
+                });
+            }
+        };
+        let slot = &mut self.slots[index as usize];
+        slot.entry = Some((resource.clone(), rep));
+        Ok((slot.generation << INDEX_BITS) | (index + 1))
+    }
+
+    /// The rep behind `handle` of `resource`, which stays issued (a borrow).
+    pub(crate) fn get(&self, resource: &Arc<str>, handle: u32) -> Result<u32, Error> {
+        let index = self.lookup(resource, handle)?;
+        Ok(self.slots[index].entry.as_ref().map_or(0, |(_, rep)| *rep))
+    }
+
+    /// Takes `handle` of `resource` back (ownership moved to the host, or
+    /// the guest dropped it) and returns its rep; the slot is reused later.
+    pub(crate) fn remove(&mut self, resource: &Arc<str>, handle: u32) -> Result<u32, Error> {
+        let index = self.lookup(resource, handle)?;
+        let slot = &mut self.slots[index];
+        let rep = slot.entry.take().map_or(0, |(_, rep)| rep);
+        slot.generation = (slot.generation + 1) & (u32::MAX >> INDEX_BITS);
+        self.free.push(u32::try_from(index).unwrap_or(INDEX_MASK));
+        Ok(rep)
+    }
+
+    /// Handles issued and not yet taken back.
+    pub(crate) fn live(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+
+    /// Slots allocated: the table's size, live or free.
+    pub(crate) fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Turns the host-resource handles in `values` (from the guest) into
+    /// the application's reps: an owned handle is taken back, a borrowed
+    /// one stays issued.
+    pub(crate) fn accept_from_guest(&mut self, values: &mut [Value], types: &[ValueType]) -> Result<(), Error> {
+        for (value, ty) in values.iter_mut().zip(types) {
+            for_each_handle(value, ty, &mut |handle, owned, resource| {
+                if resource.host {
+                    *handle =
+                        if owned { self.remove(&resource.name, *handle)? } else { self.get(&resource.name, *handle)? };
+                }
+                Ok::<_, Error>(())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Turns the application's reps of host resources in `values` (going to
+    /// the guest) into handles. Handles issued for borrows are returned: the
+    /// caller takes them back once the call is over.
+    pub(crate) fn issue_to_guest(
+        &mut self,
+        values: &mut [Value],
+        types: &[ValueType],
+    ) -> Result<Vec<(Arc<str>, u32)>, Error> {
+        let mut borrows = Vec::new();
+        for (value, ty) in values.iter_mut().zip(types) {
+            for_each_handle(value, ty, &mut |handle, owned, resource| {
+                if resource.host {
+                    *handle = self.insert(&resource.name, *handle)?;
+                    if !owned {
+                        borrows.push((resource.name.clone(), *handle));
+                    }
+                }
+                Ok::<_, Error>(())
+            })?;
+        }
+        Ok(borrows)
+    }
+
+    fn lookup(&self, resource: &Arc<str>, handle: u32) -> Result<usize, Error> {
+        let invalid =
+            |reason: &str| Error::InvalidHandle { resource: resource.to_string(), handle, reason: reason.to_string() };
+        let index = (handle & INDEX_MASK).checked_sub(1).ok_or_else(|| invalid("it was never issued"))? as usize;
+        let slot = self.slots.get(index).ok_or_else(|| invalid("it was never issued"))?;
+        match &slot.entry {
+            Some((ty, _)) if slot.generation == handle >> INDEX_BITS => {
+                if ty == resource {
+                    Ok(index)
+                } else {
+                    Err(invalid(&format!("it is a handle to `{ty}`")))
+                }
+            }
+            _ => Err(invalid("it was dropped or never issued")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issues_checks_and_reuses_handles() {
+        let (blob, other): (Arc<str>, Arc<str>) = ("i#blob".into(), "i#other".into());
+        let mut table = HandleTable::default();
+        let a = table.insert(&blob, 10).unwrap();
+        let b = table.insert(&blob, 11).unwrap();
+        assert_ne!(a, b);
+        assert_eq!(table.get(&blob, a).unwrap(), 10);
+        assert!(matches!(table.get(&other, a), Err(Error::InvalidHandle { reason, .. }) if reason.contains("i#blob")));
+        assert!(table.get(&blob, 0).is_err());
+        assert!(table.get(&blob, 12345).is_err());
+        assert_eq!(table.remove(&blob, a).unwrap(), 10);
+        // Stale: the slot is reused with a new generation.
+        assert!(table.get(&blob, a).is_err());
+        let c = table.insert(&blob, 12).unwrap();
+        assert_ne!(c, a);
+        assert!(table.remove(&blob, a).is_err());
+        assert_eq!(table.get(&blob, c).unwrap(), 12);
+        for i in 0..10_000 {
+            let h = table.insert(&blob, i).unwrap();
+            table.remove(&blob, h).unwrap();
+        }
+        assert_eq!((table.live(), table.capacity()), (2, 3));
+    }
+}
