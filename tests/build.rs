@@ -3,7 +3,9 @@
 //! `WASI_APP_WASM` at them, and the hostile guest (`guest-runtime/hostile`) for
 //! `x86_64-unknown-none` and points `HOSTILE_GUEST` at it, for `src/lib.rs`.
 //! `wasi-app` is a plain Rust binary: `cargo build --target wasm32-wasip2`
-//! makes it a WASI command component, no bindings crate.
+//! makes it a WASI command component, no bindings crate. The same program is
+//! also built for `wasm32-wasip1` and made a component with wasmtime's
+//! preview-1 adapter, as `cargo component build` does (`WASI_APP_P1_WASM`).
 
 use std::path::Path;
 
@@ -38,7 +40,40 @@ fn build() -> Result<(), featherlight_build::BuildError> {
         featherlight_build::Artifact::Bin("wasi-app".into()),
     ))?;
     println!("cargo:rustc-env=WASI_APP_WASM={}", wasm.display());
+    featherlight_build::ensure_rust_target("wasm32-wasip1", &wasi_app)?;
+    let module = featherlight_build::cargo_build(&featherlight_build::NestedBuild::new(
+        wasi_app.join("Cargo.toml"),
+        "wasm32-wasip1",
+        &target_dir,
+        featherlight_build::Artifact::Bin("wasi-app".into()),
+    ))?;
+    let adapted = adapt_preview1(&module).map_err(|e| featherlight_build::BuildError::Spawn {
+        program: "the preview-1 adapter".into(),
+        source: std::io::Error::other(e),
+    })?;
+    println!("cargo:rustc-env=WASI_APP_P1_WASM={}", adapted.display());
     build_hostile_guest(workspace)
+}
+
+/// Makes the wasip1 module at `module` a WASI 0.2 command component with
+/// wasmtime's preview-1 adapter (what `cargo component build` does), written
+/// to `OUT_DIR`.
+fn adapt_preview1(module: &Path) -> Result<std::path::PathBuf, String> {
+    let bytes = std::fs::read(module).map_err(|e| format!("cannot read {}: {e}", module.display()))?;
+    let component = wit_component::ComponentEncoder::default()
+        .module(&bytes)
+        .and_then(|encoder| {
+            encoder.adapter(
+                "wasi_snapshot_preview1",
+                wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER,
+            )
+        })
+        .and_then(|encoder| encoder.validate(true).encode())
+        .map_err(|e| format!("cannot adapt {}: {e:?}", module.display()))?;
+    let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?);
+    let path = out.join("wasi-app-p1.wasm");
+    std::fs::write(&path, component).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
 }
 
 /// The hostile guest is a member of the guest image's workspace (same target

@@ -32,6 +32,10 @@ pub const HOSTILE_GUEST: &str = env!("HOSTILE_GUEST");
 /// built from plain Rust std; its first argument picks a scenario.
 pub const WASI_APP_WASM: &str = env!("WASI_APP_WASM");
 
+/// `wasi-app` built for `wasm32-wasip1` and made a component with wasmtime's
+/// preview-1 adapter, as `cargo component build` does.
+pub const WASI_APP_P1_WASM: &str = env!("WASI_APP_P1_WASM");
+
 /// The interface `values` imports its host functions from.
 pub const VALUES_HOST: &str = "test:values/host";
 /// The interface `traps` imports its host functions from.

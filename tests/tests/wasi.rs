@@ -11,7 +11,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use featherlight::{
     CapturedOutput, Error, Linker, OutputSink, Sandbox, Snapshot, Value, WasiClock, WasiConfig, WasiRandom,
 };
-use featherlight_tests::{Fixture, WASI_APP_WASM};
+use featherlight_tests::{Fixture, WASI_APP_P1_WASM, WASI_APP_WASM};
 use wasmtime_wasi::p2::bindings::sync::Command;
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use wasmtime_wasi::{I32Exit, ResourceTable, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
@@ -40,6 +40,11 @@ fn guest_args(args: &[&str]) -> Vec<String> {
 
 /// Runs `wasi-app` in a featherlight sandbox.
 fn featherlight_run(fixture: &Fixture, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Run {
+    featherlight_run_of(WASI_APP_WASM, fixture, args, env, stdin)
+}
+
+/// Runs the `wasi-app` build at `component` in a featherlight sandbox.
+fn featherlight_run_of(component: &str, fixture: &Fixture, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Run {
     let (stdout, stderr) = (CapturedOutput::new(), CapturedOutput::new());
     let mut wasi = WasiConfig::new()
         .args(guest_args(args))
@@ -51,7 +56,7 @@ fn featherlight_run(fixture: &Fixture, args: &[&str], env: &[(&str, &str)], stdi
     }
     let mut linker = Linker::new();
     linker.wasi(wasi);
-    let mut sandbox = Sandbox::new(&fixture.load(WASI_APP_WASM), &linker).expect("instantiate wasi-app");
+    let mut sandbox = Sandbox::new(&fixture.load(component), &linker).expect("instantiate wasi-app");
     let status = run_status(sandbox.call("wasi:cli/run.run", &[]));
     Run { stdout: stdout.to_string_lossy(), stderr: stderr.to_string_lossy(), status }
 }
@@ -81,19 +86,28 @@ impl WasiView for Reference {
     }
 }
 
-/// wasmtime's engine and `wasi-app` compiled for it, once per test process.
-fn reference_component() -> &'static (wasmtime::Engine, wasmtime::component::Component) {
-    static COMPILED: OnceLock<(wasmtime::Engine, wasmtime::component::Component)> = OnceLock::new();
-    COMPILED.get_or_init(|| {
-        let engine = wasmtime::Engine::default();
-        let component = wasmtime::component::Component::from_file(&engine, WASI_APP_WASM).expect("wasmtime compiles");
-        (engine, component)
-    })
+/// wasmtime's engine, once per test process.
+fn reference_engine() -> &'static wasmtime::Engine {
+    static ENGINE: OnceLock<wasmtime::Engine> = OnceLock::new();
+    ENGINE.get_or_init(wasmtime::Engine::default)
 }
 
-/// Runs `wasi-app` in wasmtime with wasmtime-wasi: the behaviour to match.
-fn wasmtime_run(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Run {
-    let (engine, component) = reference_component();
+/// The `wasi-app` build at `path` compiled for wasmtime, once per test process.
+fn reference_component(path: &'static str) -> wasmtime::component::Component {
+    static COMPILED: OnceLock<std::sync::Mutex<Vec<(&'static str, wasmtime::component::Component)>>> = OnceLock::new();
+    let mut compiled = COMPILED.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, component)) = compiled.iter().find(|(p, _)| *p == path) {
+        return component.clone();
+    }
+    let component = wasmtime::component::Component::from_file(reference_engine(), path).expect("wasmtime compiles");
+    compiled.push((path, component.clone()));
+    component
+}
+
+/// Runs the `wasi-app` build at `path` in wasmtime with wasmtime-wasi: the
+/// behaviour to match.
+fn wasmtime_run_of(path: &'static str, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Run {
+    let (engine, component) = (reference_engine(), &reference_component(path));
     let (stdout, stderr) = (MemoryOutputPipe::new(1 << 20), MemoryOutputPipe::new(1 << 20));
     let mut builder = WasiCtxBuilder::new();
     builder
@@ -124,8 +138,14 @@ fn wasmtime_run(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Run {
 /// Runs the scenario in both and asserts the same output and status.
 #[track_caller]
 fn assert_same(fixture: &Fixture, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Run {
-    let ours = featherlight_run(fixture, args, env, stdin);
-    let reference = wasmtime_run(args, env, stdin);
+    assert_same_of(WASI_APP_WASM, fixture, args, env, stdin)
+}
+
+/// [`assert_same`] for the `wasi-app` build at `component`.
+#[track_caller]
+fn assert_same_of(component: &'static str, fixture: &Fixture, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Run {
+    let ours = featherlight_run_of(component, fixture, args, env, stdin);
+    let reference = wasmtime_run_of(component, args, env, stdin);
     assert_eq!(ours, reference, "featherlight and wasmtime differ on {args:?}");
     ours
 }
@@ -177,6 +197,32 @@ fn denied_filesystem_and_network_match_wasmtime() {
     let net = featherlight_run(&fixture, &["net"], &[], "");
     assert_eq!(net.stdout, "error: Permission denied (os error 2)\n");
     assert_eq!(net.status, Status::Exited(0));
+}
+
+#[test]
+fn preview1_adapter_components_match_wasmtime() {
+    // A wasip1 program made a component with the preview-1 adapter, as
+    // `cargo component build` does: it imports WASI 0.2.x, filesystem
+    // preopens included, through the adapter.
+    let fixture = Fixture::new();
+    let world = fixture.load(WASI_APP_P1_WASM).world().clone();
+    let imports: Vec<_> = world.imports().iter().filter_map(|f| f.interface.clone()).collect();
+    assert!(imports.iter().any(|i| i.starts_with("wasi:filesystem/preopens@0.2.")), "{imports:?}");
+    let hello = assert_same_of(WASI_APP_P1_WASM, &fixture, &["hello"], &[], "");
+    assert_eq!(hello.stdout, "hello from wasm32-wasip2\n");
+    assert_eq!(hello.stderr, "and hello to stderr\n");
+    let args = assert_same_of(WASI_APP_P1_WASM, &fixture, &["args", "two words", "ünïcode"], &[], "");
+    assert!(args.stdout.contains("arg 2: two words\n"), "{}", args.stdout);
+    let env = assert_same_of(WASI_APP_P1_WASM, &fixture, &["env"], &[("B", "2"), ("A", "x=y")], "");
+    assert_eq!(env.stdout, "A=x=y\nB=2\n");
+    let stdin = assert_same_of(WASI_APP_P1_WASM, &fixture, &["stdin"], &[], "piped\n");
+    assert_eq!(stdin.stdout, "PIPED\n");
+    assert_same_of(WASI_APP_P1_WASM, &fixture, &["time"], &[], "");
+    // The preview-1 libc passes the exit status through.
+    let exit = assert_same_of(WASI_APP_P1_WASM, &fixture, &["exit"], &[], "");
+    assert_eq!(exit.stdout, "exiting with 3\n");
+    // No preopened directory: the filesystem is out of reach, as in wasmtime.
+    assert_same_of(WASI_APP_P1_WASM, &fixture, &["fs"], &[], "");
 }
 
 /// A sandbox running `wasi-app <args>` with `wasi` (stdout captured into
