@@ -348,27 +348,3 @@ fn discarded_output_and_no_host_environment_by_default() {
     Sandbox::new(&fixture.load(WASI_APP_WASM), &linker).expect("instantiate").call("wasi:cli/run.run", &[]).unwrap();
     assert_eq!(stdout.to_string_lossy(), format!("PATH={}\n", std::env::var("PATH").unwrap_or_default()));
 }
-
-#[test]
-fn println_in_a_loop_costs_few_exits() {
-    let fixture = Fixture::new();
-    let stdout = CapturedOutput::new();
-    let mut linker = Linker::new();
-    linker.wasi(WasiConfig::new().args(guest_args(&["lines", "5000"])).stdout(OutputSink::Capture(stdout.clone())));
-    let mut sandbox = Sandbox::new(&fixture.load(WASI_APP_WASM), &linker).expect("instantiate");
-    // Each `Output` message (one VM exit) is a trace event.
-    let messages = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = messages.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("featherlight::wasi=trace"))
-        .with_writer(move || {
-            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            std::io::sink()
-        })
-        .finish();
-    tracing::subscriber::with_default(subscriber, || sandbox.call("wasi:cli/run.run", &[])).expect("run");
-    assert_eq!(stdout.to_string_lossy().lines().count(), 5000);
-    let messages = messages.load(std::sync::atomic::Ordering::Relaxed);
-    // One per 64 KiB, per 10 ms of flushing, and at the end: far fewer than lines.
-    assert!((1..50).contains(&messages), "5000 lines took {messages} output messages");
-}

@@ -93,10 +93,9 @@ fn handle_fault(cr3: u64, address: u64, error: u64) -> bool {
         return false;
     };
     let source = address & !(PAGE_SIZE - 1);
-    // SAFETY: `source` is mapped readable (present CoW entry); `next` is a
-    // free page of identity-mapped CoW memory below `end` (the header's
-    // range, which the host set up); they never overlap (the source is a
-    // snapshot page, read-only).
+    // The source is a readable snapshot page (present CoW entry); `next` a
+    // free page of the host-made, identity-mapped CoW memory below `end`.
+    // SAFETY: both pages are mapped, and a read-only snapshot page is never a CoW page, so they never overlap.
     unsafe {
         core::ptr::copy_nonoverlapping(source as *const u8, next as *mut u8, PAGE_SIZE as usize);
         (*header).next = after;
