@@ -29,6 +29,8 @@ in_both_modes!(
     restore_heals_a_poisoned_sandbox,
     guest_writes_land_in_fresh_pages_only_in_guest_cow_mode,
     cpu_exceptions_are_reported_from_a_snapshot,
+    a_dropped_sandbox_becomes_a_clean_spare,
+    poisoned_sandboxes_are_not_kept_and_spares_are_capped,
 );
 
 /// An engine in `mode` with a smaller scratch, so whole-memory comparisons
@@ -284,4 +286,71 @@ fn cpu_exceptions_are_reported_from_a_snapshot(mode: DirtyPageMode) {
         sandbox.restore(&snapshot).expect("restore");
         assert_eq!(sandbox.call("ok", &[Value::U32(4)]).expect("ok"), [Value::U32(8)]);
     }
+}
+
+fn a_dropped_sandbox_becomes_a_clean_spare(mode: DirtyPageMode) {
+    let fixture = fixture(mode);
+    let component = fixture.stateful();
+    let mut template = Sandbox::new(&component, &Linker::new()).expect("sandbox");
+    count(&mut template);
+    let snapshot = template.snapshot().expect("snapshot");
+    let fresh = Sandbox::from_snapshot(&snapshot, &Linker::new()).expect("fresh sandbox");
+    let fresh_memory = fresh.scratch_contents().expect("memory");
+    drop(fresh);
+    assert_eq!(snapshot.spare_vms(), 1, "a healthy dropped sandbox is kept");
+
+    // A sandbox dirties its memory with a secret and is dropped; the next
+    // sandbox from the snapshot runs on its VM and memory.
+    let secret = b"featherlight-spare-secret-42c1".to_vec();
+    let mut first = Sandbox::from_snapshot(&snapshot, &Linker::new()).expect("sandbox");
+    assert_eq!(snapshot.spare_vms(), 0, "the spare was taken");
+    first.call("store", &[bytes(&secret)]).expect("store");
+    first.call("dirty", &[Value::U32(50), Value::U8(0x3c)]).expect("dirty");
+    assert_eq!(count(&mut first), 2);
+    drop(first);
+    assert_eq!(snapshot.spare_vms(), 1);
+
+    let mut second = Sandbox::from_snapshot(&snapshot, &Linker::new()).expect("sandbox from a spare");
+    let memory = second.scratch_contents().expect("memory");
+    assert!(!contains(&memory, &secret), "the secret of a dropped sandbox reached the next one");
+    let differing = memory.chunks(4096).zip(fresh_memory.chunks(4096)).filter(|(a, b)| a != b).count();
+    assert_eq!(differing, 0, "{differing} pages of a spare differ from a fresh sandbox");
+    assert_eq!(count(&mut second), 2, "the counter continues from the snapshot");
+    assert_eq!(load(&mut second), some(bytes(&[])));
+    assert_eq!(second.call("checksum", &[]).expect("checksum"), [Value::U64(0)]);
+
+    snapshot.release_spare_vms();
+    drop(second);
+    snapshot.release_spare_vms();
+    assert_eq!(snapshot.spare_vms(), 0);
+}
+
+fn poisoned_sandboxes_are_not_kept_and_spares_are_capped(mode: DirtyPageMode) {
+    let memory = MemoryConfig { scratch_size: 64 << 20, dirty_pages: mode, ..MemoryConfig::default() };
+    let fixture = Fixture::with_config(Config { memory, spare_vms: 2, ..Config::default() });
+    let mut template = Sandbox::new(&fixture.traps(), &Linker::new()).expect("sandbox");
+    let snapshot = template.snapshot().expect("snapshot");
+
+    let mut poisoned = Sandbox::from_snapshot(&snapshot, &Linker::new()).expect("sandbox");
+    assert!(matches!(poisoned.call("unreachable", &[]), Err(Error::Trap { .. })));
+    drop(poisoned);
+    assert_eq!(snapshot.spare_vms(), 0, "a poisoned sandbox was kept");
+
+    let sandboxes: Vec<_> =
+        (0..4).map(|_| Sandbox::from_snapshot(&snapshot, &Linker::new()).expect("sandbox")).collect();
+    drop(sandboxes);
+    assert_eq!(snapshot.spare_vms(), 2, "spares beyond Config::spare_vms were kept");
+    // The spares serve calls.
+    let mut reused = Sandbox::from_snapshot(&snapshot, &Linker::new()).expect("sandbox");
+    assert_eq!(reused.call("ok", &[Value::U32(3)]).expect("ok"), [Value::U32(6)]);
+
+    let no_spares = Fixture::with_config(Config {
+        memory: MemoryConfig { scratch_size: 64 << 20, dirty_pages: mode, ..MemoryConfig::default() },
+        spare_vms: 0,
+        ..Config::default()
+    });
+    let mut template = Sandbox::new(&no_spares.traps(), &Linker::new()).expect("sandbox");
+    let snapshot = template.snapshot().expect("snapshot");
+    drop(Sandbox::from_snapshot(&snapshot, &Linker::new()).expect("sandbox"));
+    assert_eq!(snapshot.spare_vms(), 0, "spare_vms: 0 keeps none");
 }

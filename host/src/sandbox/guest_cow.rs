@@ -57,9 +57,10 @@ impl Sandbox {
         let memory = tables.new_memory().map_err(Error::Memory)?;
         let dummy = HostMapping::anonymous(PAGE, "dummy slot").map_err(Error::Memory)?;
         if whole_scratch_mapped {
-            self.vm.unmap(SCRATCH_SLOT, self.scratch_slot(0, size, false))?;
+            let (whole, writable_part) = (self.scratch_slot(0, size, false), self.scratch_slot(0, writable, false));
+            self.vm.unmap(SCRATCH_SLOT, whole)?;
             // SAFETY: scratch belongs to the sandbox and outlives the VM.
-            unsafe { self.vm.map(SCRATCH_SLOT, self.scratch_slot(0, writable, false))? };
+            unsafe { self.vm.map(SCRATCH_SLOT, writable_part)? };
         }
         let cow_slot = MemorySlot {
             guest_address: tables.base,
@@ -68,15 +69,16 @@ impl Sandbox {
             read_only: false,
         };
         let dummy_slot = dummy_slot(tables, &dummy);
+        let snapshot_slot = self.scratch_slot(writable, size - writable, true);
         // SAFETY: every host range belongs to this sandbox (scratch, and the
         // CoW memory and dummy page once stored in `self.cow` below) and
-        // outlives the VM, which the sandbox's field order drops first.
+        // outlives the VM, which the sandbox's `Drop` drops first.
         unsafe {
-            self.vm.map(SNAPSHOT_SLOT, self.scratch_slot(writable, size - writable, true))?;
+            self.vm.map(SNAPSHOT_SLOT, snapshot_slot)?;
             self.vm.map(COW_SLOT, cow_slot)?;
             self.vm.map(DUMMY_SLOT, dummy_slot)?;
         }
-        self.cow = Some(CowState { memory, dummy });
+        *self.cow = Some(CowState { memory, dummy });
         self.vm.set_entry_state(regs, &cpl3_long_mode(tables.root()))?;
         Ok(())
     }

@@ -23,6 +23,7 @@ use crate::wasm::world::WorldFunction;
 use featherlight_abi::fb;
 use featherlight_abi::layout::{ABI_VERSION, BOOT_MAGIC, BootParams, SCRATCH_BASE};
 use host_functions::{HostFunction, Linker};
+use std::mem::ManuallyDrop;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,11 +33,12 @@ use std::time::Duration;
 /// run on the calling thread. A sandbox is `Send`: it can move between
 /// threads, but serves one call at a time (`&mut self`).
 pub struct Sandbox {
-    // Field order matters: the VM must go before the memory it maps.
-    vm: Vm,
-    scratch: HostMapping,
+    // Dropped by hand (see `Drop`): the VM before the memory it maps, or
+    // all three parked in the origin snapshot as a spare.
+    vm: ManuallyDrop<Vm>,
+    scratch: ManuallyDrop<HostMapping>,
     /// Guest-CoW memory, once the sandbox runs from a snapshot in that mode.
-    cow: Option<guest_cow::CowState>,
+    cow: ManuallyDrop<Option<guest_cow::CowState>>,
     /// The snapshot whose scratch image `scratch` is a private copy of;
     /// `None` for a sandbox booted from scratch.
     origin: Option<Arc<Snapshot>>,
@@ -60,6 +62,20 @@ impl Drop for Sandbox {
     fn drop(&mut self) {
         // Handles may outlive the sandbox: they must not touch its vCPU.
         self.interrupts.detach();
+        let parked = self.restore_for_spare();
+        // SAFETY: `drop` runs once and nothing uses these fields after it;
+        // each is taken exactly once here.
+        let machine = unsafe {
+            snapshot::Machine {
+                vm: ManuallyDrop::take(&mut self.vm),
+                scratch: ManuallyDrop::take(&mut self.scratch),
+                cow: ManuallyDrop::take(&mut self.cow),
+            }
+        };
+        match parked {
+            Some(origin) => origin.park(machine),
+            None => drop(machine),
+        }
     }
 }
 
@@ -106,8 +122,6 @@ impl Sandbox {
         origin: Option<Arc<Snapshot>>,
     ) -> Result<Self, Error> {
         let mut vm = crate::hypervisor::create(component.engine().config().hypervisor)?;
-        let interrupts = Arc::new(interrupt::InterruptState::default());
-        interrupts.attach(vm.stop_flag());
         let boot_slot = MemorySlot {
             guest_address: 0,
             host_address: boot.memory.host_address(),
@@ -127,12 +141,27 @@ impl Sandbox {
             read_only: false,
         };
         // SAFETY: both mappings are owned by the returned sandbox (the boot
-        // image via its Arc) and outlive the VM, which its field order drops
+        // image via its Arc) and outlive the VM, which its `Drop` drops
         // first. Scratch is only ever remapped in place, at the same address.
         unsafe {
             vm.map(BOOT_SLOT, boot_slot)?;
             vm.map(SCRATCH_SLOT, scratch_slot)?;
         }
+        let machine = snapshot::Machine { vm, scratch, cow: None };
+        Ok(Self::with_machine(component, linker, boot, machine, origin))
+    }
+
+    /// A sandbox on `machine` (a VM with `boot` and scratch mapped), not yet
+    /// running.
+    fn with_machine(
+        component: &Component,
+        linker: &Linker,
+        boot: Arc<BootImage>,
+        mut machine: snapshot::Machine,
+        origin: Option<Arc<Snapshot>>,
+    ) -> Self {
+        let interrupts = Arc::new(interrupt::InterruptState::default());
+        interrupts.attach(machine.vm.stop_flag());
         let imports = component
             .world()
             .imports()
@@ -150,10 +179,10 @@ impl Sandbox {
                 (qualified_name(import), function)
             })
             .collect();
-        Ok(Self {
-            vm,
-            scratch,
-            cow: None,
+        Self {
+            vm: ManuallyDrop::new(machine.vm),
+            scratch: ManuallyDrop::new(machine.scratch),
+            cow: ManuallyDrop::new(machine.cow),
             origin,
             boot,
             component: component.clone(),
@@ -163,7 +192,7 @@ impl Sandbox {
             call_timeout: component.engine().config().call_timeout,
             wasi: linker.wasi_config().clone(),
             handles: handles::HandleTable::default(),
-        })
+        }
     }
 
     /// How many handles to host objects the guest holds, and the size of

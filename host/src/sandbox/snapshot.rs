@@ -12,13 +12,14 @@ use super::Sandbox;
 use super::host_functions::Linker;
 use crate::Value;
 use crate::error::Error;
-use crate::hypervisor::{Exit, Registers};
+use crate::hypervisor::{Exit, Registers, Vm};
+use crate::mem::region::HostMapping;
 use crate::mem::host_usize;
 use crate::mem::scratch_image::ScratchImage;
 use crate::mem::snapshot::BootImage;
 use crate::wasm::component::Component;
 use featherlight_abi::layout::{MESSAGE_EXIT_LEN, PAGE_SIZE};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// A sandbox's state between two calls. Cheap to share (`Arc`), read-only.
 pub struct Snapshot {
@@ -33,6 +34,19 @@ pub struct Snapshot {
     /// The host-resource handles the guest held (their reps are the
     /// application's: it keeps those objects alive as long as it needs).
     handles: super::handles::HandleTable,
+    /// Machines of dropped sandboxes, restored to this snapshot, for
+    /// [`Sandbox::from_snapshot`] to reuse (at most
+    /// [`Config::spare_vms`](crate::Config::spare_vms)).
+    spares: Mutex<Vec<Machine>>,
+}
+
+/// A VM with its memory mapped: what a sandbox runs on, and what a dropped
+/// sandbox leaves in its snapshot as a spare.
+pub(super) struct Machine {
+    // Field order is drop order: the VM before the memory it maps.
+    pub vm: Vm,
+    pub cow: Option<super::guest_cow::CowState>,
+    pub scratch: HostMapping,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -54,6 +68,34 @@ impl Snapshot {
     /// stored), on top of the component's shared boot image.
     pub fn stored_bytes(&self) -> u64 {
         self.scratch.stored_pages() as u64 * PAGE_SIZE
+    }
+
+    /// VMs of dropped sandboxes this snapshot keeps for reuse.
+    pub fn spare_vms(&self) -> usize {
+        self.spares.lock().map_or(0, |spares| spares.len())
+    }
+
+    /// Drops the spare VMs (they are also dropped with the snapshot).
+    pub fn release_spare_vms(&self) {
+        let spares = self.spares.lock().map(|mut spares| std::mem::take(&mut *spares));
+        drop(spares);
+    }
+
+    fn max_spares(&self) -> usize {
+        self.component.engine().config().spare_vms
+    }
+
+    /// Keeps `machine`, already restored to this snapshot, if there is room.
+    pub(super) fn park(&self, machine: Machine) {
+        if let Ok(mut spares) = self.spares.lock()
+            && spares.len() < self.max_spares()
+        {
+            spares.push(machine);
+        }
+    }
+
+    fn take_spare(&self) -> Option<Machine> {
+        self.spares.lock().ok()?.pop()
     }
 }
 
@@ -79,6 +121,7 @@ impl Sandbox {
             regs,
             registered: self.registered(),
             handles: self.handles.clone(),
+            spares: Mutex::new(Vec::new()),
         }))
     }
 
@@ -143,6 +186,15 @@ impl Sandbox {
     /// where the snapshot was taken.
     #[tracing::instrument(skip_all)]
     pub fn from_snapshot(snapshot: &Arc<Snapshot>, linker: &Linker) -> Result<Self, Error> {
+        if let Some(machine) = snapshot.take_spare() {
+            let boot = snapshot.boot.clone();
+            let mut sandbox = Self::with_machine(&snapshot.component, linker, boot, machine, Some(snapshot.clone()));
+            // Checked after taking the spare, so a mismatch still drops the
+            // sandbox (and re-parks the machine) the usual way.
+            sandbox.check_compatible(snapshot)?;
+            sandbox.handles = snapshot.handles.clone();
+            return Ok(sandbox);
+        }
         let scratch = snapshot.scratch.map_private().map_err(Error::Memory)?;
         let mut sandbox =
             Self::with_memory(&snapshot.component, linker, snapshot.boot.clone(), scratch, Some(snapshot.clone()))?;
@@ -155,6 +207,19 @@ impl Sandbox {
             sandbox.vm.set_entry_state(&snapshot.regs, &crate::mem::descriptors::cpl3_long_mode(root))?;
         }
         Ok(sandbox)
+    }
+
+    /// On drop: restores a healthy sandbox made from (or restored to) a
+    /// snapshot that has room for a spare, and returns that snapshot.
+    pub(super) fn restore_for_spare(&mut self) -> Option<Arc<Snapshot>> {
+        let origin = self.origin.clone()?;
+        // Nobody else holds the snapshot: the spare would be dropped with it.
+        let wanted = Arc::strong_count(&origin) > 2 && origin.spare_vms() < origin.max_spares();
+        if !wanted || self.poisoned.is_some() {
+            return None;
+        }
+        self.restore(&origin).ok()?;
+        Some(origin)
     }
 
     /// Lets KVM finish what the guest's last exit left pending, without

@@ -66,6 +66,16 @@ pub struct Config {
     /// Which hypervisor runs the sandboxes: by default the first that exists
     /// (`/dev/kvm`, then `/dev/mshv` in builds with the `mshv` feature).
     pub hypervisor: HypervisorChoice,
+    /// How many VMs of dropped sandboxes each [`Snapshot`](crate::Snapshot)
+    /// keeps for [`Sandbox::from_snapshot`](crate::Sandbox::from_snapshot)
+    /// to reuse. A dropped sandbox that came from a snapshot (or was last
+    /// restored to one) and is not poisoned is restored to it and parked;
+    /// a sandbox made from a spare skips creating a VM, and its first call
+    /// finds its pages already mapped. Each spare keeps a VM (two file
+    /// descriptors and the hypervisor's memory for it) and the pages its
+    /// sandbox wrote, holding the snapshot's bytes again. 0 turns this off:
+    /// every dropped sandbox's VM is destroyed.
+    pub spare_vms: usize,
     /// Test hook: boot this guest image (an `x86_64-unknown-none` ELF built
     /// on `guest-runtime/kernel`) instead of the embedded guest runtime.
     #[doc(hidden)]
@@ -84,6 +94,7 @@ impl Default for Config {
             guest_log_level: 2,
             call_timeout: None,
             hypervisor: HypervisorChoice::Auto,
+            spare_vms: 8,
             guest_image: None,
         }
     }

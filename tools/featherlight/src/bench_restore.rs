@@ -7,7 +7,9 @@
 //! | `guest-cow-restore-<S>MiB-dirty-<D>` | the same in guest-CoW mode                      |
 //! | `<mode>-touch-<D>-restore`    | a call dirtying `D` pages plus a restore, in each mode: (`D`=100 − `D`=0) / 100 is what one dirtied page costs, its fault during the call included |
 //! | `call-restore-noop`           | a `noop` call plus a restore (host CoW)                |
-//! | `sandbox-from-snapshot`       | `Sandbox::from_snapshot` until its first call returns (host CoW) |
+//! | `vm-create-exit`              | a bare VM created up to its first exit (`RawExitVm::new`): the baseline of the next two |
+//! | `sandbox-from-snapshot`       | `Sandbox::from_snapshot` on a new VM until its first call returns (host CoW) |
+//! | `sandbox-from-spare`          | the same on the VM of a dropped sandbox (`Config::spare_vms`) |
 //!
 //! All relative to `raw-exit`.
 
@@ -113,15 +115,51 @@ pub(crate) fn measure(
     })?;
     measurements.push(Measurement { name: "call-restore-noop", baseline: "raw-exit", iterations, samples });
 
-    progress("sandbox-from-snapshot");
     let count = iterations.min(RESTORE_ITERATIONS);
+    measurements.extend(cold_starts(&snapshot, noop, count, progress)?);
+    Ok(measurements)
+}
+
+/// The `vm-create-exit` baseline and the sandbox-from-snapshot rows, new VM
+/// and spare.
+fn cold_starts(
+    snapshot: &std::sync::Arc<featherlight::Snapshot>,
+    noop: usize,
+    count: u32,
+    progress: &dyn Fn(&str),
+) -> anyhow::Result<Vec<Measurement>> {
+    let mut measurements = Vec::new();
+    progress("vm-create-exit");
+    let samples = one_by_one(count, || Ok(featherlight::bench::RawExitVm::new()?))?;
+    measurements.push(Measurement { name: "vm-create-exit", baseline: "raw-exit", iterations: count, samples });
+
+    // Spares released (and their VMs destroyed) before the clock starts:
+    // every sandbox gets a new VM.
     let linker = Linker::new();
+    progress("sandbox-from-snapshot");
+    let mut samples = Vec::new();
+    for _ in 0..count {
+        snapshot.release_spare_vms();
+        let start = Instant::now();
+        let mut sandbox = Sandbox::from_snapshot(snapshot, &linker)?;
+        sandbox.call_index(noop, &[])?;
+        samples.push(nanos(start));
+        drop(sandbox);
+    }
+    measurements.push(Measurement {
+        name: "sandbox-from-snapshot",
+        baseline: "vm-create-exit",
+        iterations: count,
+        samples,
+    });
+    progress("sandbox-from-spare");
     let samples = one_by_one(count, || {
-        let mut sandbox = Sandbox::from_snapshot(&snapshot, &linker)?;
+        let mut sandbox = Sandbox::from_snapshot(snapshot, &linker)?;
         sandbox.call_index(noop, &[])?;
         Ok(sandbox)
     })?;
-    measurements.push(Measurement { name: "sandbox-from-snapshot", baseline: "raw-exit", iterations: count, samples });
+    anyhow::ensure!(snapshot.spare_vms() > 0, "dropped sandboxes left no spare VM");
+    measurements.push(Measurement { name: "sandbox-from-spare", baseline: "vm-create-exit", iterations: count, samples });
     Ok(measurements)
 }
 
