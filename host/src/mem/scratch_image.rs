@@ -17,6 +17,11 @@ use std::io;
 use std::ops::Range;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
+use std::sync::OnceLock;
+
+/// At most this many learned pages are made private up front per sandbox
+/// (512 KiB: a sandbox that stays idle keeps them).
+const MAX_PREPARED_PAGES: usize = 128;
 
 /// Above this many private pages a restore drops them (`MADV_DONTNEED`)
 /// instead of copying into them, bounding a sandbox's private memory.
@@ -29,6 +34,10 @@ pub(crate) struct ScratchImage {
     mapping: HostMapping,
     /// Pages stored (not holes).
     stored_pages: usize,
+    /// The pages the first call after this snapshot wrote, learned at the
+    /// first restore that found any: a new sandbox's scratch makes them
+    /// private up front (see [`Self::map_private`]).
+    written_by_a_call: OnceLock<Vec<Range<usize>>>,
 }
 
 /// What a restore did.
@@ -94,7 +103,7 @@ impl ScratchImage {
         }
         seal(&file)?;
         let mapping = HostMapping::shared_read_only(file, scratch.size(), "scratch snapshot")?;
-        Ok(Self { mapping, stored_pages })
+        Ok(Self { mapping, stored_pages, written_by_a_call: OnceLock::new() })
     }
 
     /// The image's file, to map privately as a sandbox's scratch.
@@ -115,7 +124,14 @@ impl ScratchImage {
 
     /// A new private copy-on-write scratch mapping of this image.
     pub(crate) fn map_private(&self) -> io::Result<HostMapping> {
-        HostMapping::private_copy(self.file(), self.size(), "scratch")
+        let mapping = HostMapping::private_copy(self.file(), self.size(), "scratch")?;
+        // Under shadow paging this saves a fault per page and lets KVM map
+        // neighbouring pages with the one it faults in: ~20 % of a new
+        // sandbox's first-call faults here.
+        if let Some(written) = self.written_by_a_call.get() {
+            mapping.populate_write(written)?;
+        }
+        Ok(mapping)
     }
 
     /// Puts `scratch` back to this image. `scratch` must be a private copy
@@ -144,6 +160,9 @@ impl ScratchImage {
             return Err(e);
         }
         let pages: usize = ranges.iter().map(|r| (r.end - r.start) / PAGE).sum();
+        if self.written_by_a_call.get().is_none() && pages > 0 && pages <= MAX_PREPARED_PAGES {
+            let _ = self.written_by_a_call.set(ranges.clone());
+        }
         if pages > MAX_KEPT_PRIVATE_PAGES {
             scratch.discard(&ranges)?;
             return Ok(RestoreStats { dropped_pages: pages, ..RestoreStats::default() });
