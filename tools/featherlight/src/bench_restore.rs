@@ -159,7 +159,12 @@ fn cold_starts(
         Ok(sandbox)
     })?;
     anyhow::ensure!(snapshot.spare_vms() > 0, "dropped sandboxes left no spare VM");
-    measurements.push(Measurement { name: "sandbox-from-spare", baseline: "vm-create-exit", iterations: count, samples });
+    measurements.push(Measurement {
+        name: "sandbox-from-spare",
+        baseline: "vm-create-exit",
+        iterations: count,
+        samples,
+    });
     Ok(measurements)
 }
 
