@@ -25,6 +25,25 @@ pub(crate) struct Registers {
     pub rflags: u64,
 }
 
+/// Defines `$to` and `$from`, converting [`Registers`] to and from a
+/// backend's register struct whose general registers have the same names.
+macro_rules! register_conversions {
+    ($backend:ident, $to:ident, $from:ident) => {
+        $crate::hypervisor::regs::register_conversions!(@fields $backend, $to, $from,
+            rax rbx rcx rdx rsi rdi rsp rbp r8 r9 r10 r11 r12 r13 r14 r15 rip rflags);
+    };
+    (@fields $backend:ident, $to:ident, $from:ident, $($field:ident)*) => {
+        fn $to(r: &$crate::hypervisor::Registers) -> $backend {
+            $backend { $($field: r.$field,)* }
+        }
+
+        fn $from(r: &$backend) -> $crate::hypervisor::Registers {
+            $crate::hypervisor::Registers { $($field: r.$field,)* }
+        }
+    };
+}
+pub(crate) use register_conversions;
+
 /// A segment register with its cached descriptor.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Segment {
