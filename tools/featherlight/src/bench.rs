@@ -57,6 +57,13 @@ pub(crate) struct Target {
     pub rule: String,
 }
 
+impl Target {
+    /// Whether a median of `ns` nanoseconds meets it.
+    fn met(&self, ns: f64) -> bool {
+        ns <= self.ns
+    }
+}
+
 /// `featherlight bench [--json] [--iterations N]`
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -446,7 +453,7 @@ fn json_line(row: &Row) -> String {
     let (target_ns, target_met, target_rule) = match row.targets.iter().map(|t| t.ns).reduce(f64::min) {
         Some(ns) => (
             json_number(ns.round()),
-            format!("{}", row.targets.iter().all(|t| row.median_ns <= t.ns)),
+            format!("{}", row.targets.iter().all(|t| t.met(row.median_ns))),
             format!("\"{}\"", row.targets.iter().map(|t| t.rule.as_str()).collect::<Vec<_>>().join("; ")),
         ),
         None => ("null".to_owned(), "null".to_owned(), "null".to_owned()),
@@ -480,7 +487,7 @@ fn table(rows: &[Row]) -> String {
             .targets
             .iter()
             .map(|t| {
-                let outcome = if row.median_ns <= t.ns { "met" } else { "missed" };
+                let outcome = if t.met(row.median_ns) { "met" } else { "missed" };
                 format!("<= {} ({outcome})", t.rule)
             })
             .collect::<Vec<_>>()

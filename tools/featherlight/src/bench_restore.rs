@@ -270,3 +270,41 @@ fn restore(name: &'static str, component: &Component, dirty: u32, iterations: u3
     }
     Ok(Measurement { name, baseline: "raw-exit", iterations, samples })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn find<'a>(targets: &'a [(&str, Target)], row: &str) -> Vec<&'a Target> {
+        targets.iter().filter(|(name, _)| *name == row).map(|(_, target)| target).collect()
+    }
+
+    #[test]
+    fn targets_come_from_other_rows() {
+        let medians = [
+            ("raw-exit", 50_000.0),
+            ("vcpu-ioctl", 5_000.0),
+            ("memset-page", 100.0),
+            ("restore-1MiB-dirty-10", 8_000.0),
+            ("restore-16MiB-dirty-1000", 200_000.0),
+            ("guest-cow-restore-1MiB-dirty-0", 100_000.0),
+        ];
+        let median = |name: &str| medians.iter().find(|(n, _)| *n == name).map(|(_, m)| *m);
+        let targets = targets(&median);
+        // Flat in scratch size and within the host-CoW budget, at once.
+        let row = find(&targets, "restore-16MiB-dirty-10");
+        assert_eq!(row.len(), 2, "{row:?}");
+        assert_eq!(row[0].ns, 9_600.0);
+        assert!(row[0].rule.ends_with("= 1.2 x restore-1MiB-dirty-10"), "{}", row[0].rule);
+        assert_eq!(row[1].ns, 7_000.0);
+        assert!(row[1].rule.ends_with("= vcpu-ioctl + 2 x 10 x memset-page"), "{}", row[1].rule);
+        // The smallest scratch of a dirty count is the reference, not a target.
+        assert_eq!(find(&targets, "restore-1MiB-dirty-10").len(), 1);
+        assert_eq!(find(&targets, "restore-64MiB-dirty-1000")[0].ns, 240_000.0);
+        // Guest CoW: only flatness.
+        assert_eq!(find(&targets, "guest-cow-restore-64MiB-dirty-0").len(), 1);
+        assert!(find(&targets, "guest-cow-restore-64MiB-dirty-10").is_empty(), "its reference is missing");
+        assert_eq!(find(&targets, "host-cow-touch-100-restore")[0].ns, 160_000.0);
+        assert!(find(&targets, "guest-cow-touch-100-restore").is_empty());
+    }
+}
