@@ -59,6 +59,13 @@ impl RawExitVm {
         Ok(Self { vm, _memory: memory })
     }
 
+    /// One vCPU ioctl that does not run the guest (`KVM_GET_REGS`): the
+    /// floor under any host-side vCPU state change, such as restore's.
+    pub fn read_registers(&mut self) -> Result<(), Error> {
+        self.vm.regs()?;
+        Ok(())
+    }
+
     /// Resumes the guest until its next `out`.
     pub fn round_trip(&mut self) -> Result<(), Error> {
         match self.vm.run()? {

@@ -1,6 +1,9 @@
-//! Limits on what a guest may take: a cap on Wasm linear memory.
+//! Limits on what a guest may take: a cap on Wasm linear memory, and scratch
+//! memory too small for a component.
 
-use featherlight::{Component, Config, Engine, Error, Linker, MemoryConfig, MemoryConfigError, Sandbox, Value};
+use featherlight::{
+    Component, Config, DirtyPageMode, Engine, Error, Linker, MemoryConfig, MemoryConfigError, Sandbox, Value,
+};
 use featherlight_tests::{TRAPS_WASM, TempDir};
 
 fn traps_with(memory: MemoryConfig) -> (TempDir, Result<Component, Error>) {
@@ -72,4 +75,75 @@ fn exhausting_the_guest_heap_is_a_typed_error_and_restore_recovers() {
     assert!(sandbox.is_poisoned());
     sandbox.restore(&clean).expect("restore");
     assert_eq!(sandbox.call("ok", &[Value::U32(5)]).expect("ok"), [Value::U32(10)]);
+}
+
+/// A component in WAT with one linear memory of `pages` Wasm pages, and the
+/// exports `noop` and `touch(n)`, which writes to `n` distinct 4 KiB pages of
+/// that memory and returns `n`.
+fn tiny_component(pages: u32) -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"(component
+          (core module $m
+            (memory {pages})
+            (func (export "noop"))
+            (func (export "touch") (param $n i32) (result i32)
+              (local $i i32)
+              (block $done
+                (loop $next
+                  (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+                  (i32.store (i32.shl (local.get $i) (i32.const 12)) (i32.const 7))
+                  (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                  (br $next)))
+              (local.get $n)))
+          (core instance $i (instantiate $m))
+          (func (export "noop") (canon lift (core func $i "noop")))
+          (func (export "touch") (param "n" u32) (result u32) (canon lift (core func $i "touch"))))"#
+    ))
+    .expect("valid WAT")
+}
+
+/// 1 MiB of scratch with the smallest buffers and stacks.
+fn one_mib(mode: DirtyPageMode) -> Engine {
+    let memory = MemoryConfig {
+        scratch_size: 1 << 20,
+        input_size: 16 << 10,
+        output_size: 16 << 10,
+        stack_size: 320 << 10,
+        max_wasm_stack: 64 << 10,
+        max_wasm_memory: None,
+        dirty_pages: mode,
+    };
+    Engine::new(Config { memory, ..Config::default() }).expect("1 MiB of scratch is a valid configuration")
+}
+
+#[test]
+fn a_tiny_component_runs_and_restores_in_one_mib_of_scratch() {
+    for mode in [DirtyPageMode::HostCow, DirtyPageMode::GuestCow] {
+        let engine = one_mib(mode);
+        let component = Component::new(&engine, &tiny_component(2)).expect("component");
+        let mut sandbox = Sandbox::new(&component, &Linker::new()).expect("sandbox");
+        let clean = sandbox.snapshot().expect("snapshot");
+        for _ in 0..3 {
+            assert_eq!(sandbox.call("touch", &[Value::U32(30)]).expect("touch"), [Value::U32(30)], "{mode:?}");
+            sandbox.restore(&clean).expect("restore");
+        }
+        sandbox.call("noop", &[]).expect("noop");
+    }
+}
+
+#[test]
+fn a_scratch_too_small_for_the_component_says_to_raise_scratch_size() {
+    for mode in [DirtyPageMode::HostCow, DirtyPageMode::GuestCow] {
+        let engine = one_mib(mode);
+        // A 1 MiB linear memory cannot fit the heap of a 1 MiB scratch:
+        // wasmtime's allocation fails (gracefully) while instantiating.
+        let component = Component::new(&engine, &tiny_component(16)).expect("component");
+        match Sandbox::new(&component, &Linker::new()) {
+            Err(error @ Error::GuestOutOfMemory { heap_size }) => {
+                assert!(heap_size < 1 << 20, "heap of {heap_size} bytes");
+                assert!(error.to_string().contains("raise MemoryConfig::scratch_size"), "{error}");
+            }
+            other => panic!("expected GuestOutOfMemory in {mode:?}, got {other:?}"),
+        }
+    }
 }

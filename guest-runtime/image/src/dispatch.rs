@@ -28,6 +28,7 @@ fn handle(runtime: &mut Option<Runtime>) -> Vec<u8> {
         Err(e) => return finish(Err(Failure::new(fb::ErrorKind::Malformed, e))),
     };
     if let Some(init) = message.body_as_init() {
+        let failures = featherlight_guest::heap::failed_allocations();
         return match Runtime::instantiate(&init) {
             Ok(loaded) => {
                 log::debug!(
@@ -37,6 +38,12 @@ fn handle(runtime: &mut Option<Runtime>) -> Vec<u8> {
                 );
                 *runtime = Some(loaded);
                 finish(Ok(None))
+            }
+            // wasmtime fails gracefully when it cannot allocate a linear
+            // memory or table: that is the heap running out too, which the
+            // host reports as such (raise scratch_size), not as a bad component.
+            Err(_) if featherlight_guest::heap::failed_allocations() != failures => {
+                featherlight_guest::exceptions::stop(featherlight_abi::ports::stop::OUT_OF_MEMORY)
             }
             Err(failure) => finish(Err(failure)),
         };

@@ -6,7 +6,7 @@
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::cell::{Cell, UnsafeCell};
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use featherlight_abi::layout::{PAGE_SIZE, Region};
 
 /// Gives out the heap region once, as dlmalloc's "system memory".
@@ -59,8 +59,21 @@ pub fn exhausted() -> bool {
     EXHAUSTED.load(Ordering::Relaxed)
 }
 
+/// Allocations that failed since boot (wrapping): unlike [`exhausted`], a
+/// later success does not hide that one failed.
+static FAILURES: AtomicU32 = AtomicU32::new(0);
+
+/// How many allocations failed since boot (wrapping); compare two readings
+/// to learn whether any failed in between.
+pub fn failed_allocations() -> u32 {
+    FAILURES.load(Ordering::Relaxed)
+}
+
 fn note(ptr: *mut u8) -> *mut u8 {
     EXHAUSTED.store(ptr.is_null(), Ordering::Relaxed);
+    if ptr.is_null() {
+        FAILURES.fetch_add(1, Ordering::Relaxed);
+    }
     ptr
 }
 

@@ -76,7 +76,11 @@ pub enum MemoryConfigError {
 
 const MIN_BUFFER: u64 = 16 * KIB;
 const MIN_STACK: u64 = 256 * KIB;
-const MIN_HEAP: u64 = 8 * MIB;
+/// What the guest runtime needs to boot and instantiate a component with one
+/// small linear memory (measured: about 200 KiB for a component with one
+/// 64 KiB memory), with some margin. Components needing more fail with
+/// `Error::GuestOutOfMemory`, which names scratch_size too.
+const MIN_HEAP: u64 = 256 * KIB;
 /// One Wasm page: the smallest linear memory cap that allows any memory.
 const WASM_PAGE: u64 = 64 * KIB;
 const MAX_SCRATCH: u64 = 64 * 1024 * MIB;
@@ -175,12 +179,43 @@ mod tests {
         assert_eq!(layout.heap.end().unwrap(), SCRATCH_BASE + layout.size);
     }
 
+    /// Every size at its minimum but scratch.
+    fn smallest(scratch_size: u64) -> MemoryConfig {
+        MemoryConfig {
+            scratch_size,
+            input_size: MIN_BUFFER,
+            output_size: MIN_BUFFER,
+            stack_size: MIN_STACK + 64 * KIB,
+            max_wasm_stack: 64 * KIB,
+            ..MemoryConfig::default()
+        }
+    }
+
+    #[test]
+    fn one_mib_of_scratch_fits_with_small_buffers() {
+        let layout = smallest(MIB).layout(4).unwrap();
+        assert!(layout.heap.size >= MIN_HEAP, "heap of {} bytes", layout.heap.size);
+        assert_eq!(layout.heap.end().unwrap(), SCRATCH_BASE + MIB);
+        // One page less than fixed parts plus the minimum heap is refused.
+        let fixed = layout.heap.address - SCRATCH_BASE;
+        let config = smallest(fixed + MIN_HEAP - PAGE_SIZE);
+        assert_eq!(
+            config.layout(4).unwrap_err(),
+            MemoryConfigError::NoHeap { scratch_size: config.scratch_size, fixed }
+        );
+        assert!(smallest(fixed + MIN_HEAP).layout(4).is_ok());
+    }
+
     #[test]
     fn errors_name_the_value_to_raise() {
         let config = MemoryConfig { input_size: 10, ..MemoryConfig::default() };
         let err = config.layout(0).unwrap_err();
         assert_eq!(err, MemoryConfigError::TooSmall { field: "input_size", value: 10, minimum: MIN_BUFFER });
         let config = MemoryConfig { scratch_size: 4 * MIB, ..MemoryConfig::default() };
+        let err = config.layout(0).unwrap_err();
+        assert!(matches!(err, MemoryConfigError::NoHeap { .. }));
+        assert!(err.to_string().contains("raise scratch_size"), "{err}");
+        let config = MemoryConfig { scratch_size: 4 * MIB, stack_size: 4 * MIB, ..smallest(MIB) };
         assert!(matches!(config.layout(0), Err(MemoryConfigError::NoHeap { .. })));
         let config = MemoryConfig { stack_size: MIB, max_wasm_stack: MIB, ..MemoryConfig::default() };
         assert!(matches!(config.layout(0), Err(MemoryConfigError::TooSmall { field: "stack_size", .. })));

@@ -46,7 +46,7 @@ impl Sandbox {
         };
         let exports = names(&mut fbb, world.exports());
         let imports = names(&mut fbb, world.imports());
-        let registered = fbb.create_vector(&self.registered());
+        let registered = fbb.create_vector(&self.registered().collect::<Vec<_>>());
         let wasi = self.wasi.encode_init(&mut fbb);
         let context = self.wasi.encode_context(&mut fbb);
         let init = fb::Init::create(

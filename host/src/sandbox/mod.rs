@@ -258,8 +258,8 @@ impl Sandbox {
     }
 
     /// Which imports have a host function, in the guest's import order.
-    fn registered(&self) -> Vec<bool> {
-        self.imports.iter().map(|(_, function)| function.is_some()).collect()
+    fn registered(&self) -> impl Iterator<Item = bool> + '_ {
+        self.imports.iter().map(|(_, function)| function.is_some())
     }
 
     /// Passes `outcome` on, first poisoning the sandbox if it is an error

@@ -119,7 +119,7 @@ impl Sandbox {
             boot: self.boot.clone(),
             scratch,
             regs,
-            registered: self.registered(),
+            registered: self.registered().collect(),
             handles: self.handles.clone(),
             spares: Mutex::new(Vec::new()),
         }))
@@ -247,7 +247,8 @@ impl Sandbox {
                 "the snapshot was taken from a sandbox of another component or memory configuration".into(),
             ));
         }
-        if self.registered() != snapshot.registered {
+        // Compared without collecting: restore runs this on every call.
+        if !self.registered().eq(snapshot.registered.iter().copied()) {
             return Err(Error::SnapshotMismatch(
                 "the snapshot's sandbox had host functions for other imports than this one".into(),
             ));

@@ -270,7 +270,18 @@ fn bench_prints_json_lines() {
         let object = value.as_object().expect("a JSON object");
         let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
         keys.sort_unstable();
-        assert_eq!(keys, ["baseline", "iterations", "median_ns", "min_ns", "name", "ratio"], "{line}");
+        let expected_keys = [
+            "baseline",
+            "iterations",
+            "median_ns",
+            "min_ns",
+            "name",
+            "ratio",
+            "target_met",
+            "target_ns",
+            "target_rule",
+        ];
+        assert_eq!(keys, expected_keys, "{line}");
         for key in ["median_ns", "min_ns", "iterations", "ratio"] {
             assert!(object[key].is_number(), "{key} in {line}");
         }
@@ -278,15 +289,30 @@ fn bench_prints_json_lines() {
         if name == object["baseline"] {
             assert_eq!(object["ratio"].as_f64(), Some(1.0), "{line}");
         }
+        // Targets computed from other rows: flat in scratch size and within
+        // the host-CoW budget at once.
+        if name == "restore-16MiB-dirty-10" {
+            let rule = object["target_rule"].as_str().expect("a target");
+            assert!(rule.contains("1.2 x restore-1MiB-dirty-10") && rule.contains("vcpu-ioctl"), "{line}");
+            assert!(object["target_ns"].is_number() && object["target_met"].is_boolean(), "{line}");
+        }
         names.push(name.to_owned());
     }
-    let expected =
-        ["raw-exit", "call-noop", "call-host-import", "sandbox-new", "fib-vm", "fib-wasmtime", "memset-page"];
+    let expected = [
+        "raw-exit",
+        "call-noop",
+        "call-host-import",
+        "sandbox-new",
+        "fib-vm",
+        "fib-wasmtime",
+        "memset-page",
+        "vcpu-ioctl",
+    ];
     assert_eq!(names[..expected.len()], expected, "{outcome:#?}");
     let restores: Vec<_> = names.iter().filter(|name| name.starts_with("restore-")).collect();
-    assert_eq!(restores.len(), 12, "{names:?}");
+    assert_eq!(restores.len(), 14, "{names:?}");
     let guest_cow: Vec<_> = names.iter().filter(|name| name.starts_with("guest-cow-restore-")).collect();
-    assert_eq!(guest_cow.len(), 5, "{names:?}");
+    assert_eq!(guest_cow.len(), 14, "{names:?}");
     for mode in ["host-cow", "guest-cow"] {
         for dirty in [0, 100] {
             let row = format!("{mode}-touch-{dirty}-restore");
