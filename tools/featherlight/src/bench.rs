@@ -63,8 +63,15 @@ Measurements (ratio = median / the baseline's median):
   sandbox-from-snapshot
                     a sandbox from a snapshot until its first call returns
 
+Idle sandboxes (--idle-sandboxes N of them from one snapshot, each after one call,
+all alive; per sandbox):
+  idle-sandbox-rss          RSS growth (shared pages count once per sandbox)
+  idle-sandbox-private      private memory growth, beyond the shared snapshot
+  idle-sandbox-host-memory  the host's MemAvailable drop (adds KVM's kernel memory)
+  idle-sandbox-fds          open file descriptors
+
 Targets, printed alongside, not enforced: call-noop <= 1.2 x raw-exit, fib-vm <= 1/0.95 x
-fib-wasmtime. Needs /dev/kvm.")]
+fib-wasmtime, idle-sandbox-private <= 1 MiB. Needs /dev/kvm.")]
 pub struct BenchArgs {
     /// Print one JSON object per line and measurement, with the keys `name`,
     /// `median_ns`, `min_ns`, `iterations`, `baseline` and `ratio`.
@@ -84,6 +91,21 @@ pub struct BenchArgs {
     /// Leave out the snapshot and restore rows.
     #[arg(long)]
     pub no_restore: bool,
+
+    /// Leave out the idle-sandbox rows.
+    #[arg(long)]
+    pub no_idle: bool,
+
+    /// Idle sandboxes held at once for the idle-sandbox rows (each holds two
+    /// open files: the soft limit is raised to the hard one if needed).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1000,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..),
+        conflicts_with = "no_idle"
+    )]
+    pub idle_sandboxes: usize,
 
     /// Run the load test instead: many sandboxes from a snapshot, many calls
     /// over threads, random interrupts; fails if open fds or RSS grow.
@@ -183,13 +205,25 @@ pub fn bench(args: &BenchArgs, session: &Session) -> anyhow::Result<()> {
         measurements.extend(crate::bench_restore::measure(CALCULATOR_WASM, cache_dir, quick.min(20_000), &progress)?);
     }
 
+    let idle = if args.no_idle {
+        Vec::new()
+    } else {
+        crate::bench_idle::measure(args, &component, &calculator_linker(), &progress)?
+    };
+
     let rows = rows(&measurements)?;
     if args.json {
         for row in &rows {
             println!("{}", json_line(row));
         }
+        for row in &idle {
+            println!("{}", crate::bench_idle::json_line(row));
+        }
     } else {
         print!("{}", table(&rows));
+        if !idle.is_empty() {
+            print!("\n{}", crate::bench_idle::table(&idle));
+        }
     }
     Ok(())
 }
