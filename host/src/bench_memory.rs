@@ -70,6 +70,16 @@ impl MemoryUsage {
     }
 }
 
+impl MemoryUsage {
+    /// Kernel memory the counters attribute: this process's page tables,
+    /// unreclaimable slab, KVM's page tables and vmalloc, in bytes. All but
+    /// the first are system-wide, but other processes hardly move them
+    /// (unlike `MemAvailable`); KVM also takes pages none of them counts.
+    pub fn kernel_bytes(&self) -> u64 {
+        self.page_table_bytes + self.kernel_slab_bytes + self.kvm_page_table_bytes + self.vmalloc_bytes
+    }
+}
+
 /// The value of a `Name:   123 kB` line of a `/proc` file, in KiB.
 pub(crate) fn kib_field(text: &str, name: &str) -> Option<u64> {
     text.lines()
@@ -128,6 +138,12 @@ impl IdleReport {
     /// beyond the shared snapshot in this process.
     pub fn private_per_sandbox(&self) -> f64 {
         self.per_sandbox(|u| u.private_bytes)
+    }
+
+    /// Growth per sandbox of the kernel memory the counters attribute
+    /// ([`MemoryUsage::kernel_bytes`]), in bytes.
+    pub fn kernel_per_sandbox(&self) -> f64 {
+        self.per_sandbox(MemoryUsage::kernel_bytes)
     }
 
     /// The drop of the host's available memory per sandbox, in bytes: the

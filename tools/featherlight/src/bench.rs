@@ -67,7 +67,8 @@ Idle sandboxes (--idle-sandboxes N of them from one snapshot, each after one cal
 all alive; per sandbox):
   idle-sandbox-rss          RSS growth (shared pages count once per sandbox)
   idle-sandbox-private      private memory growth, beyond the shared snapshot
-  idle-sandbox-host-memory  the host's MemAvailable drop (adds KVM's kernel memory)
+  idle-sandbox-kernel       kernel memory growth in page tables, slab, vmalloc
+  idle-sandbox-host-memory  the host's MemAvailable drop: all of it, blurred by other processes
   idle-sandbox-fds          open file descriptors
 
 Targets, printed alongside, not enforced: call-noop <= 1.2 x raw-exit, fib-vm <= 1/0.95 x

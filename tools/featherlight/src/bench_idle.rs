@@ -7,6 +7,7 @@
 //! |----------------------------|------------------------------------------------------|
 //! | `idle-sandbox-rss`         | RSS growth (shared snapshot pages count once per sandbox that maps them) |
 //! | `idle-sandbox-private`     | private memory growth: beyond the shared snapshot; target ≤ 1 MiB |
+//! | `idle-sandbox-kernel`      | kernel memory the counters attribute: process page tables, slab, KVM's page tables, vmalloc (KVM's per-slot arrays) |
 //! | `idle-sandbox-host-memory` | the host's `MemAvailable` drop: private memory plus KVM's kernel memory per VM |
 //! | `idle-sandbox-fds`         | open file descriptors                                |
 
@@ -90,6 +91,7 @@ fn rows(report: &IdleReport) -> Vec<IdleRow> {
     vec![
         row("idle-sandbox-rss", report.rss_per_sandbox(), Unit::Bytes, None),
         row("idle-sandbox-private", report.private_per_sandbox(), Unit::Bytes, Some(TARGET_PRIVATE_BYTES)),
+        row("idle-sandbox-kernel", report.kernel_per_sandbox(), Unit::Bytes, None),
         row("idle-sandbox-host-memory", report.host_memory_per_sandbox(), Unit::Bytes, None),
         row("idle-sandbox-fds", report.fds_per_sandbox(), Unit::Fds, None),
     ]

@@ -305,17 +305,23 @@ fn bench_prints_json_lines() {
     let idle_names: Vec<_> = idle.iter().map(|row| row["name"].as_str().unwrap_or_default()).collect();
     assert_eq!(
         idle_names,
-        ["idle-sandbox-rss", "idle-sandbox-private", "idle-sandbox-host-memory", "idle-sandbox-fds"],
+        [
+            "idle-sandbox-rss",
+            "idle-sandbox-private",
+            "idle-sandbox-kernel",
+            "idle-sandbox-host-memory",
+            "idle-sandbox-fds"
+        ],
         "{outcome:#?}"
     );
-    for row in &idle[..3] {
+    for row in &idle[..4] {
         assert!(row["bytes_per_sandbox"].is_number() && row["snapshot_bytes"].as_u64() > Some(0), "{row}");
     }
     assert_eq!(idle[1]["target_bytes"], 1 << 20, "{}", idle[1]);
     // One idle calculator sandbox costs far less than the 1 MiB target.
     assert_eq!(idle[1]["target_met"], true, "{}", idle[1]);
     assert!(idle[0]["target_met"].is_null(), "{}", idle[0]);
-    assert!(idle[3]["fds_per_sandbox"].as_f64().is_some_and(|fds| fds >= 1.0), "{}", idle[3]);
+    assert!(idle[4]["fds_per_sandbox"].as_f64().is_some_and(|fds| fds >= 1.0), "{}", idle[3]);
 }
 
 #[test]
