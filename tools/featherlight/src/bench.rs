@@ -10,6 +10,8 @@
 //! | `fib-vm`           | a CPU-bound `fib(n)` in a sandbox                         | `fib-wasmtime` |
 //! | `fib-wasmtime`     | the same `fib(n)` with wasmtime in this process           | `fib-wasmtime` |
 //!
+//! The idle-sandbox memory rows (`idle-sandbox-*`) are `bench_idle.rs`'s.
+//!
 //! Every measurement takes several samples and reports their median and minimum per
 //! iteration, and `ratio` = median / the baseline's median. Quick operations are timed in
 //! batches (one sample = the mean of a batch), slow ones one by one.
