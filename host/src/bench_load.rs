@@ -60,11 +60,7 @@ impl ProcessUsage {
         let io = |path: &'static str| move |source| Error::Io { path: PathBuf::from(path), source };
         let open_fds = std::fs::read_dir("/proc/self/fd").map_err(io("/proc/self/fd"))?.count();
         let status = std::fs::read_to_string("/proc/self/status").map_err(io("/proc/self/status"))?;
-        let rss_kib = status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
-            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0);
+        let rss_kib = crate::bench_memory::kib_field(&status, "VmRSS").unwrap_or(0);
         Ok(Self { open_fds, rss_kib })
     }
 }

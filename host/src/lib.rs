@@ -22,6 +22,8 @@
 pub mod bench;
 #[doc(hidden)]
 pub mod bench_load;
+#[doc(hidden)]
+pub mod bench_memory;
 mod error;
 pub(crate) mod hypervisor;
 mod image;

@@ -21,6 +21,7 @@
 
 use super::layout::ScratchLayout;
 use super::region::HostMapping;
+use super::scratch_image::scan_unsupported;
 use super::snapshot::{Access, Mapping, SnapshotError, TableArena, add_mappings, build_tables};
 use super::{DirtyPageMode, PAGE, host_usize};
 use featherlight_abi::layout::{COW_MAGIC, CowHeader, PAGE_SIZE, SCRATCH_BASE};
@@ -40,6 +41,10 @@ pub(crate) struct CowTables {
     pub size: u64,
     /// The tables and header page, as placed at `base`.
     tables: Vec<u8>,
+    /// The same in a sealed memfd, mapped shared: every sandbox's CoW
+    /// memory maps it copy-on-write, so the table pages a guest never
+    /// writes (most of them) exist once per boot image, not per sandbox.
+    image: HostMapping,
     /// Runs of snapshot pages mapped copy-on-write.
     cow_mappings: Vec<Mapping>,
     /// Scratch offsets below this are a writable slot; the rest is the
@@ -86,7 +91,8 @@ impl CowTables {
         let at = host_usize(header - base);
         tables[at..at + header_bytes.len()].copy_from_slice(&header_bytes);
         let writable_scratch = ScratchLayout::offset(layout.exception_stack.end().unwrap_or(SCRATCH_BASE));
-        Ok(Self { base, size, tables, cow_mappings, writable_scratch })
+        let image = HostMapping::sealed_file(&tables, tables.len(), "CoW tables")?;
+        Ok(Self { base, size, tables, image, cow_mappings, writable_scratch })
     }
 
     /// The root page table (guest CR3).
@@ -99,11 +105,11 @@ impl CowTables {
         self.tables.len()
     }
 
-    /// New CoW memory for one sandbox, holding the tables.
+    /// New CoW memory for one sandbox, holding the tables: a private view
+    /// of the shared tables, then anonymous memory for the guest's copies.
     pub(crate) fn new_memory(&self) -> io::Result<HostMapping> {
-        let memory = HostMapping::anonymous(host_usize(self.size), "CoW memory")?;
-        memory.write(0, &self.tables).map_err(io::Error::other)?;
-        Ok(memory)
+        let file = self.image.file().ok_or_else(|| io::Error::other("the CoW tables have no file"))?;
+        HostMapping::private_copy_then_anonymous(file, self.tables.len(), host_usize(self.size), "CoW memory")
     }
 
     /// Puts `memory` back to a fresh sandbox's: zeroes the pages the guest
@@ -120,7 +126,14 @@ impl CowTables {
         if used > 0 {
             memory.zero(first_free, used).map_err(io::Error::other)?;
         }
-        memory.write(0, &self.tables).map_err(io::Error::other)?;
+        // Only table pages the guest wrote differ from the tables (the rest
+        // still read the shared image): copy those back, in place.
+        let mut written = Vec::new();
+        match memory.private_pages_below(self.tables.len(), &mut written) {
+            Ok(()) => memory.copy_from(&self.image, &written).map_err(io::Error::other)?,
+            Err(e) if scan_unsupported(&e) => memory.write(0, &self.tables).map_err(io::Error::other)?,
+            Err(e) => return Err(e),
+        }
         Ok(used / PAGE)
     }
 
@@ -254,6 +267,17 @@ mod tests {
 
         assert_eq!(tables.reset(&memory).unwrap(), 1);
         assert_eq!(tables.copied_pages(&memory).unwrap(), []);
+        // Only the two table pages written (the leaf table and the header)
+        // became this memory's own; reset kept the others shared.
+        let mut private = Vec::new();
+        match memory.private_pages_below(tables.tables.len(), &mut private) {
+            Ok(()) => {
+                let pages: usize = private.iter().map(|r| (r.end - r.start) / PAGE).sum();
+                assert_eq!(pages, 2, "{private:?} of {} table bytes", tables.tables.len());
+            }
+            // Kernels before 6.7 cannot tell (reset then rewrites every table).
+            Err(e) => assert!(scan_unsupported(&e), "{e}"),
+        }
         assert_eq!(word(&memory, first_free - tables.base), 0, "the copy was not zeroed");
         assert_eq!(word(&memory, PAGE_SIZE + 8), first_free);
 

@@ -126,6 +126,38 @@ impl HostMapping {
         Self::from_mmap(base, size, what, true, None)
     }
 
+    /// Private, zero-filled anonymous memory of `size` bytes whose first
+    /// `file_len` bytes are instead a copy-on-write view of `file` (as
+    /// [`Self::private_copy`]): pages of the file the owner only reads stay
+    /// shared with every other view of it.
+    pub(crate) fn private_copy_then_anonymous(
+        file: &File,
+        file_len: usize,
+        size: usize,
+        what: &'static str,
+    ) -> io::Result<Self> {
+        let mapping = Self::anonymous(size, what)?;
+        if file_len > size {
+            return Err(io::Error::other("the file part is larger than the mapping"));
+        }
+        // SAFETY: MAP_FIXED over the start of the mapping just made, which
+        // nothing else uses yet; writes never reach the (sealed) file.
+        let base = unsafe {
+            libc::mmap(
+                mapping.base.as_ptr().cast(),
+                file_len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_NORESERVE | libc::MAP_FIXED,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(mapping)
+    }
+
     /// Replaces this writable mapping's contents with a fresh copy-on-write
     /// view of `file`, at the same host address (so a VM slot over it stays
     /// valid: KVM drops its old translations through its MMU notifier).

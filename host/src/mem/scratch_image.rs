@@ -196,6 +196,6 @@ impl ScratchImage {
 }
 
 /// Whether `error` says this kernel has no `PAGEMAP_SCAN` (before 6.7).
-fn scan_unsupported(error: &io::Error) -> bool {
+pub(crate) fn scan_unsupported(error: &io::Error) -> bool {
     matches!(error.raw_os_error(), Some(libc::ENOTTY | libc::EINVAL))
 }

@@ -10,6 +10,8 @@
 //! | `fib-vm`           | a CPU-bound `fib(n)` in a sandbox                         | `fib-wasmtime` |
 //! | `fib-wasmtime`     | the same `fib(n)` with wasmtime in this process           | `fib-wasmtime` |
 //!
+//! The idle-sandbox memory rows (`idle-sandbox-*`) are `bench_idle.rs`'s.
+//!
 //! Every measurement takes several samples and reports their median and minimum per
 //! iteration, and `ratio` = median / the baseline's median. Quick operations are timed in
 //! batches (one sample = the mean of a batch), slow ones one by one.
@@ -90,11 +92,19 @@ Measurements (ratio = median / the baseline's median):
   sandbox-from-spare
                     the same on the VM of a dropped sandbox (Config::spare_vms)
 
+Idle sandboxes (--idle-sandboxes N of them from one snapshot, each after one call,
+all alive; per sandbox):
+  idle-sandbox-rss          RSS growth (shared pages count once per sandbox)
+  idle-sandbox-private      private memory growth, beyond the shared snapshot
+  idle-sandbox-kernel       kernel memory growth in page tables, slab, vmalloc
+  idle-sandbox-host-memory  the host's MemAvailable drop: all of it, blurred by other processes
+  idle-sandbox-fds          open file descriptors
+
 Targets, printed alongside, not enforced: call-noop <= 1.2 x raw-exit, fib-vm <= 1/0.95 x
 fib-wasmtime; sandbox-from-snapshot <= 1.5 x vm-create-exit; restores flat in scratch
 size (<= 1.2 x the smallest scratch's row with the same D); a host-CoW restore <=
-vcpu-ioctl + 2 x D x memset-page; host-cow-touch-N-restore <= 1.2 x raw-exit + N x 1 µs.
-Needs /dev/kvm.")]
+vcpu-ioctl + 2 x D x memset-page; host-cow-touch-N-restore <= 1.2 x raw-exit + N x 1 µs;
+idle-sandbox-private <= 1 MiB. Needs /dev/kvm.")]
 pub struct BenchArgs {
     /// Print one JSON object per line and measurement, with the keys `name`,
     /// `median_ns`, `min_ns`, `iterations`, `baseline`, `ratio`, and `target_ns`
@@ -116,6 +126,21 @@ pub struct BenchArgs {
     /// Leave out the snapshot and restore rows.
     #[arg(long)]
     pub no_restore: bool,
+
+    /// Leave out the idle-sandbox rows.
+    #[arg(long)]
+    pub no_idle: bool,
+
+    /// Idle sandboxes held at once for the idle-sandbox rows (each holds two
+    /// open files: the soft limit is raised to the hard one if needed).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1000,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..),
+        conflicts_with = "no_idle"
+    )]
+    pub idle_sandboxes: usize,
 
     /// Run the load test instead: many sandboxes from a snapshot, many calls
     /// over threads, random interrupts; fails if open fds or RSS grow.
@@ -215,13 +240,25 @@ pub fn bench(args: &BenchArgs, session: &Session) -> anyhow::Result<()> {
         measurements.extend(crate::bench_restore::measure(CALCULATOR_WASM, cache_dir, quick.min(20_000), &progress)?);
     }
 
+    let idle = if args.no_idle {
+        Vec::new()
+    } else {
+        crate::bench_idle::measure(args, &component, &calculator_linker(), &progress)?
+    };
+
     let rows = rows(&measurements)?;
     if args.json {
         for row in &rows {
             println!("{}", json_line(row));
         }
+        for row in &idle {
+            println!("{}", crate::bench_idle::json_line(row));
+        }
     } else {
         print!("{}", table(&rows));
+        if !idle.is_empty() {
+            print!("\n{}", crate::bench_idle::table(&idle));
+        }
     }
     Ok(())
 }

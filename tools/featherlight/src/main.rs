@@ -11,6 +11,7 @@
 //! Each subcommand lives in its own module; [`options`] holds what they share.
 
 mod bench;
+mod bench_idle;
 mod bench_load;
 mod bench_restore;
 mod compile;

@@ -261,13 +261,20 @@ fn compiled_components_run_and_corrupted_ones_are_rejected() {
 #[test]
 fn bench_prints_json_lines() {
     let dir = scratch("bench");
-    let outcome = featherlight(&dir, &["bench", "--json", "--iterations", "20", "--fib-n", "15"]);
+    let args = ["bench", "--json", "--iterations", "20", "--fib-n", "15", "--idle-sandboxes", "10"];
+    let outcome = featherlight(&dir, &args);
     assert!(outcome.success, "{outcome:#?}");
     let mut names = Vec::new();
+    let mut idle = Vec::new();
     for line in outcome.stdout.lines() {
         let value: serde_json::Value =
             serde_json::from_str(line).unwrap_or_else(|e| panic!("`{line}` is not JSON: {e}"));
         let object = value.as_object().expect("a JSON object");
+        if object["name"].as_str().is_some_and(|name| name.starts_with("idle-sandbox-")) {
+            assert_eq!(object["sandboxes"], 10, "{line}");
+            idle.push(value);
+            continue;
+        }
         let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
         keys.sort_unstable();
         let expected_keys = [
@@ -321,6 +328,37 @@ fn bench_prints_json_lines() {
     }
     let last = ["call-restore-noop", "vm-create-exit", "sandbox-from-snapshot", "sandbox-from-spare"];
     assert_eq!(names[names.len() - last.len()..], last, "{names:?}");
+
+    let idle_names: Vec<_> = idle.iter().map(|row| row["name"].as_str().unwrap_or_default()).collect();
+    assert_eq!(
+        idle_names,
+        [
+            "idle-sandbox-rss",
+            "idle-sandbox-private",
+            "idle-sandbox-kernel",
+            "idle-sandbox-host-memory",
+            "idle-sandbox-fds"
+        ],
+        "{outcome:#?}"
+    );
+    for row in &idle[..4] {
+        assert!(row["bytes_per_sandbox"].is_number() && row["snapshot_bytes"].as_u64() > Some(0), "{row}");
+    }
+    assert_eq!(idle[1]["target_bytes"], 1 << 20, "{}", idle[1]);
+    // One idle calculator sandbox costs far less than the 1 MiB target.
+    assert_eq!(idle[1]["target_met"], true, "{}", idle[1]);
+    assert!(idle[0]["target_met"].is_null(), "{}", idle[0]);
+    assert!(idle[4]["fds_per_sandbox"].as_f64().is_some_and(|fds| fds >= 1.0), "{}", idle[3]);
+}
+
+#[test]
+fn bench_leaves_out_idle_sandboxes_on_request() {
+    let dir = scratch("bench-no-idle");
+    let args = ["bench", "--json", "--iterations", "2", "--fib-n", "5", "--no-restore", "--no-idle"];
+    let outcome = featherlight(&dir, &args);
+    assert!(outcome.success, "{outcome:#?}");
+    assert!(!outcome.stdout.contains("idle-sandbox-"), "{outcome:#?}");
+    assert!(outcome.stdout.contains("\"fib-vm\""), "{outcome:#?}");
 }
 
 #[test]
