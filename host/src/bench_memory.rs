@@ -195,6 +195,9 @@ pub fn idle_sandboxes(
     // One sandbox first, so process-wide state made lazily (allocator arenas,
     // KVM's shared pieces) is not counted per sandbox.
     drop(make().map_err(failed(0))?);
+    // Every measured sandbox on a new VM, and none parked afterwards as a
+    // spare (`Config::spare_vms`): spares are counted by neither figure.
+    snapshot.release_spare_vms();
     let before = MemoryUsage::now().map_err(failed(0))?;
     let started = Instant::now();
     let mut idle = Vec::with_capacity(sandboxes);
@@ -207,6 +210,7 @@ pub fn idle_sandboxes(
     let elapsed = started.elapsed();
     let idle_usage = MemoryUsage::now().map_err(failed(sandboxes))?;
     drop(idle);
+    snapshot.release_spare_vms();
     let dropped = MemoryUsage::now().map_err(failed(sandboxes))?;
     Ok(IdleReport {
         sandboxes,
