@@ -1,6 +1,6 @@
 //! KVM through kvm-ioctls.
 
-use super::regs::{DescriptorTable, EntryState, FPU_CONTROL_WORD, MXCSR, Registers, Segment};
+use super::regs::{EntryState, FPU_CONTROL_WORD, MXCSR, Registers};
 use super::{Exit, Hypervisor, HypervisorError, MemorySlot, StopFlag, VirtualMachine, open_advice};
 use kvm_bindings::{
     KVM_MAX_CPUID_ENTRIES, KVM_MEM_READONLY, kvm_dtable, kvm_fpu, kvm_regs, kvm_segment, kvm_userspace_memory_region,
@@ -128,16 +128,7 @@ impl VirtualMachine for KvmVm {
 
     fn set_entry_state(&mut self, regs: &Registers, entry: &EntryState) -> Result<(), HypervisorError> {
         let mut sregs = self.vcpu.get_sregs().map_err(ioctl("read special registers"))?;
-        sregs.cr0 = entry.cr0;
-        sregs.cr3 = entry.cr3;
-        sregs.cr4 = entry.cr4;
-        sregs.efer = entry.efer;
-        sregs.cs = segment(&entry.code);
-        let data = segment(&entry.data);
-        (sregs.ds, sregs.es, sregs.fs, sregs.gs, sregs.ss) = (data, data, data, data, data);
-        sregs.tr = segment(&entry.task);
-        sregs.gdt = table(&entry.gdt);
-        sregs.idt = table(&entry.idt);
+        apply_entry_state(&mut sregs, entry);
         self.vcpu.set_sregs(&sregs).map_err(ioctl("set special registers"))?;
         self.regs_pending = false;
         self.vcpu.set_regs(&to_kvm(regs)).map_err(ioctl("set registers"))?;
@@ -233,26 +224,5 @@ impl VirtualMachine for KvmVm {
     }
 }
 
-fn segment(segment: &Segment) -> kvm_segment {
-    kvm_segment {
-        base: segment.base,
-        limit: segment.limit,
-        selector: segment.selector,
-        type_: segment.kind,
-        present: u8::from(segment.present),
-        dpl: segment.dpl,
-        db: u8::from(segment.default_big),
-        s: u8::from(segment.code_or_data),
-        l: u8::from(segment.long),
-        g: u8::from(segment.granularity),
-        avl: 0,
-        unusable: 0,
-        padding: 0,
-    }
-}
-
-fn table(table: &DescriptorTable) -> kvm_dtable {
-    kvm_dtable { base: table.base, limit: table.limit, ..Default::default() }
-}
-
+super::regs::entry_state_conversion!(kvm_bindings::kvm_sregs, kvm_segment, kvm_dtable);
 super::regs::register_conversions!(kvm_regs, to_kvm, from_kvm);

@@ -8,7 +8,7 @@
 //! call ends (one signal can land just before the run starts).
 
 use super::probe::{Capability, DeviceReport, DeviceStatus, check_host_cpu, host_cpuid_leaf1_ecx};
-use super::regs::{DescriptorTable, EntryState, FPU_CONTROL_WORD, MXCSR, Registers, Segment};
+use super::regs::{EntryState, FPU_CONTROL_WORD, MXCSR, Registers};
 use super::{Exit, Hypervisor, HypervisorError, MemorySlot, StopFlag, VirtualMachine, Vm, open_advice};
 use mshv_bindings::{
     FloatingPointUnit, MSHV_SET_MEM_BIT_EXECUTABLE, MSHV_SET_MEM_BIT_WRITABLE, SegmentRegister, StandardRegisters,
@@ -143,16 +143,7 @@ impl VirtualMachine for MshvVm {
 
     fn set_entry_state(&mut self, regs: &Registers, entry: &EntryState) -> Result<(), HypervisorError> {
         let mut sregs = self.vcpu.get_sregs().map_err(ioctl("read special registers"))?;
-        sregs.cr0 = entry.cr0;
-        sregs.cr3 = entry.cr3;
-        sregs.cr4 = entry.cr4;
-        sregs.efer = entry.efer;
-        sregs.cs = segment(&entry.code);
-        let data = segment(&entry.data);
-        (sregs.ds, sregs.es, sregs.fs, sregs.gs, sregs.ss) = (data, data, data, data, data);
-        sregs.tr = segment(&entry.task);
-        sregs.gdt = table(&entry.gdt);
-        sregs.idt = table(&entry.idt);
+        apply_entry_state(&mut sregs, entry);
         self.vcpu.set_sregs(&sregs).map_err(ioctl("set special registers"))?;
         self.set_regs(regs)?;
         let fpu = FloatingPointUnit { fcw: FPU_CONTROL_WORD, mxcsr: MXCSR, ..Default::default() };
@@ -222,24 +213,5 @@ impl VirtualMachine for MshvVm {
     }
 }
 
-fn segment(segment: &Segment) -> SegmentRegister {
-    SegmentRegister {
-        base: segment.base,
-        limit: segment.limit,
-        selector: segment.selector,
-        type_: segment.kind,
-        present: u8::from(segment.present),
-        dpl: segment.dpl,
-        db: u8::from(segment.default_big),
-        s: u8::from(segment.code_or_data),
-        l: u8::from(segment.long),
-        g: u8::from(segment.granularity),
-        ..Default::default()
-    }
-}
-
-fn table(table: &DescriptorTable) -> TableRegister {
-    TableRegister { base: table.base, limit: table.limit }
-}
-
+super::regs::entry_state_conversion!(mshv_bindings::SpecialRegisters, SegmentRegister, TableRegister);
 super::regs::register_conversions!(StandardRegisters, to_mshv, from_mshv);

@@ -44,6 +44,47 @@ macro_rules! register_conversions {
 }
 pub(crate) use register_conversions;
 
+/// Defines `apply_entry_state`, which writes an [`EntryState`]'s control
+/// registers and descriptors into a backend's special-register struct; the
+/// backends name these fields alike.
+macro_rules! entry_state_conversion {
+    ($sregs:path, $segment:ident, $table:ident) => {
+        // kvm's descriptor-table struct has padding, MSHV's has none.
+        #[allow(clippy::needless_update)]
+        fn apply_entry_state(sregs: &mut $sregs, entry: &$crate::hypervisor::EntryState) {
+            let segment = |s: &$crate::hypervisor::regs::Segment| $segment {
+                base: s.base,
+                limit: s.limit,
+                selector: s.selector,
+                type_: s.kind,
+                present: u8::from(s.present),
+                dpl: s.dpl,
+                db: u8::from(s.default_big),
+                s: u8::from(s.code_or_data),
+                l: u8::from(s.long),
+                g: u8::from(s.granularity),
+                ..Default::default()
+            };
+            let table = |t: &$crate::hypervisor::regs::DescriptorTable| $table {
+                base: t.base,
+                limit: t.limit,
+                ..Default::default()
+            };
+            sregs.cr0 = entry.cr0;
+            sregs.cr3 = entry.cr3;
+            sregs.cr4 = entry.cr4;
+            sregs.efer = entry.efer;
+            sregs.cs = segment(&entry.code);
+            let data = segment(&entry.data);
+            (sregs.ds, sregs.es, sregs.fs, sregs.gs, sregs.ss) = (data, data, data, data, data);
+            sregs.tr = segment(&entry.task);
+            sregs.gdt = table(&entry.gdt);
+            sregs.idt = table(&entry.idt);
+        }
+    };
+}
+pub(crate) use entry_state_conversion;
+
 /// A segment register with its cached descriptor.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Segment {
