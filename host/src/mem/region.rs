@@ -131,7 +131,13 @@ impl HostMapping {
         let mut mapping = Self::from_mmap(start as *mut libc::c_void, size, what, true, None)?;
         // SAFETY: advice on our own mapping; huge pages are only a hint.
         unsafe { libc::madvise(start as *mut libc::c_void, size, libc::MADV_HUGEPAGE) };
-        mapping.write(0, contents).map_err(io::Error::other)?;
+        // Fresh anonymous memory reads as zero: leave all-zero pages (the
+        // padding between 2 MiB-aligned segments) untouched, unallocated.
+        for (index, page) in contents.chunks(4096).enumerate() {
+            if page.iter().any(|byte| *byte != 0) {
+                mapping.write((index * 4096) as u64, page).map_err(io::Error::other)?;
+            }
+        }
         // SAFETY: our own mapping, just filled; nothing holds references.
         if unsafe { libc::mprotect(start as *mut libc::c_void, size, libc::PROT_READ) } < 0 {
             return Err(io::Error::last_os_error());
