@@ -195,21 +195,9 @@ impl HostMapping {
         if file_len > size {
             return Err(io::Error::other("the file part is larger than the mapping"));
         }
-        // SAFETY: MAP_FIXED over the start of the mapping just made, which
-        // nothing else uses yet; writes never reach the (sealed) file.
-        let base = unsafe {
-            libc::mmap(
-                mapping.base.as_ptr().cast(),
-                file_len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_NORESERVE | libc::MAP_FIXED,
-                file.as_raw_fd(),
-                0,
-            )
-        };
-        if base == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
+        // SAFETY: the start of the mapping just made, which nothing else
+        // uses yet.
+        unsafe { map_private_over(mapping.base, file_len, file)? };
         Ok(mapping)
     }
 
@@ -220,23 +208,9 @@ impl HostMapping {
         if !self.writable || size != self.size {
             return Err(io::Error::other("only a writable mapping of the same size can be remapped"));
         }
-        // SAFETY: MAP_FIXED over exactly our own mapping; nothing in this
-        // process holds references into it (module docs), and the guest is
-        // stopped.
-        let base = unsafe {
-            libc::mmap(
-                self.base.as_ptr().cast(),
-                size,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_NORESERVE | libc::MAP_FIXED,
-                file.as_raw_fd(),
-                0,
-            )
-        };
-        if base == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
+        // SAFETY: exactly our own mapping; nothing in this process holds
+        // references into it (module docs), and the guest is stopped.
+        unsafe { map_private_over(self.base, size, file) }
     }
 
     /// The file behind a shared mapping.
@@ -402,6 +376,28 @@ impl Drop for HostMapping {
         // (or owns us), so none is left to touch it.
         unsafe { libc::munmap(self.base.as_ptr().cast(), self.size) };
     }
+}
+
+/// Maps the first `len` bytes of `file` copy-on-write over `base ..
+/// base + len`, replacing what was there (`MAP_FIXED`); writes never reach
+/// the (sealed) file.
+///
+/// # Safety
+/// The range must belong to one of our own mappings, with nothing in this
+/// process holding references into it.
+unsafe fn map_private_over(base: NonNull<u8>, len: usize, file: &File) -> io::Result<()> {
+    // SAFETY: the caller owns the range and nothing references it.
+    let mapped = unsafe {
+        libc::mmap(
+            base.as_ptr().cast(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_NORESERVE | libc::MAP_FIXED,
+            file.as_raw_fd(),
+            0,
+        )
+    };
+    if mapped == libc::MAP_FAILED { Err(io::Error::last_os_error()) } else { Ok(()) }
 }
 
 /// Ranges one `process_madvise` call takes (`UIO_MAXIOV`).
