@@ -19,8 +19,8 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
 use std::sync::OnceLock;
 
-/// At most this many learned pages are made private up front per sandbox
-/// (512 KiB: a sandbox that stays idle keeps them).
+/// At most this many pages are made private up front per sandbox (512 KiB:
+/// a sandbox that stays idle keeps them).
 const MAX_PREPARED_PAGES: usize = 128;
 
 /// Above this many private pages a restore drops them (`MADV_DONTNEED`)
@@ -34,10 +34,10 @@ pub(crate) struct ScratchImage {
     mapping: HostMapping,
     /// Pages stored (not holes).
     stored_pages: usize,
-    /// The pages the first call after this snapshot wrote, learned at the
-    /// first restore that found any: a new sandbox's scratch makes them
-    /// private up front (see [`Self::map_private`]).
-    written_by_a_call: OnceLock<Vec<Range<usize>>>,
+    /// The pages a new sandbox's scratch makes private up front (see
+    /// [`Self::map_private`]), chosen at the first restore that found
+    /// written pages: those the call wrote and, if all fit, the stored ones.
+    prepared: OnceLock<Vec<Range<usize>>>,
 }
 
 /// What a restore did.
@@ -103,7 +103,7 @@ impl ScratchImage {
         }
         seal(&file)?;
         let mapping = HostMapping::shared_read_only(file, scratch.size(), "scratch snapshot")?;
-        Ok(Self { mapping, stored_pages, written_by_a_call: OnceLock::new() })
+        Ok(Self { mapping, stored_pages, prepared: OnceLock::new() })
     }
 
     /// The image's file, to map privately as a sandbox's scratch.
@@ -125,11 +125,13 @@ impl ScratchImage {
     /// A new private copy-on-write scratch mapping of this image.
     pub(crate) fn map_private(&self) -> io::Result<HostMapping> {
         let mapping = HostMapping::private_copy(self.file(), self.size(), "scratch")?;
-        // Under shadow paging this saves a fault per page and lets KVM map
-        // neighbouring pages with the one it faults in: ~20 % of a new
-        // sandbox's first-call faults here.
-        if let Some(written) = self.written_by_a_call.get() {
-            mapping.populate_write(written)?;
+        // Under shadow paging this saves a host fault per page written, and
+        // lets KVM map the neighbours of a page the guest faults on (it
+        // prefetches only pages already present and writable in the host):
+        // ~20 % fewer first-call faults with the written pages here, and
+        // 29 -> 21 with the stored ones, which the call reads.
+        if let Some(prepared) = self.prepared.get() {
+            mapping.populate_write(prepared)?;
         }
         Ok(mapping)
     }
@@ -160,8 +162,8 @@ impl ScratchImage {
             return Err(e);
         }
         let pages: usize = ranges.iter().map(|r| (r.end - r.start) / PAGE).sum();
-        if self.written_by_a_call.get().is_none() && pages > 0 && pages <= MAX_PREPARED_PAGES {
-            let _ = self.written_by_a_call.set(ranges.clone());
+        if self.prepared.get().is_none() && pages > 0 && pages <= MAX_PREPARED_PAGES {
+            let _ = self.prepared.set(self.pages_to_prepare(&ranges)?);
         }
         if pages > MAX_KEPT_PRIVATE_PAGES {
             scratch.discard(&ranges)?;
@@ -169,6 +171,16 @@ impl ScratchImage {
         }
         scratch.copy_from(&self.mapping, &ranges).map_err(io::Error::other)?;
         Ok(RestoreStats { copied_pages: pages, ..RestoreStats::default() })
+    }
+
+    /// `written` and the stored pages if they fit [`MAX_PREPARED_PAGES`]
+    /// together, else `written` alone.
+    fn pages_to_prepare(&self, written: &[Range<usize>]) -> io::Result<Vec<Range<usize>>> {
+        let mut ranges = written.to_vec();
+        self.data_ranges(&mut ranges)?;
+        let union = merge(ranges);
+        let pages: usize = union.iter().map(|r| (r.end - r.start) / PAGE).sum();
+        Ok(if pages <= MAX_PREPARED_PAGES { union } else { written.to_vec() })
     }
 
     /// Appends the offsets of the image's stored (non-hole) ranges.
@@ -195,7 +207,32 @@ impl ScratchImage {
     }
 }
 
+/// `ranges` sorted, with overlapping and touching ones joined.
+fn merge(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    ranges.sort_by_key(|r| r.start);
+    let mut merged: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        match merged.last_mut() {
+            Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
+            _ => merged.push(range),
+        }
+    }
+    merged
+}
+
 /// Whether `error` says this kernel has no `PAGEMAP_SCAN` (before 6.7).
 pub(crate) fn scan_unsupported(error: &io::Error) -> bool {
     matches!(error.raw_os_error(), Some(libc::ENOTTY | libc::EINVAL))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge;
+
+    #[test]
+    fn merge_joins_overlapping_and_touching_ranges() {
+        let merged = merge(vec![8..12, 0..4, 2..6, 6..7, 20..24, 12..16]);
+        assert_eq!(merged, vec![0..7, 8..16, 20..24]);
+        assert!(merge(Vec::new()).is_empty());
+    }
 }
