@@ -76,19 +76,7 @@ pub(crate) fn seal(file: &File) -> io::Result<()> {
 impl HostMapping {
     /// Private, zero-filled anonymous memory, reserved lazily.
     pub(crate) fn anonymous(size: usize, what: &'static str) -> io::Result<Self> {
-        // SAFETY: a fresh anonymous mapping at a kernel-chosen address
-        // aliases nothing.
-        let base = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                size,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        };
-        Self::from_mmap(base, size, what, true, None)
+        Self::from_mmap(mmap_anonymous(size), size, what, true, None)
     }
 
     /// `contents` in anonymous memory aligned to, and a multiple of, 2 MiB,
@@ -101,18 +89,7 @@ impl HostMapping {
         const HUGE: usize = 2 << 20;
         let size = contents.len().max(1).next_multiple_of(HUGE);
         let reserved = size + HUGE;
-        // SAFETY: a fresh anonymous mapping at a kernel-chosen address
-        // aliases nothing.
-        let base = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                reserved,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        };
+        let base = mmap_anonymous(reserved);
         if base == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
@@ -375,6 +352,22 @@ impl Drop for HostMapping {
         // SAFETY: we own this mapping; every VM using it holds an Arc to us
         // (or owns us), so none is left to touch it.
         unsafe { libc::munmap(self.base.as_ptr().cast(), self.size) };
+    }
+}
+
+/// A fresh private, zero-filled, lazily reserved anonymous mapping of `size`
+/// bytes at a kernel-chosen address; `MAP_FAILED` on failure.
+fn mmap_anonymous(size: usize) -> *mut libc::c_void {
+    // SAFETY: a new mapping at an address the kernel chooses aliases nothing.
+    unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            size,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
     }
 }
 
