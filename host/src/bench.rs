@@ -2,10 +2,10 @@
 //! featherlight's own numbers can be given as ratios to it.
 
 use crate::error::Error;
+use crate::hypervisor::descriptors::{GDT_ADDRESS, cpl3_long_mode, gdt_page};
 use crate::hypervisor::{EntryState, Exit, HypervisorChoice, MemorySlot, Registers, Vm};
-use crate::mem::descriptors::{GDT_ADDRESS, cpl3_long_mode, gdt_page};
+use crate::mem::page_tables::{READ_ONLY, TableArena};
 use crate::mem::region::HostMapping;
-use crate::mem::snapshot::{READ_ONLY, TableArena};
 use featherlight_abi::layout::PAGE_SIZE;
 use featherlight_abi::paging::{self, PageTableMemory};
 use featherlight_abi::ports;
@@ -78,7 +78,7 @@ impl RawExitVm {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mem::descriptors::{KERNEL_CODE_SELECTOR, KERNEL_DATA_SELECTOR};
+    use crate::hypervisor::descriptors::{KERNEL_CODE_SELECTOR, KERNEL_DATA_SELECTOR};
 
     /// `cpl3_long_mode`, but at CPL0: where RDMSR reaches the MSR filter
     /// instead of faulting on privilege first.

@@ -2,7 +2,7 @@
 
 use crate::hypervisor::HypervisorError;
 use crate::image::ImageError;
-use crate::mem::{MemoryConfigError, OutOfBounds, SnapshotError};
+use crate::mem::{BootImageError, MemoryConfigError, OutOfBounds};
 
 pub use featherlight_wire::TrapCode;
 
@@ -19,9 +19,9 @@ pub enum Error {
     /// The host could not allocate guest memory.
     #[error("cannot allocate guest memory: {0}")]
     Memory(#[source] std::io::Error),
-    /// The guest memory could not be laid out.
+    /// The boot image (guest memory layout, page tables) could not be built.
     #[error(transparent)]
-    Snapshot(#[from] SnapshotError),
+    BootImage(#[from] BootImageError),
     /// The embedded guest image is broken (a build problem).
     #[error(transparent)]
     Image(#[from] ImageError),
@@ -209,7 +209,7 @@ impl Error {
             | Self::InvalidHandle { .. } => true,
             Self::MemoryConfig(_)
             | Self::Memory(_)
-            | Self::Snapshot(_)
+            | Self::BootImage(_)
             | Self::Image(_)
             | Self::Io { .. }
             | Self::Compile(_)

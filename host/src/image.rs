@@ -49,11 +49,10 @@ pub(crate) fn guest_image() -> Result<&'static GuestImage, ImageError> {
     IMAGE.get_or_init(|| parse(GUEST_ELF)).as_ref().map_err(|e| ImageError(e.clone()))
 }
 
-/// Another guest image than the embedded one (the tests' hostile guest),
-/// from the ELF file at `path`.
-pub(crate) fn load_guest_image(path: &std::path::Path) -> Result<GuestImage, crate::error::Error> {
-    let bytes = std::fs::read(path).map_err(|source| crate::error::Error::Io { path: path.to_path_buf(), source })?;
-    parse(&bytes).map_err(|e| ImageError(format!("{}: {e}", path.display())).into())
+/// Another guest image than the embedded one (the tests' hostile guest):
+/// `bytes` of the ELF file at `path` (named in errors).
+pub(crate) fn parse_guest_image(bytes: &[u8], path: &std::path::Path) -> Result<GuestImage, ImageError> {
+    parse(bytes).map_err(|e| ImageError(format!("{}: {e}", path.display())))
 }
 
 fn parse(bytes: &[u8]) -> Result<GuestImage, String> {

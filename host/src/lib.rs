@@ -25,6 +25,7 @@ pub mod bench_load;
 #[doc(hidden)]
 pub mod bench_memory;
 mod error;
+mod host_report;
 pub(crate) mod hypervisor;
 mod image;
 pub mod mem;
@@ -52,9 +53,9 @@ pub use error::{Error, TrapCode};
 /// writes the generated code to `dir/<world>.rs`. What is generated: see the
 /// [`typed`] module and `docs/architecture.md`.
 pub use featherlight_macros::bindgen;
+pub use host_report::{HostReport, probe_host};
 pub use hypervisor::{
-    Capability, CpuFeatureReport, DeviceReport, DeviceStatus, HostReport, Hypervisor, HypervisorChoice,
-    HypervisorError, probe_host,
+    Capability, CpuFeatureReport, DeviceReport, DeviceStatus, Hypervisor, HypervisorChoice, HypervisorError,
 };
 pub use image::ImageError;
 pub use mem::{DirtyPageMode, MemoryConfig, MemoryConfigError};
@@ -68,3 +69,16 @@ pub use wasm::types::{FuncType, ValueType};
 pub use wasm::value::Value;
 pub use wasm::wasi::{CapturedOutput, OutputSink, WasiClock, WasiConfig, WasiRandom};
 pub use wasm::world::{ComponentWorld, WorldError, WorldFunction};
+
+// Guest addresses and sizes are u64; the host is x86-64 (KVM), where usize
+// is as wide, so converting one to a host length or offset never truncates.
+const _: () = assert!(usize::BITS == u64::BITS, "featherlight's host needs a 64-bit target");
+
+/// A guest address, offset or size as a host `usize` (lossless, see above).
+#[allow(clippy::cast_possible_truncation, reason = "usize is 64 bits wide (asserted above)")]
+pub(crate) const fn host_usize(value: u64) -> usize {
+    value as usize
+}
+
+/// [`PAGE_SIZE`](featherlight_abi::layout::PAGE_SIZE) as a host length.
+pub(crate) const PAGE: usize = host_usize(featherlight_abi::layout::PAGE_SIZE);

@@ -169,34 +169,61 @@ pub fn translate<M: PageTableMemory>(mem: &M, root: u64, virt: u64) -> Option<(u
     None
 }
 
+/// Page tables built in a growing buffer that will be placed at
+/// guest-physical `base`: the host builds its guests' tables in one.
+#[derive(Debug)]
+pub struct TableArena {
+    base: u64,
+    /// Tables must end at or below this guest address.
+    limit: u64,
+    bytes: alloc::vec::Vec<u8>,
+}
+
+impl TableArena {
+    /// No tables yet; the first goes at `base`, the last must end by `limit`.
+    pub fn new(base: u64, limit: u64) -> Self {
+        Self { base, limit, bytes: alloc::vec::Vec::new() }
+    }
+
+    /// The tables' bytes, to place at `base`.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    fn slot(&self, table: u64, index: usize) -> Option<usize> {
+        let offset = usize::try_from(table.checked_sub(self.base)?).ok()?;
+        let at = offset.checked_add(index.checked_mul(8)?)?;
+        (index < 512 && at.checked_add(8)? <= self.bytes.len()).then_some(at)
+    }
+}
+
+impl PageTableMemory for TableArena {
+    fn read_entry(&self, table: u64, index: usize) -> Option<u64> {
+        let at = self.slot(table, index)?;
+        Some(u64::from_le_bytes(self.bytes[at..at + 8].try_into().ok()?))
+    }
+    fn write_entry(&mut self, table: u64, index: usize, entry: u64) -> Option<()> {
+        let at = self.slot(table, index)?;
+        self.bytes[at..at + 8].copy_from_slice(&entry.to_le_bytes());
+        Some(())
+    }
+    fn allocate_table(&mut self) -> Option<u64> {
+        let address = self.base.checked_add(u64::try_from(self.bytes.len()).ok()?)?;
+        if address.checked_add(PAGE_SIZE)? > self.limit {
+            return None;
+        }
+        self.bytes.resize(self.bytes.len() + usize::try_from(PAGE_SIZE).ok()?, 0);
+        Some(address)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    extern crate std;
     use super::*;
-    use std::vec::Vec;
-
-    /// Tables in a plain vector of pages starting at guest-physical 0x1000.
-    struct VecTables(Vec<[u64; 512]>);
-
-    impl PageTableMemory for VecTables {
-        fn read_entry(&self, table: u64, index: usize) -> Option<u64> {
-            let page = usize::try_from(table / PAGE_SIZE).ok()?.checked_sub(1)?;
-            self.0.get(page)?.get(index).copied()
-        }
-        fn write_entry(&mut self, table: u64, index: usize, entry: u64) -> Option<()> {
-            let page = usize::try_from(table / PAGE_SIZE).ok()?.checked_sub(1)?;
-            *self.0.get_mut(page)?.get_mut(index)? = entry;
-            Some(())
-        }
-        fn allocate_table(&mut self) -> Option<u64> {
-            self.0.push([0; 512]);
-            Some(self.0.len() as u64 * PAGE_SIZE)
-        }
-    }
 
     #[test]
     fn map_then_translate() {
-        let mut mem = VecTables(Vec::new());
+        let mut mem = TableArena::new(PAGE_SIZE, 0x10_0000);
         let root = mem.allocate_table().unwrap();
         map_range(&mut mem, root, 0x4000_0000, 0x4000_0000, 3 * PAGE_SIZE, WRITABLE).unwrap();
         map_page(&mut mem, root, 0x20_0000, 0x9000, USER).unwrap();
@@ -211,7 +238,7 @@ mod tests {
 
     #[test]
     fn huge_pages_translate_and_end_the_walk() {
-        let mut mem = VecTables(Vec::new());
+        let mut mem = TableArena::new(PAGE_SIZE, 0x10_0000);
         let root = mem.allocate_table().unwrap();
         map_huge_page(&mut mem, root, 0x8000_0000, 0x8000_0000, WRITABLE).unwrap();
         map_page(&mut mem, root, 0x4000_0000, 0x1_0000, COW).unwrap();

@@ -8,6 +8,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use featherlight_abi::fb;
 use wasmtime::component::{Component, Func, Linker, ResourceTable, types::ComponentFunc};
+use featherlight_abi::engine::{SHARED_SETTINGS, SharedSettings};
 use wasmtime::{AsContextMut, Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
 
 /// What the store holds for the component's imports.
@@ -69,15 +70,24 @@ fn trap_kind(trap: wasmtime::Trap) -> fb::ErrorKind {
     }
 }
 
-/// Must match the host's compile configuration (`host/src/wasm/engine.rs`)
-/// in every setting wasmtime checks when loading an artifact.
+/// The host's compile configuration (`host/src/wasm/engine.rs`) in every
+/// setting wasmtime checks when loading an artifact: the shared ones come
+/// from [`SHARED_SETTINGS`], the stack limit from the boot parameters.
 fn config() -> Config {
+    let SharedSettings {
+        wasm_component_model,
+        signals_based_traps,
+        memory_reservation,
+        memory_guard_size,
+        memory_reservation_for_growth,
+        x86_float_abi_ok,
+    } = SHARED_SETTINGS;
     let mut config = Config::new();
-    config.wasm_component_model(true);
-    config.signals_based_traps(false);
-    config.memory_reservation(0);
-    config.memory_guard_size(0);
-    config.memory_reservation_for_growth(0);
+    config.wasm_component_model(wasm_component_model);
+    config.signals_based_traps(signals_based_traps);
+    config.memory_reservation(memory_reservation);
+    config.memory_guard_size(memory_guard_size);
+    config.memory_reservation_for_growth(memory_reservation_for_growth);
     config.max_wasm_stack(usize::try_from(featherlight_guest::boot_params().max_wasm_stack).unwrap_or(0));
     config.with_custom_code_memory(Some(Arc::new(PremappedCode)));
     // Cranelift code uses SSE registers for floats while this image is
@@ -85,7 +95,7 @@ fn config() -> Config {
     // SAFETY: the host enabled SSE (CR4.OSFXSR) and compiled for exactly the
     // features `detect_host_feature` reports.
     unsafe {
-        config.x86_float_abi_ok(true);
+        config.x86_float_abi_ok(x86_float_abi_ok);
         config.detect_host_feature(detect_host_feature);
     }
     config

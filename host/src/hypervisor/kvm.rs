@@ -1,6 +1,8 @@
 //! KVM through kvm-ioctls.
 
+use super::cpu::check_host_cpu;
 use super::regs::{EntryState, FPU_CONTROL_WORD, MXCSR, Registers};
+use super::report::{Capability, DeviceReport, DeviceStatus};
 use super::{Exit, Hypervisor, HypervisorError, MemorySlot, StopFlag, VirtualMachine, open_advice};
 use kvm_bindings::{
     KVM_MAX_CPUID_ENTRIES, KVM_MEM_READONLY, kvm_dtable, kvm_fpu, kvm_regs, kvm_segment, kvm_userspace_memory_region,
@@ -49,6 +51,37 @@ pub(crate) fn guest_cpuid_leaf1_ecx(system: &System) -> u32 {
     system.cpuid.as_slice().iter().find(|entry| entry.function == 1 && entry.index == 0).map_or(0, |entry| entry.ecx)
 }
 
+/// What `/dev/kvm` offers, for the host report.
+pub(crate) fn probe() -> DeviceReport {
+    let system = match system() {
+        Ok(system) => system,
+        Err(e) => {
+            return DeviceReport {
+                hypervisor: Hypervisor::Kvm,
+                status: DeviceStatus::from_open_error(&e, DEVICE),
+                capabilities: Vec::new(),
+                guest_cpuid_leaf1_ecx: None,
+            };
+        }
+    };
+    let has = |cap| system.kvm.check_extension(cap);
+    let capabilities = vec![
+        Capability::new("user memory slots", has(Cap::UserMemory), true),
+        Capability::new("read-only memory slots (the shared snapshot)", has(Cap::ReadonlyMem), true),
+        Capability::new("sync regs (registers set without an ioctl)", has(Cap::SyncRegs), false),
+        Capability::new("MSR filter (deny the guest every MSR)", has(Cap::X86MsrFilter), false),
+        // Part of KVM's base API, with every memory slot.
+        Capability::new("dirty page log", true, false),
+        Capability::new("dirty log ring", has(Cap::DirtyLogRing), false),
+    ];
+    DeviceReport {
+        hypervisor: Hypervisor::Kvm,
+        status: DeviceStatus::Usable,
+        capabilities,
+        guest_cpuid_leaf1_ecx: Some(guest_cpuid_leaf1_ecx(system)),
+    }
+}
+
 /// One VM with one vCPU.
 #[derive(Debug)]
 pub(crate) struct KvmVm {
@@ -61,6 +94,16 @@ pub(crate) struct KvmVm {
     sync_regs: bool,
     /// Registers set through the run area that KVM has not taken yet.
     regs_pending: bool,
+    /// KVM's own `kvm_run.immediate_exit`, checked inside `KVM_RUN` after
+    /// signals are unblocked, so one signal always suffices.
+    stop: StopFlag,
+}
+
+impl Drop for KvmVm {
+    fn drop(&mut self) {
+        // Before `vcpu` unmaps the run area the flag points into.
+        self.stop.revoke();
+    }
 }
 
 impl KvmVm {
@@ -75,7 +118,7 @@ impl KvmVm {
         if !system.kvm.check_extension(Cap::ReadonlyMem) {
             return Err(unsupported("read-only memory slots"));
         }
-        super::probe::check_host_cpu(Hypervisor::Kvm)?;
+        check_host_cpu(Hypervisor::Kvm)?;
         let vm = system.kvm.create_vm().map_err(ioctl("create VM"))?;
         // The guest runs at CPL3, where RDMSR/WRMSR fault anyway; the filter
         // keeps every MSR out of reach should it ever get to CPL0. (The
@@ -95,7 +138,12 @@ impl KvmVm {
         vcpu.set_cpuid2(&system.cpuid).map_err(ioctl("set CPUID"))?;
         let mmap_size = system.kvm.get_vcpu_mmap_size().map_err(ioctl("query the vCPU run area size"))?;
         let sync_regs = system.kvm.check_extension(Cap::SyncRegs);
-        Ok(Self { vcpu, vm, mmap_size, sync_regs, regs_pending: false })
+        let mut vcpu = vcpu;
+        let immediate_exit: *mut u8 = &mut vcpu.get_kvm_run().immediate_exit;
+        // SAFETY: the run area is mapped as long as `vcpu` lives, which this
+        // VM owns and drops only after revoking the flag (`Drop`).
+        let stop = unsafe { StopFlag::new(immediate_exit, true) };
+        Ok(Self { vcpu, vm, mmap_size, sync_regs, regs_pending: false, stop })
     }
 }
 
@@ -160,10 +208,8 @@ impl VirtualMachine for KvmVm {
         self.vcpu.get_sregs().map(|sregs| sregs.cr2).map_err(ioctl("read special registers"))
     }
 
-    /// KVM's own `kvm_run.immediate_exit`, checked inside `KVM_RUN` after
-    /// signals are unblocked, so one signal always suffices.
-    fn stop_flag(&mut self) -> StopFlag {
-        StopFlag { byte: &mut self.vcpu.get_kvm_run().immediate_exit, one_kick_suffices: true }
+    fn stop_flag(&self) -> StopFlag {
+        self.stop.clone()
     }
 
     fn run(&mut self) -> Result<Exit<'_>, HypervisorError> {

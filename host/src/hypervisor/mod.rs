@@ -9,19 +9,24 @@
 //! borrowed [`Exit`], so the hot path allocates nothing.
 
 mod choice;
+pub(crate) mod cpu;
+pub(crate) mod descriptors;
 pub(crate) mod kvm;
 #[cfg(featherlight_mshv)]
 mod mshv;
 #[cfg(not(featherlight_mshv))]
 #[path = "mshv_absent.rs"]
 mod mshv;
-mod probe;
 pub(crate) mod regs;
+mod report;
+mod stop;
 
 pub(crate) use choice::create;
 pub use choice::{Hypervisor, HypervisorChoice};
-pub use probe::{Capability, CpuFeatureReport, DeviceReport, DeviceStatus, HostReport, probe_host};
+pub use cpu::CpuFeatureReport;
 pub(crate) use regs::{EntryState, Registers};
+pub use report::{Capability, DeviceReport, DeviceStatus};
+pub(crate) use stop::StopFlag;
 
 /// A VM with one vCPU, whichever hypervisor runs it.
 pub(crate) trait VirtualMachine: Send + std::fmt::Debug {
@@ -52,27 +57,28 @@ pub(crate) trait VirtualMachine: Send + std::fmt::Debug {
     /// The address of the last page fault (CR2; rare paths only).
     fn fault_address(&self) -> Result<u64, HypervisorError>;
 
-    /// The byte that, once set, makes the next and any current run return
+    /// The VM's stop flag: once set, the next and any current run return
     /// [`Exit::Interrupted`] (a current one after a signal to its thread).
-    fn stop_flag(&mut self) -> StopFlag;
+    fn stop_flag(&self) -> StopFlag;
 
     /// Runs the vCPU until the guest exits to us.
     fn run(&mut self) -> Result<Exit<'_>, HypervisorError>;
 }
 
+/// What every hypervisor featherlight knows offers here, in the order
+/// [`HypervisorChoice::Auto`] tries them. Opens the devices, creates no VM.
+pub(crate) fn probe_devices() -> Vec<DeviceReport> {
+    Hypervisor::ALL
+        .into_iter()
+        .map(|hypervisor| match hypervisor {
+            Hypervisor::Kvm => kvm::probe(),
+            Hypervisor::Mshv => mshv::probe(),
+        })
+        .collect()
+}
+
 /// A VM of whichever backend [`create`] chose.
 pub(crate) type Vm = Box<dyn VirtualMachine>;
-
-/// Where a VM's stop request byte lives, and how reliably a signal ends a run.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct StopFlag {
-    /// Valid as long as the VM exists.
-    pub byte: *mut u8,
-    /// Whether one signal is always enough: false where a signal that lands
-    /// just before the run starts can be missed (then the requester repeats
-    /// it until the call ends).
-    pub one_kick_suffices: bool,
-}
 
 /// A memory slot to map into the VM.
 #[derive(Debug, Clone, Copy)]

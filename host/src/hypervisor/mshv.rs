@@ -7,8 +7,9 @@
 //! checked before each run and the interrupter repeats its signal until the
 //! call ends (one signal can land just before the run starts).
 
-use super::probe::{Capability, DeviceReport, DeviceStatus, check_host_cpu, host_cpuid_leaf1_ecx};
+use super::cpu::{check_host_cpu, host_cpuid_leaf1_ecx};
 use super::regs::{EntryState, FPU_CONTROL_WORD, MXCSR, Registers};
+use super::report::{Capability, DeviceReport, DeviceStatus};
 use super::{Exit, Hypervisor, HypervisorError, MemorySlot, StopFlag, VirtualMachine, Vm, open_advice};
 use mshv_bindings::{
     FloatingPointUnit, MSHV_SET_MEM_BIT_EXECUTABLE, MSHV_SET_MEM_BIT_WRITABLE, SegmentRegister, StandardRegisters,
@@ -85,9 +86,18 @@ pub(crate) struct MshvVm {
     vm: VmFd,
     /// The value the last `out` wrote (little-endian), borrowed by its exit.
     io_data: [u8; 8],
-    /// Set by an interrupter; checked before each run. Boxed so its address
-    /// stays put when the VM moves.
-    stop: Box<u8>,
+    /// The byte `stop` points at (MSHV has no flag of its own), checked
+    /// before each run. Boxed so its address stays put when the VM moves;
+    /// only ever accessed through `stop`.
+    _stop_byte: Box<u8>,
+    stop: StopFlag,
+}
+
+impl Drop for MshvVm {
+    fn drop(&mut self) {
+        // Before `_stop_byte` is freed.
+        self.stop.revoke();
+    }
 }
 
 // SAFETY: the vCPU's register page is a mapping owned by `vcpu`, used only
@@ -102,7 +112,11 @@ impl MshvVm {
         let vm = mshv.create_vm().map_err(ioctl("create partition"))?;
         vm.initialize().map_err(ioctl("initialize partition"))?;
         let vcpu = vm.create_vcpu(0).map_err(ioctl("create virtual processor"))?;
-        Ok(Self { vcpu, vm, io_data: [0; 8], stop: Box::new(0) })
+        let mut stop_byte = Box::new(0u8);
+        // SAFETY: the box lives as long as this VM, which revokes the flag
+        // before freeing it (`Drop`).
+        let stop = unsafe { StopFlag::new(&mut *stop_byte, false) };
+        Ok(Self { vcpu, vm, io_data: [0; 8], _stop_byte: stop_byte, stop })
     }
 
     /// Moves RIP past the instruction that caused an intercept.
@@ -163,14 +177,12 @@ impl VirtualMachine for MshvVm {
         self.vcpu.get_sregs().map(|sregs| sregs.cr2).map_err(ioctl("read special registers"))
     }
 
-    fn stop_flag(&mut self) -> StopFlag {
-        StopFlag { byte: &mut *self.stop, one_kick_suffices: false }
+    fn stop_flag(&self) -> StopFlag {
+        self.stop.clone()
     }
 
     fn run(&mut self) -> Result<Exit<'_>, HypervisorError> {
-        // SAFETY: `stop` is our own live allocation; interrupters write it
-        // concurrently, which a volatile read tolerates for a byte.
-        if unsafe { std::ptr::read_volatile(&*self.stop) } != 0 {
+        if self.stop.is_set() {
             return Ok(Exit::Interrupted);
         }
         let message = match self.vcpu.run() {

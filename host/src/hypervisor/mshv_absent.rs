@@ -1,7 +1,7 @@
 //! Stands in for the MSHV backend in builds without the `mshv` feature: the
 //! same items, each saying how to get the real one.
 
-use super::probe::{Capability, DeviceReport, DeviceStatus};
+use super::report::{Capability, DeviceReport, DeviceStatus};
 use super::{Hypervisor, HypervisorError, Vm};
 
 /// The device MSHV is driven through.

@@ -1,8 +1,8 @@
 //! Which of DESIGN.md's two dirty-page modes a sandbox uses, and the
 //! automatic choice.
 
+use crate::hypervisor::cpu::kvm_uses_shadow_paging;
 use crate::hypervisor::{Hypervisor, HypervisorChoice};
-use std::path::Path;
 
 /// How pages a call dirtied are tracked and put back on restore
 /// ([`MemoryConfig::dirty_pages`](super::MemoryConfig::dirty_pages)).
@@ -40,30 +40,6 @@ impl DirtyPageMode {
     }
 }
 
-/// Whether this host's KVM translates guest page tables in software
-/// (shadow paging), where a host write to a guest page table needs a full
-/// shadow MMU zap and each guest copy-on-write fault costs a few tens of µs.
-/// True for kvm_pvm (its module is loaded; it also runs without VMX/SVM in
-/// the CPU), and for kvm_intel/kvm_amd with EPT/NPT turned off.
-pub(crate) fn kvm_uses_shadow_paging() -> bool {
-    let parameter = |path: &str| std::fs::read_to_string(path).map(|v| v.trim().to_owned()).ok();
-    let off = |value: Option<String>| matches!(value.as_deref(), Some("N" | "0"));
-    Path::new("/sys/module/kvm_pvm").exists()
-        || !host_has_hardware_virtualization()
-        || off(parameter("/sys/module/kvm_intel/parameters/ept"))
-        || off(parameter("/sys/module/kvm_amd/parameters/npt"))
-}
-
-/// Whether the CPU this process runs on reports VMX or SVM.
-fn host_has_hardware_virtualization() -> bool {
-    const VMX: u32 = 1 << 5; // CPUID.1:ECX
-    const SVM: u32 = 1 << 2; // CPUID.80000001h:ECX
-    let vmx = core::arch::x86_64::__cpuid(1).ecx & VMX != 0;
-    let extended = core::arch::x86_64::__cpuid(0x8000_0000).eax;
-    let svm = extended >= 0x8000_0001 && core::arch::x86_64::__cpuid(0x8000_0001).ecx & SVM != 0;
-    vmx || svm
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,12 +51,5 @@ mod tests {
         assert_eq!(DirtyPageMode::GuestCow.resolve(kvm), DirtyPageMode::GuestCow);
         let expected = if kvm_uses_shadow_paging() { DirtyPageMode::HostCow } else { DirtyPageMode::GuestCow };
         assert_eq!(DirtyPageMode::Auto.resolve(kvm), expected);
-    }
-
-    #[test]
-    fn this_machines_kvm_pvm_counts_as_shadow_paging() {
-        if Path::new("/sys/module/kvm_pvm").exists() {
-            assert!(kvm_uses_shadow_paging());
-        }
     }
 }

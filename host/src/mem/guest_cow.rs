@@ -19,10 +19,11 @@
 //! invisible to a shadow MMU (and to TLBs on hardware) until a memory slot
 //! is deleted and re-added.
 
+use super::BootImageError;
 use super::layout::ScratchLayout;
+use super::page_tables::{Access, Mapping, TableArena, add_mappings, build_tables};
 use super::region::HostMapping;
 use super::scratch_image::scan_unsupported;
-use super::snapshot::{Access, Mapping, SnapshotError, TableArena, add_mappings, build_tables};
 use super::{DirtyPageMode, PAGE, host_usize};
 use featherlight_abi::layout::{COW_MAGIC, CowHeader, PAGE_SIZE, SCRATCH_BASE};
 use featherlight_abi::paging::{
@@ -61,7 +62,7 @@ pub(crate) fn dummy_slot_address(tables: &CowTables) -> u64 {
 
 impl CowTables {
     /// Builds guest-CoW tables for the boot image's `mappings`.
-    pub(crate) fn build(layout: &ScratchLayout, mappings: &[Mapping]) -> Result<Self, SnapshotError> {
+    pub(crate) fn build(layout: &ScratchLayout, mappings: &[Mapping]) -> Result<Self, BootImageError> {
         let base = (SCRATCH_BASE + layout.size).next_multiple_of(HUGE_PAGE_SIZE);
         let cow_mappings: Vec<Mapping> = mappings.iter().filter(|m| m.access == Access::Snapshot).copied().collect();
         let cow_pages: u64 = cow_mappings.iter().map(|m| m.size.div_ceil(PAGE_SIZE)).sum();
@@ -75,14 +76,14 @@ impl CowTables {
         let mut arena = TableArena::new(base, base + table_pages * PAGE_SIZE);
         let root = build_tables(&mut arena, &[], DirtyPageMode::GuestCow)?;
         let header =
-            arena.allocate_table().ok_or_else(|| SnapshotError::Layout("no room for the CoW header".into()))?;
+            arena.allocate_table().ok_or_else(|| BootImageError::Layout("no room for the CoW header".into()))?;
         add_mappings(&mut arena, root, mappings, DirtyPageMode::GuestCow)?;
         // Tables and copies: data, never code.
         let identity = USER | ACCESSED | DIRTY | WRITABLE | NO_EXECUTE;
         let mut offset = 0;
         while offset < size {
             paging::map_huge_page(&mut arena, root, base + offset, base + offset, identity)
-                .map_err(|e| SnapshotError::Layout(format!("CoW memory: {e:?}")))?;
+                .map_err(|e| BootImageError::Layout(format!("CoW memory: {e:?}")))?;
             offset += HUGE_PAGE_SIZE;
         }
         let mut tables = arena.bytes().to_vec();

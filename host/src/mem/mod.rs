@@ -1,29 +1,28 @@
-//! Guest memory: host mappings, the layout of scratch, descriptor tables and
-//! the snapshot.
+//! Guest memory: host mappings, the layout of scratch, page tables, the
+//! boot image every sandbox of a component shares, and guest copy-on-write.
 
-pub(crate) mod descriptors;
+pub(crate) mod boot_image;
 pub(crate) mod dirty_pages;
 pub(crate) mod guest_cow;
 pub mod layout;
+pub(crate) mod page_tables;
 pub(crate) mod pagemap;
 pub(crate) mod region;
 pub(crate) mod scratch_image;
-pub(crate) mod snapshot;
 
 pub use dirty_pages::DirtyPageMode;
 pub use layout::{MemoryConfig, MemoryConfigError};
 pub use region::OutOfBounds;
-pub use snapshot::SnapshotError;
 
-// Guest addresses and sizes are u64; the host is x86-64 (KVM), where usize
-// is as wide, so converting one to a host length or offset never truncates.
-const _: () = assert!(usize::BITS == u64::BITS, "featherlight's host needs a 64-bit target");
-
-/// A guest address, offset or size as a host `usize` (lossless, see above).
-#[allow(clippy::cast_possible_truncation, reason = "usize is 64 bits wide (asserted above)")]
-pub(crate) const fn host_usize(value: u64) -> usize {
-    value as usize
+/// Why the boot image (or the guest-CoW page tables) could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BootImageError {
+    /// Guest memory layout problem.
+    #[error("the guest memory layout does not fit: {0}")]
+    Layout(String),
+    /// The host could not allocate the boot image's memory.
+    #[error("cannot allocate the boot image's memory: {0}")]
+    Memory(#[from] std::io::Error),
 }
 
-/// [`PAGE_SIZE`](featherlight_abi::layout::PAGE_SIZE) as a host length.
-pub(crate) const PAGE: usize = host_usize(featherlight_abi::layout::PAGE_SIZE);
+pub(crate) use crate::{PAGE, host_usize};

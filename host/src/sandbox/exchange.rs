@@ -3,7 +3,7 @@
 //! and serve what comes out (logs, host function calls) until the guest's
 //! result arrives.
 
-use super::{Sandbox, qualified_name};
+use super::Sandbox;
 use crate::error::{Error, exception_name};
 use crate::hypervisor::Exit;
 use crate::mem::layout::ScratchLayout;
@@ -62,7 +62,7 @@ impl Sandbox {
             },
         );
         self.send(&mut fbb, fb::HostBody::Init, init.as_union_value())?;
-        self.run_to_result(None).map(drop).map_err(|e| match e {
+        self.run_to_result().map(drop).map_err(|e| match e {
             Error::Trap { message, .. } | Error::Malformed(message) => Error::Instantiate(message),
             other => other,
         })
@@ -76,7 +76,7 @@ impl Sandbox {
     ) -> Result<Vec<Value>, Error> {
         if args.len() != export.ty.params.len() {
             return Err(Error::ArgumentCount {
-                function: qualified_name(export),
+                function: export.qualified_name(),
                 expected: export.ty.params.len(),
                 given: args.len(),
             });
@@ -85,7 +85,7 @@ impl Sandbox {
         export.ty.check_params(args)?;
         let mut args = args.to_vec();
         let borrows = self.handles.issue_to_guest(&mut args, &param_types)?;
-        let outcome = self.send_call(index, &args, &param_types).and_then(|()| self.run_to_result(None));
+        let outcome = self.send_call(index, &args, &param_types).and_then(|()| self.run_to_result());
         // Borrows end with the call, whatever its outcome.
         for (resource, handle) in borrows {
             let _ = self.handles.remove(&resource, handle);
@@ -124,7 +124,7 @@ impl Sandbox {
         let mut fbb = FlatBufferBuilder::new();
         let fault = fb::Fault::create(&mut fbb, &fb::FaultArgs { kind });
         self.send(&mut fbb, fb::HostBody::Fault, fault.as_union_value())?;
-        self.run_to_result(None).map(drop)
+        self.run_to_result().map(drop)
     }
 
     /// Finishes `body` as a size-prefixed `HostMessage` in the input buffer.
@@ -159,7 +159,7 @@ impl Sandbox {
     /// Runs the vCPU until the guest delivers a `FunctionCallResult`, serving
     /// logs and host calls on the way. Returns the result message's bytes
     /// (verified) or the failure it reports.
-    pub(super) fn run_to_result(&mut self, _unused: Option<()>) -> Result<Vec<u8>, Error> {
+    pub(super) fn run_to_result(&mut self) -> Result<Vec<u8>, Error> {
         let mut host_failure: Option<HostFailure> = None;
         let mut log_records = 0usize;
         loop {
@@ -242,18 +242,11 @@ impl Sandbox {
             Some(function) => {
                 let _span = tracing::debug_span!("host_function", function = %name).entered();
                 function(&args).and_then(|results| {
-                    for (value, ty) in results.iter().zip(&import.ty.results) {
-                        ty.check(value).map_err(|e| HostError::msg(format!("returned a wrong value: {e}")))?;
-                    }
-                    if results.len() == import.ty.results.len() {
-                        Ok(results)
-                    } else {
-                        Err(HostError::msg(format!(
-                            "returned {} values for {} results",
-                            results.len(),
-                            import.ty.results.len()
-                        )))
-                    }
+                    import
+                        .ty
+                        .check_results(&results)
+                        .map_err(|e| HostError::msg(format!("returned a wrong value: {e}")))?;
+                    Ok(results)
                 })
             }
             // The guest only forwards registered imports; treat anything

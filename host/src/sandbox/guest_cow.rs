@@ -3,8 +3,8 @@
 
 use super::{BOOT_SLOT, SCRATCH_SLOT, Sandbox};
 use crate::error::Error;
+use crate::hypervisor::descriptors::cpl3_long_mode;
 use crate::hypervisor::{MemorySlot, Registers};
-use crate::mem::descriptors::cpl3_long_mode;
 use crate::mem::guest_cow::{CowTables, dummy_slot_address};
 use crate::mem::region::HostMapping;
 use crate::mem::{PAGE, host_usize};

@@ -11,7 +11,7 @@
 use crate::Value;
 use crate::error::Error;
 use crate::wasm::types::ValueType;
-use featherlight_wire::value::for_each_handle;
+use featherlight_wire::types::for_each_handle;
 use std::sync::Arc;
 
 /// Low bits of a handle: the slot index plus one (so 0 is never a handle).

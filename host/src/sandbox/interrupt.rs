@@ -44,9 +44,9 @@ struct Running {
     /// Numbers calls, so a late deadline cannot stop a later call.
     call: u64,
     reason: Option<StopReason>,
-    /// The VM's stop flag (KVM: `kvm_run.immediate_exit`); null once the
+    /// The VM's stop flag (KVM: `kvm_run.immediate_exit`); `None` once the
     /// sandbox is gone.
-    immediate_exit: usize,
+    stop_flag: Option<StopFlag>,
     /// Whether a stop request must repeat its signal until the call ends.
     repeat_kicks: bool,
 }
@@ -67,13 +67,13 @@ impl InterruptState {
     pub(crate) fn attach(&self, flag: StopFlag) {
         install_kick_handler();
         let mut running = self.lock();
-        running.immediate_exit = flag.byte as usize;
-        running.repeat_kicks = !flag.one_kick_suffices;
+        running.repeat_kicks = !flag.one_kick_suffices();
+        running.stop_flag = Some(flag);
     }
 
     /// Forgets the vCPU (its sandbox is being dropped).
     pub(crate) fn detach(&self) {
-        self.lock().immediate_exit = 0;
+        self.lock().stop_flag = None;
     }
 
     /// Marks the start of a call on this thread, with an optional deadline.
@@ -95,7 +95,7 @@ impl InterruptState {
     pub(crate) fn end_call(&self) -> Option<StopReason> {
         let mut running = self.lock();
         running.thread = None;
-        set_immediate_exit(running.immediate_exit, 0);
+        running.set_stop_flag(0);
         running.reason.take()
     }
 
@@ -104,7 +104,7 @@ impl InterruptState {
     pub(crate) fn stop_reason(&self) -> Option<StopReason> {
         let running = self.lock();
         if running.reason.is_none() {
-            set_immediate_exit(running.immediate_exit, 0);
+            running.set_stop_flag(0);
         }
         running.reason
     }
@@ -114,9 +114,9 @@ impl InterruptState {
     /// guest instruction.
     pub(crate) fn without_guest_code<R>(&self, run: impl FnOnce() -> R) -> R {
         let running = self.lock();
-        set_immediate_exit(running.immediate_exit, 1);
+        running.set_stop_flag(1);
         let outcome = run();
-        set_immediate_exit(running.immediate_exit, 0);
+        running.set_stop_flag(0);
         outcome
     }
 
@@ -130,7 +130,7 @@ impl InterruptState {
             return false;
         }
         running.reason.get_or_insert(reason);
-        set_immediate_exit(running.immediate_exit, 1);
+        running.set_stop_flag(1);
         // SAFETY: `thread` is inside a call on this sandbox (it clears
         // `thread` under this lock before leaving), so it is alive; the
         // signal's handler is installed and does nothing.
@@ -147,12 +147,11 @@ impl InterruptState {
 /// be missed.
 const REKICK_INTERVAL: Duration = Duration::from_millis(1);
 
-fn set_immediate_exit(address: usize, value: u8) {
-    if address != 0 {
-        // KVM reads the byte concurrently, which a volatile store is made for.
-        // SAFETY: a non-zero address is the vCPU's mapped `immediate_exit`,
-        // valid until `detach`, which runs under the same lock as our callers.
-        unsafe { (address as *mut u8).write_volatile(value) };
+impl Running {
+    fn set_stop_flag(&self, value: u8) {
+        if let Some(flag) = &self.stop_flag {
+            flag.set(value);
+        }
     }
 }
 

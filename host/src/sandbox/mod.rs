@@ -12,14 +12,13 @@ pub use snapshot::Snapshot;
 
 use crate::Value;
 use crate::error::Error;
+use crate::hypervisor::descriptors::cpl3_long_mode;
 use crate::hypervisor::{MemorySlot, Registers, Vm};
-use crate::mem::descriptors::cpl3_long_mode;
+use crate::mem::boot_image::BootImage;
 use crate::mem::layout::ScratchLayout;
 use crate::mem::region::HostMapping;
-use crate::mem::snapshot::BootImage;
 use crate::wasm::component::Component;
 use crate::wasm::wasi::WasiConfig;
-use crate::wasm::world::WorldFunction;
 use featherlight_abi::fb;
 use featherlight_abi::layout::{ABI_VERSION, BOOT_MAGIC, BootParams, SCRATCH_BASE};
 use host_functions::{HostFunction, Linker};
@@ -157,7 +156,7 @@ impl Sandbox {
         component: &Component,
         linker: &Linker,
         boot: Arc<BootImage>,
-        mut machine: snapshot::Machine,
+        machine: snapshot::Machine,
         origin: Option<Arc<Snapshot>>,
     ) -> Self {
         let interrupts = Arc::new(interrupt::InterruptState::default());
@@ -176,7 +175,7 @@ impl Sandbox {
                     }
                     other => other,
                 };
-                (qualified_name(import), function)
+                (import.qualified_name(), function)
             })
             .collect();
         Self {
@@ -298,15 +297,7 @@ impl Sandbox {
         let root = self.boot.page_table_root;
         self.vm.set_entry_state(&regs, &cpl3_long_mode(root))?;
         // The guest announces itself with an empty result once booted.
-        self.run_to_result(None).map(drop)
-    }
-}
-
-/// `interface#name`, the way wasmtime names imports in errors.
-pub(crate) fn qualified_name(function: &WorldFunction) -> String {
-    match &function.interface {
-        Some(interface) => format!("{interface}#{}", function.name),
-        None => function.name.clone(),
+        self.run_to_result().map(drop)
     }
 }
 

@@ -13,10 +13,10 @@ use super::host_functions::Linker;
 use crate::Value;
 use crate::error::Error;
 use crate::hypervisor::{Exit, Registers, Vm};
+use crate::mem::boot_image::BootImage;
 use crate::mem::host_usize;
 use crate::mem::region::HostMapping;
 use crate::mem::scratch_image::ScratchImage;
-use crate::mem::snapshot::BootImage;
 use crate::wasm::component::Component;
 use featherlight_abi::layout::{MESSAGE_EXIT_LEN, PAGE_SIZE};
 use std::sync::{Arc, Mutex};
@@ -204,7 +204,7 @@ impl Sandbox {
             sandbox.enter_guest_cow(&snapshot.regs, false)?;
         } else {
             let root = snapshot.boot.page_table_root;
-            sandbox.vm.set_entry_state(&snapshot.regs, &crate::mem::descriptors::cpl3_long_mode(root))?;
+            sandbox.vm.set_entry_state(&snapshot.regs, &crate::hypervisor::descriptors::cpl3_long_mode(root))?;
         }
         Ok(sandbox)
     }

@@ -7,7 +7,7 @@
 //! are left to other host functions in the linker, as on the dynamic path.
 
 use crate::ValueType;
-use crate::wasm::types::FuncType;
+use crate::wasm::types::{FuncType, qualified_name};
 use crate::wasm::world::{ComponentWorld, WorldFunction};
 
 /// One function of the world bindings were generated for.
@@ -32,7 +32,7 @@ impl ExpectedFunction {
     }
 
     fn qualified(&self) -> String {
-        qualified(self.interface, self.name)
+        qualified_name(self.interface, self.name)
     }
 
     fn is(&self, function: &WorldFunction) -> bool {
@@ -48,13 +48,6 @@ impl ExpectedFunction {
 /// `my:pkg/iface` of `my:pkg/iface@1.0.0`.
 fn unversioned(interface: &str) -> &str {
     interface.split_once('@').map_or(interface, |(base, _)| base)
-}
-
-fn qualified(interface: Option<&str>, name: &str) -> String {
-    match interface {
-        Some(interface) => format!("{interface}#{name}"),
-        None => name.to_string(),
-    }
 }
 
 /// How a component differs from the world its bindings were made for.
@@ -123,7 +116,7 @@ pub(crate) fn check(
         if !bound {
             continue;
         }
-        let name = qualified(import.interface.as_deref(), &import.name);
+        let name = import.qualified_name();
         match imports.iter().find(|e| e.is(import)) {
             None => return Err(WorldMismatch::UnknownImport { name, found: import.ty.to_string() }),
             Some(expected) if !expected.same_type(&import.ty) => {

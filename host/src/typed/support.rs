@@ -116,10 +116,7 @@ pub fn call(
         .get(index)
         .is_some_and(|export| export.interface.as_deref() == interface && export.name == name);
     if !matches {
-        let qualified = match interface {
-            Some(interface) => format!("{interface}#{name}"),
-            None => name.to_string(),
-        };
+        let qualified = crate::wasm::types::qualified_name(interface, name);
         return Err(Error::NoSuchExport(format!(
             "{qualified} (the bindings were checked against another component; make them from this sandbox's)"
         )));

@@ -4,7 +4,7 @@ use super::cache::{self, CacheError};
 use super::engine::Engine;
 use super::world::ComponentWorld;
 use crate::error::Error;
-use crate::mem::snapshot::BootImage;
+use crate::mem::boot_image::BootImage;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 

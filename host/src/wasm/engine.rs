@@ -3,50 +3,12 @@
 
 use crate::error::Error;
 use crate::hypervisor::HypervisorChoice;
-use crate::image::{GuestImage, ImageError, guest_image, load_guest_image};
+use crate::hypervisor::cpu::CPU_FEATURES;
+use crate::image::{GuestImage, ImageError, guest_image, parse_guest_image};
 use crate::mem::{DirtyPageMode, MemoryConfig};
-use featherlight_abi::layout::cpu_features;
+use featherlight_abi::engine::{SHARED_SETTINGS, SharedSettings};
 use std::path::PathBuf;
 use std::sync::Arc;
-
-/// A CPU feature compiled guest code may use.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct CpuFeature {
-    /// Its usual name.
-    pub name: &'static str,
-    /// The Cranelift setting that lets code use it.
-    pub cranelift_flag: &'static str,
-    /// Its bit in the boot parameters ([`cpu_features`]).
-    pub boot_bit: u64,
-    /// Its bit in ECX of CPUID leaf 1, where the hypervisor reports it.
-    pub cpuid_leaf1_ecx: u32,
-}
-
-/// CPU features the guest code is compiled for, which the VM's CPUID must
-/// offer: SSE4.1 so float rounding needs no libcall, a baseline every
-/// x86-64 server of the last decade has.
-pub(crate) const CPU_FEATURES: &[CpuFeature] = &[
-    CpuFeature { name: "SSE3", cranelift_flag: "has_sse3", boot_bit: cpu_features::SSE3, cpuid_leaf1_ecx: 1 << 0 },
-    CpuFeature { name: "SSSE3", cranelift_flag: "has_ssse3", boot_bit: cpu_features::SSSE3, cpuid_leaf1_ecx: 1 << 9 },
-    CpuFeature {
-        name: "SSE4.1",
-        cranelift_flag: "has_sse41",
-        boot_bit: cpu_features::SSE4_1,
-        cpuid_leaf1_ecx: 1 << 19,
-    },
-    CpuFeature {
-        name: "SSE4.2",
-        cranelift_flag: "has_sse42",
-        boot_bit: cpu_features::SSE4_2,
-        cpuid_leaf1_ecx: 1 << 20,
-    },
-    CpuFeature {
-        name: "POPCNT",
-        cranelift_flag: "has_popcnt",
-        boot_bit: cpu_features::POPCNT,
-        cpuid_leaf1_ecx: 1 << 23,
-    },
-];
 
 /// Engine settings.
 #[derive(Debug, Clone)]
@@ -131,13 +93,22 @@ impl Engine {
         config.memory.layout(0)?;
         let mut wasm = wasmtime::Config::new();
         wasm.target("x86_64-unknown-none").map_err(|e| Error::Compile(format!("{e:?}")))?;
-        // Must match guest-runtime/image/src/runtime.rs in every setting
-        // wasmtime checks when loading an artifact.
-        wasm.wasm_component_model(true);
-        wasm.signals_based_traps(false);
-        wasm.memory_reservation(0);
-        wasm.memory_guard_size(0);
-        wasm.memory_reservation_for_growth(0);
+        // What the guest runtime sets too (guest-runtime/image/src/runtime.rs):
+        // one copy, in the ABI crate.
+        let SharedSettings {
+            wasm_component_model,
+            signals_based_traps,
+            memory_reservation,
+            memory_guard_size,
+            memory_reservation_for_growth,
+            x86_float_abi_ok,
+        } = SHARED_SETTINGS;
+        wasm.wasm_component_model(wasm_component_model);
+        wasm.signals_based_traps(signals_based_traps);
+        wasm.memory_reservation(memory_reservation);
+        wasm.memory_guard_size(memory_guard_size);
+        wasm.memory_reservation_for_growth(memory_reservation_for_growth);
+        // Host only: the guest has no copy-on-write images of its own.
         wasm.memory_init_cow(false);
         wasm.max_wasm_stack(usize::try_from(config.memory.max_wasm_stack).unwrap_or(usize::MAX));
         // SAFETY: the guest enables exactly these CPU features (CPUID and
@@ -147,14 +118,20 @@ impl Engine {
             for feature in CPU_FEATURES {
                 wasm.cranelift_flag_enable(feature.cranelift_flag);
             }
-            wasm.x86_float_abi_ok(true);
+            wasm.x86_float_abi_ok(x86_float_abi_ok);
         }
         let compiler = wasmtime::Engine::new(&wasm).map_err(|e| Error::Compile(format!("{e:?}")))?;
         // wasmtime's own digest of its version and every compile setting.
         let mut hasher = std::hash::DefaultHasher::new();
         std::hash::Hash::hash(&compiler.precompile_compatibility_hash(), &mut hasher);
         let settings = format!("wasmtime settings {:016x}", std::hash::Hasher::finish(&hasher));
-        let image_override = config.guest_image.as_deref().map(load_guest_image).transpose()?;
+        let image_override = match config.guest_image.as_deref() {
+            Some(path) => {
+                let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+                Some(parse_guest_image(&bytes, path)?)
+            }
+            None => None,
+        };
         let dirty_pages = config.memory.dirty_pages.resolve(config.hypervisor);
         tracing::debug!(?dirty_pages, "dirty-page mode");
         Ok(Self { inner: Arc::new(EngineInner { config, compiler, settings, image_override, dirty_pages }) })

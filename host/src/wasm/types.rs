@@ -84,7 +84,7 @@ impl<'r> TypeConverter<'r> {
                     .id_of(i)
                     .or_else(|| resolve.interfaces.get(i).and_then(|x| x.name.clone()))
                     .unwrap_or_default();
-                (format!("{interface}#{name}"), !self.exported.contains(&i))
+                (qualified_name(Some(&interface), name), !self.exported.contains(&i))
             }
             _ => (name.to_string(), true),
         };
@@ -237,6 +237,15 @@ impl Parts {
         self.size = self.size.saturating_add(size);
         self.height = self.height.max(height.saturating_add(1));
         ty
+    }
+}
+
+/// `interface#name`, the way wasmtime names an interface's function or
+/// resource in errors (just `name` for one of the world itself).
+pub(crate) fn qualified_name(interface: Option<&str>, name: &str) -> String {
+    match interface {
+        Some(interface) => format!("{interface}#{name}"),
+        None => name.to_string(),
     }
 }
 

@@ -8,7 +8,7 @@
 //! are left out of the tables: an import among them still links in the guest
 //! and traps when called, an export among them cannot be called.
 
-use super::types::{FuncType, TypeConverter, TypeError};
+use super::types::{FuncType, TypeConverter, TypeError, qualified_name};
 use wit_parser::{Resolve, WorldId, WorldItem, WorldKey};
 
 /// One function of a component's world.
@@ -24,6 +24,11 @@ pub struct WorldFunction {
 }
 
 impl WorldFunction {
+    /// `interface#name`, the way wasmtime names it in errors.
+    pub(crate) fn qualified_name(&self) -> String {
+        qualified_name(self.interface.as_deref(), &self.name)
+    }
+
     /// The name `--invoke` uses: `add` for a world function,
     /// `my:pkg/iface.add@1.0.0` for an interface's.
     pub fn item_name(&self) -> String {

@@ -8,8 +8,6 @@
 //! ([`Value::to_wave`], [`Value::from_wave`]), the syntax
 //! `wasmtime run --invoke` uses.
 
-use crate::types::{ResourceType, ValueType};
-
 /// A component-model value of any WIT type.
 ///
 /// Aggregates hold their parts by name where WIT names them (record fields,
@@ -113,45 +111,6 @@ impl Value {
             }
             _ => false,
         }
-    }
-}
-
-/// Calls `f` on every handle in `value` (of type `ty`, already checked
-/// against it) with the handle's number, whether it is owned, and its
-/// resource type; `f` may renumber the handle. Stops at `f`'s first error.
-pub fn for_each_handle<E>(
-    value: &mut Value,
-    ty: &ValueType,
-    f: &mut dyn FnMut(&mut u32, bool, &ResourceType) -> Result<(), E>,
-) -> Result<(), E> {
-    match (value, ty) {
-        (Value::Own(handle), ValueType::Own(resource)) => f(handle, true, resource),
-        (Value::Borrow(handle), ValueType::Borrow(resource)) => f(handle, false, resource),
-        (Value::List(items), ValueType::List(element)) => {
-            items.iter_mut().try_for_each(|item| for_each_handle(item, element, f))
-        }
-        (Value::Tuple(items), ValueType::Tuple(types)) => {
-            items.iter_mut().zip(types.iter()).try_for_each(|(item, ty)| for_each_handle(item, ty, f))
-        }
-        (Value::Record(fields), ValueType::Record(types)) => {
-            fields.iter_mut().zip(types.iter()).try_for_each(|((_, v), (_, ty))| for_each_handle(v, ty, f))
-        }
-        (Value::Variant(case, Some(payload)), ValueType::Variant(cases)) => {
-            match cases.iter().find(|(name, _)| name == case).and_then(|(_, ty)| ty.as_ref()) {
-                Some(ty) => for_each_handle(payload, ty, f),
-                None => Ok(()),
-            }
-        }
-        (Value::Option(Some(v)), ValueType::Option(some)) => for_each_handle(v, some, f),
-        (Value::Result(Ok(Some(v))), ValueType::Result(types)) => match &types.ok {
-            Some(ty) => for_each_handle(v, ty, f),
-            None => Ok(()),
-        },
-        (Value::Result(Err(Some(v))), ValueType::Result(types)) => match &types.err {
-            Some(ty) => for_each_handle(v, ty, f),
-            None => Ok(()),
-        },
-        _ => Ok(()),
     }
 }
 

@@ -5,9 +5,9 @@
 //! carries an I/O permission bitmap that opens exactly our ports (PVM forces
 //! IOPL to 0, so without the bitmap every `out` would #GP).
 
-use super::{PAGE, host_usize};
-use crate::hypervisor::EntryState;
-use crate::hypervisor::regs::{DescriptorTable, Segment};
+use super::EntryState;
+use super::regs::{DescriptorTable, Segment};
+use crate::{PAGE, host_usize};
 use featherlight_abi::layout::{EXCEPTION_STUB_SIZE, PAGE_SIZE};
 use featherlight_abi::ports;
 use x86_64::registers::control::{Cr0Flags, Cr4Flags};
