@@ -7,6 +7,12 @@ use crate::types::{CT, Param, SUPPORT, Types, docs, unsupported};
 use std::collections::{BTreeMap, HashMap};
 use wit_parser::{Function, FunctionKind, InterfaceId, Resolve, WorldId, WorldItem, WorldKey};
 
+/// The attribute on each item at the root of the output (its modules
+/// included): generated code must not trip clippy in the user's crate (a WIT
+/// function with many parameters is `too_many_arguments` in Rust), as
+/// wasmtime's `bindgen!` output does not.
+pub const ALLOW_LINTS: &str = "#[allow(clippy::all)]";
+
 /// Indented lines of Rust.
 #[derive(Default)]
 pub struct Out {
@@ -57,7 +63,9 @@ impl Module {
         }
     }
 
-    fn write(&self, out: &mut Out) {
+    /// Writes the module's body and its submodules; `root` for the output's
+    /// root, whose submodules carry [`ALLOW_LINTS`] for everything in them.
+    fn write(&self, out: &mut Out, root: bool) {
         for line in &self.body.lines {
             if line.is_empty() {
                 out.lines.push(String::new());
@@ -67,8 +75,11 @@ impl Module {
         }
         for (name, child) in &self.children {
             out.blank();
+            if root {
+                out.line(ALLOW_LINTS);
+            }
             out.open(&format!("pub mod {name} {{"));
-            child.write(out);
+            child.write(out, false);
             out.close("}");
         }
     }
@@ -146,7 +157,7 @@ impl<'r> World<'r> {
         }
         self.world_struct(&mut root.body)?;
         let mut out = Out::default();
-        root.write(&mut out);
+        root.write(&mut out, true);
         let mut code = out.lines.join("\n");
         code.push('\n');
         Ok(code)
@@ -524,6 +535,7 @@ impl<'r> World<'r> {
         if !imported.is_empty() {
             out.blank();
             out.line(&format!("/// What the host implements for the functions world `{}` imports itself.", world.name));
+            out.line(ALLOW_LINTS);
             out.open(&format!("pub trait {imports_trait} {{"));
             for (i, function) in imported.iter().enumerate() {
                 if i > 0 {
@@ -550,6 +562,7 @@ impl<'r> World<'r> {
             world.name
         ));
         out.line("/// implementation of its imports and calls its exports.");
+        out.line(ALLOW_LINTS);
         out.line("#[derive(Debug, Clone)]");
         out.open(&format!("pub struct {name} {{"));
         for interface in &self.exports {
@@ -560,6 +573,7 @@ impl<'r> World<'r> {
         }
         out.close("}");
         out.blank();
+        out.line(ALLOW_LINTS);
         out.open(&format!("impl {name} {{"));
 
         out.line(&format!("/// Checks that `component` fits world `{}`; the error names the first", world.name));
