@@ -18,17 +18,13 @@
 //! # Ok::<(), featherlight::Error>(())
 //! ```
 
-#[doc(hidden)]
-pub mod bench;
-#[doc(hidden)]
-pub mod bench_load;
-#[doc(hidden)]
-pub mod bench_memory;
 mod error;
 pub(crate) mod hypervisor;
 mod image;
 pub mod mem;
 mod sandbox;
+#[doc(hidden)]
+pub mod testing;
 pub mod typed;
 pub mod wasm;
 
@@ -59,7 +55,7 @@ pub use hypervisor::{
 pub use image::ImageError;
 pub use mem::{DirtyPageMode, MemoryConfig, MemoryConfigError};
 pub use sandbox::host_functions::{HostError, HostFunction, Linker};
-pub use sandbox::{GuestFault, InterruptHandle, Sandbox, Snapshot};
+pub use sandbox::{InterruptHandle, Sandbox, Snapshot};
 pub use typed::{Borrow, ComponentType, Lower, Own, Payload, Resource, WorldMismatch};
 pub use wasm::cache::CacheError;
 pub use wasm::component::Component;

@@ -16,6 +16,7 @@ mod mshv;
 #[path = "mshv_absent.rs"]
 mod mshv;
 mod probe;
+pub(crate) mod raw_exit;
 pub(crate) mod regs;
 
 pub(crate) use choice::create;

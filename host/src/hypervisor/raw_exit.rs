@@ -1,5 +1,8 @@
-//! Baselines for `featherlight bench`: what the hypervisor itself costs, so
-//! featherlight's own numbers can be given as ratios to it.
+//! The hypervisor layer's harness for hand-assembled guest code: a VM that
+//! runs a few bytes at CPL3 (or another entry state) with no guest runtime.
+//! `featherlight bench` times it as the baseline of featherlight's own
+//! numbers (through `featherlight::testing`), and the MSR-filter test below runs
+//! privileged instructions with it.
 
 use crate::error::Error;
 use crate::hypervisor::{EntryState, Exit, HypervisorChoice, MemorySlot, Registers, Vm};
