@@ -18,18 +18,14 @@
 //! # Ok::<(), featherlight::Error>(())
 //! ```
 
-#[doc(hidden)]
-pub mod bench;
-#[doc(hidden)]
-pub mod bench_load;
-#[doc(hidden)]
-pub mod bench_memory;
 mod error;
 mod host_report;
 pub(crate) mod hypervisor;
 mod image;
 pub mod mem;
 mod sandbox;
+#[doc(hidden)]
+pub mod testing;
 pub mod typed;
 pub mod wasm;
 
@@ -60,7 +56,7 @@ pub use hypervisor::{
 pub use image::ImageError;
 pub use mem::{DirtyPageMode, MemoryConfig, MemoryConfigError};
 pub use sandbox::host_functions::{HostError, HostFunction, Linker};
-pub use sandbox::{GuestFault, InterruptHandle, Sandbox, Snapshot};
+pub use sandbox::{InterruptHandle, Sandbox, Snapshot};
 pub use typed::{Borrow, ComponentType, Lower, Own, Payload, Resource, WorldMismatch};
 pub use wasm::cache::CacheError;
 pub use wasm::component::Component;

@@ -7,8 +7,8 @@
 //! Its own test binary: it reads process-wide counters (`/proc/self`), which
 //! tests running alongside in the same process would disturb.
 
-use featherlight::bench_memory::{self, IdleCall, IdleReport};
 use featherlight::{Config, DirtyPageMode, Linker, MemoryConfig, Sandbox, Value};
+use featherlight_bench::memory::{IdleCall, IdleReport, idle_sandboxes};
 use featherlight_tests::Fixture;
 
 /// Sandboxes held at once.
@@ -43,7 +43,7 @@ fn measure(mode: DirtyPageMode) -> IdleReport {
 
     // The first sandbox's call returns 1 (the counter was 0 at the snapshot).
     let call = IdleCall { export: "count", args: &[], expect: &[Value::U32(1)] };
-    let report = bench_memory::idle_sandboxes(&snapshot, &linker, call, SANDBOXES).expect("idle sandboxes");
+    let report = idle_sandboxes(&snapshot, &linker, call, SANDBOXES).expect("idle sandboxes");
     println!("{mode:?}: {report:#?}");
     println!(
         "{mode:?} per sandbox: RSS {:.1} KiB, private {:.1} KiB, host {:.1} KiB, {:.2} fds",

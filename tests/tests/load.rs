@@ -4,8 +4,8 @@
 //! result or a typed error, poisoned sandboxes recover with `restore`, and
 //! neither open file descriptors nor resident memory grow.
 
-use featherlight::bench_load::{self, LoadCall, LoadConfig};
 use featherlight::{HostError, Linker, Value};
+use featherlight_bench::load::{self, LoadCall, LoadConfig};
 use featherlight_tests::{Fixture, TRAPS_HOST};
 use std::time::Duration;
 
@@ -33,7 +33,7 @@ fn sandboxes_under_calls_and_random_interrupts_leak_nothing() {
         max_interrupt_gap: Duration::from_millis(2),
         seed: 7,
     };
-    let report = bench_load::run(&fixture.traps(), &linker, &calls, &config).expect("load run");
+    let report = load::run(&fixture.traps(), &linker, &calls, &config).expect("load run");
     println!("{report:#?}");
 
     report.check(10 * 400).unwrap_or_else(|problems| panic!("{problems}: {report:?}"));

@@ -3,6 +3,7 @@
 //! one snapshot are independent; mismatched snapshots are refused. Every
 //! test runs in both dirty-page modes (host and guest copy-on-write).
 
+use featherlight::testing::{self, GuestFault};
 use featherlight::{Config, DirtyPageMode, Error, HostError, Linker, MemoryConfig, Sandbox, Snapshot, Value};
 use featherlight_tests::{Fixture, bytes, some};
 use std::sync::Arc;
@@ -68,22 +69,28 @@ fn restore_removes_a_secret_from_every_place(mode: DirtyPageMode) {
 
     sandbox.call("store", &[bytes(&secret)]).expect("store");
     assert_eq!(load(&mut sandbox), some(bytes(&secret)));
-    assert!(contains(&sandbox.scratch_contents().expect("memory"), &secret), "the secret reached guest memory");
+    assert!(
+        contains(&testing::scratch_contents(&sandbox).expect("memory"), &secret),
+        "the secret reached guest memory"
+    );
 
     // Again from the snapshot: in guest-CoW mode the secret now lands in
     // pages the guest copied (entries it changed), and the scan covers them.
     sandbox.restore(&clean).expect("restore");
     sandbox.call("store", &[bytes(&secret)]).expect("store");
     assert_eq!(load(&mut sandbox), some(bytes(&secret)));
-    assert!(contains(&sandbox.scratch_contents().expect("memory"), &secret), "the secret reached guest memory");
+    assert!(
+        contains(&testing::scratch_contents(&sandbox).expect("memory"), &secret),
+        "the secret reached guest memory"
+    );
     if mode == DirtyPageMode::GuestCow {
-        assert!(sandbox.guest_copied_pages().expect("tables").unwrap_or(0) > 0, "the guest copied no page");
+        assert!(testing::guest_copied_pages(&sandbox).expect("tables").unwrap_or(0) > 0, "the guest copied no page");
     }
 
     sandbox.restore(&clean).expect("restore");
-    assert_eq!(sandbox.guest_copied_pages().expect("tables").unwrap_or(0), 0, "copies survived a restore");
+    assert_eq!(testing::guest_copied_pages(&sandbox).expect("tables").unwrap_or(0), 0, "copies survived a restore");
     assert_eq!(load(&mut sandbox), some(bytes(&[])), "the component still sees the secret");
-    let memory = sandbox.scratch_contents().expect("memory");
+    let memory = testing::scratch_contents(&sandbox).expect("memory");
     assert!(!contains(&memory, &secret), "the secret is still in guest memory after a restore");
 }
 
@@ -99,7 +106,8 @@ fn a_restored_sandbox_is_byte_identical_to_a_fresh_one(mode: DirtyPageMode) {
     sandbox.restore(&snapshot).expect("restore");
 
     let fresh = Sandbox::from_snapshot(&snapshot, &Linker::new()).expect("fresh sandbox");
-    let (restored, fresh) = (sandbox.scratch_contents().expect("memory"), fresh.scratch_contents().expect("memory"));
+    let (restored, fresh) =
+        (testing::scratch_contents(&sandbox).expect("memory"), testing::scratch_contents(&fresh).expect("memory"));
     assert_eq!(restored.len(), fresh.len());
     let differing = restored.chunks(4096).zip(fresh.chunks(4096)).filter(|(a, b)| a != b).count();
     assert_eq!(differing, 0, "{differing} pages differ between a restored and a fresh sandbox");
@@ -231,7 +239,7 @@ fn restore_heals_a_poisoned_sandbox(mode: DirtyPageMode) {
 
     // Also after a CPU exception in the guest runtime.
     assert!(matches!(
-        sandbox.inject_fault(featherlight::GuestFault::InvalidOpcode),
+        testing::inject_fault(&mut sandbox, GuestFault::InvalidOpcode),
         Err(Error::GuestException { vector: 6, .. })
     ));
     sandbox.restore(&clean).expect("restore after an exception");
@@ -245,7 +253,7 @@ fn guest_writes_land_in_fresh_pages_only_in_guest_cow_mode(mode: DirtyPageMode) 
     assert_eq!(template.call("dirty", &[Value::U32(0), Value::U8(0)]).expect("allocate"), [Value::U32(0)]);
     let snapshot = template.snapshot().expect("snapshot");
     let mut sandbox = Sandbox::from_snapshot(&snapshot, &Linker::new()).expect("sandbox from snapshot");
-    let copied = |sandbox: &Sandbox| sandbox.guest_copied_pages().expect("tables");
+    let copied = |sandbox: &Sandbox| testing::guest_copied_pages(sandbox).expect("tables");
     match mode {
         DirtyPageMode::GuestCow => assert_eq!(copied(&sandbox), Some(0)),
         _ => assert_eq!(copied(&sandbox), None),
@@ -266,13 +274,12 @@ fn guest_writes_land_in_fresh_pages_only_in_guest_cow_mode(mode: DirtyPageMode) 
 }
 
 fn cpu_exceptions_are_reported_from_a_snapshot(mode: DirtyPageMode) {
-    use featherlight::GuestFault;
     let fixture = fixture(mode);
     let mut template = Sandbox::new(&fixture.traps(), &Linker::new()).expect("sandbox");
     let snapshot = template.snapshot().expect("snapshot");
     let mut sandbox = Sandbox::from_snapshot(&snapshot, &Linker::new()).expect("sandbox from snapshot");
     for fault in [GuestFault::PageFault, GuestFault::Breakpoint, GuestFault::StackOverflow, GuestFault::InvalidOpcode] {
-        match (fault, sandbox.inject_fault(fault)) {
+        match (fault, testing::inject_fault(&mut sandbox, fault)) {
             (GuestFault::PageFault, Err(Error::GuestException { vector: 14, cr2: 8, error_code, .. })) => {
                 assert_eq!(error_code & 0b11, 0, "a read of a page not present: {error_code:#x}");
             }
@@ -295,7 +302,7 @@ fn a_dropped_sandbox_becomes_a_clean_spare(mode: DirtyPageMode) {
     count(&mut template);
     let snapshot = template.snapshot().expect("snapshot");
     let fresh = Sandbox::from_snapshot(&snapshot, &Linker::new()).expect("fresh sandbox");
-    let fresh_memory = fresh.scratch_contents().expect("memory");
+    let fresh_memory = testing::scratch_contents(&fresh).expect("memory");
     drop(fresh);
     assert_eq!(snapshot.spare_vms(), 1, "a healthy dropped sandbox is kept");
 
@@ -311,7 +318,7 @@ fn a_dropped_sandbox_becomes_a_clean_spare(mode: DirtyPageMode) {
     assert_eq!(snapshot.spare_vms(), 1);
 
     let mut second = Sandbox::from_snapshot(&snapshot, &Linker::new()).expect("sandbox from a spare");
-    let memory = second.scratch_contents().expect("memory");
+    let memory = testing::scratch_contents(&second).expect("memory");
     assert!(!contains(&memory, &secret), "the secret of a dropped sandbox reached the next one");
     let differing = memory.chunks(4096).zip(fresh_memory.chunks(4096)).filter(|(a, b)| a != b).count();
     assert_eq!(differing, 0, "{differing} pages of a spare differ from a fresh sandbox");

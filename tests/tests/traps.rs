@@ -3,9 +3,8 @@
 //! its own error, poisons its sandbox (and only it), and leaves the host
 //! process and the component fine.
 
-use featherlight::{
-    CapturedOutput, Component, Error, GuestFault, Linker, OutputSink, Sandbox, TrapCode, Value, WasiConfig,
-};
+use featherlight::testing::{GuestFault, inject_fault};
+use featherlight::{CapturedOutput, Component, Error, Linker, OutputSink, Sandbox, TrapCode, Value, WasiConfig};
 use featherlight_tests::{CallLog, Fixture, TRAPS_HOST, string};
 
 /// Registers `traps`' host functions except `missing`: `fail` fails with a
@@ -44,7 +43,7 @@ fn assert_poisoned(sandbox: &mut Sandbox) {
         Err(Error::Poisoned(_)) => {}
         other => panic!("a poisoned sandbox answered {other:?}"),
     }
-    match sandbox.inject_fault(GuestFault::Panic) {
+    match inject_fault(sandbox, GuestFault::Panic) {
         Err(Error::Poisoned(_)) => {}
         other => panic!("a poisoned sandbox took a fault: {other:?}"),
     }
@@ -224,7 +223,7 @@ fn host_function_results_are_type_checked() {
 /// checking that it poisoned the sandbox and that a new one works.
 #[track_caller]
 fn inject(fault: GuestFault) -> Error {
-    fail_and_poison(&Fixture::new(), |sandbox| match sandbox.inject_fault(fault) {
+    fail_and_poison(&Fixture::new(), |sandbox| match inject_fault(sandbox, fault) {
         Ok(()) => panic!("{fault:?} was injected without an error"),
         Err(e) => e,
     })
@@ -292,7 +291,7 @@ fn a_failure_poisons_only_its_own_sandbox() {
     let mut failing = working_sandbox(&component, &linker);
     let mut bystander = working_sandbox(&component, &linker);
     assert!(matches!(failing.call("unreachable", &[]), Err(Error::Trap { .. })));
-    assert!(matches!(failing.inject_fault(GuestFault::Panic), Err(Error::Poisoned(_))));
+    assert!(matches!(inject_fault(&mut failing, GuestFault::Panic), Err(Error::Poisoned(_))));
     assert!(!bystander.is_poisoned());
     assert_eq!(bystander.call("ok", &[Value::U32(5)]).expect("ok"), [Value::U32(10)]);
     assert_eq!(bystander.call("call-increment", &[Value::U32(5)]).expect("call-increment"), [Value::U32(6)]);

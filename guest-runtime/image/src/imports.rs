@@ -2,7 +2,8 @@
 //! that forwards the call to the host by index; an import without a host
 //! function fails naming itself, like wasmtime's unknown-imports-as-traps.
 
-use crate::runtime::Host;
+use crate::import_failure::failure;
+use crate::store::Host;
 use crate::values;
 use alloc::collections::BTreeSet;
 use alloc::string::{String, ToString};
@@ -10,25 +11,6 @@ use alloc::vec::Vec;
 use featherlight_abi::fb;
 use wasmtime::component::types::{ComponentFunc, ComponentItem};
 use wasmtime::component::{Linker, Val};
-
-/// An import call that failed; carried through wasmtime as the trap's error.
-#[derive(Debug)]
-pub struct ImportFailure {
-    pub kind: fb::ErrorKind,
-    pub message: String,
-}
-
-impl core::fmt::Display for ImportFailure {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl core::error::Error for ImportFailure {}
-
-pub(crate) fn failure(kind: fb::ErrorKind, message: String) -> wasmtime::Error {
-    wasmtime::Error::new(ImportFailure { kind, message })
-}
 
 /// Defines each import named in `init` in `linker`, then makes every other
 /// imported function (the host leaves out those whose types it cannot carry

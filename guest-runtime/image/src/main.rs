@@ -11,10 +11,12 @@ extern crate alloc;
 
 mod dispatch;
 mod fault;
+mod import_failure;
 mod imports;
 mod platform;
 mod resources;
 mod runtime;
+mod store;
 mod values;
 mod wasi;
 

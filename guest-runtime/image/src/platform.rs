@@ -38,7 +38,7 @@ pub struct PremappedCode;
 
 impl CustomCodeMemory for PremappedCode {
     fn required_alignment(&self) -> usize {
-        featherlight_abi::layout::PAGE_SIZE as usize
+        featherlight_guest::PAGE
     }
     fn publish_executable(&self, _ptr: *const u8, _len: usize) -> wasmtime::Result<()> {
         Ok(())

@@ -7,7 +7,7 @@
 //! Values cross as `Val::U32` placeholders between these passes and the
 //! codec in `values.rs`.
 
-use crate::runtime::Host;
+use crate::store::Host;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use featherlight_abi::fb;
@@ -258,7 +258,7 @@ pub fn link_host_resources(
 /// Tells the host the component dropped its handle `rep` to a host object
 /// (import `index`, the resource's `[resource-drop]`).
 pub fn drop_host(index: u32, name: &str, rep: u32) -> wasmtime::Result<()> {
-    let fail = |kind, m: String| crate::imports::failure(kind, alloc::format!("`{name}`: {m}"));
+    let fail = |kind, m: String| crate::import_failure::failure(kind, alloc::format!("`{name}`: {m}"));
     let mut fbb = flatbuffers::FlatBufferBuilder::new();
     let handle = fb::ResourceVal::create(&mut fbb, &fb::ResourceValArgs { handle: rep, owned: true });
     let value = fb::Value::create(

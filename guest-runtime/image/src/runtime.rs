@@ -1,23 +1,17 @@
 //! The component's wasmtime engine, store and instance.
 
+use crate::import_failure::ImportFailure;
 use crate::imports;
 use crate::platform::{PremappedCode, detect_host_feature};
+use crate::store::Host;
 use crate::wasi::{self, Exit, Wasi};
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use featherlight_abi::engine::{SHARED_SETTINGS, SharedSettings};
 use featherlight_abi::fb;
 use wasmtime::component::{Component, Func, Linker, ResourceTable, types::ComponentFunc};
-use featherlight_abi::engine::{SHARED_SETTINGS, SharedSettings};
-use wasmtime::{AsContextMut, Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
-
-/// What the store holds for the component's imports.
-pub struct Host {
-    pub limits: StoreLimits,
-    /// WASI resources (pollables, errors).
-    pub table: ResourceTable,
-    pub wasi: Wasi,
-}
+use wasmtime::{AsContextMut, Config, Engine, Store, StoreLimitsBuilder};
 
 /// A failed call or instantiation, as it goes back to the host.
 #[derive(Debug)]
@@ -39,7 +33,7 @@ impl Failure {
         if let Some(exit) = error.downcast_ref::<Exit>() {
             return Self { exit_code: exit.0, ..Self::new(fb::ErrorKind::Exit, exit) };
         }
-        if let Some(import) = error.downcast_ref::<imports::ImportFailure>() {
+        if let Some(import) = error.downcast_ref::<ImportFailure>() {
             return Self::new(import.kind, &import.message);
         }
         if let Some(trap) = error.downcast_ref::<wasmtime::Trap>() {

@@ -97,7 +97,7 @@ fn handle_fault(cr3: u64, address: u64, error: u64) -> bool {
     // free page of the host-made, identity-mapped CoW memory below `end`.
     // SAFETY: both pages are mapped, and a read-only snapshot page is never a CoW page, so they never overlap.
     unsafe {
-        core::ptr::copy_nonoverlapping(source as *const u8, next as *mut u8, PAGE_SIZE as usize);
+        core::ptr::copy_nonoverlapping(source as *const u8, next as *mut u8, crate::PAGE);
         (*header).next = after;
     }
     let updated = (next & ADDRESS_MASK) | (entry & !ADDRESS_MASK & !COW) | WRITABLE;

@@ -7,7 +7,7 @@
 use core::alloc::{GlobalAlloc, Layout};
 use core::cell::{Cell, UnsafeCell};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use featherlight_abi::layout::{PAGE_SIZE, Region};
+use featherlight_abi::layout::Region;
 
 /// Gives out the heap region once, as dlmalloc's "system memory".
 struct Region1 {
@@ -45,7 +45,7 @@ unsafe impl dlmalloc::Allocator for Region1 {
         true
     }
     fn page_size(&self) -> usize {
-        PAGE_SIZE as usize
+        crate::PAGE
     }
 }
 

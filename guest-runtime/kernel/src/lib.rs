@@ -20,7 +20,20 @@ pub mod host;
 pub mod logger;
 mod panic;
 
-use featherlight_abi::layout::{ABI_VERSION, BOOT_MAGIC, BootParams};
+use featherlight_abi::layout::{ABI_VERSION, BOOT_MAGIC, BootParams, PAGE_SIZE};
+
+// Guest addresses and sizes are u64; the guest is x86-64, where usize is as
+// wide, so converting one to a length or offset never truncates.
+const _: () = assert!(usize::BITS == u64::BITS, "the featherlight guest is 64-bit");
+
+/// A guest address, offset or size as a `usize` (lossless, see above).
+#[allow(clippy::cast_possible_truncation, reason = "usize is 64 bits wide (asserted above)")]
+pub const fn guest_usize(value: u64) -> usize {
+    value as usize
+}
+
+/// [`PAGE_SIZE`] as a length.
+pub const PAGE: usize = guest_usize(PAGE_SIZE);
 
 /// The boot parameters, once [`init`] has checked them.
 static mut BOOT: Option<BootParams> = None;

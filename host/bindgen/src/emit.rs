@@ -3,44 +3,10 @@
 
 use crate::BindgenError;
 use crate::names::{camel, literal, snake};
+use crate::out::{ALLOW_LINTS, Out};
 use crate::types::{CT, Param, SUPPORT, Types, docs, unsupported};
 use std::collections::{BTreeMap, HashMap};
 use wit_parser::{Function, FunctionKind, InterfaceId, Resolve, WorldId, WorldItem, WorldKey};
-
-/// Indented lines of Rust.
-#[derive(Default)]
-pub struct Out {
-    lines: Vec<String>,
-    indent: usize,
-}
-
-impl Out {
-    pub fn line(&mut self, text: &str) {
-        self.lines.push(format!("{}{text}", "    ".repeat(self.indent)));
-    }
-
-    /// A line that opens a block.
-    pub fn open(&mut self, text: &str) {
-        self.line(text);
-        self.indent += 1;
-    }
-
-    /// A line that closes a block.
-    pub fn close(&mut self, text: &str) {
-        self.indent = self.indent.saturating_sub(1);
-        self.line(text);
-    }
-
-    pub fn blank(&mut self) {
-        if self.lines.last().is_some_and(|l| !l.is_empty()) {
-            self.lines.push(String::new());
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.lines.is_empty()
-    }
-}
 
 /// A module of the output and its submodules.
 #[derive(Default)]
@@ -57,7 +23,9 @@ impl Module {
         }
     }
 
-    fn write(&self, out: &mut Out) {
+    /// Writes the module's body and its submodules; `root` for the output's
+    /// root, whose submodules carry [`ALLOW_LINTS`] for everything in them.
+    fn write(&self, out: &mut Out, root: bool) {
         for line in &self.body.lines {
             if line.is_empty() {
                 out.lines.push(String::new());
@@ -67,8 +35,11 @@ impl Module {
         }
         for (name, child) in &self.children {
             out.blank();
+            if root {
+                out.line(ALLOW_LINTS);
+            }
             out.open(&format!("pub mod {name} {{"));
-            child.write(out);
+            child.write(out, false);
             out.close("}");
         }
     }
@@ -146,7 +117,7 @@ impl<'r> World<'r> {
         }
         self.world_struct(&mut root.body)?;
         let mut out = Out::default();
-        root.write(&mut out);
+        root.write(&mut out, true);
         let mut code = out.lines.join("\n");
         code.push('\n');
         Ok(code)
@@ -524,6 +495,7 @@ impl<'r> World<'r> {
         if !imported.is_empty() {
             out.blank();
             out.line(&format!("/// What the host implements for the functions world `{}` imports itself.", world.name));
+            out.line(ALLOW_LINTS);
             out.open(&format!("pub trait {imports_trait} {{"));
             for (i, function) in imported.iter().enumerate() {
                 if i > 0 {
@@ -550,6 +522,7 @@ impl<'r> World<'r> {
             world.name
         ));
         out.line("/// implementation of its imports and calls its exports.");
+        out.line(ALLOW_LINTS);
         out.line("#[derive(Debug, Clone)]");
         out.open(&format!("pub struct {name} {{"));
         for interface in &self.exports {
@@ -560,6 +533,7 @@ impl<'r> World<'r> {
         }
         out.close("}");
         out.blank();
+        out.line(ALLOW_LINTS);
         out.open(&format!("impl {name} {{"));
 
         out.line(&format!("/// Checks that `component` fits world `{}`; the error names the first", world.name));

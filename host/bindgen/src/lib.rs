@@ -22,6 +22,7 @@
 
 mod emit;
 mod names;
+mod out;
 mod types;
 
 use std::path::{Path, PathBuf};

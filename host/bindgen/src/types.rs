@@ -2,8 +2,8 @@
 //! types with their `ComponentType` implementations.
 
 use crate::BindgenError;
-use crate::emit::Out;
 use crate::names::{camel, literal, snake};
+use crate::out::{ALLOW_LINTS, Out};
 use std::collections::{HashMap, HashSet};
 use wit_parser::{Docs, Handle, InterfaceId, Resolve, Type, TypeDefKind, TypeId, TypeOwner};
 
@@ -129,6 +129,12 @@ impl Types<'_> {
         let name = camel(wit_name);
         let value_type = "::featherlight::ValueType";
         docs(out, &def.docs);
+        // Items at the root of the output have no module to carry the allow.
+        let allow = |out: &mut Out| {
+            if here.is_empty() {
+                out.line(ALLOW_LINTS);
+            }
+        };
         match &def.kind {
             TypeDefKind::Record(record) => {
                 let fields: Vec<(String, &str, String)> = record
@@ -136,6 +142,7 @@ impl Types<'_> {
                     .iter()
                     .map(|f| Ok((snake(&f.name), f.name.as_str(), self.rust(&f.ty, here)?)))
                     .collect::<Result<_, BindgenError>>()?;
+                allow(out);
                 out.line("#[derive(Debug, Clone, PartialEq)]");
                 out.open(&format!("pub struct {name} {{"));
                 for ((field, _, ty), wit) in fields.iter().zip(&record.fields) {
@@ -146,6 +153,7 @@ impl Types<'_> {
                 self.component_type(
                     out,
                     &name,
+                    here,
                     |out| {
                         out.open(&format!("{value_type}::record(::std::vec::Vec::<(&str, {value_type})>::from(["));
                         for (_, wit, ty) in &fields {
@@ -178,6 +186,7 @@ impl Types<'_> {
                         Ok((camel(&c.name), c.name.as_str(), c.ty.as_ref().map(|t| self.rust(t, here)).transpose()?))
                     })
                     .collect::<Result<_, BindgenError>>()?;
+                allow(out);
                 out.line("#[derive(Debug, Clone, PartialEq)]");
                 out.open(&format!("pub enum {name} {{"));
                 for ((case, _, ty), wit) in cases.iter().zip(&variant.cases) {
@@ -188,7 +197,7 @@ impl Types<'_> {
                     }
                 }
                 out.close("}");
-                self.component_type(out, &name, |out| {
+                self.component_type(out, &name, here, |out| {
                     out.open(&format!(
                         "{value_type}::variant(::std::vec::Vec::<(&str, ::std::option::Option<{value_type}>)>::from(["
                     ));
@@ -236,6 +245,7 @@ impl Types<'_> {
             TypeDefKind::Enum(enumeration) => {
                 let cases: Vec<(String, &str)> =
                     enumeration.cases.iter().map(|c| (camel(&c.name), c.name.as_str())).collect();
+                allow(out);
                 out.line("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]");
                 out.open(&format!("pub enum {name} {{"));
                 for ((case, _), wit) in cases.iter().zip(&enumeration.cases) {
@@ -246,6 +256,7 @@ impl Types<'_> {
                 self.component_type(
                     out,
                     &name,
+                    here,
                     |out| {
                         let names: Vec<String> = cases.iter().map(|(_, w)| literal(w)).collect();
                         out.line(&format!("{value_type}::enumeration([{}])", names.join(", ")));
@@ -275,6 +286,7 @@ impl Types<'_> {
                 let names: Vec<(String, &str)> =
                     flags.flags.iter().map(|f| (snake(&f.name), f.name.as_str())).collect();
                 let literals: Vec<String> = names.iter().map(|(_, w)| literal(w)).collect();
+                allow(out);
                 out.line("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]");
                 out.open(&format!("pub struct {name} {{"));
                 for ((flag, _), wit) in names.iter().zip(&flags.flags) {
@@ -285,6 +297,7 @@ impl Types<'_> {
                 self.component_type(
                     out,
                     &name,
+                    here,
                     |out| {
                         out.line(&format!(
                             "{value_type}::flags(::std::vec::Vec::<&str>::from([{}]))",
@@ -328,9 +341,11 @@ impl Types<'_> {
                 out.line(&format!(
                     "/// Resource `{wit_name}` ({side}): handles are `Own<{name}>` and `Borrow<{name}>`."
                 ));
+                allow(out);
                 out.line("#[derive(Debug)]");
                 out.line(&format!("pub struct {name};"));
                 out.blank();
+                allow(out);
                 out.open(&format!("impl ::featherlight::Resource for {name} {{"));
                 out.line(&format!("const NAME: &'static str = {};", literal(&format!("{interface}#{wit_name}"))));
                 out.line(&format!("const HOST: bool = {host};"));
@@ -341,6 +356,7 @@ impl Types<'_> {
             | TypeDefKind::Option(_)
             | TypeDefKind::Result(_)
             | TypeDefKind::Tuple(_) => {
+                allow(out);
                 out.line(&format!("pub type {name} = {};", self.anonymous(&def.kind, here)?));
             }
             other => return Err(unsupported(&format!("`{}` type `{wit_name}`", other.as_str()))),
@@ -348,16 +364,21 @@ impl Types<'_> {
         Ok(())
     }
 
-    /// Writes `impl ComponentType for name` with the three bodies.
+    /// Writes `impl ComponentType for name` with the three bodies, as seen
+    /// from module `here`.
     fn component_type(
         &self,
         out: &mut Out,
         name: &str,
+        here: &[String],
         value_type: impl FnOnce(&mut Out),
         to_value: impl FnOnce(&mut Out),
         from_value: impl FnOnce(&mut Out),
     ) {
         out.blank();
+        if here.is_empty() {
+            out.line(ALLOW_LINTS);
+        }
         out.open(&format!("impl {CT} for {name} {{"));
         out.open("fn value_type() -> ::featherlight::ValueType {");
         value_type(out);

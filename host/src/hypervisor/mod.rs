@@ -17,6 +17,7 @@ mod mshv;
 #[cfg(not(featherlight_mshv))]
 #[path = "mshv_absent.rs"]
 mod mshv;
+pub(crate) mod raw_exit;
 pub(crate) mod regs;
 mod report;
 mod stop;

@@ -103,19 +103,18 @@ impl Sandbox {
         Ok(Some((&cow.memory, copied)))
     }
 
-    /// Test hook: how many snapshot pages the guest has copied since the
-    /// last restore (guest-CoW mode), or `None` (host-CoW mode, or no
-    /// snapshot mapped yet).
-    #[doc(hidden)]
-    pub fn guest_copied_pages(&self) -> Result<Option<usize>, Error> {
+    /// Test hook (`featherlight::testing::guest_copied_pages`): how many
+    /// snapshot pages the guest has copied since the last restore (guest-CoW
+    /// mode), or `None` (host-CoW mode, or no snapshot mapped yet).
+    pub(crate) fn guest_copied_pages(&self) -> Result<Option<usize>, Error> {
         Ok(self.guest_copies()?.map(|(_, copied)| copied.len()))
     }
 
-    /// Test hook: every byte the guest can reach in writable memory: its
-    /// view of scratch (copied pages where it copied them) followed, in
-    /// guest-CoW mode, by all of the CoW memory.
-    #[doc(hidden)]
-    pub fn scratch_contents(&self) -> Result<Vec<u8>, Error> {
+    /// Test hook (`featherlight::testing::scratch_contents`): every byte the
+    /// guest can reach in writable memory: its view of scratch (copied pages
+    /// where it copied them) followed, in guest-CoW mode, by all of the CoW
+    /// memory.
+    pub(crate) fn scratch_contents(&self) -> Result<Vec<u8>, Error> {
         let mut contents = self.scratch.copy_out(0, self.scratch.size())?;
         if let Some((memory, copied)) = self.guest_copies()? {
             for (offset, at) in copied {

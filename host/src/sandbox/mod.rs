@@ -246,9 +246,9 @@ impl Sandbox {
         self.call_timeout = timeout;
     }
 
-    /// Test hook: makes the guest runtime fail in the chosen way.
-    #[doc(hidden)]
-    pub fn inject_fault(&mut self, kind: GuestFault) -> Result<(), Error> {
+    /// Test hook (`featherlight::testing::inject_fault`): makes the guest
+    /// runtime fail in the chosen way.
+    pub(crate) fn inject_fault(&mut self, kind: GuestFault) -> Result<(), Error> {
         if let Some(reason) = &self.poisoned {
             return Err(Error::Poisoned(reason.clone()));
         }
@@ -301,8 +301,8 @@ impl Sandbox {
     }
 }
 
-/// Ways to make the guest runtime fail on purpose (tests only).
-#[doc(hidden)]
+/// Ways to make the guest runtime fail on purpose (tests only; public as
+/// `featherlight::testing::GuestFault`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GuestFault {
     Panic,

@@ -138,7 +138,7 @@ impl Hostile {
     pub fn new() -> Self {
         let mut sandbox = Sandbox::new(component(), &linker()).expect("the hostile guest boots");
         let snapshot = sandbox.snapshot().expect("snapshot");
-        let baseline = sandbox.scratch_contents().expect("scratch");
+        let baseline = featherlight::testing::scratch_contents(&sandbox).expect("scratch");
         let mut hostile = Self { sandbox, snapshot, baseline };
         hostile.assert_works();
         hostile
@@ -159,7 +159,10 @@ impl Hostile {
         assert!(matches!(self.sandbox.call("echo", &[Value::U32(1)]), Err(Error::Poisoned(_))));
         self.sandbox.restore(&self.snapshot).expect("restore");
         // Nothing the guest did survives the restore.
-        assert!(self.sandbox.scratch_contents().expect("scratch") == self.baseline, "{name}: scratch differs");
+        assert!(
+            featherlight::testing::scratch_contents(&self.sandbox).expect("scratch") == self.baseline,
+            "{name}: scratch differs"
+        );
         self.assert_works();
         error
     }

@@ -11,9 +11,6 @@
 //! Each subcommand lives in its own module; [`options`] holds what they share.
 
 mod bench;
-mod bench_idle;
-mod bench_load;
-mod bench_restore;
 mod compile;
 mod inspect;
 mod options;

@@ -3,8 +3,8 @@
 //! listed; a call that can fail with an error code fails with `access` /
 //! `access-denied`; anything else traps with a "not granted" error.
 
-use crate::imports::ImportFailure;
-use crate::runtime::Host;
+use crate::import_failure::ImportFailure;
+use crate::store::Host;
 use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;

@@ -8,12 +8,12 @@
 
 mod denied;
 mod random;
-mod state;
+pub(crate) mod state;
 
 pub use state::Wasi;
 
-use crate::imports::ImportFailure;
-use crate::runtime::Host;
+use crate::import_failure::ImportFailure;
+use crate::store::Host;
 use alloc::string::String;
 use alloc::vec::Vec;
 use featherlight_abi::fb;

@@ -1,9 +1,11 @@
+#[allow(clippy::all)]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub name: ::std::string::String,
     pub shape_count: u32,
 }
 
+#[allow(clippy::all)]
 impl ::featherlight::ComponentType for Config {
     fn value_type() -> ::featherlight::ValueType {
         ::featherlight::ValueType::record(::std::vec::Vec::<(&str, ::featherlight::ValueType)>::from([
@@ -29,18 +31,24 @@ impl ::featherlight::ComponentType for Config {
 }
 
 /// What the host implements for the functions world `sink` imports itself.
+#[allow(clippy::all)]
 pub trait SinkImports {
     fn configure(&mut self, c: Config) -> ::std::result::Result<::std::option::Option<Config>, ::featherlight::HostError>;
+
+    fn nine_in(&mut self, a: u32, b: u32, c: u32, d: u32, e: u32, f: u32, g: u32, h: u32, i: u32) -> ::std::result::Result<(), ::featherlight::HostError>;
 }
 
 /// Typed bindings of world `sink`: checks a component against it, links the host's
 /// implementation of its imports and calls its exports.
+#[allow(clippy::all)]
 #[derive(Debug, Clone)]
 pub struct Sink {
     test_sink_inner_api: exports::test::sink::inner_api::Guest,
     start: usize,
+    nine_out: usize,
 }
 
+#[allow(clippy::all)]
 impl Sink {
     /// Checks that `component` fits world `sink`; the error names the first
     /// missing or mistyped import or export.
@@ -48,13 +56,16 @@ impl Sink {
         let mut imports: ::std::vec::Vec<::featherlight::typed::support::Function> = ::std::vec::Vec::new();
         imports.extend(test::sink::inner_api::__functions());
         imports.push(::featherlight::typed::support::Function::new(::std::option::Option::None, "configure", ::std::vec![("c", <Config as ::featherlight::ComponentType>::value_type())], ::std::vec![<::std::option::Option<Config> as ::featherlight::ComponentType>::value_type()]));
+        imports.push(::featherlight::typed::support::Function::new(::std::option::Option::None, "nine-in", ::std::vec![("a", <u32 as ::featherlight::ComponentType>::value_type()), ("b", <u32 as ::featherlight::ComponentType>::value_type()), ("c", <u32 as ::featherlight::ComponentType>::value_type()), ("d", <u32 as ::featherlight::ComponentType>::value_type()), ("e", <u32 as ::featherlight::ComponentType>::value_type()), ("f", <u32 as ::featherlight::ComponentType>::value_type()), ("g", <u32 as ::featherlight::ComponentType>::value_type()), ("h", <u32 as ::featherlight::ComponentType>::value_type()), ("i", <u32 as ::featherlight::ComponentType>::value_type())], ::std::vec::Vec::new()));
         let mut exports: ::std::vec::Vec<::featherlight::typed::support::Function> = ::std::vec::Vec::new();
         exports.extend(exports::test::sink::inner_api::Guest::__functions());
         exports.push(::featherlight::typed::support::Function::new(::std::option::Option::None, "start", ::std::vec![("c", <Config as ::featherlight::ComponentType>::value_type()), ("names", <::std::vec::Vec<::std::string::String> as ::featherlight::ComponentType>::value_type()), ("flag", <bool as ::featherlight::ComponentType>::value_type())], ::std::vec::Vec::new()));
+        exports.push(::featherlight::typed::support::Function::new(::std::option::Option::None, "nine-out", ::std::vec![("a", <u32 as ::featherlight::ComponentType>::value_type()), ("b", <u32 as ::featherlight::ComponentType>::value_type()), ("c", <u32 as ::featherlight::ComponentType>::value_type()), ("d", <u32 as ::featherlight::ComponentType>::value_type()), ("e", <u32 as ::featherlight::ComponentType>::value_type()), ("f", <u32 as ::featherlight::ComponentType>::value_type()), ("g", <u32 as ::featherlight::ComponentType>::value_type()), ("h", <u32 as ::featherlight::ComponentType>::value_type()), ("i", <u32 as ::featherlight::ComponentType>::value_type())], ::std::vec![<u32 as ::featherlight::ComponentType>::value_type()]));
         let mut indices = ::featherlight::typed::support::check_world(component, &imports, &exports)?.into_iter();
         ::std::result::Result::Ok(Self {
             test_sink_inner_api: exports::test::sink::inner_api::Guest::__new(&mut indices),
             start: indices.next().unwrap_or(usize::MAX),
+            nine_out: indices.next().unwrap_or(usize::MAX),
         })
     }
 
@@ -68,6 +79,14 @@ impl Sink {
                 let mut host = ::featherlight::typed::support::lock(&state);
                 let result = T::configure(&mut *host, ::featherlight::typed::support::arg(args, 0)?)?;
                 ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+            });
+        }
+        {
+            let state = ::std::sync::Arc::clone(state);
+            linker.func("", "nine-in", move |args| {
+                let mut host = ::featherlight::typed::support::lock(&state);
+                T::nine_in(&mut *host, ::featherlight::typed::support::arg(args, 0)?, ::featherlight::typed::support::arg(args, 1)?, ::featherlight::typed::support::arg(args, 2)?, ::featherlight::typed::support::arg(args, 3)?, ::featherlight::typed::support::arg(args, 4)?, ::featherlight::typed::support::arg(args, 5)?, ::featherlight::typed::support::arg(args, 6)?, ::featherlight::typed::support::arg(args, 7)?, ::featherlight::typed::support::arg(args, 8)?)?;
+                ::std::result::Result::Ok(::std::vec::Vec::new())
             });
         }
     }
@@ -91,8 +110,14 @@ impl Sink {
         let results = ::featherlight::typed::support::call(sandbox, self.start, ::std::option::Option::None, "start", &[::featherlight::Lower::to_value(c), ::featherlight::Lower::to_value(names), ::featherlight::Lower::to_value(&flag)])?;
         ::featherlight::typed::support::no_result(results)
     }
+
+    pub fn call_nine_out(&self, sandbox: &mut ::featherlight::Sandbox, a: u32, b: u32, c: u32, d: u32, e: u32, f: u32, g: u32, h: u32, i: u32) -> ::std::result::Result<u32, ::featherlight::Error> {
+        let results = ::featherlight::typed::support::call(sandbox, self.nine_out, ::std::option::Option::None, "nine-out", &[::featherlight::Lower::to_value(&a), ::featherlight::Lower::to_value(&b), ::featherlight::Lower::to_value(&c), ::featherlight::Lower::to_value(&d), ::featherlight::Lower::to_value(&e), ::featherlight::Lower::to_value(&f), ::featherlight::Lower::to_value(&g), ::featherlight::Lower::to_value(&h), ::featherlight::Lower::to_value(&i)])?;
+        ::featherlight::typed::support::result(results)
+    }
 }
 
+#[allow(clippy::all)]
 pub mod exports {
 
     pub mod test {
@@ -119,6 +144,7 @@ pub mod exports {
                     clash: usize,
                     no_args: usize,
                     self_: usize,
+                    nine: usize,
                 }
 
                 impl Guest {
@@ -129,6 +155,7 @@ pub mod exports {
                             ::featherlight::typed::support::Function::new(::std::option::Option::Some("test:sink/inner-api"), "clash", ::std::vec![("r", <super::super::super::super::test::sink::inner_api::Result as ::featherlight::ComponentType>::value_type()), ("o", <super::super::super::super::test::sink::inner_api::Option as ::featherlight::ComponentType>::value_type()), ("s", <super::super::super::super::test::sink::inner_api::String as ::featherlight::ComponentType>::value_type())], ::std::vec![<::std::result::Result<super::super::super::super::test::sink::inner_api::Result, super::super::super::super::test::sink::inner_api::String> as ::featherlight::ComponentType>::value_type()]),
                             ::featherlight::typed::support::Function::new(::std::option::Option::Some("test:sink/inner-api"), "no-args", ::std::vec![], ::std::vec::Vec::new()),
                             ::featherlight::typed::support::Function::new(::std::option::Option::Some("test:sink/inner-api"), "self", ::std::vec![("sandbox", <u32 as ::featherlight::ComponentType>::value_type()), ("type", <::std::string::String as ::featherlight::ComponentType>::value_type())], ::std::vec![<::std::vec::Vec<::std::vec::Vec<::std::string::String>> as ::featherlight::ComponentType>::value_type()]),
+                            ::featherlight::typed::support::Function::new(::std::option::Option::Some("test:sink/inner-api"), "nine", ::std::vec![("a", <u8 as ::featherlight::ComponentType>::value_type()), ("b", <u16 as ::featherlight::ComponentType>::value_type()), ("c", <u32 as ::featherlight::ComponentType>::value_type()), ("d", <u64 as ::featherlight::ComponentType>::value_type()), ("e", <i8 as ::featherlight::ComponentType>::value_type()), ("f", <i16 as ::featherlight::ComponentType>::value_type()), ("g", <i32 as ::featherlight::ComponentType>::value_type()), ("h", <i64 as ::featherlight::ComponentType>::value_type()), ("i", <::std::string::String as ::featherlight::ComponentType>::value_type())], ::std::vec![<u64 as ::featherlight::ComponentType>::value_type()]),
                         ]
                     }
 
@@ -139,6 +166,7 @@ pub mod exports {
                             clash: indices.next().unwrap_or(usize::MAX),
                             no_args: indices.next().unwrap_or(usize::MAX),
                             self_: indices.next().unwrap_or(usize::MAX),
+                            nine: indices.next().unwrap_or(usize::MAX),
                         }
                     }
 
@@ -161,12 +189,19 @@ pub mod exports {
                         let results = ::featherlight::typed::support::call(sandbox, self.self_, ::std::option::Option::Some("test:sink/inner-api"), "self", &[::featherlight::Lower::to_value(&sandbox_), ::featherlight::Lower::to_value(type_)])?;
                         ::featherlight::typed::support::result(results)
                     }
+
+                    /// Nine parameters: more than clippy's `too_many_arguments` allows.
+                    pub fn call_nine(&self, sandbox: &mut ::featherlight::Sandbox, a: u8, b: u16, c: u32, d: u64, e: i8, f: i16, g: i32, h: i64, i: &str) -> ::std::result::Result<u64, ::featherlight::Error> {
+                        let results = ::featherlight::typed::support::call(sandbox, self.nine, ::std::option::Option::Some("test:sink/inner-api"), "nine", &[::featherlight::Lower::to_value(&a), ::featherlight::Lower::to_value(&b), ::featherlight::Lower::to_value(&c), ::featherlight::Lower::to_value(&d), ::featherlight::Lower::to_value(&e), ::featherlight::Lower::to_value(&f), ::featherlight::Lower::to_value(&g), ::featherlight::Lower::to_value(&h), ::featherlight::Lower::to_value(i)])?;
+                        ::featherlight::typed::support::result(results)
+                    }
                 }
             }
         }
     }
 }
 
+#[allow(clippy::all)]
 pub mod test {
 
     pub mod sink {
@@ -193,6 +228,9 @@ pub mod test {
                 fn no_args(&mut self) -> ::std::result::Result<(), ::featherlight::HostError>;
 
                 fn self_(&mut self, sandbox_: u32, type_: ::std::string::String) -> ::std::result::Result<::std::vec::Vec<::std::vec::Vec<::std::string::String>>, ::featherlight::HostError>;
+
+                /// Nine parameters: more than clippy's `too_many_arguments` allows.
+                fn nine(&mut self, a: u8, b: u16, c: u32, d: u64, e: i8, f: i16, g: i32, h: i64, i: ::std::string::String) -> ::std::result::Result<u64, ::featherlight::HostError>;
             }
 
             /// Registers `test:sink/inner-api`'s functions in `linker`, each calling `state`.
@@ -229,6 +267,14 @@ pub mod test {
                         ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
                     });
                 }
+                {
+                    let state = ::std::sync::Arc::clone(state);
+                    linker.func("test:sink/inner-api", "nine", move |args| {
+                        let mut host = ::featherlight::typed::support::lock(&state);
+                        let result = T::nine(&mut *host, ::featherlight::typed::support::arg(args, 0)?, ::featherlight::typed::support::arg(args, 1)?, ::featherlight::typed::support::arg(args, 2)?, ::featherlight::typed::support::arg(args, 3)?, ::featherlight::typed::support::arg(args, 4)?, ::featherlight::typed::support::arg(args, 5)?, ::featherlight::typed::support::arg(args, 6)?, ::featherlight::typed::support::arg(args, 7)?, ::featherlight::typed::support::arg(args, 8)?)?;
+                        ::std::result::Result::Ok(::std::vec![::featherlight::ComponentType::to_value(&result)])
+                    });
+                }
             }
 
             #[doc(hidden)]
@@ -238,6 +284,7 @@ pub mod test {
                     ::featherlight::typed::support::Function::new(::std::option::Option::Some("test:sink/inner-api"), "clash", ::std::vec![("r", <super::super::super::test::sink::inner_api::Result as ::featherlight::ComponentType>::value_type()), ("o", <super::super::super::test::sink::inner_api::Option as ::featherlight::ComponentType>::value_type()), ("s", <super::super::super::test::sink::inner_api::String as ::featherlight::ComponentType>::value_type())], ::std::vec![<::std::result::Result<super::super::super::test::sink::inner_api::Result, super::super::super::test::sink::inner_api::String> as ::featherlight::ComponentType>::value_type()]),
                     ::featherlight::typed::support::Function::new(::std::option::Option::Some("test:sink/inner-api"), "no-args", ::std::vec![], ::std::vec::Vec::new()),
                     ::featherlight::typed::support::Function::new(::std::option::Option::Some("test:sink/inner-api"), "self", ::std::vec![("sandbox", <u32 as ::featherlight::ComponentType>::value_type()), ("type", <::std::string::String as ::featherlight::ComponentType>::value_type())], ::std::vec![<::std::vec::Vec<::std::vec::Vec<::std::string::String>> as ::featherlight::ComponentType>::value_type()]),
+                    ::featherlight::typed::support::Function::new(::std::option::Option::Some("test:sink/inner-api"), "nine", ::std::vec![("a", <u8 as ::featherlight::ComponentType>::value_type()), ("b", <u16 as ::featherlight::ComponentType>::value_type()), ("c", <u32 as ::featherlight::ComponentType>::value_type()), ("d", <u64 as ::featherlight::ComponentType>::value_type()), ("e", <i8 as ::featherlight::ComponentType>::value_type()), ("f", <i16 as ::featherlight::ComponentType>::value_type()), ("g", <i32 as ::featherlight::ComponentType>::value_type()), ("h", <i64 as ::featherlight::ComponentType>::value_type()), ("i", <::std::string::String as ::featherlight::ComponentType>::value_type())], ::std::vec![<u64 as ::featherlight::ComponentType>::value_type()]),
                 ]
             }
         }

@@ -1,16 +1,19 @@
 /// What the host implements for the functions world `plugin` imports itself.
+#[allow(clippy::all)]
 pub trait PluginImports {
     fn log(&mut self, message: ::std::string::String) -> ::std::result::Result<(), ::featherlight::HostError>;
 }
 
 /// Typed bindings of world `plugin`: checks a component against it, links the host's
 /// implementation of its imports and calls its exports.
+#[allow(clippy::all)]
 #[derive(Debug, Clone)]
 pub struct Plugin {
     example_kv_api: exports::example::kv::api::Guest,
     version: usize,
 }
 
+#[allow(clippy::all)]
 impl Plugin {
     /// Checks that `component` fits world `plugin`; the error names the first
     /// missing or mistyped import or export.
@@ -63,6 +66,7 @@ impl Plugin {
     }
 }
 
+#[allow(clippy::all)]
 pub mod example {
 
     pub mod kv {
@@ -153,6 +157,7 @@ pub mod example {
     }
 }
 
+#[allow(clippy::all)]
 pub mod exports {
 
     pub mod example {

@@ -1,7 +1,9 @@
+#[allow(clippy::all)]
 pub type Blob = test::resources::store::Blob;
 
 /// Typed bindings of world `resources`: checks a component against it, links the host's
 /// implementation of its imports and calls its exports.
+#[allow(clippy::all)]
 #[derive(Debug, Clone)]
 pub struct Resources {
     test_resources_counters: exports::test::resources::counters::Guest,
@@ -12,6 +14,7 @@ pub struct Resources {
     merge_kept: usize,
 }
 
+#[allow(clippy::all)]
 impl Resources {
     /// Checks that `component` fits world `resources`; the error names the first
     /// missing or mistyped import or export.
@@ -88,6 +91,7 @@ impl Resources {
     }
 }
 
+#[allow(clippy::all)]
 pub mod exports {
 
     pub mod test {
@@ -181,6 +185,7 @@ pub mod exports {
     }
 }
 
+#[allow(clippy::all)]
 pub mod test {
 
     pub mod resources {

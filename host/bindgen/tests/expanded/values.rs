@@ -1,11 +1,13 @@
 /// Typed bindings of world `values`: checks a component against it, links the host's
 /// implementation of its imports and calls its exports.
+#[allow(clippy::all)]
 #[derive(Debug, Clone)]
 pub struct Values {
     test_values_echo: exports::test::values::echo::Guest,
     test_values_math: exports::test::values::math::Guest,
 }
 
+#[allow(clippy::all)]
 impl Values {
     /// Checks that `component` fits world `values`; the error names the first
     /// missing or mistyped import or export.
@@ -49,6 +51,7 @@ impl Values {
     }
 }
 
+#[allow(clippy::all)]
 pub mod exports {
 
     pub mod test {
@@ -627,6 +630,7 @@ pub mod exports {
     }
 }
 
+#[allow(clippy::all)]
 pub mod test {
 
     pub mod values {

@@ -17,9 +17,10 @@
 //! runs the same component; a cell whose dirtied pages do not fit its
 //! scratch is left out (1000 pages, 3.9 MiB, in 1 and 4 MiB).
 
-use crate::bench::{Measurement, Target, batched, duration, nanos, one_by_one};
+use super::measure::{Measurement, batched, nanos, one_by_one};
+use super::table::{Target, duration};
 use anyhow::Context;
-use featherlight::bench::RawExitVm;
+use featherlight::testing::RawExitVm;
 use featherlight::{Component, Config, DirtyPageMode, Engine, Linker, MemoryConfig, Sandbox, Value};
 use std::time::Instant;
 
@@ -120,7 +121,7 @@ fn small_memory(mib: u64, dirty_pages: DirtyPageMode) -> MemoryConfig {
 /// count at the smallest scratch); a host-CoW restore at most one vCPU ioctl
 /// plus two page memsets per dirtied page; a host-CoW call plus restore at
 /// most 1.2 × raw-exit plus 1 µs per dirtied page.
-pub(crate) fn targets(median: &dyn Fn(&str) -> Option<f64>) -> Vec<(&'static str, Target)> {
+pub(super) fn targets(median: &dyn Fn(&str) -> Option<f64>) -> Vec<(&'static str, Target)> {
     let mut targets = Vec::new();
     for table in [RESTORES, GUEST_COW_RESTORES] {
         for &(name, _, dirty) in table {
@@ -155,7 +156,7 @@ pub(crate) fn targets(median: &dyn Fn(&str) -> Option<f64>) -> Vec<(&'static str
 const RESTORE_ITERATIONS: u32 = 200;
 
 /// All the rows, measured with `cache_dir` for compiled components.
-pub(crate) fn measure(
+pub(super) fn measure(
     wasm: &[u8],
     cache_dir: Option<std::path::PathBuf>,
     iterations: u32,
@@ -224,7 +225,7 @@ fn cold_starts(
 ) -> anyhow::Result<Vec<Measurement>> {
     let mut measurements = Vec::new();
     progress("vm-create-exit");
-    let samples = one_by_one(count, || Ok(featherlight::bench::RawExitVm::new()?))?;
+    let samples = one_by_one(count, || Ok(RawExitVm::new()?))?;
     measurements.push(Measurement { name: "vm-create-exit", baseline: "raw-exit", iterations: count, samples });
 
     // Spares released (and their VMs destroyed) before the clock starts:

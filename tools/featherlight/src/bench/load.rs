@@ -3,14 +3,26 @@
 //! calculator component. Fails unless every call returned a result or a
 //! typed error and open fds and RSS did not grow.
 
-use crate::bench::BenchArgs;
 use anyhow::{Context, anyhow};
-use featherlight::bench_load::{self, LoadCall, LoadConfig};
 use featherlight::{Component, Linker, Value};
+use featherlight_bench::load::{self, LoadCall, LoadConfig};
 use std::time::Duration;
 
-/// Runs the load test and prints its report (as one JSON object with `--json`).
-pub(crate) fn run(args: &BenchArgs, component: &Component, linker: &Linker) -> anyhow::Result<()> {
+/// How much load, from the command line (`--load-sandboxes`, `--load-calls`,
+/// `--load-threads`).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct LoadScale {
+    /// Sandboxes.
+    pub sandboxes: usize,
+    /// Calls per sandbox.
+    pub calls: usize,
+    /// Threads making the calls.
+    pub threads: usize,
+}
+
+/// Runs the load test at `scale` and prints its report (as one JSON object
+/// with `json`).
+pub(super) fn run(scale: &LoadScale, json: bool, component: &Component, linker: &Linker) -> anyhow::Result<()> {
     let calls = [
         LoadCall {
             export: "add",
@@ -24,22 +36,23 @@ pub(crate) fn run(args: &BenchArgs, component: &Component, linker: &Linker) -> a
         LoadCall { export: "fib", args: vec![Value::U32(20)], expect: Some(vec![Value::U64(6765)]), weight: 5 },
     ];
     let config = LoadConfig {
-        sandboxes: args.load_sandboxes,
-        calls_per_sandbox: args.load_calls,
-        warmup_calls: (args.load_calls / 100).max(1),
-        threads: args.load_threads,
+        sandboxes: scale.sandboxes,
+        calls_per_sandbox: scale.calls,
+        warmup_calls: (scale.calls / 100).max(1),
+        threads: scale.threads,
         max_interrupt_gap: Duration::from_millis(2),
         seed: 1,
     };
-    if !args.json {
+    if !json {
         eprintln!(
             "bench: load test, {} sandboxes x {} calls over {} threads, random interrupts",
             config.sandboxes, config.calls_per_sandbox, config.threads
         );
     }
-    let report = bench_load::run(component, linker, &calls, &config).context("the load test failed to run")?;
-    let usage = |u: &bench_load::ProcessUsage| format!("{{\"open_fds\": {}, \"rss_kib\": {}}}", u.open_fds, u.rss_kib);
-    if args.json {
+    let report = load::run(component, linker, &calls, &config).context("the load test failed to run")?;
+    let usage =
+        |u: &featherlight_bench::ProcessUsage| format!("{{\"open_fds\": {}, \"rss_kib\": {}}}", u.open_fds, u.rss_kib);
+    if json {
         let outcomes: Vec<String> = report.outcomes.iter().map(|(o, n)| format!("{o:?}: {n}")).collect();
         println!(
             "{{\"name\": \"load\", \"calls\": {}, \"seconds\": {:.3}, \"outcomes\": {{{}}}, \"interrupts_delivered\": {}, \

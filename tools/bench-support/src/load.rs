@@ -6,10 +6,9 @@
 //! the end, so leaks show as growth. `featherlight bench --load` runs it at
 //! full scale, `tests/tests/load.rs` at a small one.
 
-use crate::error::Error;
-use crate::{Component, InterruptHandle, Linker, Sandbox, Snapshot, Value};
+use crate::process::ProcessUsage;
+use featherlight::{Component, Error, InterruptHandle, Linker, Sandbox, Snapshot, Value};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -43,26 +42,6 @@ pub struct LoadConfig {
     pub max_interrupt_gap: Duration,
     /// Seeds the random choices, so a run can be repeated.
     pub seed: u64,
-}
-
-/// What the process holds: open file descriptors and resident memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProcessUsage {
-    /// Entries of `/proc/self/fd`.
-    pub open_fds: usize,
-    /// `VmRSS` of `/proc/self/status`, in KiB.
-    pub rss_kib: u64,
-}
-
-impl ProcessUsage {
-    /// Reads the current usage from `/proc/self`.
-    pub fn now() -> Result<Self, Error> {
-        let io = |path: &'static str| move |source| Error::Io { path: PathBuf::from(path), source };
-        let open_fds = std::fs::read_dir("/proc/self/fd").map_err(io("/proc/self/fd"))?.count();
-        let status = std::fs::read_to_string("/proc/self/status").map_err(io("/proc/self/status"))?;
-        let rss_kib = crate::bench_memory::kib_field(&status, "VmRSS").unwrap_or(0);
-        Ok(Self { open_fds, rss_kib })
-    }
 }
 
 /// What a load run did and measured.
@@ -229,7 +208,8 @@ pub fn run(
         barrier.wait();
         let tallies: Vec<_> = workers
             .into_iter()
-            .map(|w| w.join().unwrap_or_else(|_| Err(Error::GuestCrashed("a load test thread panicked".into()))))
+            // A worker that panicked is a bug of this harness: its panic goes on.
+            .map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
             .collect();
         (tallies, warm, end, elapsed)
     });

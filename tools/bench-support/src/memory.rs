@@ -17,10 +17,8 @@
 //! `featherlight bench` reports these for 1 000 sandboxes,
 //! `tests/tests/idle_memory.rs` checks them at a smaller scale.
 
-use crate::bench_load::ProcessUsage;
-use crate::error::Error;
-use crate::{Linker, Sandbox, Snapshot, Value};
-use std::path::PathBuf;
+use crate::process::{ProcessUsage, kib_field, read};
+use featherlight::{Error, Linker, Sandbox, Snapshot, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -78,17 +76,6 @@ impl MemoryUsage {
     pub fn kernel_bytes(&self) -> u64 {
         self.page_table_bytes + self.kernel_slab_bytes + self.kvm_page_table_bytes + self.vmalloc_bytes
     }
-}
-
-/// The value of a `Name:   123 kB` line of a `/proc` file, in KiB.
-pub(crate) fn kib_field(text: &str, name: &str) -> Option<u64> {
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-}
-
-fn read(path: &'static str) -> Result<String, Error> {
-    std::fs::read_to_string(path).map_err(|source| Error::Io { path: PathBuf::from(path), source })
 }
 
 /// The call each idle sandbox makes once before it waits.
@@ -226,17 +213,6 @@ pub fn idle_sandboxes(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_kib_fields() {
-        let text = "Rss:        1712 kB\nPrivate_Clean:   60 kB\nPrivate_Dirty:  112 kB\nVmPTE:\t  88 kB\n";
-        assert_eq!(kib_field(text, "Private_Clean"), Some(60));
-        assert_eq!(kib_field(text, "Private_Dirty"), Some(112));
-        assert_eq!(kib_field(text, "VmPTE"), Some(88));
-        // A prefix of another field's name is not that field.
-        assert_eq!(kib_field(text, "Private"), None);
-        assert_eq!(kib_field(text, "Pss"), None);
-    }
 
     #[test]
     fn usage_is_read() {

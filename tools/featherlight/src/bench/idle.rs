@@ -1,7 +1,7 @@
 //! `featherlight bench` rows for idle sandboxes: what a sandbox that made one
 //! call and now waits costs in memory, with `--idle-sandboxes N` (default
 //! 1 000) of them from one snapshot of a warm calculator sandbox, all alive at
-//! once (`featherlight::bench_memory`).
+//! once (`featherlight_bench::memory`).
 //!
 //! | name                       | per sandbox                                          |
 //! |----------------------------|------------------------------------------------------|
@@ -11,11 +11,10 @@
 //! | `idle-sandbox-host-memory` | the host's `MemAvailable` drop: private memory plus KVM's kernel memory per VM |
 //! | `idle-sandbox-fds`         | open file descriptors                                |
 
-use crate::bench::BenchArgs;
 use anyhow::{Context, bail, ensure};
-use featherlight::bench_load::ProcessUsage;
-use featherlight::bench_memory::{self, IdleCall, IdleReport};
 use featherlight::{Component, Linker, Sandbox, Value};
+use featherlight_bench::ProcessUsage;
+use featherlight_bench::memory::{self, IdleCall, IdleReport};
 
 /// The most private memory an idle sandbox should cost beyond the shared snapshot.
 const TARGET_PRIVATE_BYTES: u64 = 1 << 20;
@@ -26,7 +25,7 @@ const FD_MARGIN: u64 = 64;
 
 /// One row: a per-sandbox figure.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct IdleRow {
+pub(super) struct IdleRow {
     name: &'static str,
     /// Bytes per sandbox, or file descriptors for `idle-sandbox-fds`.
     per_sandbox: f64,
@@ -43,15 +42,14 @@ enum Unit {
     Fds,
 }
 
-/// Measures the rows with the calculator `component`, whose host functions
-/// `linker` provides.
-pub(crate) fn measure(
-    args: &BenchArgs,
+/// Measures the rows with `sandboxes` idle sandboxes of the calculator
+/// `component`, whose host functions `linker` provides.
+pub(super) fn measure(
+    sandboxes: usize,
     component: &Component,
     linker: &Linker,
     progress: &dyn Fn(&str),
 ) -> anyhow::Result<Vec<IdleRow>> {
-    let sandboxes = args.idle_sandboxes;
     progress(&format!("{sandboxes} idle sandboxes from one snapshot"));
     let call = IdleCall { export: "add", args: &[Value::U32(2), Value::U32(3)], expect: &[Value::U32(5)] };
     let mut warm = Sandbox::new(component, linker)?;
@@ -60,7 +58,7 @@ pub(crate) fn measure(
     let snapshot = warm.snapshot()?;
     drop(warm);
     raise_fd_limit(sandboxes, fds_per_sandbox(&snapshot, linker)?)?;
-    let report = bench_memory::idle_sandboxes(&snapshot, linker, call, sandboxes)
+    let report = memory::idle_sandboxes(&snapshot, linker, call, sandboxes)
         .context("cannot make the idle sandboxes (see `featherlight bench --help` for --idle-sandboxes)")?;
     ensure!(report.wrong_results == 0, "{} of the idle sandboxes' calls returned wrong results", report.wrong_results);
     ensure!(
@@ -145,7 +143,7 @@ fn raise_fd_limit(sandboxes: usize, per_sandbox: u64) -> anyhow::Result<()> {
 /// `bytes_per_sandbox`, `sandboxes`, `snapshot_bytes`, `target_bytes` and
 /// `target_met` (`null` without a target), or `fds_per_sandbox` and
 /// `sandboxes`.
-pub(crate) fn json_line(row: &IdleRow) -> String {
+pub(super) fn json_line(row: &IdleRow) -> String {
     let per_sandbox = if row.per_sandbox.is_finite() { row.per_sandbox } else { 0.0 };
     match row.unit {
         Unit::Bytes => {
@@ -177,7 +175,7 @@ fn met(row: &IdleRow, target: u64) -> bool {
 }
 
 /// The rows as a table with a header, and the target alongside.
-pub(crate) fn table(rows: &[IdleRow]) -> String {
+pub(super) fn table(rows: &[IdleRow]) -> String {
     let mut out = format!("{:<26} {:>12} {:>10}  {}\n", "name", "per sandbox", "sandboxes", "target");
     for row in rows {
         let value = match row.unit {

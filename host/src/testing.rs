@@ -1,0 +1,33 @@
+//! Hooks for featherlight's own tests and benchmarks; not part of the API
+//! (hidden from the docs, may change at any time).
+//!
+//! - [`RawExitVm`]: a VM running hand-assembled code with no guest runtime,
+//!   whose exit round trip `featherlight bench` takes as its baseline;
+//! - [`inject_fault`]: makes a sandbox's guest runtime fail on purpose;
+//! - [`guest_copied_pages`], [`scratch_contents`]: what the guest wrote, for
+//!   the snapshot and hostile-guest tests.
+
+use crate::{Error, Sandbox};
+
+pub use crate::hypervisor::raw_exit::{RawExitError, RawExitVm};
+pub use crate::sandbox::GuestFault;
+
+/// Makes the guest runtime of `sandbox` fail in the way `kind` says; the
+/// failure poisons the sandbox like any other guest failure.
+pub fn inject_fault(sandbox: &mut Sandbox, kind: GuestFault) -> Result<(), Error> {
+    sandbox.inject_fault(kind)
+}
+
+/// How many snapshot pages the guest of `sandbox` has copied since the last
+/// restore (guest-CoW mode), or `None` (host-CoW mode, or no snapshot mapped
+/// yet).
+pub fn guest_copied_pages(sandbox: &Sandbox) -> Result<Option<usize>, Error> {
+    sandbox.guest_copied_pages()
+}
+
+/// Every byte the guest of `sandbox` can reach in writable memory: its view
+/// of scratch (copied pages where it copied them) followed, in guest-CoW
+/// mode, by all of the CoW memory.
+pub fn scratch_contents(sandbox: &Sandbox) -> Result<Vec<u8>, Error> {
+    sandbox.scratch_contents()
+}

@@ -1,0 +1,264 @@
+//! `featherlight bench`: what a call into a sandbox costs, measured in one run against two
+//! baselines.
+//!
+//! | name               | what one iteration is                                   | baseline       |
+//! |--------------------|---------------------------------------------------------|----------------|
+//! | `raw-exit`         | one KVM exit round trip of a CPL3 guest doing only `out` | `raw-exit`     |
+//! | `call-noop`        | a call of the calculator's `noop` on a warm sandbox      | `raw-exit`     |
+//! | `call-host-import` | `call-host(n)`, which calls the host's `record-call` once | `raw-exit`     |
+//! | `sandbox-new`      | `Sandbox::new` and a first `noop` call, until it returns  | `raw-exit`     |
+//! | `fib-vm`           | a CPU-bound `fib(n)` in a sandbox                         | `fib-wasmtime` |
+//! | `fib-wasmtime`     | the same `fib(n)` with wasmtime in this process           | `fib-wasmtime` |
+//!
+//! The rows of each kind are measured in a module of their own: these in `calls.rs`,
+//! snapshots and restore in `restore.rs`, the idle-sandbox memory rows (`idle-sandbox-*`)
+//! in `idle.rs`; `load.rs` runs `--load`. `measure.rs` times, `table.rs` prints.
+//!
+//! Every measurement takes several samples and reports their median and minimum per
+//! iteration, and `ratio` = median / the baseline's median. Quick operations are timed in
+//! batches (one sample = the mean of a batch), slow ones one by one.
+
+mod calls;
+mod idle;
+mod load;
+mod measure;
+mod restore;
+mod table;
+
+use anyhow::Context;
+use clap::Args;
+use featherlight::Component;
+
+use crate::options::Session;
+use calls::{Exports, calculator_linker, call_host_import, call_noop, fib, raw_exit, sandbox_new};
+use measure::Measurement;
+use table::{Row, Target, json_line, table};
+
+/// The calculator example component (`examples/components/calculator`), built by
+/// `build.rs`.
+const CALCULATOR_WASM: &[u8] = include_bytes!(env!("CALCULATOR_WASM"));
+
+/// The default `n` of the `fib` measurements: one call takes some tens of milliseconds,
+/// long enough for call overheads to vanish, short enough for a quick run.
+const DEFAULT_FIB_N: u32 = 33;
+
+/// At most this many timed `sandbox-new` iterations.
+const MAX_SANDBOX_NEW: u32 = 200;
+
+/// At most this many timed calls of `fib` on each side.
+const MAX_FIB: u32 = 15;
+
+/// The most a measurement's ratio should be, printed alongside (not enforced).
+/// Targets computed from other rows come from [`restore::targets`].
+const TARGETS: &[(&str, f64)] = &[("call-noop", 1.2), ("fib-vm", 1.0 / 0.95), ("sandbox-from-snapshot", 1.5)];
+
+/// `featherlight bench [--json] [--iterations N]`
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Measurements (ratio = median / the baseline's median):
+  raw-exit          a raw KVM exit round trip at CPL3 (baseline)
+  call-noop         a warm call of the calculator's `noop`            (vs raw-exit)
+  call-host-import  a call that calls one host function               (vs raw-exit)
+  sandbox-new       a new sandbox until its first call returns        (vs raw-exit)
+  fib-vm            a CPU-bound `fib(n)` in a sandbox                 (vs fib-wasmtime)
+  fib-wasmtime      the same `fib(n)` with wasmtime on the host (baseline)
+  memset-page       zeroing a 4 KiB page on the host, a different one of 1000 each time
+  vcpu-ioctl        one vCPU ioctl not running the guest (KVM_GET_REGS) (vs raw-exit)
+  restore-<S>MiB-dirty-<D>, guest-cow-restore-<S>MiB-dirty-<D>
+                    a restore (host / guest copy-on-write) after a call that dirtied D
+                    pages, S MiB of scratch: S = 1, 4, 16, 64 and D = 0, 10, 100, 1000,
+                    but for D = 1000 in 1 and 4 MiB (3.9 MiB of pages do not fit)
+  <mode>-touch-<D>-restore
+                    a call dirtying D pages plus a restore; (D=100 - D=0) / 100 is the
+                    cost of one dirtied page in that mode, its fault included
+  call-restore-noop a `noop` call plus a restore                      (vs raw-exit)
+  vm-create-exit    a bare VM created up to its first exit (baseline of the next two)
+  sandbox-from-snapshot
+                    a sandbox from a snapshot on a new VM until its first call returns
+  sandbox-from-spare
+                    the same on the VM of a dropped sandbox (Config::spare_vms)
+
+Idle sandboxes (--idle-sandboxes N of them from one snapshot, each after one call,
+all alive; per sandbox):
+  idle-sandbox-rss          RSS growth (shared pages count once per sandbox)
+  idle-sandbox-private      private memory growth, beyond the shared snapshot
+  idle-sandbox-kernel       kernel memory growth in page tables, slab, vmalloc
+  idle-sandbox-host-memory  the host's MemAvailable drop: all of it, blurred by other processes
+  idle-sandbox-fds          open file descriptors
+
+Targets, printed alongside, not enforced: call-noop <= 1.2 x raw-exit, fib-vm <= 1/0.95 x
+fib-wasmtime; sandbox-from-snapshot <= 1.5 x vm-create-exit; restores flat in scratch
+size (<= 1.2 x the smallest scratch's row with the same D); a host-CoW restore <=
+vcpu-ioctl + 2 x D x memset-page; host-cow-touch-N-restore <= 1.2 x raw-exit + N x 1 µs;
+idle-sandbox-private <= 1 MiB. Needs /dev/kvm.")]
+pub struct BenchArgs {
+    /// Print one JSON object per line and measurement, with the keys `name`,
+    /// `median_ns`, `min_ns`, `iterations`, `baseline`, `ratio`, and `target_ns`
+    /// (the tightest target), `target_met` (all met) and `target_rule` (null
+    /// without a target).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Timed iterations of raw-exit, call-noop and call-host-import (in 20 batches);
+    /// sandbox-new takes at most 200 of them, fib-vm and fib-wasmtime at most 15.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 100_000,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub iterations: u32,
+
+    /// Leave out the snapshot and restore rows.
+    #[arg(long)]
+    pub no_restore: bool,
+
+    /// Leave out the idle-sandbox rows.
+    #[arg(long)]
+    pub no_idle: bool,
+
+    /// Idle sandboxes held at once for the idle-sandbox rows (each holds two
+    /// open files: the soft limit is raised to the hard one if needed).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1000,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..),
+        conflicts_with = "no_idle"
+    )]
+    pub idle_sandboxes: usize,
+
+    /// Run the load test instead: many sandboxes from a snapshot, many calls
+    /// over threads, random interrupts; fails if open fds or RSS grow.
+    #[arg(long)]
+    pub load: bool,
+
+    /// Sandboxes of the load test.
+    #[arg(long, value_name = "N", default_value_t = 100, requires = "load")]
+    pub load_sandboxes: usize,
+
+    /// Calls per sandbox of the load test.
+    #[arg(long, value_name = "N", default_value_t = 10_000, requires = "load")]
+    pub load_calls: usize,
+
+    /// Threads making the load test's calls.
+    #[arg(long, value_name = "N", default_value_t = 2, requires = "load")]
+    pub load_threads: usize,
+
+    /// The `n` of the `fib(n)` measurements (small values keep tests fast).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_FIB_N, hide = true)]
+    pub fib_n: u32,
+}
+
+/// Runs `featherlight bench`.
+pub fn bench(args: &BenchArgs, session: &Session) -> anyhow::Result<()> {
+    let progress = |what: &str| {
+        if !args.json {
+            eprintln!("bench: {what}");
+        }
+    };
+    progress("compiling the calculator component");
+    let engine = session.engine()?;
+    let component = Component::new(&engine, CALCULATOR_WASM).context("cannot load the calculator component")?;
+    if args.load {
+        let scale =
+            load::LoadScale { sandboxes: args.load_sandboxes, calls: args.load_calls, threads: args.load_threads };
+        return load::run(&scale, args.json, &component, &calculator_linker());
+    }
+    let exports = Exports::find(&component)?;
+    let quick = args.iterations;
+    let mut measurements = Vec::new();
+
+    progress("raw-exit");
+    measurements.push(raw_exit(quick)?);
+    progress("call-noop");
+    measurements.push(call_noop(&component, &exports, quick)?);
+    progress("call-host-import");
+    measurements.push(call_host_import(&component, &exports, quick)?);
+    progress("sandbox-new");
+    measurements.push(sandbox_new(&component, &exports, quick.min(MAX_SANDBOX_NEW))?);
+    progress(&format!("fib({}) in the VM and in wasmtime", args.fib_n));
+    measurements.extend(fib(&component, CALCULATOR_WASM, &exports, args.fib_n, quick.min(MAX_FIB))?);
+    if !args.no_restore {
+        let cache_dir = engine.config().cache_dir.clone();
+        measurements.extend(restore::measure(CALCULATOR_WASM, cache_dir, quick.min(20_000), &progress)?);
+    }
+
+    let idle = if args.no_idle {
+        Vec::new()
+    } else {
+        idle::measure(args.idle_sandboxes, &component, &calculator_linker(), &progress)?
+    };
+
+    let rows = rows(&measurements)?;
+    if args.json {
+        for row in &rows {
+            println!("{}", json_line(row));
+        }
+        for row in &idle {
+            println!("{}", idle::json_line(row));
+        }
+    } else {
+        print!("{}", table(&rows));
+        if !idle.is_empty() {
+            print!("\n{}", idle::table(&idle));
+        }
+    }
+    Ok(())
+}
+
+/// The report: every measurement with its ratio to its baseline.
+fn rows(measurements: &[Measurement]) -> anyhow::Result<Vec<Row>> {
+    let median = |name: &str| measurements.iter().find(|m| m.name == name).map(Measurement::median);
+    let computed = restore::targets(&median);
+    measurements
+        .iter()
+        .map(|m| {
+            let baseline = measurements
+                .iter()
+                .find(|b| b.name == m.baseline)
+                .with_context(|| format!("no baseline `{}` for `{}`", m.baseline, m.name))?;
+            Ok(Row {
+                name: m.name,
+                median_ns: m.median(),
+                min_ns: m.min(),
+                iterations: m.iterations,
+                baseline: m.baseline,
+                ratio: m.median() / baseline.median(),
+                targets: TARGETS
+                    .iter()
+                    .filter(|(name, _)| *name == m.name)
+                    .map(|(_, ratio)| Target { ns: ratio * baseline.median(), rule: format!("{ratio:.3}") })
+                    .chain(computed.iter().filter(|(name, _)| *name == m.name).map(|(_, target)| target.clone()))
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use measure::measurement;
+
+    #[test]
+    fn ratios_json_and_table() {
+        let measurements = [
+            measurement("raw-exit", "raw-exit", &[1000.0, 1100.0, 900.0]),
+            measurement("call-noop", "raw-exit", &[1150.0, 1200.0, 1100.0]),
+        ];
+        let rows = rows(&measurements).unwrap();
+        assert_eq!(rows[0].ratio, 1.0);
+        assert!((rows[1].ratio - 1.15).abs() < 1e-9);
+        assert_eq!(
+            json_line(&rows[1]),
+            "{\"name\":\"call-noop\",\"median_ns\":1150,\"min_ns\":1100,\"iterations\":10,\
+             \"baseline\":\"raw-exit\",\"ratio\":1.15,\"target_ns\":1200,\"target_met\":true,\
+             \"target_rule\":\"1.200\"}"
+        );
+        assert!(json_line(&rows[0]).ends_with("\"target_ns\":null,\"target_met\":null,\"target_rule\":null}"));
+        let table = table(&rows);
+        assert!(table.contains("<= 1.200 (met)"), "{table}");
+        assert!(super::rows(&[measurement("x", "missing", &[1.0])]).is_err());
+    }
+}
