@@ -5,7 +5,7 @@ use crate::error::Error;
 use crate::hypervisor::{EntryState, Exit, HypervisorChoice, MemorySlot, Registers, Vm};
 use crate::mem::descriptors::{GDT_ADDRESS, cpl3_long_mode, gdt_page};
 use crate::mem::region::HostMapping;
-use crate::mem::snapshot::{READ_ONLY, TableArena};
+use crate::mem::snapshot::{READ_ONLY, SnapshotError, TableArena};
 use featherlight_abi::layout::PAGE_SIZE;
 use featherlight_abi::paging::{self, PageTableMemory};
 use featherlight_abi::ports;
@@ -38,9 +38,10 @@ impl RawExitVm {
     /// `entry` makes for a page-table root; not yet run.
     fn boot(code: &[u8], entry: impl FnOnce(u64) -> EntryState) -> Result<Self, Error> {
         let mut tables = TableArena::new(TABLES_ADDRESS, featherlight_abi::layout::SCRATCH_BASE);
-        let root = tables.allocate_table().ok_or_else(|| Error::GuestCrashed("no room for page tables".into()))?;
+        let layout = |what: String| Error::Snapshot(SnapshotError::Layout(what));
+        let root = tables.allocate_table().ok_or_else(|| layout("no room for page tables".into()))?;
         paging::map_range(&mut tables, root, GDT_ADDRESS, GDT_ADDRESS, 3 * PAGE_SIZE, READ_ONLY)
-            .map_err(|e| Error::GuestCrashed(format!("cannot map the ping loop: {e:?}")))?;
+            .map_err(|e| layout(format!("cannot map the ping loop: {e:?}")))?;
         let size = crate::mem::host_usize(TABLES_ADDRESS) + tables.bytes().len();
         let memory = HostMapping::anonymous(size, "ping memory").map_err(Error::Memory)?;
         // No exception stack or IDT: a fault here triple-faults, which
@@ -70,7 +71,7 @@ impl RawExitVm {
     pub fn round_trip(&mut self) -> Result<(), Error> {
         match self.vm.run()? {
             Exit::IoOut { port: ports::PING, .. } => Ok(()),
-            other => Err(Error::GuestCrashed(format!("the ping loop stopped unexpectedly: {other:?}"))),
+            other => Err(Error::from_exit(other)),
         }
     }
 }

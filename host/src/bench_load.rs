@@ -227,10 +227,8 @@ pub fn run(
         let _ = interrupter.join();
         let end = ProcessUsage::now();
         barrier.wait();
-        let tallies: Vec<_> = workers
-            .into_iter()
-            .map(|w| w.join().unwrap_or_else(|_| Err(Error::GuestCrashed("a load test thread panicked".into()))))
-            .collect();
+        let tallies: Vec<_> =
+            workers.into_iter().map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect();
         (tallies, warm, end, elapsed)
     });
     // The interrupt handles share state with their (now dropped) sandboxes.

@@ -32,7 +32,10 @@ mod sandbox;
 pub mod typed;
 pub mod wasm;
 
-pub use error::{Error, TrapCode};
+pub use error::{
+    Composite, Error, GuestViolation, HandleProblem, InvalidFlatbuffer, Malformed, PageTableViolation, PoisonedBy,
+    Side, TrapCode,
+};
 /// Generates typed bindings for a WIT world, like
 /// `wasmtime::component::bindgen!`.
 ///
@@ -53,7 +56,7 @@ pub use error::{Error, TrapCode};
 /// [`typed`] module and `docs/architecture.md`.
 pub use featherlight_macros::bindgen;
 pub use hypervisor::{
-    Capability, CpuFeatureReport, DeviceReport, DeviceStatus, HostReport, Hypervisor, HypervisorChoice,
+    Capability, CpuFeatureReport, DeviceReport, DeviceStatus, ExitFailure, HostReport, Hypervisor, HypervisorChoice,
     HypervisorError, probe_host,
 };
 pub use image::ImageError;

@@ -88,7 +88,12 @@ fn error_args<'a>(fbb: &mut FlatBufferBuilder<'a>, failure: &Failure) -> fb::Fun
     let message = fbb.create_string(&failure.message);
     let error = fb::CallError::create(
         fbb,
-        &fb::CallErrorArgs { kind: failure.kind, message: Some(message), exit_code: failure.exit_code },
+        &fb::CallErrorArgs {
+            kind: failure.kind,
+            message: Some(message),
+            exit_code: failure.exit_code,
+            handle: failure.handle,
+        },
     );
     fb::FunctionCallResultArgs { results: None, error: Some(error) }
 }

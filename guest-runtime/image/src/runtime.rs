@@ -25,11 +25,14 @@ pub struct Failure {
     pub message: String,
     /// The status, for [`fb::ErrorKind::Exit`].
     pub exit_code: i32,
+    /// The handle, for [`fb::ErrorKind::InvalidHandle`] and
+    /// [`fb::ErrorKind::WrongHandleType`].
+    pub handle: u32,
 }
 
 impl Failure {
     pub fn new(kind: fb::ErrorKind, message: impl ToString) -> Self {
-        Self { kind, message: message.to_string(), exit_code: 0 }
+        Self { kind, message: message.to_string(), exit_code: 0, handle: 0 }
     }
 
     /// Classifies an error from wasmtime: a trap keeps its code, our import
@@ -182,7 +185,7 @@ impl Runtime {
                 .filter(|a| a.len() == 1)
                 .and_then(|a| a.get(0).kind_as_resource_val())
                 .ok_or_else(|| malformed("a resource drop takes one handle".to_string()))?;
-            self.guest_table.drop_handle(self.store.as_context_mut(), handle.handle()).map_err(malformed)?;
+            self.guest_table.drop_handle(self.store.as_context_mut(), handle.handle())?;
             return Ok((Vec::new(), None));
         };
         let (func, ty) = (*func, ty.clone());
@@ -193,8 +196,11 @@ impl Runtime {
             table: Some(&mut self.guest_table),
             borrows: Vec::new(),
         };
+        // A handle the host was not given is refused before any is taken:
+        // the call fails with nothing changed.
+        handles.check_from_host(&mut params, ty.params().map(|(_, t)| t))?;
         for (param, (_, param_ty)) in params.iter_mut().zip(ty.params()) {
-            handles.handle_from_host(&mut store, param, &param_ty).map_err(malformed)?;
+            handles.handle_from_host(&mut store, param, &param_ty)?;
         }
         let mut results = alloc::vec![wasmtime::component::Val::Bool(false); ty.results().len()];
         let called = func.call(&mut store, &params, &mut results);
@@ -202,7 +208,7 @@ impl Runtime {
         store.data_mut().wasi.flush();
         let converted = called.map_err(|e| Failure::from_wasmtime(e, fb::ErrorKind::Other)).and_then(|()| {
             for (result, result_ty) in results.iter_mut().zip(ty.results()) {
-                handles.number_for_host(&mut store, result, &result_ty).map_err(malformed)?;
+                handles.number_for_host(&mut store, result, &result_ty)?;
             }
             Ok(())
         });

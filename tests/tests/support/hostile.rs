@@ -156,7 +156,11 @@ impl Hostile {
         let error = self.sandbox.call(name, &[]).expect_err(name);
         assert!(expected(&error), "{name}: unexpected error {error:?}");
         assert!(self.sandbox.is_poisoned(), "{name} poisons the sandbox");
-        assert!(matches!(self.sandbox.call("echo", &[Value::U32(1)]), Err(Error::Poisoned(_))));
+        // Later calls are refused with the failure itself as the cause.
+        match self.sandbox.call("echo", &[Value::U32(1)]) {
+            Err(Error::Poisoned { cause, .. }) => assert!(expected(&cause), "{name}: poisoned by {cause:?}"),
+            other => panic!("{name}: a poisoned sandbox answered {other:?}"),
+        }
         self.sandbox.restore(&self.snapshot).expect("restore");
         // Nothing the guest did survives the restore.
         assert!(self.sandbox.scratch_contents().expect("scratch") == self.baseline, "{name}: scratch differs");
