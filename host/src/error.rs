@@ -151,7 +151,7 @@ pub enum Error {
     /// The guest did something the guest runtime never does: stopped the
     /// VM in a way it never asks for, used a port or memory it may not, or
     /// rewrote its page tables. What it did, and where, is typed.
-    #[error("the guest misbehaved: {0}")]
+    #[error("the guest VM failed: {0}")]
     GuestMisbehaved(#[from] GuestViolation),
     /// The guest sent a message the host cannot accept: what is wrong
     /// with it, and where, is typed.
@@ -223,8 +223,8 @@ pub enum GuestViolation {
         /// The guest-physical address.
         address: u64,
     },
-    /// Port input (`in`), or string I/O where only MSHV intercepts it: the
-    /// guest only ever writes single values to its ports.
+    /// Port input (`in`; on MSHV also string I/O): the guest only ever
+    /// writes single values to its ports.
     #[error("port input from {port:#x}: the guest may only write to its ports")]
     PortInput {
         /// The port.
