@@ -7,14 +7,16 @@
 use std::time::Duration;
 
 use featherlight::{
-    Component, Config, Engine, Error, GuestViolation, HandleProblem, InvalidFlatbuffer, Linker, Malformed, Sandbox,
-    Side, Value,
+    Component, Config, DirtyPageMode, Engine, Error, GuestViolation, HandleProblem, InvalidFlatbuffer, Linker,
+    Malformed, MemoryConfig, PageTableViolation, Sandbox, Side, Value,
 };
 use featherlight_tests::{HOSTILE_GUEST, TempDir};
 
 /// Mirrors `guest-runtime/hostile/src/misbehave.rs`.
 const UNMAPPED: u64 = 0x0000_7000_0000_0000;
 const IDT_ADDRESS: u64 = 0x2000;
+/// Where the image starts (`featherlight_abi::layout::IMAGE_BASE`).
+const IMAGE_BASE: u64 = 0x20_0000;
 
 #[path = "support/hostile.rs"]
 mod support;
@@ -297,6 +299,45 @@ fn misbehaviour_while_instantiating() {
     }
     // The host is unharmed: a well-behaved sandbox still works.
     Hostile::new();
+}
+
+/// In guest-CoW mode the guest can write its page tables: one that points a
+/// snapshot page's entry elsewhere than its page or a copy still finishes its
+/// call, but the host refuses to snapshot those tables (naming the page and
+/// where it points), and a restore rewrites them.
+#[test]
+fn page_tables_rewired_in_guest_cow_mode() {
+    let memory =
+        MemoryConfig { scratch_size: 32 << 20, dirty_pages: DirtyPageMode::GuestCow, ..MemoryConfig::default() };
+    let config = Config {
+        memory,
+        cache_dir: None,
+        guest_image: Some(HOSTILE_GUEST.into()),
+        call_timeout: Some(Duration::from_secs(20)),
+        ..Config::default()
+    };
+    let component = Component::new(&Engine::new(config).expect("engine"), &component_bytes(WORLD)).expect("compile");
+    let booted = Sandbox::new(&component, &support::linker()).expect("the hostile guest boots").snapshot();
+    let snapshot = booted.expect("snapshot");
+    // Made from a snapshot, the sandbox runs on guest-CoW tables.
+    let mut sandbox = Sandbox::from_snapshot(&snapshot, &support::linker()).expect("sandbox from the snapshot");
+    assert_eq!(sandbox.guest_copied_pages().expect("tables"), Some(0));
+    sandbox.call("rewire-page-table", &[]).expect("the call itself finishes");
+    let error = sandbox.snapshot().expect_err("no snapshot of rewired tables");
+    assert!(
+        matches!(
+            error,
+            Error::GuestMisbehaved(GuestViolation::PageTables(PageTableViolation::Redirected {
+                target: IMAGE_BASE,
+                ..
+            }))
+        ),
+        "{error:?}"
+    );
+    sandbox.restore(&snapshot).expect("restore");
+    assert_eq!(sandbox.guest_copied_pages().expect("tables after the restore"), Some(0));
+    assert_eq!(sandbox.call("echo", &[Value::U32(5)]).expect("echo"), [Value::U32(5)]);
+    sandbox.snapshot().expect("snapshot after the restore");
 }
 
 #[test]

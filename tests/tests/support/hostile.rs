@@ -75,6 +75,7 @@ world hostile {
   export exhaust-scratch: func();
   export corrupt-page-tables: func();
   export corrupt-idt: func();
+  export rewire-page-table: func();
 }";
 
 /// A component with the exports of `world` (a dummy core module: the
