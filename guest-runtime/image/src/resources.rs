@@ -241,8 +241,13 @@ impl Handles<'_> {
         f: &mut dyn FnMut(&mut Self, &mut Val, &Type) -> Result<(), E>,
     ) -> Result<(), E> {
         match (&mut *val, ty) {
+            // Lists can be long (bytes): skip those whose elements hold no
+            // handle, which every pass over a call's values would visit.
             (Val::List(items), Type::List(list)) => {
                 let element = list.ty();
+                if !may_hold_handles(&element) {
+                    return Ok(());
+                }
                 items.iter_mut().try_for_each(|item| self.walk(item, &element, f))
             }
             (Val::Record(fields), Type::Record(record)) => {
@@ -268,6 +273,23 @@ impl Handles<'_> {
             },
             _ => f(self, val, ty),
         }
+    }
+}
+
+/// Whether a value of `ty` can contain a resource handle (anywhere
+/// [`Handles::walk`] looks).
+fn may_hold_handles(ty: &Type) -> bool {
+    match ty {
+        Type::Own(_) | Type::Borrow(_) => true,
+        Type::List(list) => may_hold_handles(&list.ty()),
+        Type::Record(record) => record.fields().any(|field| may_hold_handles(&field.ty)),
+        Type::Tuple(tuple) => tuple.types().any(|ty| may_hold_handles(&ty)),
+        Type::Variant(variant) => variant.cases().any(|case| case.ty.as_ref().is_some_and(may_hold_handles)),
+        Type::Option(option) => may_hold_handles(&option.ty()),
+        Type::Result(result) => {
+            result.ok().as_ref().is_some_and(may_hold_handles) || result.err().as_ref().is_some_and(may_hold_handles)
+        }
+        _ => false,
     }
 }
 
