@@ -517,3 +517,43 @@ fn duplicate_io(error: &std::io::Error) -> std::io::Error {
         None => std::io::Error::new(error.kind(), error.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_poisoned_sandbox_keeps_a_typed_copy_of_its_cause() {
+        let cause = Error::Memory(std::io::Error::from_raw_os_error(libc::ENOMEM));
+        let copy = cause.duplicate();
+        assert!(matches!(&copy, Error::Memory(e) if e.raw_os_error() == Some(libc::ENOMEM)));
+        assert_eq!(copy.to_string(), cause.to_string());
+        let other = Error::Io { path: "x".into(), source: std::io::Error::other("disk on fire") };
+        assert!(matches!(other.duplicate(), Error::Io { source, .. } if source.to_string() == "disk on fire"));
+        let violation = Error::GuestMisbehaved(GuestViolation::UnknownPort { port: 0xe5 });
+        assert!(matches!(violation.duplicate(), Error::GuestMisbehaved(GuestViolation::UnknownPort { port: 0xe5 })));
+
+        let poisoned = Error::Poisoned { cause: Arc::new(violation), by: PoisonedBy::Restore };
+        assert_eq!(
+            poisoned.to_string(),
+            "the sandbox is poisoned since a restore failed (the guest VM failed: the guest wrote to unknown port \
+             0xe5); restore a snapshot or create a new sandbox"
+        );
+        // The error chain goes on with the cause (as the `Arc` it is kept in).
+        let source = std::error::Error::source(&poisoned).expect("the cause is the source");
+        assert!(matches!(source.downcast_ref::<Arc<Error>>().map(|e| &**e), Some(Error::GuestMisbehaved(_))));
+        assert!(poisoned.is_poison_error());
+    }
+
+    #[test]
+    fn only_the_guests_invalid_handles_poison() {
+        let invalid =
+            |from| Error::InvalidHandle { resource: "i#r".into(), handle: 3, reason: HandleProblem::Dropped, from };
+        assert!(invalid(Side::Guest).is_poison_error());
+        assert!(!invalid(Side::Host).is_poison_error());
+        assert_eq!(
+            invalid(Side::Host).to_string(),
+            "invalid handle 3 for resource `i#r` from the host: it was dropped or never issued"
+        );
+    }
+}
