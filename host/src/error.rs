@@ -1,10 +1,13 @@
-//! The library's error type.
+//! The library's error type, and the typed reasons it carries for what a
+//! guest did wrong ([`GuestViolation`], [`Malformed`], [`HandleProblem`]).
 
-use crate::hypervisor::HypervisorError;
+use crate::hypervisor::{Exit, ExitFailure, HypervisorError};
 use crate::image::ImageError;
 use crate::mem::{BootImageError, MemoryConfigError, OutOfBounds};
+use std::sync::Arc;
 
-pub use featherlight_wire::TrapCode;
+pub use featherlight_wire::page_tables::PageTableViolation;
+pub use featherlight_wire::{Composite, InvalidFlatbuffer, Malformed, TrapCode};
 
 /// Everything that can go wrong in featherlight.
 #[derive(Debug, thiserror::Error)]
@@ -145,12 +148,15 @@ pub enum Error {
         /// The heap's size.
         heap_size: u64,
     },
-    /// The VM stopped in a way the guest runtime never causes on purpose.
+    /// The guest did something the guest runtime never does: stopped the
+    /// VM in a way it never asks for, used a port or memory it may not, or
+    /// rewrote its page tables. What it did, and where, is typed.
     #[error("the guest VM failed: {0}")]
-    GuestCrashed(String),
-    /// The guest sent something the host cannot accept.
+    GuestMisbehaved(#[from] GuestViolation),
+    /// The guest sent a message the host cannot accept: what is wrong
+    /// with it, and where, is typed.
     #[error("malformed message from the guest: {0}")]
-    Malformed(String),
+    Malformed(#[from] Malformed),
     /// The guest pointed outside its memory.
     #[error("the guest pointed outside its memory: {0}")]
     OutOfBounds(#[from] OutOfBounds),
@@ -168,21 +174,170 @@ pub enum Error {
     /// A snapshot cannot be used with this sandbox or these host functions.
     #[error("{0}; restore only snapshots of sandboxes of the same Component with the same host functions")]
     SnapshotMismatch(String),
-    /// An earlier failure left the sandbox unusable.
-    #[error("the sandbox is poisoned by an earlier failure ({0}); restore a snapshot or create a new sandbox")]
-    Poisoned(String),
-    /// A resource handle is not one the other side was given: unknown,
-    /// already dropped, or of another resource type. From the guest this
-    /// means a forged handle; the sandbox is poisoned.
-    #[error("invalid handle {handle} for resource `{resource}`: {reason}")]
+    /// An earlier failure left the sandbox unusable, until a restore
+    /// ([`Sandbox::restore`](crate::Sandbox::restore)) or for good.
+    #[error("the sandbox is poisoned since {by} failed ({cause}); restore a snapshot or create a new sandbox")]
+    Poisoned {
+        /// The failure that poisoned it, as it was returned then.
+        #[source]
+        cause: Arc<Error>,
+        /// What failed.
+        by: PoisonedBy,
+    },
+    /// A resource handle is not one the side using it was given: unknown,
+    /// already dropped, or of another resource type. From the guest
+    /// (`from: Side::Guest`, a handle to a host object) this means a forged
+    /// handle and poisons the sandbox; from the host (a handle to one of the
+    /// component's resources, checked by the guest before anything changed)
+    /// it is the application's mistake and the sandbox stays usable.
+    #[error("invalid handle {handle} for resource `{resource}` from {from}: {reason}")]
     InvalidHandle {
         /// The resource type the handle was used as.
         resource: String,
         /// The handle number as given.
         handle: u32,
         /// What is wrong with it.
-        reason: String,
+        reason: HandleProblem,
+        /// Who used it.
+        from: Side,
     },
+}
+
+/// What a guest did that the guest runtime never does (see
+/// [`Error::GuestMisbehaved`]). The sandbox is poisoned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GuestViolation {
+    /// The guest triple-faulted (or otherwise shut the VM down).
+    #[error("the guest shut down (triple fault)")]
+    TripleFault,
+    /// A write to guest-physical memory that is not writable guest memory.
+    #[error("the guest wrote to unmapped guest-physical address {address:#x}")]
+    UnmappedWrite {
+        /// The guest-physical address.
+        address: u64,
+    },
+    /// A read of guest-physical memory outside guest memory.
+    #[error("the guest read unmapped guest-physical address {address:#x}")]
+    UnmappedRead {
+        /// The guest-physical address.
+        address: u64,
+    },
+    /// Port input (`in`; on MSHV also string I/O): the guest only ever
+    /// writes single values to its ports.
+    #[error("port input from {port:#x}: the guest may only write to its ports")]
+    PortInput {
+        /// The port.
+        port: u16,
+    },
+    /// A write to a port that is not one of featherlight's.
+    #[error("the guest wrote to unknown port {port:#x}")]
+    UnknownPort {
+        /// The port.
+        port: u16,
+    },
+    /// The hypervisor stopped the guest in a way it cannot go on from.
+    #[error(transparent)]
+    Hypervisor(#[from] ExitFailure),
+    /// An exit through the exception port whose exception frame is not in
+    /// scratch memory (the stack pointer points elsewhere).
+    #[error("CPU exception {vector} ({name}); its frame at rsp {rsp:#x} is outside the guest's scratch memory")]
+    ExceptionFrameOutOfBounds {
+        /// The vector the guest reported.
+        vector: u8,
+        /// Mnemonic of the vector.
+        name: &'static str,
+        /// The stack pointer, where the frame should be.
+        rsp: u64,
+    },
+    /// A snapshot of a guest stopped elsewhere than at its message exit
+    /// (it delivered its last result through an `out` of its own).
+    #[error("the guest is not stopped at its message exit (rip {rip:#x}); cannot snapshot it")]
+    NotAtMessageExit {
+        /// Where it is stopped.
+        rip: u64,
+    },
+    /// In guest copy-on-write mode: the guest rewrote the entry of a
+    /// snapshot page in its page tables.
+    #[error(transparent)]
+    PageTables(#[from] PageTableViolation),
+}
+
+/// What failed and poisoned a sandbox (see [`Error::Poisoned`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PoisonedBy {
+    /// A call (or a fault injected on purpose).
+    Call,
+    /// Delivering a host function's reply to the guest, which is left
+    /// waiting for it (even errors that do not poison otherwise, such as a
+    /// reply too large for the input buffer).
+    HostReply,
+    /// A restore: a half-restored sandbox is unusable, whatever the error.
+    Restore,
+}
+
+impl std::fmt::Display for PoisonedBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Call => "a call",
+            Self::HostReply => "delivering a host function's reply",
+            Self::Restore => "a restore",
+        })
+    }
+}
+
+/// Which side of the sandbox used a handle (see [`Error::InvalidHandle`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// The application, through the host (calls with handles to the
+    /// component's resources).
+    Host,
+    /// The guest (handles to the host's objects).
+    Guest,
+}
+
+impl std::fmt::Display for Side {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Host => "the host",
+            Self::Guest => "the guest",
+        })
+    }
+}
+
+/// What is wrong with a resource handle (see [`Error::InvalidHandle`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HandleProblem {
+    /// No handle with this number was ever issued.
+    NeverIssued,
+    /// It was dropped (or never issued: its slot now holds another handle,
+    /// or none).
+    Dropped,
+    /// It is a live handle to another resource type: `actual`, where known.
+    OtherResource {
+        /// The resource type it is a handle to.
+        actual: Option<String>,
+    },
+    /// The guest already holds as many handles to host objects as a
+    /// sandbox allows; it must drop some first.
+    TooMany {
+        /// Most handles live at once.
+        limit: usize,
+    },
+}
+
+impl std::fmt::Display for HandleProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NeverIssued => f.write_str("it was never issued"),
+            Self::Dropped => f.write_str("it was dropped or never issued"),
+            Self::OtherResource { actual: Some(actual) } => write!(f, "it is a handle to `{actual}`"),
+            Self::OtherResource { actual: None } => f.write_str("it is a handle to another resource type"),
+            Self::TooMany { limit } => write!(f, "the guest holds {limit} handles already; drop some first"),
+        }
+    }
 }
 
 impl Error {
@@ -198,15 +353,17 @@ impl Error {
             | Self::GuestPanic(_)
             | Self::GuestException { .. }
             | Self::GuestOutOfMemory { .. }
-            | Self::GuestCrashed(_)
+            | Self::GuestMisbehaved(_)
             | Self::Malformed(_)
             | Self::OutOfBounds(_)
             | Self::Hypervisor(_)
             | Self::Instantiate(_)
             | Self::Interrupted
             | Self::DeadlineExceeded { .. }
-            | Self::Poisoned(_)
-            | Self::InvalidHandle { .. } => true,
+            | Self::Poisoned { .. } => true,
+            // The guest refused the application's handle before changing
+            // anything; a forged one from the guest is an attack.
+            Self::InvalidHandle { from, .. } => *from == Side::Guest,
             Self::MemoryConfig(_)
             | Self::Memory(_)
             | Self::BootImage(_)
@@ -265,8 +422,138 @@ pub(crate) fn exception_name(vector: u8) -> &'static str {
 impl From<featherlight_wire::WireError> for Error {
     fn from(e: featherlight_wire::WireError) -> Self {
         match e {
-            featherlight_wire::WireError::Malformed(message) => Self::Malformed(message),
+            featherlight_wire::WireError::Malformed(malformed) => Self::Malformed(malformed),
             featherlight_wire::WireError::Type(e) => Self::Type(e),
         }
+    }
+}
+
+impl Error {
+    /// What an exit the host did not wait for says the guest did (any port
+    /// output counts as one to an unknown port).
+    pub(crate) fn from_exit(exit: Exit<'_>) -> Self {
+        match exit {
+            Exit::IoOut { port, .. } => GuestViolation::UnknownPort { port }.into(),
+            Exit::Interrupted => Self::Interrupted,
+            Exit::Shutdown => GuestViolation::TripleFault.into(),
+            Exit::MmioWrite { address } => GuestViolation::UnmappedWrite { address }.into(),
+            Exit::MmioRead { address } => GuestViolation::UnmappedRead { address }.into(),
+            Exit::IoIn { port } => GuestViolation::PortInput { port }.into(),
+            Exit::Failed(failure) => GuestViolation::Hypervisor(failure).into(),
+        }
+    }
+
+    /// A copy of this error, to keep as the cause of a poisoned sandbox
+    /// while the original goes to the caller. Exact except for I/O errors
+    /// that are not OS errors, which keep their kind and message only.
+    pub(crate) fn duplicate(&self) -> Self {
+        match self {
+            Self::Hypervisor(e) => Self::Hypervisor(duplicate_hypervisor_error(e)),
+            Self::MemoryConfig(e) => Self::MemoryConfig(e.clone()),
+            Self::Memory(e) => Self::Memory(duplicate_io(e)),
+            Self::BootImage(BootImageError::Layout(text)) => Self::BootImage(BootImageError::Layout(text.clone())),
+            Self::BootImage(BootImageError::Memory(e)) => Self::BootImage(BootImageError::Memory(duplicate_io(e))),
+            Self::Image(e) => Self::Image(e.clone()),
+            Self::Io { path, source } => Self::Io { path: path.clone(), source: duplicate_io(source) },
+            Self::Compile(text) => Self::Compile(text.clone()),
+            Self::World(e) => Self::World(e.clone()),
+            Self::Type(e) => Self::Type(e.clone()),
+            Self::Instantiate(text) => Self::Instantiate(text.clone()),
+            Self::NoSuchExport(name) => Self::NoSuchExport(name.clone()),
+            Self::ArgumentCount { function, expected, given } => {
+                Self::ArgumentCount { function: function.clone(), expected: *expected, given: *given }
+            }
+            Self::MessageTooLarge { buffer, len, capacity } => {
+                Self::MessageTooLarge { buffer, len: *len, capacity: *capacity }
+            }
+            Self::Trap { code, message } => Self::Trap { code: *code, message: message.clone() },
+            Self::UnknownImport { message } => Self::UnknownImport { message: message.clone() },
+            Self::Exit { code } => Self::Exit { code: *code },
+            Self::NotGranted { message } => Self::NotGranted { message: message.clone() },
+            Self::HostFunction { function, message, error } => {
+                Self::HostFunction { function: function.clone(), message: message.clone(), error: error.clone() }
+            }
+            Self::WorldMismatch(e) => Self::WorldMismatch(e.clone()),
+            Self::GuestPanic(text) => Self::GuestPanic(text.clone()),
+            Self::GuestException { vector, name, rip, error_code, cr2 } => {
+                Self::GuestException { vector: *vector, name, rip: *rip, error_code: *error_code, cr2: *cr2 }
+            }
+            Self::GuestOutOfMemory { heap_size } => Self::GuestOutOfMemory { heap_size: *heap_size },
+            Self::GuestMisbehaved(violation) => Self::GuestMisbehaved(violation.clone()),
+            Self::Malformed(malformed) => Self::Malformed(malformed.clone()),
+            Self::OutOfBounds(e) => Self::OutOfBounds(e.clone()),
+            Self::Interrupted => Self::Interrupted,
+            Self::DeadlineExceeded { after } => Self::DeadlineExceeded { after: *after },
+            Self::SnapshotMismatch(text) => Self::SnapshotMismatch(text.clone()),
+            Self::Poisoned { cause, by } => Self::Poisoned { cause: cause.clone(), by: *by },
+            Self::InvalidHandle { resource, handle, reason, from } => {
+                Self::InvalidHandle { resource: resource.clone(), handle: *handle, reason: reason.clone(), from: *from }
+            }
+        }
+    }
+}
+
+fn duplicate_hypervisor_error(error: &HypervisorError) -> HypervisorError {
+    match error {
+        HypervisorError::Open { device, advice, source } => {
+            HypervisorError::Open { device, advice: advice.clone(), source: duplicate_io(source) }
+        }
+        HypervisorError::NoneUsable(text) => HypervisorError::NoneUsable(text.clone()),
+        HypervisorError::NotCompiledIn(what, feature) => HypervisorError::NotCompiledIn(what, feature),
+        HypervisorError::Ioctl { hypervisor, operation, source } => {
+            HypervisorError::Ioctl { hypervisor: *hypervisor, operation, source: duplicate_io(source) }
+        }
+        HypervisorError::Unsupported { hypervisor, what } => {
+            HypervisorError::Unsupported { hypervisor: *hypervisor, what }
+        }
+        HypervisorError::RanGuestCode { exit } => HypervisorError::RanGuestCode { exit },
+    }
+}
+
+/// An OS error exactly; any other I/O error by kind and message.
+fn duplicate_io(error: &std::io::Error) -> std::io::Error {
+    match error.raw_os_error() {
+        Some(code) => std::io::Error::from_raw_os_error(code),
+        None => std::io::Error::new(error.kind(), error.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_poisoned_sandbox_keeps_a_typed_copy_of_its_cause() {
+        let cause = Error::Memory(std::io::Error::from_raw_os_error(libc::ENOMEM));
+        let copy = cause.duplicate();
+        assert!(matches!(&copy, Error::Memory(e) if e.raw_os_error() == Some(libc::ENOMEM)));
+        assert_eq!(copy.to_string(), cause.to_string());
+        let other = Error::Io { path: "x".into(), source: std::io::Error::other("disk on fire") };
+        assert!(matches!(other.duplicate(), Error::Io { source, .. } if source.to_string() == "disk on fire"));
+        let violation = Error::GuestMisbehaved(GuestViolation::UnknownPort { port: 0xe5 });
+        assert!(matches!(violation.duplicate(), Error::GuestMisbehaved(GuestViolation::UnknownPort { port: 0xe5 })));
+
+        let poisoned = Error::Poisoned { cause: Arc::new(violation), by: PoisonedBy::Restore };
+        assert_eq!(
+            poisoned.to_string(),
+            "the sandbox is poisoned since a restore failed (the guest VM failed: the guest wrote to unknown port \
+             0xe5); restore a snapshot or create a new sandbox"
+        );
+        // The error chain goes on with the cause (as the `Arc` it is kept in).
+        let source = std::error::Error::source(&poisoned).expect("the cause is the source");
+        assert!(matches!(source.downcast_ref::<Arc<Error>>().map(|e| &**e), Some(Error::GuestMisbehaved(_))));
+        assert!(poisoned.is_poison_error());
+    }
+
+    #[test]
+    fn only_the_guests_invalid_handles_poison() {
+        let invalid =
+            |from| Error::InvalidHandle { resource: "i#r".into(), handle: 3, reason: HandleProblem::Dropped, from };
+        assert!(invalid(Side::Guest).is_poison_error());
+        assert!(!invalid(Side::Host).is_poison_error());
+        assert_eq!(
+            invalid(Side::Host).to_string(),
+            "invalid handle 3 for resource `i#r` from the host: it was dropped or never issued"
+        );
     }
 }

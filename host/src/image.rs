@@ -39,7 +39,7 @@ pub(crate) struct GuestImage {
 }
 
 /// Why the embedded image is unusable (a build problem, not a guest one).
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("the embedded guest image is unusable: {0}; rebuild featherlight")]
 pub struct ImageError(String);
 

@@ -29,7 +29,10 @@ pub mod testing;
 pub mod typed;
 pub mod wasm;
 
-pub use error::{Error, TrapCode};
+pub use error::{
+    Composite, Error, GuestViolation, HandleProblem, InvalidFlatbuffer, Malformed, PageTableViolation, PoisonedBy,
+    Side, TrapCode,
+};
 /// Generates typed bindings for a WIT world, like
 /// `wasmtime::component::bindgen!`.
 ///
@@ -51,7 +54,8 @@ pub use error::{Error, TrapCode};
 pub use featherlight_macros::bindgen;
 pub use host_report::{HostReport, probe_host};
 pub use hypervisor::{
-    Capability, CpuFeatureReport, DeviceReport, DeviceStatus, Hypervisor, HypervisorChoice, HypervisorError,
+    Capability, CpuFeatureReport, DeviceReport, DeviceStatus, ExitFailure, Hypervisor, HypervisorChoice,
+    HypervisorError,
 };
 pub use image::ImageError;
 pub use mem::{DirtyPageMode, MemoryConfig, MemoryConfigError};

@@ -174,7 +174,10 @@ fn host_errors_reach_the_caller_with_their_payload() {
     }
     // The guest trapped on it: the sandbox is poisoned like on the dynamic path.
     assert!(s.is_poisoned());
-    assert!(matches!(b.test_values_echo().call_echo_u32(&mut s, 1), Err(Error::Poisoned(_))));
+    assert!(matches!(
+        b.test_values_echo().call_echo_u32(&mut s, 1),
+        Err(Error::Poisoned { cause, .. }) if cause.host_error::<Unlucky>() == Some(&Unlucky { value: 13 })
+    ));
 }
 
 /// A component made from `wit` (a dummy core module: it links but traps if

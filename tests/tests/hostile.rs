@@ -6,12 +6,18 @@
 
 use std::time::Duration;
 
-use featherlight::{Component, Config, Engine, Error, Linker, Sandbox, Value};
+use featherlight::testing::guest_copied_pages;
+use featherlight::{
+    Component, Config, DirtyPageMode, Engine, Error, GuestViolation, HandleProblem, InvalidFlatbuffer, Linker,
+    Malformed, MemoryConfig, PageTableViolation, Sandbox, Side, Value,
+};
 use featherlight_tests::{HOSTILE_GUEST, TempDir};
 
 /// Mirrors `guest-runtime/hostile/src/misbehave.rs`.
 const UNMAPPED: u64 = 0x0000_7000_0000_0000;
 const IDT_ADDRESS: u64 = 0x2000;
+/// Where the image starts (`featherlight_abi::layout::IMAGE_BASE`).
+const IMAGE_BASE: u64 = 0x20_0000;
 
 #[path = "support/hostile.rs"]
 mod support;
@@ -24,52 +30,58 @@ fn check(name: &str, expected: impl Fn(&Error) -> bool) -> Error {
 
 #[test]
 fn corrupt_size_prefix() {
-    check("corrupt-size-prefix", |e| matches!(e, Error::Malformed(m) if m.contains("claims more than")));
+    check("corrupt-size-prefix", |e| {
+        matches!(e, Error::Malformed(Malformed::FrameTooLong { len: 0xffff_fffc, capacity: 0x10_0000 }))
+    });
 }
 
 #[test]
 fn short_size_prefix() {
-    check("short-size-prefix", |e| matches!(e, Error::Malformed(_)));
+    check("short-size-prefix", |e| matches!(e, Error::Malformed(Malformed::Flatbuffer(_))));
 }
 
 #[test]
 fn lying_root_offset() {
-    check("lie-offset", |e| matches!(e, Error::Malformed(_)));
+    check("lie-offset", |e| matches!(e, Error::Malformed(Malformed::Flatbuffer(_))));
 }
 
 #[test]
 fn lying_vector_length() {
-    check("lie-vector-length", |e| matches!(e, Error::Malformed(m) if m.contains("out of bounds")));
+    check("lie-vector-length", |e| {
+        matches!(e, Error::Malformed(Malformed::Flatbuffer(InvalidFlatbuffer::RangeOutOfBounds { .. })))
+    });
 }
 
 #[test]
 fn nesting_deeper_than_the_verifier_allows() {
-    check("deep-nesting", |e| matches!(e, Error::Malformed(m) if m.to_lowercase().contains("depth")));
+    check("deep-nesting", |e| {
+        matches!(e, Error::Malformed(Malformed::Flatbuffer(InvalidFlatbuffer::DepthLimitReached)))
+    });
 }
 
 #[test]
 fn garbage_flatbuffer() {
-    check("garbage-flatbuffer", |e| matches!(e, Error::Malformed(_)));
+    check("garbage-flatbuffer", |e| matches!(e, Error::Malformed(Malformed::Flatbuffer(_))));
 }
 
 #[test]
 fn empty_message() {
-    check("empty-message", |e| matches!(e, Error::Malformed(_)));
+    check("empty-message", |e| matches!(e, Error::Malformed(Malformed::Flatbuffer(_))));
 }
 
 #[test]
 fn unknown_message_body() {
-    check("unknown-body", |e| matches!(e, Error::Malformed(_)));
+    check("unknown-body", |e| matches!(e, Error::Malformed(Malformed::NoBody)));
 }
 
 #[test]
 fn wrong_result_type() {
-    check("wrong-result-type", |e| matches!(e, Error::Malformed(m) if m.contains("u32")));
+    check("wrong-result-type", |e| matches!(e, Error::Malformed(Malformed::WrongKind { expected: "u32", .. })));
 }
 
 #[test]
 fn wrong_result_count() {
-    check("wrong-result-count", |e| matches!(e, Error::Malformed(m) if m.contains("expected 1 values, got 2")));
+    check("wrong-result-count", |e| matches!(e, Error::Malformed(Malformed::ValueCount { values: 2, types: 1 })));
 }
 
 #[test]
@@ -90,25 +102,29 @@ fn host_call_after_a_host_function_failure() {
 
 #[test]
 fn import_call_with_wrong_arguments() {
-    check("import-wrong-args", |e| matches!(e, Error::Malformed(m) if m.contains("expected 0 values, got 1")));
+    check("import-wrong-args", |e| matches!(e, Error::Malformed(Malformed::ValueCount { values: 1, types: 0 })));
 }
 
 #[test]
 fn forged_resource_handle() {
-    check(
-        "forge-handle",
-        |e| matches!(e, Error::InvalidHandle { handle: 12345, reason, .. } if reason.contains("never issued")),
-    );
+    check("forge-handle", |e| {
+        matches!(e, Error::InvalidHandle { handle: 12345, reason: HandleProblem::NeverIssued, from: Side::Guest, .. })
+    });
 }
 
 #[test]
 fn resource_handle_dropped_twice() {
-    check("drop-twice", |e| matches!(e, Error::InvalidHandle { reason, .. } if reason.contains("dropped")));
+    check("drop-twice", |e| {
+        matches!(e, Error::InvalidHandle { reason: HandleProblem::Dropped, from: Side::Guest, .. })
+    });
 }
 
 #[test]
 fn call_of_unregistered_import() {
-    check("call-unregistered", |e| matches!(e, Error::Malformed(m) if m.contains("unregistered import")));
+    check(
+        "call-unregistered",
+        |e| matches!(e, Error::Malformed(Malformed::UnregisteredImport { import, .. }) if import == "test:hostile/host#unregistered"),
+    );
 }
 
 #[test]
@@ -120,17 +136,20 @@ fn host_function_reply_too_large() {
 
 #[test]
 fn call_of_unknown_import() {
-    check("unknown-import", |e| matches!(e, Error::Malformed(m) if m.contains("#9999")));
+    check("unknown-import", |e| matches!(e, Error::Malformed(Malformed::NoSuchImport { index: 9999 })));
 }
 
 #[test]
 fn invented_host_function_failure() {
-    check("fake-host-failure", |e| matches!(e, Error::Malformed(m) if m.contains("did not happen")));
+    check(
+        "fake-host-failure",
+        |e| matches!(e, Error::Malformed(Malformed::InventedHostFailure { message }) if message == "no host function failed"),
+    );
 }
 
 #[test]
 fn unknown_port() {
-    check("unknown-port", |e| matches!(e, Error::GuestCrashed(m) if m.contains("0xe5")));
+    check("unknown-port", |e| matches!(e, Error::GuestMisbehaved(GuestViolation::UnknownPort { port: 0xe5 })));
 }
 
 #[test]
@@ -140,7 +159,9 @@ fn closed_port() {
 
 #[test]
 fn exception_port_without_frame() {
-    check("exception-port-lie", |e| matches!(e, Error::GuestCrashed(m) if m.contains("unreadable")));
+    check("exception-port-lie", |e| {
+        matches!(e, Error::GuestMisbehaved(GuestViolation::ExceptionFrameOutOfBounds { vector: 13, rsp: 8, .. }))
+    });
 }
 
 #[test]
@@ -180,7 +201,7 @@ fn more_instructions() {
     }
     // KVM leaves an `in` half done until the next entry: restore must not
     // let it complete over the restored registers (`misbehave` checks).
-    hostile.misbehave("in-port", |e| matches!(e, Error::GuestCrashed(m) if m.contains("port input from 0xe0")));
+    hostile.misbehave("in-port", |e| matches!(e, Error::GuestMisbehaved(GuestViolation::PortInput { port: 0xe0 })));
 }
 
 #[test]
@@ -205,7 +226,9 @@ fn jump_to_writable_memory() {
 
 #[test]
 fn triple_fault_recipe() {
-    check("triple-fault", |e| matches!(e, Error::GuestException { .. } | Error::GuestCrashed(_)));
+    check("triple-fault", |e| {
+        matches!(e, Error::GuestException { .. } | Error::GuestMisbehaved(GuestViolation::TripleFault))
+    });
 }
 
 #[test]
@@ -253,7 +276,9 @@ fn misbehaviour_while_instantiating() {
     let cases: [(&str, Expected); 4] = [
         (
             "garbage-flatbuffer",
-            |e| matches!(e, Error::Instantiate(m) if m.contains("out of bounds") || m.contains("unaligned")),
+            // Found by the host, not reported by the guest: not an
+            // instantiation failure of the component's.
+            |e| matches!(e, Error::Malformed(Malformed::Flatbuffer(_))),
         ),
         ("spin", |e| matches!(e, Error::DeadlineExceeded { .. })),
         ("exhaust-scratch", |e| matches!(e, Error::GuestOutOfMemory { .. })),
@@ -275,6 +300,45 @@ fn misbehaviour_while_instantiating() {
     }
     // The host is unharmed: a well-behaved sandbox still works.
     Hostile::new();
+}
+
+/// In guest-CoW mode the guest can write its page tables: one that points a
+/// snapshot page's entry elsewhere than its page or a copy still finishes its
+/// call, but the host refuses to snapshot those tables (naming the page and
+/// where it points), and a restore rewrites them.
+#[test]
+fn page_tables_rewired_in_guest_cow_mode() {
+    let memory =
+        MemoryConfig { scratch_size: 32 << 20, dirty_pages: DirtyPageMode::GuestCow, ..MemoryConfig::default() };
+    let config = Config {
+        memory,
+        cache_dir: None,
+        guest_image: Some(HOSTILE_GUEST.into()),
+        call_timeout: Some(Duration::from_secs(20)),
+        ..Config::default()
+    };
+    let component = Component::new(&Engine::new(config).expect("engine"), &component_bytes(WORLD)).expect("compile");
+    let booted = Sandbox::new(&component, &support::linker()).expect("the hostile guest boots").snapshot();
+    let snapshot = booted.expect("snapshot");
+    // Made from a snapshot, the sandbox runs on guest-CoW tables.
+    let mut sandbox = Sandbox::from_snapshot(&snapshot, &support::linker()).expect("sandbox from the snapshot");
+    assert_eq!(guest_copied_pages(&sandbox).expect("tables"), Some(0));
+    sandbox.call("rewire-page-table", &[]).expect("the call itself finishes");
+    let error = sandbox.snapshot().expect_err("no snapshot of rewired tables");
+    assert!(
+        matches!(
+            error,
+            Error::GuestMisbehaved(GuestViolation::PageTables(PageTableViolation::Redirected {
+                target: IMAGE_BASE,
+                ..
+            }))
+        ),
+        "{error:?}"
+    );
+    sandbox.restore(&snapshot).expect("restore");
+    assert_eq!(guest_copied_pages(&sandbox).expect("tables after the restore"), Some(0));
+    assert_eq!(sandbox.call("echo", &[Value::U32(5)]).expect("echo"), [Value::U32(5)]);
+    sandbox.snapshot().expect("snapshot after the restore");
 }
 
 #[test]
@@ -300,7 +364,7 @@ fn result_delivered_outside_the_message_exit() {
     let mut hostile = Hostile::new();
     assert_eq!(hostile.sandbox.call("rogue-exit", &[]).expect("the result itself is fine"), []);
     let error = hostile.sandbox.snapshot().expect_err("no snapshot of a guest stopped elsewhere");
-    assert!(matches!(&error, Error::GuestCrashed(m) if m.contains("message exit")), "{error:?}");
+    assert!(matches!(&error, Error::GuestMisbehaved(GuestViolation::NotAtMessageExit { .. })), "{error:?}");
     // The guest still serves calls, and the old snapshot still restores.
     hostile.assert_works();
     hostile.sandbox.restore(&hostile.snapshot).expect("restore");

@@ -232,8 +232,15 @@ fn restore_heals_a_poisoned_sandbox(mode: DirtyPageMode) {
     let mut sandbox = Sandbox::new(&fixture.traps(), &Linker::new()).expect("sandbox");
     let clean = sandbox.snapshot().expect("snapshot");
     assert!(matches!(sandbox.call("unreachable", &[]), Err(Error::Trap { .. })));
-    assert!(matches!(sandbox.call("ok", &[Value::U32(1)]), Err(Error::Poisoned(_))));
-    assert!(matches!(sandbox.snapshot(), Err(Error::Poisoned(_))));
+    // The trap itself is the typed cause.
+    let trapped = |e: &Error| {
+        matches!(e, Error::Poisoned { cause, by: featherlight::PoisonedBy::Call }
+            if matches!(**cause, Error::Trap { code: featherlight::TrapCode::UnreachableCodeReached, .. }))
+    };
+    let poisoned = sandbox.call("ok", &[Value::U32(1)]).unwrap_err();
+    assert!(trapped(&poisoned), "{poisoned:?}");
+    assert!(std::error::Error::source(&poisoned).is_some_and(|cause| cause.to_string().contains("unreachable")));
+    assert!(matches!(sandbox.snapshot(), Err(e) if trapped(&e)));
     sandbox.restore(&clean).expect("restore");
     assert_eq!(sandbox.call("ok", &[Value::U32(21)]).expect("ok"), [Value::U32(42)]);
 

@@ -40,15 +40,15 @@ fn working_sandbox(component: &Component, linker: &Linker) -> Sandbox {
 fn assert_poisoned(sandbox: &mut Sandbox) {
     assert!(sandbox.is_poisoned());
     match sandbox.call("ok", &[Value::U32(1)]) {
-        Err(Error::Poisoned(_)) => {}
+        Err(Error::Poisoned { .. }) => {}
         other => panic!("a poisoned sandbox answered {other:?}"),
     }
     match inject_fault(sandbox, GuestFault::Panic) {
-        Err(Error::Poisoned(_)) => {}
+        Err(Error::Poisoned { .. }) => {}
         other => panic!("a poisoned sandbox took a fault: {other:?}"),
     }
     // Still poisoned, with the same answer.
-    assert!(matches!(sandbox.call("ok", &[Value::U32(1)]), Err(Error::Poisoned(_))));
+    assert!(matches!(sandbox.call("ok", &[Value::U32(1)]), Err(Error::Poisoned { .. })));
 }
 
 /// Calls `export` in a working sandbox and returns its error, after checking
@@ -291,7 +291,7 @@ fn a_failure_poisons_only_its_own_sandbox() {
     let mut failing = working_sandbox(&component, &linker);
     let mut bystander = working_sandbox(&component, &linker);
     assert!(matches!(failing.call("unreachable", &[]), Err(Error::Trap { .. })));
-    assert!(matches!(inject_fault(&mut failing, GuestFault::Panic), Err(Error::Poisoned(_))));
+    assert!(matches!(inject_fault(&mut failing, GuestFault::Panic), Err(Error::Poisoned { .. })));
     assert!(!bystander.is_poisoned());
     assert_eq!(bystander.call("ok", &[Value::U32(5)]).expect("ok"), [Value::U32(10)]);
     assert_eq!(bystander.call("call-increment", &[Value::U32(5)]).expect("call-increment"), [Value::U32(6)]);

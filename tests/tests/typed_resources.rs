@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use featherlight::{Borrow, HostError, Linker, Own};
+use featherlight::{Borrow, Error, HandleProblem, HostError, Linker, Own, Side};
 use featherlight_tests::Fixture;
 
 mod bindings {
@@ -93,7 +93,13 @@ fn typed_resources_both_ways() {
     let stale = counter.rep();
     counters.call_counter_drop(&mut sandbox, counter).unwrap();
     let error = counters.call_counter_get(&mut sandbox, Borrow::new(stale)).unwrap_err();
-    assert!(error.to_string().contains("was dropped"), "{error}");
+    assert!(
+        matches!(&error, Error::InvalidHandle { handle, reason: HandleProblem::Dropped, from: Side::Host, .. }
+            if *handle == stale),
+        "{error:?}"
+    );
+    // The application's mistake: the sandbox stays usable.
+    assert_eq!(counters.call_counter_get(&mut sandbox, Borrow::new(zero.rep())).unwrap(), 0);
 }
 
 /// wasmtime's bindings of the same world, for the differential test.

@@ -74,7 +74,8 @@ pub fn result(reply: Option<Reply<'_>>) -> Vec<u8> {
 pub fn error(kind: fb::ErrorKind, text: &str) -> Vec<u8> {
     let mut fbb = FlatBufferBuilder::new();
     let message = fbb.create_string(text);
-    let error = fb::CallError::create(&mut fbb, &fb::CallErrorArgs { kind, message: Some(message), exit_code: 0 });
+    let error =
+        fb::CallError::create(&mut fbb, &fb::CallErrorArgs { kind, message: Some(message), ..Default::default() });
     let body =
         fb::FunctionCallResult::create(&mut fbb, &fb::FunctionCallResultArgs { results: None, error: Some(error) });
     finish(fbb, fb::GuestBody::FunctionCallResult, body.as_union_value())

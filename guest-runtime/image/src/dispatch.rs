@@ -1,6 +1,7 @@
 //! The guest's main loop: answer the host's messages one at a time.
 
-use crate::runtime::{Failure, Runtime};
+use crate::failure::Failure;
+use crate::runtime::Runtime;
 use alloc::vec::Vec;
 use featherlight_abi::fb;
 use flatbuffers::FlatBufferBuilder;
@@ -88,7 +89,12 @@ fn error_args<'a>(fbb: &mut FlatBufferBuilder<'a>, failure: &Failure) -> fb::Fun
     let message = fbb.create_string(&failure.message);
     let error = fb::CallError::create(
         fbb,
-        &fb::CallErrorArgs { kind: failure.kind, message: Some(message), exit_code: failure.exit_code },
+        &fb::CallErrorArgs {
+            kind: failure.kind,
+            message: Some(message),
+            exit_code: failure.exit_code,
+            handle: failure.handle,
+        },
     );
     fb::FunctionCallResultArgs { results: None, error: Some(error) }
 }

@@ -52,13 +52,13 @@ pub fn define(
             let mut handles = crate::resources::Handles { host: &host_types, table: None, borrows: Vec::new() };
             let mut params = params.to_vec();
             for (param, (_, param_ty)) in params.iter_mut().zip(ty.params()) {
-                handles.number_for_host(&mut store, param, &param_ty).map_err(malformed)?;
+                handles.number_for_host(&mut store, param, &param_ty).map_err(|e| malformed(e.to_string()))?;
             }
             // Keep the component's output in order with what the host does.
             store.data_mut().wasi.flush();
             call_host(index, &qualified, &ty, &params, results)?;
             for (result, result_ty) in results.iter_mut().zip(ty.results()) {
-                handles.handle_from_host(&mut store, result, &result_ty).map_err(malformed)?;
+                handles.handle_from_host(&mut store, result, &result_ty).map_err(|e| malformed(e.to_string()))?;
             }
             Ok(())
         };

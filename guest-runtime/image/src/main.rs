@@ -10,6 +10,7 @@
 extern crate alloc;
 
 mod dispatch;
+mod failure;
 mod fault;
 mod import_failure;
 mod imports;

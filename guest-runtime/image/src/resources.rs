@@ -7,7 +7,9 @@
 //! Values cross as `Val::U32` placeholders between these passes and the
 //! codec in `values.rs`.
 
+use crate::failure::Failure;
 use crate::store::Host;
+use alloc::collections::BTreeSet;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use featherlight_abi::fb;
@@ -29,6 +31,47 @@ impl HostTypes {
 
     fn payload(&self, ty: &ResourceType) -> Option<u32> {
         self.0.iter().find(|(t, _)| t == ty).map(|(_, p)| *p)
+    }
+}
+
+/// Why a handle could not be converted.
+#[derive(Debug)]
+pub enum HandleError {
+    /// The host sent a handle to a resource of the component that it was
+    /// not given, or that was dropped.
+    NotHeld(u32),
+    /// The host sent a live handle of another resource type.
+    WrongType(u32),
+    /// Anything else, in words.
+    Other(String),
+}
+
+impl core::fmt::Display for HandleError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::NotHeld(handle) => write!(f, "resource handle {handle} was not given to the host or was dropped"),
+            Self::WrongType(handle) => write!(f, "resource handle {handle} is of another type"),
+            Self::Other(message) => f.write_str(message),
+        }
+    }
+}
+
+impl From<String> for HandleError {
+    fn from(message: String) -> Self {
+        Self::Other(message)
+    }
+}
+
+/// The host's mistakes with handles get their own kinds (the host tells
+/// them from a hostile guest's); anything else is `Malformed`.
+impl From<HandleError> for Failure {
+    fn from(error: HandleError) -> Self {
+        let (kind, handle) = match error {
+            HandleError::NotHeld(handle) => (fb::ErrorKind::InvalidHandle, handle),
+            HandleError::WrongType(handle) => (fb::ErrorKind::WrongHandleType, handle),
+            HandleError::Other(_) => (fb::ErrorKind::Malformed, 0),
+        };
+        Self { handle, ..Self::new(kind, error) }
     }
 }
 
@@ -58,16 +101,15 @@ impl GuestTable {
         Ok((slot.0 << INDEX_BITS) | (index + 1))
     }
 
-    fn slot(&mut self, handle: u32) -> Result<(usize, ResourceAny), String> {
-        let invalid = || alloc::format!("resource handle {handle} was not given to the host or was dropped");
-        let index = (handle & INDEX_MASK).checked_sub(1).ok_or_else(invalid)? as usize;
+    fn slot(&self, handle: u32) -> Result<(usize, ResourceAny), HandleError> {
+        let index = (handle & INDEX_MASK).checked_sub(1).ok_or(HandleError::NotHeld(handle))? as usize;
         match self.slots.get(index) {
             Some((generation, Some(resource))) if *generation == handle >> INDEX_BITS => Ok((index, *resource)),
-            _ => Err(invalid()),
+            _ => Err(HandleError::NotHeld(handle)),
         }
     }
 
-    fn take(&mut self, handle: u32) -> Result<ResourceAny, String> {
+    fn take(&mut self, handle: u32) -> Result<ResourceAny, HandleError> {
         let (index, resource) = self.slot(handle)?;
         let slot = &mut self.slots[index];
         slot.1 = None;
@@ -77,9 +119,9 @@ impl GuestTable {
     }
 
     /// Drops the resource behind `handle` (the host's `[resource-drop]`).
-    pub fn drop_handle<T>(&mut self, store: StoreContextMut<'_, T>, handle: u32) -> Result<(), String> {
+    pub fn drop_handle<T>(&mut self, store: StoreContextMut<'_, T>, handle: u32) -> Result<(), HandleError> {
         let resource = self.take(handle)?;
-        resource.resource_drop(store).map_err(|e| alloc::format!("{e:?}"))
+        resource.resource_drop(store).map_err(|e| HandleError::Other(alloc::format!("{e:?}")))
     }
 }
 
@@ -98,7 +140,7 @@ impl Handles<'_> {
         store: &mut StoreContextMut<'_, T>,
         val: &mut Val,
         ty: &Type,
-    ) -> Result<(), String> {
+    ) -> Result<(), HandleError> {
         self.walk(val, ty, &mut |this, val, ty| {
             let (Val::Resource(resource), Type::Own(rt) | Type::Borrow(rt)) = (&*val, ty) else {
                 return Ok(());
@@ -108,11 +150,44 @@ impl Handles<'_> {
             } else if let (Some(table), true) = (this.table.as_deref_mut(), resource.owned()) {
                 table.insert(*resource)?
             } else {
-                return Err("the host cannot take this handle to a guest resource".to_string());
+                return Err(HandleError::Other("the host cannot take this handle to a guest resource".to_string()));
             };
             *val = Val::U32(number);
             Ok(())
         })
+    }
+
+    /// Checks, without taking any, that the handles to the component's
+    /// resources in `params` (of `types`) are the host's to send: each one
+    /// live, of its type, and an owned one not sent twice. Then
+    /// [`Handles::handle_from_host`] cannot fail on them halfway.
+    pub fn check_from_host(
+        &mut self,
+        params: &mut [Val],
+        types: impl Iterator<Item = Type>,
+    ) -> Result<(), HandleError> {
+        let mut taken = BTreeSet::new();
+        for (param, ty) in params.iter_mut().zip(types) {
+            self.walk(param, &ty, &mut |this, val, ty| {
+                let (Val::U32(number), Type::Own(rt) | Type::Borrow(rt)) = (&*val, ty) else {
+                    return Ok(());
+                };
+                let Some(table) = this.table.as_deref().filter(|_| this.host.payload(rt).is_none()) else {
+                    return Ok(());
+                };
+                if taken.contains(number) {
+                    return Err(HandleError::NotHeld(*number));
+                }
+                if table.slot(*number)?.1.ty() != *rt {
+                    return Err(HandleError::WrongType(*number));
+                }
+                if matches!(ty, Type::Own(_)) {
+                    taken.insert(*number);
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
     }
 
     /// From the host: every handle number in `val` becomes a handle.
@@ -121,7 +196,7 @@ impl Handles<'_> {
         store: &mut StoreContextMut<'_, T>,
         val: &mut Val,
         ty: &Type,
-    ) -> Result<(), String> {
+    ) -> Result<(), HandleError> {
         self.walk(val, ty, &mut |this, val, ty| {
             let (Val::U32(number), Type::Own(rt) | Type::Borrow(rt)) = (&*val, ty) else {
                 return Ok(());
@@ -141,11 +216,11 @@ impl Handles<'_> {
             } else if let Some(table) = this.table.as_deref_mut() {
                 let resource = if owned { table.take(*number)? } else { table.slot(*number)?.1 };
                 if resource.ty() != *rt {
-                    return Err(alloc::format!("resource handle {number} is of another type"));
+                    return Err(HandleError::WrongType(*number));
                 }
                 resource
             } else {
-                return Err("the host cannot give a handle to a guest resource here".to_string());
+                return Err(HandleError::Other("the host cannot give a handle to a guest resource here".to_string()));
             };
             *val = Val::Resource(resource);
             Ok(())
@@ -160,15 +235,20 @@ impl Handles<'_> {
         }
     }
 
-    fn walk(
+    fn walk<E>(
         &mut self,
         val: &mut Val,
         ty: &Type,
-        f: &mut dyn FnMut(&mut Self, &mut Val, &Type) -> Result<(), String>,
-    ) -> Result<(), String> {
+        f: &mut dyn FnMut(&mut Self, &mut Val, &Type) -> Result<(), E>,
+    ) -> Result<(), E> {
         match (&mut *val, ty) {
+            // Lists can be long (bytes): skip those whose elements hold no
+            // handle, which every pass over a call's values would visit.
             (Val::List(items), Type::List(list)) => {
                 let element = list.ty();
+                if !may_hold_handles(&element) {
+                    return Ok(());
+                }
                 items.iter_mut().try_for_each(|item| self.walk(item, &element, f))
             }
             (Val::Record(fields), Type::Record(record)) => {
@@ -194,6 +274,23 @@ impl Handles<'_> {
             },
             _ => f(self, val, ty),
         }
+    }
+}
+
+/// Whether a value of `ty` can contain a resource handle (anywhere
+/// [`Handles::walk`] looks).
+fn may_hold_handles(ty: &Type) -> bool {
+    match ty {
+        Type::Own(_) | Type::Borrow(_) => true,
+        Type::List(list) => may_hold_handles(&list.ty()),
+        Type::Record(record) => record.fields().any(|field| may_hold_handles(&field.ty)),
+        Type::Tuple(tuple) => tuple.types().any(|ty| may_hold_handles(&ty)),
+        Type::Variant(variant) => variant.cases().any(|case| case.ty.as_ref().is_some_and(may_hold_handles)),
+        Type::Option(option) => may_hold_handles(&option.ty()),
+        Type::Result(result) => {
+            result.ok().as_ref().is_some_and(may_hold_handles) || result.err().as_ref().is_some_and(may_hold_handles)
+        }
+        _ => false,
     }
 }
 

@@ -1,68 +1,17 @@
 //! The component's wasmtime engine, store and instance.
 
-use crate::import_failure::ImportFailure;
+use crate::failure::Failure;
 use crate::imports;
 use crate::platform::{PremappedCode, detect_host_feature};
 use crate::store::Host;
-use crate::wasi::{self, Exit, Wasi};
-use alloc::string::{String, ToString};
+use crate::wasi::{self, Wasi};
+use alloc::string::ToString;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use featherlight_abi::engine::{SHARED_SETTINGS, SharedSettings};
 use featherlight_abi::fb;
 use wasmtime::component::{Component, Func, Linker, ResourceTable, types::ComponentFunc};
 use wasmtime::{AsContextMut, Config, Engine, Store, StoreLimitsBuilder};
-
-/// A failed call or instantiation, as it goes back to the host.
-#[derive(Debug)]
-pub struct Failure {
-    pub kind: fb::ErrorKind,
-    pub message: String,
-    /// The status, for [`fb::ErrorKind::Exit`].
-    pub exit_code: i32,
-}
-
-impl Failure {
-    pub fn new(kind: fb::ErrorKind, message: impl ToString) -> Self {
-        Self { kind, message: message.to_string(), exit_code: 0 }
-    }
-
-    /// Classifies an error from wasmtime: a trap keeps its code, our import
-    /// failures keep theirs, anything else is `kind`.
-    pub fn from_wasmtime(error: wasmtime::Error, kind: fb::ErrorKind) -> Self {
-        if let Some(exit) = error.downcast_ref::<Exit>() {
-            return Self { exit_code: exit.0, ..Self::new(fb::ErrorKind::Exit, exit) };
-        }
-        if let Some(import) = error.downcast_ref::<ImportFailure>() {
-            return Self::new(import.kind, &import.message);
-        }
-        if let Some(trap) = error.downcast_ref::<wasmtime::Trap>() {
-            return Self::new(trap_kind(*trap), alloc::format!("{error:?}"));
-        }
-        Self::new(kind, alloc::format!("{error:?}"))
-    }
-}
-
-fn trap_kind(trap: wasmtime::Trap) -> fb::ErrorKind {
-    use fb::ErrorKind as K;
-    use wasmtime::Trap as T;
-    match trap {
-        T::StackOverflow => K::StackOverflow,
-        T::MemoryOutOfBounds => K::MemoryOutOfBounds,
-        T::HeapMisaligned => K::HeapMisaligned,
-        T::TableOutOfBounds => K::TableOutOfBounds,
-        T::IndirectCallToNull => K::IndirectCallToNull,
-        T::BadSignature => K::BadSignature,
-        T::IntegerOverflow => K::IntegerOverflow,
-        T::IntegerDivisionByZero => K::IntegerDivisionByZero,
-        T::BadConversionToInteger => K::BadConversionToInteger,
-        T::UnreachableCodeReached => K::UnreachableCodeReached,
-        T::Interrupt => K::Interrupt,
-        T::OutOfFuel => K::OutOfFuel,
-        T::CannotEnterComponent => K::CannotEnterComponent,
-        _ => K::Other,
-    }
-}
 
 /// The host's compile configuration (`host/src/wasm/engine.rs`) in every
 /// setting wasmtime checks when loading an artifact: the shared ones come
@@ -186,7 +135,7 @@ impl Runtime {
                 .filter(|a| a.len() == 1)
                 .and_then(|a| a.get(0).kind_as_resource_val())
                 .ok_or_else(|| malformed("a resource drop takes one handle".to_string()))?;
-            self.guest_table.drop_handle(self.store.as_context_mut(), handle.handle()).map_err(malformed)?;
+            self.guest_table.drop_handle(self.store.as_context_mut(), handle.handle())?;
             return Ok((Vec::new(), None));
         };
         let (func, ty) = (*func, ty.clone());
@@ -197,8 +146,11 @@ impl Runtime {
             table: Some(&mut self.guest_table),
             borrows: Vec::new(),
         };
+        // A handle the host was not given is refused before any is taken:
+        // the call fails with nothing changed.
+        handles.check_from_host(&mut params, ty.params().map(|(_, t)| t))?;
         for (param, (_, param_ty)) in params.iter_mut().zip(ty.params()) {
-            handles.handle_from_host(&mut store, param, &param_ty).map_err(malformed)?;
+            handles.handle_from_host(&mut store, param, &param_ty)?;
         }
         let mut results = alloc::vec![wasmtime::component::Val::Bool(false); ty.results().len()];
         let called = func.call(&mut store, &params, &mut results);
@@ -206,7 +158,7 @@ impl Runtime {
         store.data_mut().wasi.flush();
         let converted = called.map_err(|e| Failure::from_wasmtime(e, fb::ErrorKind::Other)).and_then(|()| {
             for (result, result_ty) in results.iter_mut().zip(ty.results()) {
-                handles.number_for_host(&mut store, result, &result_ty).map_err(malformed)?;
+                handles.number_for_host(&mut store, result, &result_ty)?;
             }
             Ok(())
         });

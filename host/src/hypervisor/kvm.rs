@@ -3,7 +3,7 @@
 use super::cpu::check_host_cpu;
 use super::regs::{EntryState, FPU_CONTROL_WORD, MXCSR, Registers};
 use super::report::{Capability, DeviceReport, DeviceStatus};
-use super::{Exit, Hypervisor, HypervisorError, MemorySlot, StopFlag, VirtualMachine, open_advice};
+use super::{Exit, ExitFailure, Hypervisor, HypervisorError, MemorySlot, StopFlag, VirtualMachine, open_advice};
 use kvm_bindings::{
     KVM_MAX_CPUID_ENTRIES, KVM_MEM_READONLY, kvm_dtable, kvm_fpu, kvm_regs, kvm_segment, kvm_userspace_memory_region,
 };
@@ -228,14 +228,14 @@ impl VirtualMachine for KvmVm {
                 // SAFETY: KVM filled the `io` member for this exit reason.
                 let io = unsafe { run.__bindgen_anon_1.io };
                 if u32::from(io.direction) != kvm_bindings::KVM_EXIT_IO_OUT {
-                    return Ok(Exit::Failed { reason: format!("port input from {:#x}", io.port) });
+                    return Ok(Exit::IoIn { port: io.port });
                 }
                 let len = usize::from(io.size) * io.count as usize;
                 let base = run as *mut kvm_bindings::kvm_run as *const u8;
                 let mmap_size = self.mmap_size;
                 let start = usize::try_from(io.data_offset).unwrap_or(usize::MAX);
                 if start.checked_add(len).is_none_or(|end| end > mmap_size) {
-                    return Ok(Exit::Failed { reason: "port output data outside the run page".into() });
+                    return Ok(Exit::Failed(ExitFailure::IoDataOutsideRunArea { offset: io.data_offset, len }));
                 }
                 // SAFETY: KVM placed `len` bytes of output at `data_offset`
                 // inside the mmap'd kvm_run area (bounds checked above); the
@@ -256,16 +256,14 @@ impl VirtualMachine for KvmVm {
             kvm_bindings::KVM_EXIT_INTERNAL_ERROR => {
                 // SAFETY: KVM filled the `internal` member for this exit.
                 let suberror = unsafe { run.__bindgen_anon_1.internal.suberror };
-                Exit::Failed {
-                    reason: format!(
-                        "KVM internal error (suberror {suberror}): the guest ran something KVM cannot emulate"
-                    ),
-                }
+                Exit::Failed(ExitFailure::Unemulated { suberror })
             }
             kvm_bindings::KVM_EXIT_FAIL_ENTRY => {
-                Exit::Failed { reason: "KVM failed to enter the guest (bad vCPU state)".into() }
+                // SAFETY: KVM filled the `fail_entry` member for this exit.
+                let reason = unsafe { run.__bindgen_anon_1.fail_entry.hardware_entry_failure_reason };
+                Exit::Failed(ExitFailure::EntryFailed { reason })
             }
-            other => Exit::Failed { reason: format!("unexpected KVM exit reason {other}") },
+            reason => Exit::Failed(ExitFailure::Unexpected { hypervisor: Hypervisor::Kvm, reason }),
         })
     }
 }

@@ -11,6 +11,7 @@
 mod choice;
 pub(crate) mod cpu;
 pub(crate) mod descriptors;
+mod exit;
 pub(crate) mod kvm;
 #[cfg(featherlight_mshv)]
 mod mshv;
@@ -25,6 +26,7 @@ mod stop;
 pub(crate) use choice::create;
 pub use choice::{Hypervisor, HypervisorChoice};
 pub use cpu::CpuFeatureReport;
+pub use exit::ExitFailure;
 pub(crate) use regs::{EntryState, Registers};
 pub use report::{Capability, DeviceReport, DeviceStatus};
 pub(crate) use stop::StopFlag;
@@ -103,9 +105,26 @@ pub(crate) enum Exit<'a> {
     MmioWrite { address: u64 },
     /// The guest read guest-physical `address` outside guest memory.
     MmioRead { address: u64 },
+    /// The guest read I/O `port` (or, on MSHV, used string I/O on it).
+    IoIn { port: u16 },
     /// The hypervisor could not run or emulate the guest (for example SSE at
-    /// CPL0 on kvm_pvm); `reason` says what it reported.
-    Failed { reason: String },
+    /// CPL0 on kvm_pvm).
+    Failed(ExitFailure),
+}
+
+impl Exit<'_> {
+    /// What kind of exit this is, for errors.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Self::IoOut { .. } => "port output",
+            Self::Interrupted => "interrupted",
+            Self::Shutdown => "shutdown",
+            Self::MmioWrite { .. } => "MMIO write",
+            Self::MmioRead { .. } => "MMIO read",
+            Self::IoIn { .. } => "port input",
+            Self::Failed(_) => "failure",
+        }
+    }
 }
 
 /// Errors from the hypervisor.
@@ -146,6 +165,13 @@ pub enum HypervisorError {
         hypervisor: Hypervisor,
         /// What is missing.
         what: &'static str,
+    },
+    /// The hypervisor ran guest code in a run that was only to complete
+    /// what the guest's last exit left pending (before a restore).
+    #[error("the hypervisor ran guest code while settling the vCPU for a restore (a {exit} exit)")]
+    RanGuestCode {
+        /// The kind of exit it returned.
+        exit: &'static str,
     },
 }
 

@@ -10,7 +10,7 @@
 use super::cpu::{check_host_cpu, host_cpuid_leaf1_ecx};
 use super::regs::{EntryState, FPU_CONTROL_WORD, MXCSR, Registers};
 use super::report::{Capability, DeviceReport, DeviceStatus};
-use super::{Exit, Hypervisor, HypervisorError, MemorySlot, StopFlag, VirtualMachine, Vm, open_advice};
+use super::{Exit, ExitFailure, Hypervisor, HypervisorError, MemorySlot, StopFlag, VirtualMachine, Vm, open_advice};
 use mshv_bindings::{
     FloatingPointUnit, MSHV_SET_MEM_BIT_EXECUTABLE, MSHV_SET_MEM_BIT_WRITABLE, SegmentRegister, StandardRegisters,
     TableRegister, hv_message_type_HVMSG_GPA_INTERCEPT, hv_message_type_HVMSG_UNMAPPED_GPA,
@@ -202,7 +202,7 @@ impl VirtualMachine for MshvVm {
                 // SAFETY: a plain bitfield read of the access info union.
                 let access = unsafe { io.access_info.__bindgen_anon_1 };
                 if header.intercept_access_type != WRITE_ACCESS || access.string_op() != 0 {
-                    return Ok(Exit::Failed { reason: format!("port input or string I/O on {port:#x}") });
+                    return Ok(Exit::IoIn { port });
                 }
                 self.skip_instruction(header.rip, header.instruction_length())?;
                 let size = usize::from(access.access_size()).min(4);
@@ -219,8 +219,8 @@ impl VirtualMachine for MshvVm {
                 }
             }
             hv_message_type_HVMSG_UNRECOVERABLE_EXCEPTION => Exit::Shutdown,
-            hv_message_type_HVMSG_X64_HALT => Exit::Failed { reason: "the guest halted".into() },
-            other => Exit::Failed { reason: format!("unexpected MSHV message type {other:#x}") },
+            hv_message_type_HVMSG_X64_HALT => Exit::Failed(ExitFailure::Halted),
+            reason => Exit::Failed(ExitFailure::Unexpected { hypervisor: Hypervisor::Mshv, reason }),
         })
     }
 }

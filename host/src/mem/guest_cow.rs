@@ -26,9 +26,8 @@ use super::region::HostMapping;
 use super::scratch_image::scan_unsupported;
 use super::{DirtyPageMode, PAGE, host_usize};
 use featherlight_abi::layout::{COW_MAGIC, CowHeader, PAGE_SIZE, SCRATCH_BASE};
-use featherlight_abi::paging::{
-    self, ACCESSED, ADDRESS_MASK, DIRTY, HUGE_PAGE_SIZE, NO_EXECUTE, PageTableMemory, USER, WRITABLE,
-};
+use featherlight_abi::paging::{self, ACCESSED, DIRTY, HUGE_PAGE_SIZE, NO_EXECUTE, PageTableMemory, USER, WRITABLE};
+use featherlight_wire::page_tables::{self, CowRun, PageTableViolation};
 use std::io;
 
 /// Guest-CoW page tables for one boot image, and where they go.
@@ -47,7 +46,7 @@ pub(crate) struct CowTables {
     /// writes (most of them) exist once per boot image, not per sandbox.
     image: HostMapping,
     /// Runs of snapshot pages mapped copy-on-write.
-    cow_mappings: Vec<Mapping>,
+    cow_runs: Vec<CowRun>,
     /// Scratch offsets below this are a writable slot; the rest is the
     /// snapshot, read-only to the guest.
     pub writable_scratch: u64,
@@ -64,8 +63,12 @@ impl CowTables {
     /// Builds guest-CoW tables for the boot image's `mappings`.
     pub(crate) fn build(layout: &ScratchLayout, mappings: &[Mapping]) -> Result<Self, BootImageError> {
         let base = (SCRATCH_BASE + layout.size).next_multiple_of(HUGE_PAGE_SIZE);
-        let cow_mappings: Vec<Mapping> = mappings.iter().filter(|m| m.access == Access::Snapshot).copied().collect();
-        let cow_pages: u64 = cow_mappings.iter().map(|m| m.size.div_ceil(PAGE_SIZE)).sum();
+        let cow_runs: Vec<CowRun> = mappings
+            .iter()
+            .filter(|m| m.access == Access::Snapshot)
+            .map(|m| CowRun { virt: m.virt, phys: m.phys, size: m.size })
+            .collect();
+        let cow_pages: u64 = cow_runs.iter().map(|m| m.size.div_ceil(PAGE_SIZE)).sum();
         // Tables for the boot image's mappings take at most one table per
         // 2 MiB mapped plus the upper levels; the CoW memory's own identity
         // mapping a directory per GiB. Generous on purpose: unused pages
@@ -93,7 +96,7 @@ impl CowTables {
         tables[at..at + header_bytes.len()].copy_from_slice(&header_bytes);
         let writable_scratch = ScratchLayout::offset(layout.exception_stack.end().unwrap_or(SCRATCH_BASE));
         let image = HostMapping::sealed_file(&tables, tables.len(), "CoW tables")?;
-        Ok(Self { base, size, tables, image, cow_mappings, writable_scratch })
+        Ok(Self { base, size, tables, image, cow_runs, writable_scratch })
     }
 
     /// The root page table (guest CR3).
@@ -139,35 +142,19 @@ impl CowTables {
     }
 
     /// Snapshot pages the guest has copied: `(scratch offset, offset of the
-    /// copy in the CoW memory)`, in scratch order. An entry that points
-    /// anywhere else than its snapshot page or a CoW page is refused (only a
-    /// guest rewriting its own tables makes one).
-    pub(crate) fn copied_pages(&self, memory: &HostMapping) -> io::Result<Vec<(usize, usize)>> {
+    /// copy in the CoW memory)`, in scratch order. The guest-written tables
+    /// are decoded by `featherlight_wire::page_tables` (fuzzed there): an
+    /// entry that points anywhere else than its snapshot page or a CoW page
+    /// is refused (only a guest rewriting its own tables makes one).
+    pub(crate) fn copied_pages(&self, memory: &HostMapping) -> Result<Vec<(usize, usize)>, PageTableViolation> {
+        // Read in place: tables outside the CoW memory read as absent.
         let tables = MappedTables { memory, base: self.base };
-        let mut copied = Vec::new();
         let copies = self.base + self.first_free() as u64..self.base + self.size;
-        for mapping in &self.cow_mappings {
-            for page in 0..mapping.size.div_ceil(PAGE_SIZE) {
-                let (virt, phys) = (mapping.virt + page * PAGE_SIZE, mapping.phys + page * PAGE_SIZE);
-                // Tables outside the CoW memory read as absent (see MappedTables).
-                let Some((_, _, entry)) = paging::leaf_entry(&tables, self.root(), virt) else {
-                    return Err(io::Error::other(format!("the guest unmapped its page at {virt:#x}")));
-                };
-                let target = entry & ADDRESS_MASK;
-                if entry & paging::HUGE != 0 {
-                    return Err(io::Error::other(format!("the guest remapped its page at {virt:#x}")));
-                }
-                if target == phys {
-                    continue;
-                }
-                if !copies.contains(&target) {
-                    return Err(io::Error::other(format!("the guest pointed its page at {virt:#x} to {target:#x}")));
-                }
-                copied.push((host_usize(ScratchLayout::offset(phys)), host_usize(target - self.base)));
-            }
-        }
-        copied.sort_unstable();
-        Ok(copied)
+        let copied = page_tables::copied_pages(&tables, self.root(), &self.cow_runs, copies)?;
+        Ok(copied
+            .into_iter()
+            .map(|page| (host_usize(ScratchLayout::offset(page.phys)), host_usize(page.copy - self.base)))
+            .collect())
     }
 }
 
@@ -209,7 +196,7 @@ mod tests {
     use super::*;
     use crate::mem::MemoryConfig;
     use featherlight_abi::layout::IMAGE_BASE;
-    use featherlight_abi::paging::{COW, HUGE};
+    use featherlight_abi::paging::{ADDRESS_MASK, COW, HUGE};
 
     fn word(memory: &HostMapping, offset: u64) -> u64 {
         let mut raw = [0u8; 8];
@@ -287,6 +274,9 @@ mod tests {
         set_word(&memory, PAGE_SIZE + 8, u64::MAX);
         assert_eq!(tables.reset(&memory).unwrap(), host_usize(tables.size) / PAGE - tables.first_free() / PAGE);
         set_word(&memory, entry_offset, IMAGE_BASE | (entry & !ADDRESS_MASK));
-        assert!(tables.copied_pages(&memory).is_err());
+        assert_eq!(
+            tables.copied_pages(&memory),
+            Err(PageTableViolation::Redirected { virt: heap_page, target: IMAGE_BASE })
+        );
     }
 }

@@ -46,7 +46,7 @@ impl Default for MemoryConfig {
 }
 
 /// A memory size that cannot work.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum MemoryConfigError {
     /// A value is below its minimum.
     #[error("{field} is {value} bytes; raise it to at least {minimum} bytes")]

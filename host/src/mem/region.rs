@@ -15,7 +15,7 @@ use std::ptr::NonNull;
 use std::sync::OnceLock;
 
 /// An out-of-range guest memory access.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{len} bytes at offset {offset:#x} are outside the {size:#x}-byte {what} region")]
 pub struct OutOfBounds {
     /// Which region.

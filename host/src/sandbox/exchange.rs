@@ -4,7 +4,7 @@
 //! result arrives.
 
 use super::Sandbox;
-use crate::error::{Error, exception_name};
+use crate::error::{Error, GuestViolation, HandleProblem, Malformed, PoisonedBy, Side, exception_name};
 use crate::hypervisor::Exit;
 use crate::mem::layout::ScratchLayout;
 use crate::wasm::world::WorldFunction;
@@ -13,6 +13,7 @@ use featherlight_abi::layout::ExceptionFrame;
 use featherlight_abi::{fb, message, ports};
 use featherlight_wire::codec::{decode_values, encode_values};
 use featherlight_wire::guest::{self, CallFailure, FailureKind, GuestMessage, HostCall, LogRecord};
+use featherlight_wire::types::for_each_handle;
 use flatbuffers::FlatBufferBuilder;
 use std::borrow::Cow;
 
@@ -62,8 +63,13 @@ impl Sandbox {
             },
         );
         self.send(&mut fbb, fb::HostBody::Init, init.as_union_value())?;
+        // What the guest runtime reports (a trap in a start function, or
+        // its own failure to load or link); what the host finds wrong with
+        // the guest's messages stays `Malformed`.
         self.run_to_result().map(drop).map_err(|e| match e {
-            Error::Trap { message, .. } | Error::Malformed(message) => Error::Instantiate(message),
+            Error::Trap { message, .. } | Error::Malformed(Malformed::ReportedByGuest { message }) => {
+                Error::Instantiate(message)
+            }
             other => other,
         })
     }
@@ -84,11 +90,16 @@ impl Sandbox {
         let param_types: Vec<_> = export.ty.params.iter().map(|(_, ty)| ty.clone()).collect();
         export.ty.check_params(args)?;
         let mut args = args.to_vec();
-        let borrows = self.handles.issue_to_guest(&mut args, &param_types)?;
+        let issued = self.handles.issue_to_guest(&mut args, &param_types)?;
         let outcome = self.send_call(index, &args, &param_types).and_then(|()| self.run_to_result());
-        // Borrows end with the call, whatever its outcome.
-        for (resource, handle) in borrows {
-            let _ = self.handles.remove(&resource, handle);
+        let outcome = outcome.map_err(|e| name_refused_handle(e, &mut args, &param_types));
+        // Borrows end with the call, whatever its outcome; owned handles
+        // too when the guest refused the call before taking any.
+        let refused = matches!(outcome, Err(Error::InvalidHandle { from: Side::Host, .. }));
+        for (resource, handle, owned) in issued {
+            if !owned || refused {
+                let _ = self.handles.remove(&resource, handle);
+            }
         }
         match guest::decode_message(&outcome?)? {
             GuestMessage::Finished(results) => {
@@ -96,7 +107,7 @@ impl Sandbox {
                 self.handles.accept_from_guest(&mut results, &export.ty.results)?;
                 Ok(results)
             }
-            _ => Err(Error::Malformed("not a result".into())),
+            _ => Err(Malformed::NotAResult.into()),
         }
     }
 
@@ -169,18 +180,7 @@ impl Sandbox {
                     Some(reason) => return Err(reason.into()),
                     None => continue,
                 },
-                Exit::Shutdown => return Err(Error::GuestCrashed("the guest shut down (triple fault)".into())),
-                Exit::MmioWrite { address } => {
-                    return Err(Error::GuestCrashed(format!(
-                        "the guest wrote to unmapped guest-physical address {address:#x}"
-                    )));
-                }
-                Exit::MmioRead { address } => {
-                    return Err(Error::GuestCrashed(format!(
-                        "the guest read unmapped guest-physical address {address:#x}"
-                    )));
-                }
-                Exit::Failed { reason } => return Err(Error::GuestCrashed(reason)),
+                other => return Err(Error::from_exit(other)),
             };
             match port {
                 (ports::MESSAGE, _) => {}
@@ -188,7 +188,7 @@ impl Sandbox {
                     return Err(Error::GuestOutOfMemory { heap_size: self.boot.layout.heap.size });
                 }
                 (ports::EXCEPTION, vector) => return Err(self.exception(vector)),
-                (other, _) => return Err(Error::GuestCrashed(format!("the guest wrote to unknown port {other:#x}"))),
+                (port, _) => return Err(GuestViolation::UnknownPort { port }.into()),
             }
             let bytes = self.receive()?;
             match guest::decode_message(&bytes)? {
@@ -206,7 +206,7 @@ impl Sandbox {
                     // for errors that otherwise leave a sandbox usable (a reply
                     // too large for the input buffer).
                     let reply = self.call_host(call, &mut host_failure).inspect_err(|e| {
-                        self.poisoned = Some(format!("a host function's reply could not be delivered: {e}"));
+                        self.poison(e, PoisonedBy::HostReply);
                     })?;
                     self.scratch.write(ScratchLayout::offset(self.boot.layout.input.address), &reply)?;
                     continue;
@@ -234,7 +234,7 @@ impl Sandbox {
             .imports()
             .get(index)
             .zip(self.imports.get(index))
-            .ok_or_else(|| Error::Malformed(format!("the guest called unknown import #{index}")))?;
+            .ok_or(Malformed::NoSuchImport { index: call.function })?;
         let param_types: Vec<_> = import.ty.params.iter().map(|(_, ty)| ty.clone()).collect();
         let mut args = decode_values(call.args, &param_types)?;
         self.handles.accept_from_guest(&mut args, &param_types)?;
@@ -251,11 +251,14 @@ impl Sandbox {
             }
             // The guest only forwards registered imports; treat anything
             // else as the guest misbehaving.
-            None => return Err(Error::Malformed(format!("the guest called unregistered import `{name}`"))),
+            None => {
+                return Err(Malformed::UnregisteredImport { index: call.function, import: name.clone() }.into());
+            }
         };
         let mut fbb = FlatBufferBuilder::new();
         let args = match outcome {
             Ok(mut results) => {
+                // Owned and borrowed alike: the guest keeps results' handles.
                 self.handles.issue_to_guest(&mut results, &import.ty.results)?;
                 let values = encode_values(&mut fbb, &results, &import.ty.results)?;
                 fb::FunctionCallResultArgs { results: Some(values), error: None }
@@ -265,7 +268,7 @@ impl Sandbox {
                 *failure = Some(HostFailure { function: name.clone(), error });
                 let error = fb::CallError::create(
                     &mut fbb,
-                    &fb::CallErrorArgs { kind: fb::ErrorKind::HostFunction, message: Some(text), exit_code: 0 },
+                    &fb::CallErrorArgs { kind: fb::ErrorKind::HostFunction, message: Some(text), ..Default::default() },
                 );
                 fb::FunctionCallResultArgs { results: None, error: Some(error) }
             }
@@ -305,26 +308,19 @@ impl Sandbox {
 
     /// Reads what the exception stub left on the exception stack.
     fn exception(&self, vector: u8) -> Error {
-        let details = (|| -> Result<(ExceptionFrame, u64), Error> {
-            let regs = self.vm.regs()?;
-            let fault_address = self.vm.fault_address()?;
-            let mut raw = [0u8; guest::EXCEPTION_FRAME_SIZE];
-            self.scratch.read(regs.rsp.wrapping_sub(featherlight_abi::layout::SCRATCH_BASE), &mut raw)?;
-            Ok((guest::exception_frame(&raw), fault_address))
-        })();
-        match details {
-            Ok((frame, cr2)) => Error::GuestException {
-                vector,
-                name: exception_name(vector),
-                rip: frame.rip,
-                error_code: frame.error_code,
-                cr2,
-            },
-            Err(e) => Error::GuestCrashed(format!(
-                "CPU exception {vector} ({}); its frame is unreadable: {e}",
-                exception_name(vector)
-            )),
+        let details = (|| -> Result<(u64, u64), Error> { Ok((self.vm.regs()?.rsp, self.vm.fault_address()?)) })();
+        let (rsp, cr2) = match details {
+            Ok(details) => details,
+            // The host could not read the vCPU: not the guest's doing.
+            Err(e) => return e,
+        };
+        let name = exception_name(vector);
+        let mut raw = [0u8; guest::EXCEPTION_FRAME_SIZE];
+        if self.scratch.read(rsp.wrapping_sub(featherlight_abi::layout::SCRATCH_BASE), &mut raw).is_err() {
+            return GuestViolation::ExceptionFrameOutOfBounds { vector, name, rsp }.into();
         }
+        let frame: ExceptionFrame = guest::exception_frame(&raw);
+        Error::GuestException { vector, name, rip: frame.rip, error_code: frame.error_code, cr2 }
     }
 }
 
@@ -336,14 +332,38 @@ fn call_error(failure: CallFailure, host_failure: Option<HostFailure>) -> Error 
         FailureKind::UnknownImport => Error::UnknownImport { message },
         FailureKind::HostFunction => match host_failure {
             Some(failure) => failure.into(),
-            None => {
-                Error::Malformed(format!("the guest reported a host function failure that did not happen: {message}"))
-            }
+            None => Malformed::InventedHostFailure { message }.into(),
         },
-        FailureKind::Malformed => Error::Malformed(message),
+        FailureKind::Malformed => Malformed::ReportedByGuest { message }.into(),
         FailureKind::Instantiate => Error::Instantiate(message),
         FailureKind::Exit { code } => Error::Exit { code },
         FailureKind::NotGranted => Error::NotGranted { message },
+        // Unless the host sent this handle in a call's arguments, which the
+        // call names it from (`name_refused_handle`), the guest made it up.
+        FailureKind::InvalidHandle { handle, wrong_type } => Malformed::UnsentHandle { handle, wrong_type }.into(),
+    }
+}
+
+/// The guest refused a call over `handle`: if the call's arguments hold it as
+/// a handle to one of the component's resources, the application used a
+/// handle it was not given or had dropped, and the guest refused before
+/// changing anything ([`Error::InvalidHandle`] from the host, which does
+/// not poison). Any other error passes unchanged.
+fn name_refused_handle(error: Error, args: &mut [Value], types: &[crate::wasm::types::ValueType]) -> Error {
+    let Error::Malformed(Malformed::UnsentHandle { handle, wrong_type }) = error else { return error };
+    let sent = args.iter_mut().zip(types).find_map(|(value, ty)| {
+        for_each_handle(value, ty, &mut |h, _, resource| {
+            if *h == handle && !resource.host { Err(resource.name.to_string()) } else { Ok(()) }
+        })
+        .err()
+    });
+    match sent {
+        Some(resource) => {
+            let reason =
+                if wrong_type { HandleProblem::OtherResource { actual: None } } else { HandleProblem::Dropped };
+            Error::InvalidHandle { resource, handle, reason, from: Side::Host }
+        }
+        None => error,
     }
 }
 

@@ -2,7 +2,7 @@
 //! memory slots, restore and the guest's view of scratch.
 
 use super::{BOOT_SLOT, SCRATCH_SLOT, Sandbox};
-use crate::error::Error;
+use crate::error::{Error, GuestViolation};
 use crate::hypervisor::descriptors::cpl3_long_mode;
 use crate::hypervisor::{MemorySlot, Registers};
 use crate::mem::guest_cow::{CowTables, dummy_slot_address};
@@ -99,7 +99,8 @@ impl Sandbox {
     /// snapshots and the guest's view of scratch.
     pub(super) fn guest_copies(&self) -> Result<Option<GuestCopies<'_>>, Error> {
         let (Some(tables), Some(cow)) = (self.boot.cow.as_ref(), self.cow.as_ref()) else { return Ok(None) };
-        let copied = tables.copied_pages(&cow.memory).map_err(|e| Error::GuestCrashed(e.to_string()))?;
+        // Only the guest's own rewriting of its tables makes this fail.
+        let copied = tables.copied_pages(&cow.memory).map_err(GuestViolation::PageTables)?;
         Ok(Some((&cow.memory, copied)))
     }
 

@@ -9,7 +9,7 @@
 //! handle tells a stale handle from the slot's next occupant.
 
 use crate::Value;
-use crate::error::Error;
+use crate::error::{Error, HandleProblem, Side};
 use crate::wasm::types::ValueType;
 use featherlight_wire::types::for_each_handle;
 use std::sync::Arc;
@@ -49,7 +49,8 @@ impl HandleTable {
                 return Err(Error::InvalidHandle {
                     resource: resource.to_string(),
                     handle: 0,
-                    reason: format!("the guest holds {MAX_HANDLES} handles already; drop some first"),
+                    reason: HandleProblem::TooMany { limit: MAX_HANDLES },
+                    from: Side::Guest,
                 });
             }
         };
@@ -102,42 +103,42 @@ impl HandleTable {
     }
 
     /// Turns the application's reps of host resources in `values` (going to
-    /// the guest) into handles. Handles issued for borrows are returned: the
-    /// caller takes them back once the call is over.
+    /// the guest) into handles. The handles issued are returned, with
+    /// whether each is owned: the caller takes borrows back once the call
+    /// is over.
     pub(crate) fn issue_to_guest(
         &mut self,
         values: &mut [Value],
         types: &[ValueType],
-    ) -> Result<Vec<(Arc<str>, u32)>, Error> {
-        let mut borrows = Vec::new();
+    ) -> Result<Vec<(Arc<str>, u32, bool)>, Error> {
+        let mut issued = Vec::new();
         for (value, ty) in values.iter_mut().zip(types) {
             for_each_handle(value, ty, &mut |handle, owned, resource| {
                 if resource.host {
                     *handle = self.insert(&resource.name, *handle)?;
-                    if !owned {
-                        borrows.push((resource.name.clone(), *handle));
-                    }
+                    issued.push((resource.name.clone(), *handle, owned));
                 }
                 Ok::<_, Error>(())
             })?;
         }
-        Ok(borrows)
+        Ok(issued)
     }
 
+    /// Only the guest presents these handles: an invalid one is a forgery.
     fn lookup(&self, resource: &Arc<str>, handle: u32) -> Result<usize, Error> {
         let invalid =
-            |reason: &str| Error::InvalidHandle { resource: resource.to_string(), handle, reason: reason.to_string() };
-        let index = (handle & INDEX_MASK).checked_sub(1).ok_or_else(|| invalid("it was never issued"))? as usize;
-        let slot = self.slots.get(index).ok_or_else(|| invalid("it was never issued"))?;
+            |reason| Error::InvalidHandle { resource: resource.to_string(), handle, reason, from: Side::Guest };
+        let index = (handle & INDEX_MASK).checked_sub(1).ok_or_else(|| invalid(HandleProblem::NeverIssued))? as usize;
+        let slot = self.slots.get(index).ok_or_else(|| invalid(HandleProblem::NeverIssued))?;
         match &slot.entry {
             Some((ty, _)) if slot.generation == handle >> INDEX_BITS => {
                 if ty == resource {
                     Ok(index)
                 } else {
-                    Err(invalid(&format!("it is a handle to `{ty}`")))
+                    Err(invalid(HandleProblem::OtherResource { actual: Some(ty.to_string()) }))
                 }
             }
-            _ => Err(invalid("it was dropped or never issued")),
+            _ => Err(invalid(HandleProblem::Dropped)),
         }
     }
 }
@@ -154,15 +155,19 @@ mod tests {
         let b = table.insert(&blob, 11).unwrap();
         assert_ne!(a, b);
         assert_eq!(table.get(&blob, a).unwrap(), 10);
-        assert!(matches!(table.get(&other, a), Err(Error::InvalidHandle { reason, .. }) if reason.contains("i#blob")));
-        assert!(table.get(&blob, 0).is_err());
-        assert!(table.get(&blob, 12345).is_err());
+        let problem = |outcome: Result<u32, Error>| match outcome {
+            Err(Error::InvalidHandle { reason, from: Side::Guest, .. }) => reason,
+            other => panic!("expected an invalid handle from the guest, got {other:?}"),
+        };
+        assert_eq!(problem(table.get(&other, a)), HandleProblem::OtherResource { actual: Some("i#blob".into()) });
+        assert_eq!(problem(table.get(&blob, 0)), HandleProblem::NeverIssued);
+        assert_eq!(problem(table.get(&blob, 12345)), HandleProblem::NeverIssued);
         assert_eq!(table.remove(&blob, a).unwrap(), 10);
         // Stale: the slot is reused with a new generation.
-        assert!(table.get(&blob, a).is_err());
+        assert_eq!(problem(table.get(&blob, a)), HandleProblem::Dropped);
         let c = table.insert(&blob, 12).unwrap();
         assert_ne!(c, a);
-        assert!(table.remove(&blob, a).is_err());
+        assert_eq!(problem(table.remove(&blob, a)), HandleProblem::Dropped);
         assert_eq!(table.get(&blob, c).unwrap(), 12);
         for i in 0..10_000 {
             let h = table.insert(&blob, i).unwrap();

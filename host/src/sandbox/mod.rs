@@ -11,7 +11,7 @@ pub use interrupt::InterruptHandle;
 pub use snapshot::Snapshot;
 
 use crate::Value;
-use crate::error::Error;
+use crate::error::{Error, PoisonedBy};
 use crate::hypervisor::descriptors::cpl3_long_mode;
 use crate::hypervisor::{MemorySlot, Registers, Vm};
 use crate::mem::boot_image::BootImage;
@@ -45,8 +45,9 @@ pub struct Sandbox {
     component: Component,
     /// Host function of each import, in the order the guest numbers them.
     imports: Vec<(String, Option<Arc<HostFunction>>)>,
-    /// Why the sandbox refuses calls, once something went wrong.
-    poisoned: Option<String>,
+    /// Why the sandbox refuses calls, once something went wrong: the
+    /// failure (a copy of what the caller got) and what failed.
+    poisoned: Option<(Arc<Error>, PoisonedBy)>,
     /// Stop requests and deadlines for the call in progress.
     interrupts: Arc<interrupt::InterruptState>,
     /// How long one call may run.
@@ -221,9 +222,7 @@ impl Sandbox {
 
     /// Calls the export at `index` in [`ComponentWorld::exports`](crate::wasm::world::ComponentWorld::exports).
     pub fn call_index(&mut self, index: usize, args: &[Value]) -> Result<Vec<Value>, Error> {
-        if let Some(reason) = &self.poisoned {
-            return Err(Error::Poisoned(reason.clone()));
-        }
+        self.refuse_if_poisoned()?;
         let component = self.component.clone();
         let export = component.world().exports().get(index).ok_or_else(|| Error::NoSuchExport(format!("#{index}")))?;
         self.interrupts.begin_call(self.call_timeout);
@@ -249,9 +248,7 @@ impl Sandbox {
     /// Test hook (`featherlight::testing::inject_fault`): makes the guest
     /// runtime fail in the chosen way.
     pub(crate) fn inject_fault(&mut self, kind: GuestFault) -> Result<(), Error> {
-        if let Some(reason) = &self.poisoned {
-            return Err(Error::Poisoned(reason.clone()));
-        }
+        self.refuse_if_poisoned()?;
         let outcome = self.fault(kind.into());
         self.poison_on(outcome)
     }
@@ -267,9 +264,22 @@ impl Sandbox {
         if let Err(e) = &outcome
             && e.is_poison_error()
         {
-            self.poisoned = Some(e.to_string());
+            self.poison(e, PoisonedBy::Call);
         }
         outcome
+    }
+
+    /// Makes the sandbox refuse calls, keeping a copy of `cause`.
+    fn poison(&mut self, cause: &Error, by: PoisonedBy) {
+        self.poisoned = Some((Arc::new(cause.duplicate()), by));
+    }
+
+    /// [`Error::Poisoned`] with its cause, if the sandbox is poisoned.
+    fn refuse_if_poisoned(&self) -> Result<(), Error> {
+        match &self.poisoned {
+            Some((cause, by)) => Err(Error::Poisoned { cause: cause.clone(), by: *by }),
+            None => Ok(()),
+        }
     }
 
     fn boot(&mut self, layout: &ScratchLayout) -> Result<(), Error> {

@@ -11,8 +11,8 @@
 use super::Sandbox;
 use super::host_functions::Linker;
 use crate::Value;
-use crate::error::Error;
-use crate::hypervisor::{Exit, Registers, Vm};
+use crate::error::{Error, GuestViolation, PoisonedBy};
+use crate::hypervisor::{Exit, HypervisorError, Registers, Vm};
 use crate::mem::boot_image::BootImage;
 use crate::mem::host_usize;
 use crate::mem::region::HostMapping;
@@ -106,9 +106,7 @@ impl Sandbox {
     /// back to it ([`Sandbox::restore`]) continue from exactly this state.
     #[tracing::instrument(skip_all)]
     pub fn snapshot(&mut self) -> Result<Arc<Snapshot>, Error> {
-        if let Some(reason) = &self.poisoned {
-            return Err(Error::Poisoned(reason.clone()));
-        }
+        self.refuse_if_poisoned()?;
         let regs = self.resume_point()?;
         let parent = self.origin.as_ref().map(|origin| &origin.scratch);
         let copies = self.guest_copies()?;
@@ -161,7 +159,7 @@ impl Sandbox {
             }
             // Half restored is unusable: poison (whatever the error).
             Err(e) => {
-                self.poisoned = Some(format!("a restore failed: {e}"));
+                self.poison(&e, PoisonedBy::Restore);
                 Err(e)
             }
         }
@@ -232,12 +230,12 @@ impl Sandbox {
         let unexpected = interrupts.without_guest_code(|| {
             self.vm.run().map(|exit| match exit {
                 Exit::Interrupted => None,
-                other => Some(format!("{other:?}")),
+                other => Some(other.kind()),
             })
         })?;
         match unexpected {
             None => Ok(()),
-            Some(exit) => Err(Error::GuestCrashed(format!("the vCPU ran guest code while settling ({exit})"))),
+            Some(exit) => Err(HypervisorError::RanGuestCode { exit }.into()),
         }
     }
 
@@ -265,10 +263,7 @@ impl Sandbox {
         let exit = self.boot.message_exit;
         let resume = exit + MESSAGE_EXIT_LEN;
         if regs.rip != exit && regs.rip != resume {
-            return Err(Error::GuestCrashed(format!(
-                "the guest is not stopped at its message exit (rip {:#x}); cannot snapshot it",
-                regs.rip
-            )));
+            return Err(GuestViolation::NotAtMessageExit { rip: regs.rip }.into());
         }
         regs.rip = resume;
         Ok(regs)

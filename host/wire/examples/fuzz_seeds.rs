@@ -26,5 +26,9 @@ fn main() -> std::io::Result<()> {
     let frame: Vec<u8> = [14u64, 2, 0x1234, 0x23, 0x202, 0x7000, 0x1b].iter().flat_map(|w| w.to_le_bytes()).collect();
     assert_eq!(frame.len(), EXCEPTION_FRAME_SIZE);
     write("exception_frame", "page-fault", &frame)?;
+    // Guest-CoW page tables, fresh and after two copies.
+    for (name, bytes) in seeds::page_tables() {
+        write("page_tables", &name, &bytes)?;
+    }
     Ok(())
 }

@@ -8,6 +8,7 @@
 //! [`MAX_DEPTH`](crate::types::MAX_DEPTH) deep).
 
 use crate::WireError as Error;
+use crate::malformed::{Composite, Malformed};
 use crate::types::ValueType;
 use crate::value::Value;
 use featherlight_abi::fb;
@@ -24,7 +25,7 @@ pub fn encode_values<'a>(
     types: &[ValueType],
 ) -> Result<WIPOffset<WireValues<'a>>, Error> {
     if values.len() != types.len() {
-        return Err(Error::Malformed(format!("{} values for {} types", values.len(), types.len())));
+        return Err(Malformed::ValueCount { values: values.len(), types: types.len() }.into());
     }
     for (value, ty) in values.iter().zip(types) {
         ty.check(value)?;
@@ -133,29 +134,25 @@ fn encode_all<'a, 'v>(
 pub fn decode_values(values: Option<WireValues<'_>>, types: &[ValueType]) -> Result<Vec<Value>, Error> {
     let count = values.map_or(0, |v| v.len());
     if count != types.len() {
-        return Err(malformed(format!("expected {} values, got {count}", types.len())));
+        return Err(Malformed::ValueCount { values: count, types: types.len() }.into());
     }
     values.iter().flatten().zip(types).map(|(value, ty)| decode(value, ty)).collect()
-}
-
-fn malformed(message: String) -> Error {
-    Error::Malformed(message)
 }
 
 fn decode_all<'a>(
     values: Option<WireValues<'a>>,
     types: impl ExactSizeIterator<Item = &'a ValueType>,
-    what: &str,
+    composite: Composite,
 ) -> Result<Vec<Value>, Error> {
     let count = values.map_or(0, |v| v.len());
     if count != types.len() {
-        return Err(malformed(format!("{what} has {count} parts, its type {}", types.len())));
+        return Err(Malformed::PartCount { composite, parts: count, expected: types.len() }.into());
     }
     values.iter().flatten().zip(types).map(|(value, ty)| decode(value, ty)).collect()
 }
 
 fn decode(value: fb::Value<'_>, ty: &ValueType) -> Result<Value, Error> {
-    let wrong = || malformed(format!("expected a `{}` value, got {:?}", ty.kind_name(), value.kind_type()));
+    let wrong = || Error::from(Malformed::WrongKind { expected: ty.kind_name(), got: value.kind_type() });
     Ok(match ty {
         ValueType::Bool => Value::Bool(value.kind_as_bool_val().ok_or_else(wrong)?.value()),
         ValueType::S8 => Value::S8(value.kind_as_s8_val().ok_or_else(wrong)?.value()),
@@ -170,13 +167,11 @@ fn decode(value: fb::Value<'_>, ty: &ValueType) -> Result<Value, Error> {
         ValueType::Float64 => Value::Float64(f64::from_bits(value.kind_as_f64_val().ok_or_else(wrong)?.bits())),
         ValueType::Char => {
             let code = value.kind_as_char_val().ok_or_else(wrong)?.value();
-            Value::Char(
-                char::from_u32(code).ok_or_else(|| malformed(format!("{code:#x} is not a Unicode scalar value")))?,
-            )
+            Value::Char(char::from_u32(code).ok_or(Malformed::NotAChar { code })?)
         }
         ValueType::String => {
             let bytes = value.kind_as_string_val().ok_or_else(wrong)?.value().map_or(&[][..], |b| b.bytes());
-            let text = std::str::from_utf8(bytes).map_err(|e| malformed(format!("a string is not UTF-8: {e}")))?;
+            let text = std::str::from_utf8(bytes).map_err(Malformed::NotUtf8)?;
             Value::String(text.to_string())
         }
         ValueType::List(element) => {
@@ -186,34 +181,39 @@ fn decode(value: fb::Value<'_>, ty: &ValueType) -> Result<Value, Error> {
             } else {
                 let items = value.kind_as_list_val().ok_or_else(wrong)?.items();
                 let count = items.map_or(0, |i| i.len());
-                Value::List(decode_all(items, std::iter::repeat_n(&**element, count), "a list")?)
+                Value::List(decode_all(items, std::iter::repeat_n(&**element, count), Composite::List)?)
             }
         }
         ValueType::Record(fields) => {
             let values = decode_all(
                 value.kind_as_record_val().ok_or_else(wrong)?.fields(),
                 fields.iter().map(|(_, t)| t),
-                "a record",
+                Composite::Record,
             )?;
             Value::Record(fields.iter().map(|(name, _)| name.clone()).zip(values).collect())
         }
-        ValueType::Tuple(types) => {
-            Value::Tuple(decode_all(value.kind_as_tuple_val().ok_or_else(wrong)?.items(), types.iter(), "a tuple")?)
-        }
+        ValueType::Tuple(types) => Value::Tuple(decode_all(
+            value.kind_as_tuple_val().ok_or_else(wrong)?.items(),
+            types.iter(),
+            Composite::Tuple,
+        )?),
         ValueType::Variant(cases) => {
             let v = value.kind_as_variant_val().ok_or_else(wrong)?;
-            let (name, payload_ty) = usize::try_from(v.case_index())
-                .ok()
-                .and_then(|i| cases.get(i))
-                .ok_or_else(|| malformed(format!("variant case {} does not exist", v.case_index())))?;
+            let (name, payload_ty) =
+                usize::try_from(v.case_index()).ok().and_then(|i| cases.get(i)).ok_or(Malformed::NoSuchCase {
+                    composite: Composite::Variant,
+                    index: v.case_index(),
+                    cases: cases.len(),
+                })?;
             Value::Variant(name.clone(), decode_payload(v.payload(), payload_ty.as_ref(), name)?)
         }
         ValueType::Enum(cases) => {
             let index = value.kind_as_enum_val().ok_or_else(wrong)?.case_index();
-            let name = usize::try_from(index)
-                .ok()
-                .and_then(|i| cases.get(i))
-                .ok_or_else(|| malformed(format!("enum case {index} does not exist")))?;
+            let name = usize::try_from(index).ok().and_then(|i| cases.get(i)).ok_or(Malformed::NoSuchCase {
+                composite: Composite::Enum,
+                index,
+                cases: cases.len(),
+            })?;
             Value::Enum(name.clone())
         }
         ValueType::Option(some) => match value.kind_as_option_val().ok_or_else(wrong)?.value() {
@@ -232,7 +232,7 @@ fn decode(value: fb::Value<'_>, ty: &ValueType) -> Result<Value, Error> {
             let handle = value.kind_as_resource_val().ok_or_else(wrong)?;
             let owned = matches!(ty, ValueType::Own(_));
             if handle.owned() != owned {
-                return Err(malformed(format!("expected a `{}` handle, got the other kind", ty.kind_name())));
+                return Err(Malformed::HandleKind { owned }.into());
             }
             if owned { Value::Own(handle.handle()) } else { Value::Borrow(handle.handle()) }
         }
@@ -240,12 +240,11 @@ fn decode(value: fb::Value<'_>, ty: &ValueType) -> Result<Value, Error> {
             let words = value.kind_as_flags_val().ok_or_else(wrong)?.words();
             let words: Vec<u32> = words.iter().flatten().collect();
             if words.len() > names.len().div_ceil(32) {
-                return Err(malformed(format!("{} flag words for {} flags", words.len(), names.len())));
+                return Err(Malformed::FlagWords { words: words.len(), flags: names.len() }.into());
             }
             let is_set = |i: usize| words.get(i / 32).is_some_and(|w| w & (1 << (i % 32)) != 0);
-            let undefined = (names.len()..words.len() * 32).any(is_set);
-            if undefined {
-                return Err(malformed("a flags value sets an undefined flag".to_string()));
+            if let Some(bit) = (names.len()..words.len() * 32).find(|i| is_set(*i)) {
+                return Err(Malformed::UndefinedFlag { bit, flags: names.len() }.into());
             }
             Value::Flags(names.iter().enumerate().filter(|(i, _)| is_set(*i)).map(|(_, n)| n.clone()).collect())
         }
@@ -260,8 +259,8 @@ fn decode_payload(
     match (payload, ty) {
         (Some(v), Some(ty)) => Ok(Some(Box::new(decode(v, ty)?))),
         (None, None) => Ok(None),
-        (Some(_), None) => Err(malformed(format!("case `{case}` has a payload its type does not declare"))),
-        (None, Some(_)) => Err(malformed(format!("case `{case}` lacks its payload"))),
+        (Some(_), None) => Err(Malformed::UnexpectedPayload { case: case.to_string() }.into()),
+        (None, Some(_)) => Err(Malformed::MissingPayload { case: case.to_string() }.into()),
     }
 }
 
@@ -324,8 +323,14 @@ mod tests {
         );
         fbb.finish(call, None);
         let call = flatbuffers::root::<fb::FunctionCall>(fbb.finished_data()).unwrap();
-        assert!(matches!(decode_values(call.args(), &types[1..2]), Err(Error::Malformed(_))));
-        assert!(matches!(decode_values(call.args(), &[ValueType::U32]), Err(Error::Malformed(_))));
+        assert!(matches!(
+            decode_values(call.args(), &types[1..2]),
+            Err(Error::Malformed(Malformed::HandleKind { owned: false }))
+        ));
+        assert!(matches!(
+            decode_values(call.args(), &[ValueType::U32]),
+            Err(Error::Malformed(Malformed::WrongKind { expected: "u32", got: fb::ValueKind::ResourceVal }))
+        ));
         // WAVE has no handles: parsing one is an error, printing does not panic.
         assert!(Value::from_wave(&types[0], "1").is_err());
         assert_eq!(values[2].to_wave(), "List([Own(1), Own(2)])");
@@ -343,9 +348,85 @@ mod tests {
         );
         fbb.finish(call, None);
         let call = flatbuffers::root::<fb::FunctionCall>(fbb.finished_data()).unwrap();
-        for ty in [ValueType::String, ValueType::Char] {
-            assert!(matches!(decode_values(call.args(), &[ty]), Err(Error::Malformed(_))));
-        }
-        assert!(matches!(decode_values(call.args(), &[]), Err(Error::Malformed(_))));
+        assert!(matches!(
+            decode_values(call.args(), &[ValueType::String]),
+            Err(Error::Malformed(Malformed::WrongKind { expected: "string", got: fb::ValueKind::U32Val }))
+        ));
+        assert!(matches!(
+            decode_values(call.args(), &[ValueType::Char]),
+            Err(Error::Malformed(Malformed::WrongKind { expected: "char", got: fb::ValueKind::U32Val }))
+        ));
+        assert!(matches!(
+            decode_values(call.args(), &[]),
+            Err(Error::Malformed(Malformed::ValueCount { values: 1, types: 0 }))
+        ));
+        assert!(matches!(
+            encode_values(&mut FlatBufferBuilder::new(), &[Value::U8(1)], &[]),
+            Err(Error::Malformed(Malformed::ValueCount { values: 1, types: 0 }))
+        ));
+    }
+
+    /// Decodes one wire value that `build` makes against `ty`.
+    fn decode_raw(
+        ty: ValueType,
+        build: impl FnOnce(&mut FlatBufferBuilder<'static>) -> (fb::ValueKind, WIPOffset<flatbuffers::UnionWIPOffset>),
+    ) -> Result<Vec<Value>, Error> {
+        let mut fbb = FlatBufferBuilder::new();
+        let (kind_type, kind) = build(&mut fbb);
+        let value = fb::Value::create(&mut fbb, &fb::ValueArgs { kind_type, kind: Some(kind) });
+        let args = fbb.create_vector(&[value]);
+        let call =
+            fb::FunctionCall::create(&mut fbb, &fb::FunctionCallArgs { function: 0, args: Some(args), context: None });
+        fbb.finish(call, None);
+        let call = flatbuffers::root::<fb::FunctionCall>(fbb.finished_data()).unwrap();
+        decode_values(call.args(), &[ty])
+    }
+
+    #[test]
+    fn each_malformation_says_what_and_where() {
+        let malformed = |result: Result<Vec<Value>, Error>| match result {
+            Err(Error::Malformed(m)) => m,
+            other => panic!("expected a malformation, got {other:?}"),
+        };
+        let char = decode_raw(ValueType::Char, |fbb| {
+            (fb::ValueKind::CharVal, fb::CharVal::create(fbb, &fb::CharValArgs { value: 0xd800 }).as_union_value())
+        });
+        assert_eq!(malformed(char), Malformed::NotAChar { code: 0xd800 });
+        let string = decode_raw(ValueType::String, |fbb| {
+            let value = Some(fbb.create_vector(&[b'a', 0xff]));
+            (fb::ValueKind::StringVal, fb::StringVal::create(fbb, &fb::StringValArgs { value }).as_union_value())
+        });
+        assert!(matches!(malformed(string), Malformed::NotUtf8(e) if e.valid_up_to() == 1));
+        let case = decode_raw(ValueType::enumeration(["x", "y"]), |fbb| {
+            (fb::ValueKind::EnumVal, fb::EnumVal::create(fbb, &fb::EnumValArgs { case_index: 5 }).as_union_value())
+        });
+        assert_eq!(malformed(case), Malformed::NoSuchCase { composite: Composite::Enum, index: 5, cases: 2 });
+        let payload = decode_raw(ValueType::variant([("none", None)]), |fbb| {
+            let payload = Some(fb::Value::create(fbb, &fb::ValueArgs::default()));
+            let args = fb::VariantValArgs { case_index: 0, payload };
+            (fb::ValueKind::VariantVal, fb::VariantVal::create(fbb, &args).as_union_value())
+        });
+        assert_eq!(malformed(payload), Malformed::UnexpectedPayload { case: "none".into() });
+        let missing = decode_raw(ValueType::result(Some(ValueType::U8), None), |fbb| {
+            let args = fb::ResultValArgs { is_err: false, payload: None };
+            (fb::ValueKind::ResultVal, fb::ResultVal::create(fbb, &args).as_union_value())
+        });
+        assert_eq!(malformed(missing), Malformed::MissingPayload { case: "ok".into() });
+        let flags = |words: &'static [u32]| {
+            decode_raw(ValueType::flags(["a", "b", "c"]), move |fbb| {
+                let words = Some(fbb.create_vector(words));
+                (fb::ValueKind::FlagsVal, fb::FlagsVal::create(fbb, &fb::FlagsValArgs { words }).as_union_value())
+            })
+        };
+        assert_eq!(malformed(flags(&[1 << 5 | 1])), Malformed::UndefinedFlag { bit: 5, flags: 3 });
+        assert_eq!(malformed(flags(&[0, 0])), Malformed::FlagWords { words: 2, flags: 3 });
+        assert_eq!(flags(&[0b101]).unwrap(), [Value::Flags(vec!["a".into(), "c".into()])]);
+        let tuple = decode_raw(ValueType::tuple([ValueType::Bool, ValueType::Bool]), |fbb| {
+            let item = fb::BoolVal::create(fbb, &fb::BoolValArgs { value: true }).as_union_value();
+            let item = fb::Value::create(fbb, &fb::ValueArgs { kind_type: fb::ValueKind::BoolVal, kind: Some(item) });
+            let items = Some(fbb.create_vector(&[item]));
+            (fb::ValueKind::TupleVal, fb::TupleVal::create(fbb, &fb::TupleValArgs { items }).as_union_value())
+        });
+        assert_eq!(malformed(tuple), Malformed::PartCount { composite: Composite::Tuple, parts: 1, expected: 2 });
     }
 }

@@ -7,6 +7,7 @@
 
 use crate::WireError;
 use crate::codec::WireValues;
+use crate::malformed::Malformed;
 use featherlight_abi::layout::ExceptionFrame;
 use featherlight_abi::{fb, message};
 
@@ -93,6 +94,16 @@ pub enum FailureKind {
     /// The component used a capability (filesystem, network) the embedder
     /// did not grant.
     NotGranted,
+    /// The host sent a handle to one of the component's resources that the
+    /// guest never gave it or that was dropped (`wrong_type`: a live handle
+    /// of another resource type). The guest refused the call before
+    /// changing anything.
+    InvalidHandle {
+        /// The handle as the host sent it.
+        handle: u32,
+        /// Whether it is a live handle of another resource type.
+        wrong_type: bool,
+    },
 }
 
 /// A log record from the guest.
@@ -120,15 +131,15 @@ pub struct HostCall<'a> {
 /// it is in.
 pub fn framed_len(prefix: [u8; message::SIZE_PREFIX], capacity: u64) -> Result<usize, WireError> {
     let len = u32::from_le_bytes(prefix) as usize;
-    len.checked_add(message::SIZE_PREFIX).filter(|t| *t as u64 <= capacity).ok_or_else(|| {
-        WireError::Malformed(format!("a {len}-byte message claims more than the {capacity}-byte output buffer"))
-    })
+    len.checked_add(message::SIZE_PREFIX)
+        .filter(|t| *t as u64 <= capacity)
+        .ok_or(WireError::Malformed(Malformed::FrameTooLong { len, capacity }))
 }
 
 /// Verifies and decodes a framed guest message (prefix included), as copied
 /// out of the output buffer.
 pub fn decode_message(bytes: &[u8]) -> Result<GuestMessage<'_>, WireError> {
-    let message = message::guest_message(bytes).map_err(|e| WireError::Malformed(e.to_string()))?;
+    let message = message::guest_message(bytes).map_err(Malformed::Flatbuffer)?;
     if let Some(result) = message.body_as_function_call_result() {
         if let Some(error) = result.error() {
             return Ok(GuestMessage::Failed(call_failure(error)));
@@ -148,7 +159,7 @@ pub fn decode_message(bytes: &[u8]) -> Result<GuestMessage<'_>, WireError> {
     } else if let Some(output) = message.body_as_output() {
         Ok(GuestMessage::Output(output))
     } else {
-        Err(WireError::Malformed("a message without a body".into()))
+        Err(Malformed::NoBody.into())
     }
 }
 
@@ -174,6 +185,8 @@ fn call_failure(error: fb::CallError<'_>) -> CallFailure {
         K::Instantiate => FailureKind::Instantiate,
         K::Exit => FailureKind::Exit { code: error.exit_code() },
         K::NotGranted => FailureKind::NotGranted,
+        K::InvalidHandle => FailureKind::InvalidHandle { handle: error.handle(), wrong_type: false },
+        K::WrongHandleType => FailureKind::InvalidHandle { handle: error.handle(), wrong_type: true },
         _ => FailureKind::Trap(TrapCode::Other),
     };
     CallFailure { kind, message: error.message().unwrap_or("").to_string() }
@@ -208,7 +221,12 @@ mod tests {
         guest_message(|fbb| {
             let message = message.map(|m| fbb.create_string(m));
             let exit_code = if kind == fb::ErrorKind::Exit { 7 } else { 0 };
-            let error = Some(fb::CallError::create(fbb, &fb::CallErrorArgs { kind, message, exit_code }));
+            let handle = if matches!(kind, fb::ErrorKind::InvalidHandle | fb::ErrorKind::WrongHandleType) {
+                0x10_0002
+            } else {
+                0
+            };
+            let error = Some(fb::CallError::create(fbb, &fb::CallErrorArgs { kind, message, exit_code, handle }));
             let args = fb::FunctionCallResultArgs { results: None, error };
             (fb::GuestBody::FunctionCallResult, fb::FunctionCallResult::create(fbb, &args).as_union_value())
         })
@@ -217,7 +235,10 @@ mod tests {
     #[test]
     fn framed_len_checks_the_prefix_against_the_buffer() {
         assert_eq!(framed_len(12u32.to_le_bytes(), 16).unwrap(), 16);
-        assert!(matches!(framed_len(13u32.to_le_bytes(), 16), Err(WireError::Malformed(m)) if m.contains("13-byte")));
+        assert!(matches!(
+            framed_len(13u32.to_le_bytes(), 16),
+            Err(WireError::Malformed(Malformed::FrameTooLong { len: 13, capacity: 16 }))
+        ));
         assert!(framed_len(u32::MAX.to_le_bytes(), u64::MAX).is_ok_and(|n| n == u32::MAX as usize + 4));
         assert!(framed_len(u32::MAX.to_le_bytes(), 1 << 20).is_err());
     }
@@ -225,20 +246,20 @@ mod tests {
     #[test]
     fn garbage_and_bodiless_messages_are_malformed() {
         for bytes in [&[][..], &[4, 0, 0, 0, 0xff, 0xff, 0xff, 0xff], &[0xff; 64]] {
-            assert!(matches!(decode_message(bytes), Err(WireError::Malformed(_))), "{bytes:?}");
+            assert!(matches!(decode_message(bytes), Err(WireError::Malformed(Malformed::Flatbuffer(_)))), "{bytes:?}");
         }
         let mut fbb = flatbuffers::FlatBufferBuilder::new();
         let root =
             fb::GuestMessage::create(&mut fbb, &fb::GuestMessageArgs { body_type: fb::GuestBody::NONE, body: None });
         fbb.finish_size_prefixed(root, None);
         let empty = decode_message(fbb.finished_data());
-        assert!(matches!(empty, Err(WireError::Malformed(m)) if m.contains("without a body")));
+        assert!(matches!(empty, Err(WireError::Malformed(Malformed::NoBody))));
         // A body whose type this host does not know is no body at all.
         let unknown = guest_message(|fbb| {
             let abort = fb::Abort::create(fbb, &fb::AbortArgs { message: None });
             (fb::GuestBody(200), abort.as_union_value())
         });
-        assert!(matches!(decode_message(&unknown), Err(WireError::Malformed(_))));
+        assert!(matches!(decode_message(&unknown), Err(WireError::Malformed(Malformed::NoBody))));
     }
 
     #[test]
@@ -255,6 +276,8 @@ mod tests {
             (fb::ErrorKind::Instantiate, FailureKind::Instantiate),
             (fb::ErrorKind::Exit, FailureKind::Exit { code: 7 }),
             (fb::ErrorKind::NotGranted, FailureKind::NotGranted),
+            (fb::ErrorKind::InvalidHandle, FailureKind::InvalidHandle { handle: 0x10_0002, wrong_type: false }),
+            (fb::ErrorKind::WrongHandleType, FailureKind::InvalidHandle { handle: 0x10_0002, wrong_type: true }),
         ];
         for (wire, kind) in cases {
             let bytes = failure(wire, Some("why"));

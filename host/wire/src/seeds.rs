@@ -216,11 +216,13 @@ pub fn messages() -> Vec<(String, Vec<u8>)> {
         fb::ErrorKind::Instantiate,
         fb::ErrorKind::Exit,
         fb::ErrorKind::NotGranted,
+        fb::ErrorKind::InvalidHandle,
     ] {
         let message = guest_message(|fbb| {
             let message = Some(fbb.create_string("it failed"));
             let exit_code = if kind == fb::ErrorKind::Exit { 3 } else { 0 };
-            let error = Some(fb::CallError::create(fbb, &fb::CallErrorArgs { kind, message, exit_code }));
+            let handle = if kind == fb::ErrorKind::InvalidHandle { 0x10_0001 } else { 0 };
+            let error = Some(fb::CallError::create(fbb, &fb::CallErrorArgs { kind, message, exit_code, handle }));
             let args = fb::FunctionCallResultArgs { results: None, error };
             (fb::GuestBody::FunctionCallResult, fb::FunctionCallResult::create(fbb, &args).as_union_value())
         });
@@ -259,6 +261,75 @@ pub fn messages() -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// Where the `page_tables` fuzz target places its tables (guest-physical).
+pub const FUZZ_TABLES_BASE: u64 = 0x20_0000;
+/// Guest-virtual address of the snapshot pages it maps copy-on-write.
+pub const FUZZ_COW_VIRT: u64 = 0x4000_0000;
+/// Guest-physical address of those pages' snapshot copies.
+pub const FUZZ_SNAPSHOT_PHYS: u64 = 0x40_0000;
+/// Pages for copies behind the tables.
+const FUZZ_COPY_PAGES: u64 = 64;
+
+/// The `page_tables` fuzz target's input: one byte choosing how many
+/// snapshot pages are mapped (1 to 64), then the tables, root first, at
+/// [`FUZZ_TABLES_BASE`]; copies may go in the 64 pages right after them.
+/// Returns the run, the root and the range for copies.
+pub fn page_tables_geometry(data: &[u8]) -> Option<(crate::page_tables::CowRun, u64, std::ops::Range<u64>)> {
+    use featherlight_abi::layout::PAGE_SIZE;
+    let (&pages, tables) = data.split_first()?;
+    let run = crate::page_tables::CowRun {
+        virt: FUZZ_COW_VIRT,
+        phys: FUZZ_SNAPSHOT_PHYS,
+        size: (u64::from(pages) % 64 + 1) * PAGE_SIZE,
+    };
+    let copies = (FUZZ_TABLES_BASE + tables.len() as u64).next_multiple_of(PAGE_SIZE);
+    Some((run, FUZZ_TABLES_BASE, copies..copies + FUZZ_COPY_PAGES * PAGE_SIZE))
+}
+
+/// Seeds for the `page_tables` target, named: guest-CoW tables as the host
+/// builds them for four pages, and the same after the guest copied two.
+pub fn page_tables() -> Vec<(String, Vec<u8>)> {
+    use featherlight_abi::layout::PAGE_SIZE;
+    use featherlight_abi::paging::{self, COW, PRESENT, PageTableMemory, USER, WRITABLE};
+    struct Arena(Vec<u8>);
+    impl PageTableMemory for Arena {
+        fn read_entry(&self, table: u64, index: usize) -> Option<u64> {
+            crate::page_tables::TableBytes { base: FUZZ_TABLES_BASE, bytes: &self.0 }.read_entry(table, index)
+        }
+        fn write_entry(&mut self, table: u64, index: usize, entry: u64) -> Option<()> {
+            let at = usize::try_from(table.checked_sub(FUZZ_TABLES_BASE)?).ok()?.checked_add(index * 8)?;
+            self.0.get_mut(at..at + 8)?.copy_from_slice(&entry.to_le_bytes());
+            Some(())
+        }
+        fn allocate_table(&mut self) -> Option<u64> {
+            let at = self.0.len() as u64;
+            self.0.resize(self.0.len() + usize::try_from(PAGE_SIZE).ok()?, 0);
+            Some(FUZZ_TABLES_BASE + at)
+        }
+    }
+    const PAGES: u8 = 4;
+    let mut arena = Arena(Vec::new());
+    let mut out = Vec::new();
+    let built = arena.allocate_table().and_then(|root| {
+        let size = u64::from(PAGES) * PAGE_SIZE;
+        paging::map_range(&mut arena, root, FUZZ_COW_VIRT, FUZZ_SNAPSHOT_PHYS, size, USER | COW).ok()
+    });
+    if built.is_none() {
+        return out;
+    }
+    let input = |arena: &Arena| [&[PAGES - 1][..], &arena.0].concat();
+    out.push(("fresh".to_string(), input(&arena)));
+    let copies = FUZZ_TABLES_BASE + arena.0.len() as u64;
+    for (page, copy) in [(1u64, copies), (3, copies + PAGE_SIZE)] {
+        let leaf = paging::leaf_entry(&arena, FUZZ_TABLES_BASE, FUZZ_COW_VIRT + page * PAGE_SIZE);
+        if let Some((table, index, _)) = leaf {
+            arena.write_entry(table, index, copy | PRESENT | USER | WRITABLE);
+        }
+    }
+    out.push(("copied".to_string(), input(&arena)));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,6 +344,30 @@ mod tests {
             let back = types_from_bytes(&mut &bytes[..]);
             assert_eq!(type_bytes(&back), bytes, "{types:?}");
         }
+    }
+
+    #[test]
+    fn page_table_seeds_read_back() {
+        use crate::page_tables::{CopiedPage, TableBytes, copied_pages};
+        let seeds = page_tables();
+        assert_eq!(seeds.len(), 2);
+        let mut found = Vec::new();
+        for (name, data) in &seeds {
+            let (run, root, copies) = page_tables_geometry(data).unwrap();
+            assert_eq!(run.size, 4 * 4096, "{name}");
+            let tables = TableBytes { base: FUZZ_TABLES_BASE, bytes: &data[1..] };
+            found.push(copied_pages(&tables, root, &[run], copies.clone()).unwrap());
+            assert_eq!(copies.start, FUZZ_TABLES_BASE + data.len() as u64 - 1, "{name}");
+        }
+        let copies = FUZZ_TABLES_BASE + seeds[1].1.len() as u64 - 1;
+        assert_eq!(found[0], []);
+        assert_eq!(
+            found[1],
+            [
+                CopiedPage { phys: FUZZ_SNAPSHOT_PHYS + 4096, copy: copies },
+                CopiedPage { phys: FUZZ_SNAPSHOT_PHYS + 3 * 4096, copy: copies + 4096 },
+            ]
+        );
     }
 
     #[test]

@@ -187,10 +187,10 @@ pub struct ValueKindUnionTableOffset {}
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
 pub const ENUM_MIN_ERROR_KIND: u8 = 0;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
-pub const ENUM_MAX_ERROR_KIND: u8 = 20;
+pub const ENUM_MAX_ERROR_KIND: u8 = 22;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
 #[allow(non_camel_case_types)]
-pub const ENUM_VALUES_ERROR_KIND: [ErrorKind; 21] = [
+pub const ENUM_VALUES_ERROR_KIND: [ErrorKind; 23] = [
   ErrorKind::Other,
   ErrorKind::StackOverflow,
   ErrorKind::MemoryOutOfBounds,
@@ -212,6 +212,8 @@ pub const ENUM_VALUES_ERROR_KIND: [ErrorKind; 21] = [
   ErrorKind::Instantiate,
   ErrorKind::Exit,
   ErrorKind::NotGranted,
+  ErrorKind::InvalidHandle,
+  ErrorKind::WrongHandleType,
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -240,9 +242,11 @@ impl ErrorKind {
   pub const Instantiate: Self = Self(18);
   pub const Exit: Self = Self(19);
   pub const NotGranted: Self = Self(20);
+  pub const InvalidHandle: Self = Self(21);
+  pub const WrongHandleType: Self = Self(22);
 
   pub const ENUM_MIN: u8 = 0;
-  pub const ENUM_MAX: u8 = 20;
+  pub const ENUM_MAX: u8 = 22;
   pub const ENUM_VALUES: &'static [Self] = &[
     Self::Other,
     Self::StackOverflow,
@@ -265,6 +269,8 @@ impl ErrorKind {
     Self::Instantiate,
     Self::Exit,
     Self::NotGranted,
+    Self::InvalidHandle,
+    Self::WrongHandleType,
   ];
   /// Returns the variant's name or "" if unknown.
   pub fn variant_name(self) -> Option<&'static str> {
@@ -290,6 +296,8 @@ impl ErrorKind {
       Self::Instantiate => Some("Instantiate"),
       Self::Exit => Some("Exit"),
       Self::NotGranted => Some("NotGranted"),
+      Self::InvalidHandle => Some("InvalidHandle"),
+      Self::WrongHandleType => Some("WrongHandleType"),
       _ => None,
     }
   }
@@ -3861,6 +3869,7 @@ impl<'a> CallError<'a> {
   pub const VT_KIND: ::flatbuffers::VOffsetT = 4;
   pub const VT_MESSAGE: ::flatbuffers::VOffsetT = 6;
   pub const VT_EXIT_CODE: ::flatbuffers::VOffsetT = 8;
+  pub const VT_HANDLE: ::flatbuffers::VOffsetT = 10;
 
   #[inline]
   pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
@@ -3872,6 +3881,7 @@ impl<'a> CallError<'a> {
     args: &'args CallErrorArgs<'args>
   ) -> ::flatbuffers::WIPOffset<CallError<'bldr>> {
     let mut builder = CallErrorBuilder::new(_fbb);
+    builder.add_handle(args.handle);
     builder.add_exit_code(args.exit_code);
     if let Some(x) = args.message { builder.add_message(x); }
     builder.add_kind(args.kind);
@@ -3900,6 +3910,13 @@ impl<'a> CallError<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<i32>(CallError::VT_EXIT_CODE, Some(0)).unwrap()}
   }
+  #[inline]
+  pub fn handle(&self) -> u32 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u32>(CallError::VT_HANDLE, Some(0)).unwrap()}
+  }
 }
 
 impl ::flatbuffers::Verifiable for CallError<'_> {
@@ -3911,6 +3928,7 @@ impl ::flatbuffers::Verifiable for CallError<'_> {
      .visit_field::<ErrorKind>("kind", Self::VT_KIND, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("message", Self::VT_MESSAGE, false)?
      .visit_field::<i32>("exit_code", Self::VT_EXIT_CODE, false)?
+     .visit_field::<u32>("handle", Self::VT_HANDLE, false)?
      .finish();
     Ok(())
   }
@@ -3919,6 +3937,7 @@ pub struct CallErrorArgs<'a> {
     pub kind: ErrorKind,
     pub message: Option<::flatbuffers::WIPOffset<&'a str>>,
     pub exit_code: i32,
+    pub handle: u32,
 }
 impl<'a> Default for CallErrorArgs<'a> {
   #[inline]
@@ -3927,6 +3946,7 @@ impl<'a> Default for CallErrorArgs<'a> {
       kind: ErrorKind::Other,
       message: None,
       exit_code: 0,
+      handle: 0,
     }
   }
 }
@@ -3949,6 +3969,10 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> CallErrorBuilder<'a, 'b, A> {
     self.fbb_.push_slot::<i32>(CallError::VT_EXIT_CODE, exit_code, 0);
   }
   #[inline]
+  pub fn add_handle(&mut self, handle: u32) {
+    self.fbb_.push_slot::<u32>(CallError::VT_HANDLE, handle, 0);
+  }
+  #[inline]
   pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> CallErrorBuilder<'a, 'b, A> {
     let start = _fbb.start_table();
     CallErrorBuilder {
@@ -3969,6 +3993,7 @@ impl ::core::fmt::Debug for CallError<'_> {
       ds.field("kind", &self.kind());
       ds.field("message", &self.message());
       ds.field("exit_code", &self.exit_code());
+      ds.field("handle", &self.handle());
       ds.finish()
   }
 }
