@@ -153,7 +153,7 @@ impl Sandbox {
         if data.len() > capacity {
             return Err(Error::MessageTooLarge { buffer: "input", len: data.len(), capacity });
         }
-        self.scratch.write(ScratchLayout::offset(input.address), data)?;
+        self.machine.scratch.write(ScratchLayout::offset(input.address), data)?;
         Ok(())
     }
 
@@ -162,9 +162,9 @@ impl Sandbox {
         let output = self.boot.layout.output;
         let offset = ScratchLayout::offset(output.address);
         let mut prefix = [0u8; message::SIZE_PREFIX];
-        self.scratch.read(offset, &mut prefix)?;
+        self.machine.scratch.read(offset, &mut prefix)?;
         let total = guest::framed_len(prefix, output.size)?;
-        Ok(self.scratch.copy_out(offset, total)?)
+        Ok(self.machine.scratch.copy_out(offset, total)?)
     }
 
     /// Runs the vCPU until the guest delivers a `FunctionCallResult`, serving
@@ -174,7 +174,7 @@ impl Sandbox {
         let mut host_failure: Option<HostFailure> = None;
         let mut log_records = 0usize;
         loop {
-            let port = match self.vm.run()? {
+            let port = match self.machine.vm.run()? {
                 Exit::IoOut { port, data } => (port, data.first().copied().unwrap_or(0)),
                 Exit::Interrupted => match self.interrupts.stop_reason() {
                     Some(reason) => return Err(reason.into()),
@@ -208,7 +208,7 @@ impl Sandbox {
                     let reply = self.call_host(call, &mut host_failure).inspect_err(|e| {
                         self.poison(e, PoisonedBy::HostReply);
                     })?;
-                    self.scratch.write(ScratchLayout::offset(self.boot.layout.input.address), &reply)?;
+                    self.machine.scratch.write(ScratchLayout::offset(self.boot.layout.input.address), &reply)?;
                     continue;
                 }
                 GuestMessage::Abort(message) => return Err(Error::GuestPanic(bounded(message).into_owned())),
@@ -308,7 +308,8 @@ impl Sandbox {
 
     /// Reads what the exception stub left on the exception stack.
     fn exception(&self, vector: u8) -> Error {
-        let details = (|| -> Result<(u64, u64), Error> { Ok((self.vm.regs()?.rsp, self.vm.fault_address()?)) })();
+        let details =
+            (|| -> Result<(u64, u64), Error> { Ok((self.machine.vm.regs()?.rsp, self.machine.vm.fault_address()?)) })();
         let (rsp, cr2) = match details {
             Ok(details) => details,
             // The host could not read the vCPU: not the guest's doing.
@@ -316,7 +317,7 @@ impl Sandbox {
         };
         let name = exception_name(vector);
         let mut raw = [0u8; guest::EXCEPTION_FRAME_SIZE];
-        if self.scratch.read(rsp.wrapping_sub(featherlight_abi::layout::SCRATCH_BASE), &mut raw).is_err() {
+        if self.machine.scratch.read(rsp.wrapping_sub(featherlight_abi::layout::SCRATCH_BASE), &mut raw).is_err() {
             return GuestViolation::ExceptionFrameOutOfBounds { vector, name, rsp }.into();
         }
         let frame: ExceptionFrame = guest::exception_frame(&raw);

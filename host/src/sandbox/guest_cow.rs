@@ -37,7 +37,7 @@ impl Sandbox {
     fn scratch_slot(&self, offset: usize, size: usize, read_only: bool) -> MemorySlot {
         MemorySlot {
             guest_address: SCRATCH_BASE + offset as u64,
-            host_address: self.scratch.host_address() + offset as u64,
+            host_address: self.machine.scratch.host_address() + offset as u64,
             size: size as u64,
             read_only,
         }
@@ -52,15 +52,15 @@ impl Sandbox {
     pub(super) fn enter_guest_cow(&mut self, regs: &Registers, whole_scratch_mapped: bool) -> Result<(), Error> {
         let boot = self.boot.clone();
         let Some(tables) = boot.cow.as_ref() else { return Ok(()) };
-        let size = self.scratch.size();
+        let size = self.machine.scratch.size();
         let writable = host_usize(tables.writable_scratch).min(size);
         let memory = tables.new_memory().map_err(Error::Memory)?;
         let dummy = HostMapping::anonymous(PAGE, "dummy slot").map_err(Error::Memory)?;
         if whole_scratch_mapped {
             let (whole, writable_part) = (self.scratch_slot(0, size, false), self.scratch_slot(0, writable, false));
-            self.vm.unmap(SCRATCH_SLOT, whole)?;
+            self.machine.vm.unmap(SCRATCH_SLOT, whole)?;
             // SAFETY: scratch belongs to the sandbox and outlives the VM.
-            unsafe { self.vm.map(SCRATCH_SLOT, writable_part)? };
+            unsafe { self.machine.vm.map(SCRATCH_SLOT, writable_part)? };
         }
         let cow_slot = MemorySlot {
             guest_address: tables.base,
@@ -71,34 +71,34 @@ impl Sandbox {
         let dummy_slot = dummy_slot(tables, &dummy);
         let snapshot_slot = self.scratch_slot(writable, size - writable, true);
         // SAFETY: every host range belongs to this sandbox (scratch, and the
-        // CoW memory and dummy page once stored in `self.cow` below) and
+        // CoW memory and dummy page once stored in `self.machine.cow` below) and
         // outlives the VM, which the sandbox's `Drop` drops first.
         unsafe {
-            self.vm.map(SNAPSHOT_SLOT, snapshot_slot)?;
-            self.vm.map(COW_SLOT, cow_slot)?;
-            self.vm.map(DUMMY_SLOT, dummy_slot)?;
+            self.machine.vm.map(SNAPSHOT_SLOT, snapshot_slot)?;
+            self.machine.vm.map(COW_SLOT, cow_slot)?;
+            self.machine.vm.map(DUMMY_SLOT, dummy_slot)?;
         }
-        *self.cow = Some(CowState { memory, dummy });
-        self.vm.set_entry_state(regs, &cpl3_long_mode(tables.root()))?;
+        self.machine.cow = Some(CowState { memory, dummy });
+        self.machine.vm.set_entry_state(regs, &cpl3_long_mode(tables.root()))?;
         Ok(())
     }
 
     /// Puts the CoW memory back (pages taken zeroed, tables rewritten) and
     /// zaps the hypervisor's translations so the guest sees the tables.
     pub(super) fn reset_guest_cow(&mut self) -> Result<usize, Error> {
-        let (Some(tables), Some(cow)) = (self.boot.cow.as_ref(), self.cow.as_ref()) else { return Ok(0) };
+        let (Some(tables), Some(cow)) = (self.boot.cow.as_ref(), self.machine.cow.as_ref()) else { return Ok(0) };
         let zeroed = tables.reset(&cow.memory).map_err(Error::Memory)?;
         let slot = dummy_slot(tables, &cow.dummy);
-        self.vm.unmap(DUMMY_SLOT, slot)?;
+        self.machine.vm.unmap(DUMMY_SLOT, slot)?;
         // SAFETY: the dummy page is owned by the sandbox and outlives the VM.
-        unsafe { self.vm.map(DUMMY_SLOT, slot)? };
+        unsafe { self.machine.vm.map(DUMMY_SLOT, slot)? };
         Ok(zeroed)
     }
 
     /// The pages the guest copied, with the memory they are in, for
     /// snapshots and the guest's view of scratch.
     pub(super) fn guest_copies(&self) -> Result<Option<GuestCopies<'_>>, Error> {
-        let (Some(tables), Some(cow)) = (self.boot.cow.as_ref(), self.cow.as_ref()) else { return Ok(None) };
+        let (Some(tables), Some(cow)) = (self.boot.cow.as_ref(), self.machine.cow.as_ref()) else { return Ok(None) };
         // Only the guest's own rewriting of its tables makes this fail.
         let copied = tables.copied_pages(&cow.memory).map_err(GuestViolation::PageTables)?;
         Ok(Some((&cow.memory, copied)))
@@ -116,7 +116,7 @@ impl Sandbox {
     /// where it copied them) followed, in guest-CoW mode, by all of the CoW
     /// memory.
     pub(crate) fn scratch_contents(&self) -> Result<Vec<u8>, Error> {
-        let mut contents = self.scratch.copy_out(0, self.scratch.size())?;
+        let mut contents = self.machine.scratch.copy_out(0, self.machine.scratch.size())?;
         if let Some((memory, copied)) = self.guest_copies()? {
             for (offset, at) in copied {
                 memory.read(at as u64, &mut contents[offset..offset + PAGE])?;

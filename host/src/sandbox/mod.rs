@@ -13,7 +13,7 @@ pub use snapshot::Snapshot;
 use crate::Value;
 use crate::error::{Error, PoisonedBy};
 use crate::hypervisor::descriptors::cpl3_long_mode;
-use crate::hypervisor::{MemorySlot, Registers, Vm};
+use crate::hypervisor::{MemorySlot, Registers};
 use crate::mem::boot_image::BootImage;
 use crate::mem::layout::ScratchLayout;
 use crate::mem::region::HostMapping;
@@ -32,12 +32,9 @@ use std::time::Duration;
 /// run on the calling thread. A sandbox is `Send`: it can move between
 /// threads, but serves one call at a time (`&mut self`).
 pub struct Sandbox {
-    // Dropped by hand (see `Drop`): the VM before the memory it maps, or
-    // all three parked in the origin snapshot as a spare.
-    vm: ManuallyDrop<Vm>,
-    scratch: ManuallyDrop<HostMapping>,
-    /// Guest-CoW memory, once the sandbox runs from a snapshot in that mode.
-    cow: ManuallyDrop<Option<guest_cow::CowState>>,
+    /// The VM and the memory it maps. Taken by hand in `Drop`, to be parked
+    /// in the origin snapshot as a spare or dropped (the VM first).
+    machine: ManuallyDrop<snapshot::Machine>,
     /// The snapshot whose scratch image `scratch` is a private copy of;
     /// `None` for a sandbox booted from scratch.
     origin: Option<Arc<Snapshot>>,
@@ -63,15 +60,9 @@ impl Drop for Sandbox {
         // Handles may outlive the sandbox: they must not touch its vCPU.
         self.interrupts.detach();
         let parked = self.restore_for_spare();
-        // SAFETY: `drop` runs once and nothing uses these fields after it;
-        // each is taken exactly once here.
-        let machine = unsafe {
-            snapshot::Machine {
-                vm: ManuallyDrop::take(&mut self.vm),
-                scratch: ManuallyDrop::take(&mut self.scratch),
-                cow: ManuallyDrop::take(&mut self.cow),
-            }
-        };
+        // SAFETY: `drop` runs once and nothing uses `machine` after it; it is
+        // taken exactly once, here.
+        let machine = unsafe { ManuallyDrop::take(&mut self.machine) };
         match parked {
             Some(origin) => origin.park(machine),
             None => drop(machine),
@@ -180,9 +171,7 @@ impl Sandbox {
             })
             .collect();
         Self {
-            vm: ManuallyDrop::new(machine.vm),
-            scratch: ManuallyDrop::new(machine.scratch),
-            cow: ManuallyDrop::new(machine.cow),
+            machine: ManuallyDrop::new(machine),
             origin,
             boot,
             component: component.clone(),
@@ -295,8 +284,8 @@ impl Sandbox {
             max_wasm_stack: self.component.engine().config().memory.max_wasm_stack,
             max_wasm_memory: self.component.engine().config().memory.max_wasm_memory.unwrap_or(0),
         };
-        self.scratch.write(ScratchLayout::offset(layout.boot_params.address), params.as_bytes())?;
-        self.scratch.write(ScratchLayout::offset(layout.image_data.address), &self.boot.image_data)?;
+        self.machine.scratch.write(ScratchLayout::offset(layout.boot_params.address), params.as_bytes())?;
+        self.machine.scratch.write(ScratchLayout::offset(layout.image_data.address), &self.boot.image_data)?;
         let regs = Registers {
             rip: self.boot.entry,
             rsp: layout.stack.end().unwrap_or(0),
@@ -305,7 +294,7 @@ impl Sandbox {
             ..Default::default()
         };
         let root = self.boot.page_table_root;
-        self.vm.set_entry_state(&regs, &cpl3_long_mode(root))?;
+        self.machine.vm.set_entry_state(&regs, &cpl3_long_mode(root))?;
         // The guest announces itself with an empty result once booted.
         self.run_to_result().map(drop)
     }

@@ -111,7 +111,7 @@ impl Sandbox {
         let parent = self.origin.as_ref().map(|origin| &origin.scratch);
         let copies = self.guest_copies()?;
         let copies = copies.as_ref().map(|(memory, copied)| (*memory, copied.as_slice()));
-        let scratch = ScratchImage::capture(&self.scratch, parent, copies).map_err(Error::Memory)?;
+        let scratch = ScratchImage::capture(&self.machine.scratch, parent, copies).map_err(Error::Memory)?;
         Ok(Arc::new(Snapshot {
             component: self.component.clone(),
             boot: self.boot.clone(),
@@ -135,10 +135,11 @@ impl Sandbox {
                 self.settle_vcpu()?;
             }
             // Guest CoW: only the writable part of scratch can change.
-            let writable = self.cow_tables().map_or(self.scratch.size(), |t| host_usize(t.writable_scratch));
-            let stats = snapshot.scratch.restore(&mut self.scratch, same_image, writable).map_err(Error::Memory)?;
+            let writable = self.cow_tables().map_or(self.machine.scratch.size(), |t| host_usize(t.writable_scratch));
+            let stats =
+                snapshot.scratch.restore(&mut self.machine.scratch, same_image, writable).map_err(Error::Memory)?;
             tracing::trace!(?stats, "restored scratch");
-            if self.cow_tables().is_some() && self.cow.is_none() {
+            if self.cow_tables().is_some() && self.machine.cow.is_none() {
                 // A sandbox booted with writable scratch enters guest CoW.
                 return self.enter_guest_cow(&snapshot.regs, true);
             }
@@ -147,7 +148,7 @@ impl Sandbox {
             // Only the general registers: the x87/SSE state is reset by the
             // guest's message exit, where the guest resumes (see the
             // kernel's `featherlight_port_exit`).
-            self.vm.set_regs(&snapshot.regs)?;
+            self.machine.vm.set_regs(&snapshot.regs)?;
             self.handles = snapshot.handles.clone();
             Ok(())
         })();
@@ -202,7 +203,10 @@ impl Sandbox {
             sandbox.enter_guest_cow(&snapshot.regs, false)?;
         } else {
             let root = snapshot.boot.page_table_root;
-            sandbox.vm.set_entry_state(&snapshot.regs, &crate::hypervisor::descriptors::cpl3_long_mode(root))?;
+            sandbox
+                .machine
+                .vm
+                .set_entry_state(&snapshot.regs, &crate::hypervisor::descriptors::cpl3_long_mode(root))?;
         }
         Ok(sandbox)
     }
@@ -228,7 +232,7 @@ impl Sandbox {
     fn settle_vcpu(&mut self) -> Result<(), Error> {
         let interrupts = self.interrupts.clone();
         let unexpected = interrupts.without_guest_code(|| {
-            self.vm.run().map(|exit| match exit {
+            self.machine.vm.run().map(|exit| match exit {
                 Exit::Interrupted => None,
                 other => Some(other.kind()),
             })
@@ -259,7 +263,7 @@ impl Sandbox {
     /// (resuming at the `out` would repeat the old result). KVM on hardware
     /// reports the `out`'s own address, kvm_pvm the next one: both are taken.
     fn resume_point(&self) -> Result<Registers, Error> {
-        let mut regs = self.vm.regs()?;
+        let mut regs = self.machine.vm.regs()?;
         let exit = self.boot.message_exit;
         let resume = exit + MESSAGE_EXIT_LEN;
         if regs.rip != exit && regs.rip != resume {
