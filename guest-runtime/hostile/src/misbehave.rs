@@ -9,6 +9,7 @@ use alloc::vec::Vec;
 use featherlight_abi::layout::{COW_MAGIC, IMAGE_BASE, PAGE_SIZE};
 use featherlight_abi::paging::{self, HUGE_PAGE_SIZE, PageTableMemory};
 use featherlight_abi::{fb, ports};
+use featherlight_guest::cow::IdentityTables;
 use featherlight_guest::{exceptions, host};
 
 /// Where `jump-unmapped` jumps: canonical, far above all guest memory.
@@ -259,25 +260,6 @@ pub fn run(name: &str, state: &mut State) -> Vec<u8> {
 /// then returns normally. The call works; the host must refuse to snapshot
 /// such tables, and a restore must rewrite them.
 fn rewire_page_table() -> Vec<u8> {
-    /// Tables read and written through the CoW memory's identity mapping.
-    struct Identity;
-    impl PageTableMemory for Identity {
-        fn read_entry(&self, table: u64, index: usize) -> Option<u64> {
-            let at = table.checked_add(u64::try_from(index).ok()?.checked_mul(8)?)?;
-            // SAFETY: guest-CoW tables lie in identity-mapped memory (the
-            // caller checked the header's magic); a bad entry faults us.
-            Some(unsafe { core::ptr::read_volatile(at as *const u64) })
-        }
-        fn write_entry(&mut self, table: u64, index: usize, entry: u64) -> Option<()> {
-            let at = table.checked_add(u64::try_from(index).ok()?.checked_mul(8)?)?;
-            // SAFETY: as above; the tables are writable to the guest.
-            unsafe { core::ptr::write_volatile(at as *mut u64, entry) };
-            Some(())
-        }
-        fn allocate_table(&mut self) -> Option<u64> {
-            None
-        }
-    }
     let heap = featherlight_guest::boot_params().heap;
     // The CoW memory starts at the first 2 MiB boundary after scratch, whose
     // last region is the heap: the root table, then the header.
@@ -289,7 +271,7 @@ fn rewire_page_table() -> Vec<u8> {
     if magic != COW_MAGIC {
         return messages::error(fb::ErrorKind::Other, "not in guest-CoW mode");
     }
-    let mut tables = Identity;
+    let mut tables = IdentityTables;
     let Some((table, index, _)) = paging::leaf_entry(&tables, root, heap.address) else {
         return messages::error(fb::ErrorKind::Other, "the heap is not mapped");
     };

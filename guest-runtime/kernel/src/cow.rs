@@ -19,10 +19,12 @@ const WRITE: u64 = 1 << 1;
 const RESERVED: u64 = 1 << 3;
 const FETCH: u64 = 1 << 4;
 
-/// Page tables reached through the identity mapping of the CoW memory.
-struct Identity;
+/// Page tables reached through the identity mapping of the CoW memory (for
+/// the CoW handler, and the tests' hostile guest that rewires them).
+#[derive(Debug)]
+pub struct IdentityTables;
 
-impl PageTableMemory for Identity {
+impl PageTableMemory for IdentityTables {
     fn read_entry(&self, table: u64, index: usize) -> Option<u64> {
         let at = table.checked_add(u64::try_from(index).ok()?.checked_mul(8)?)?;
         // SAFETY: guest-CoW tables lie in identity-mapped memory (checked by
@@ -78,7 +80,7 @@ fn handle_fault(cr3: u64, address: u64, error: u64) -> bool {
     if magic != COW_MAGIC {
         return false;
     }
-    let mut tables = Identity;
+    let mut tables = IdentityTables;
     let Some((table, index, entry)) = paging::leaf_entry(&tables, root, address) else {
         return false;
     };
