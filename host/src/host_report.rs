@@ -28,7 +28,16 @@ pub struct HostReport {
 /// Opens the devices but creates no VM.
 pub fn probe_host(choice: HypervisorChoice) -> HostReport {
     let devices = probe_devices();
-    let selected = choice.resolve().map_err(|e| e.to_string());
+    // `resolve` goes by which devices exist; one that exists but does not open is no
+    // hypervisor to report as selected.
+    let selected = choice.resolve().map_err(|e| e.to_string()).and_then(|chosen| {
+        match devices.iter().find(|d| d.hypervisor == chosen) {
+            Some(device) if device.status != DeviceStatus::Usable => {
+                Err(format!("{} is present but unusable (see below)", chosen.device()))
+            }
+            _ => Ok(chosen),
+        }
+    });
     let vm_cpuid = selected
         .as_ref()
         .ok()
@@ -50,7 +59,13 @@ impl std::fmt::Display for HostReport {
             DirtyPageMode::GuestCow => "guest copy-on-write",
             _ => "host copy-on-write",
         };
-        writeln!(f, "dirty pages (MemoryConfig::dirty_pages = Auto): {mode} (KVM here: {paging})")?;
+        match &self.selected {
+            Ok(Hypervisor::Kvm) => {
+                writeln!(f, "dirty pages (MemoryConfig::dirty_pages = Auto): {mode} (KVM here: {paging})")?
+            }
+            Ok(_) => writeln!(f, "dirty pages (MemoryConfig::dirty_pages = Auto): {mode}")?,
+            Err(_) => writeln!(f, "dirty pages (MemoryConfig::dirty_pages = Auto): no usable hypervisor")?,
+        }
         for device in &self.devices {
             let status = match &device.status {
                 DeviceStatus::Usable => "usable".to_string(),

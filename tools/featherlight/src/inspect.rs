@@ -9,6 +9,7 @@ use clap::Args;
 use featherlight::{Component, ComponentWorld};
 
 use crate::options::Session;
+use crate::report::out;
 
 /// `featherlight inspect COMPONENT` or `featherlight inspect --host`
 #[derive(Debug, Args)]
@@ -31,7 +32,7 @@ const WASM_MAGIC: &[u8] = b"\0asm";
 pub fn inspect(args: &InspectArgs, session: &Session) -> anyhow::Result<()> {
     let Some(path) = &args.component else {
         let report = featherlight::probe_host(session.hypervisor());
-        print!("{report}");
+        out!("{report}");
         return Ok(());
     };
     let world = world(path, session).with_context(|| format!("failed to inspect `{}`", path.display()))?;
@@ -48,6 +49,8 @@ pub fn inspect(args: &InspectArgs, session: &Session) -> anyhow::Result<()> {
 /// The component's world: read straight from a `.wasm` (no compiling), or from a
 /// precompiled file through the engine, which checks it.
 fn world(path: &Path, session: &Session) -> anyhow::Result<ComponentWorld> {
+    // A core module decodes as an empty world; refuse it as `run` does.
+    crate::run::refuse_core_module(path)?;
     let bytes = std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
     if bytes.starts_with(WASM_MAGIC) {
         return Ok(ComponentWorld::from_component(&bytes)?);

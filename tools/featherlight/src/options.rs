@@ -1,6 +1,7 @@
 //! What every subcommand shares: the global options, logging, and the engine they
 //! configure ([`Session`]).
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -8,6 +9,8 @@ use clap::Args;
 use featherlight::{Config, Engine, Hypervisor, HypervisorChoice};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
+
+use crate::wasmtime_flags::{Group, GroupParser, Setting, Settings};
 
 /// Options accepted before or after any subcommand (but before a component's own
 /// arguments in `run`).
@@ -18,9 +21,20 @@ pub struct GlobalOptions {
     #[arg(long, value_name = "DIR", global = true)]
     pub cache_dir: Option<PathBuf>,
 
-    /// Compile components every time; read and write no cache.
+    /// Compile components every time; read and write no cache (wasmtime's `-C cache=n`).
     #[arg(long, global = true, conflicts_with = "cache_dir")]
     pub no_cache: bool,
+
+    /// wasmtime's codegen options: featherlight accepts `-C cache=y|n` (`n` is
+    /// `--no-cache`); `-C help` lists them.
+    #[arg(
+        short = 'C',
+        long = "codegen",
+        value_name = "KEY[=VAL[,..]]",
+        global = true,
+        value_parser = GroupParser(Group::Codegen)
+    )]
+    pub codegen: Vec<Settings>,
 
     /// Log to stderr: -v warnings, -vv info, -vvv debug, -vvvv trace. `RUST_LOG`
     /// (for example `RUST_LOG=featherlight=debug`) replaces the level when set.
@@ -70,13 +84,29 @@ impl Session {
 
     /// An engine configured by the global options.
     pub fn engine(&self) -> anyhow::Result<Engine> {
+        self.engine_with(|_| {})
+    }
+
+    /// Whether the compile cache is off: `--no-cache`, or a last `-C cache` saying `n`.
+    fn no_cache(&self) -> bool {
+        let last_cache =
+            self.options.codegen.iter().flat_map(|settings| &settings.0).rev().find_map(|setting| match setting {
+                Setting::Cache(on) => Some(*on),
+                _ => None,
+            });
+        self.options.no_cache || last_cache == Some(false)
+    }
+
+    /// An engine configured by the global options, then by `adjust`.
+    pub fn engine_with(&self, adjust: impl FnOnce(&mut Config)) -> anyhow::Result<Engine> {
         let mut config =
             Config { guest_log_level: self.guest_log_level, hypervisor: self.hypervisor(), ..Config::default() };
-        if self.options.no_cache {
+        if self.no_cache() {
             config.cache_dir = None;
         } else if let Some(dir) = &self.options.cache_dir {
             config.cache_dir = Some(dir.clone());
         }
+        adjust(&mut config);
         Engine::new(config).context("cannot create the featherlight engine")
     }
 }
@@ -86,7 +116,8 @@ impl Session {
 /// record costs a VM exit, so the guest sends only what the filter can show.
 ///
 /// Without `-v` nothing is logged. With it, `RUST_LOG` decides if it is set and valid;
-/// otherwise the level follows the number of `-v`s, from `warn`.
+/// otherwise the level follows the number of `-v`s, from `warn`. Colours only when stderr
+/// is a terminal.
 fn init_logging(verbose: u8) -> u32 {
     if verbose == 0 {
         return 0;
@@ -100,7 +131,11 @@ fn init_logging(verbose: u8) -> u32 {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::default().add_directive(default.into()));
     let guest_log_level = guest_log_level(filter.max_level_hint());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
     guest_log_level
 }
 

@@ -5,12 +5,14 @@ use std::ffi::OsString;
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 use clap::Args;
 use featherlight::wasm::wave::{display_results, parse_invoke};
-use featherlight::{Component, ComponentWorld, Linker, Sandbox, Value, WasiConfig};
+use featherlight::{Component, ComponentWorld, Linker, Sandbox, Value, WasiConfig, WorldFunction};
 
 use crate::options::Session;
+use crate::report::{errln, outln};
+use crate::wasmtime_flags::{Group, GroupParser, Refused, Setting, Settings};
 
 /// The interface a WASI command exports.
 const WASI_RUN: &str = "wasi:cli/run";
@@ -18,17 +20,49 @@ const WASI_RUN: &str = "wasi:cli/run";
 /// The status `wasmtime run` exits with when the guest traps (128 + SIGABRT).
 const TRAP_STATUS: i32 = 134;
 
+/// How much of a long `--invoke` call an error quotes.
+const QUOTED_CALL_CHARS: usize = 80;
+
+/// The WASI 0.2 interfaces the guest runtime implements (under any `wasi:*@0.2.x`
+/// version; `guest-runtime/image/src/wasi/mod.rs`), besides `filesystem/*` and
+/// `sockets/*`, which link without granting anything. The terminal interfaces only
+/// define resources. A test checks this list against the guest runtime's source.
+const LINKED_WASI: &[&str] = &[
+    "io/error",
+    "io/poll",
+    "io/streams",
+    "cli/environment",
+    "cli/exit",
+    "cli/stdin",
+    "cli/stdout",
+    "cli/stderr",
+    "cli/terminal-input",
+    "cli/terminal-output",
+    "cli/terminal-stdin",
+    "cli/terminal-stdout",
+    "cli/terminal-stderr",
+    "clocks/wall-clock",
+    "clocks/monotonic-clock",
+    "random/random",
+    "random/insecure",
+    "random/insecure-seed",
+];
+
 /// `featherlight run [OPTIONS] COMPONENT [ARGS]...`
 #[derive(Debug, Args)]
 #[command(
-    override_usage = "featherlight run [OPTIONS] <COMPONENT> [ARGS]...",
+    override_usage = "featherlight run [OPTIONS] <COMPONENT> [ARGS]...\n       featherlight [OPTIONS] <COMPONENT> [ARGS]...",
     after_help = "\
 Options go before COMPONENT; everything after it is an argument for the guest.
+`featherlight app.wasm ...` is short for `featherlight run app.wasm ...`, as with wasmtime.
+wasmtime's other options (--dir, --preload, --profile, -O, -D, and the -W/-S/-C keys
+not listed by `-W help`, `-S help`, `-C help`) are refused by name.
 
 Examples:
   featherlight run app.wasm arg1 arg2
   featherlight run --env NAME=value --env HOME app.wasm
-  featherlight run --invoke 'add(1, 2)' calculator.wasm
+  featherlight run -W timeout=5s,max-memory-size=16777216 app.wasm
+  featherlight run --invoke 'add(1, 2)' --trap-unknown-imports calculator.wasm
   featherlight run --invoke 'my:pkg/iface.add@1.0.0(1, 2)' component.cwasm"
 )]
 pub struct RunArgs {
@@ -39,22 +73,100 @@ pub struct RunArgs {
     pub invoke: Option<String>,
 
     /// Give the guest environment variable NAME set to VAL, or (`--env NAME`) this process's
-    /// value of NAME. Nothing else of this process's environment reaches the guest.
-    #[arg(long = "env", value_name = "NAME[=VAL]")]
-    pub env: Vec<String>,
+    /// value of NAME, if set. Nothing else of this process's environment reaches the guest
+    /// (unless `-S inherit-env`).
+    #[arg(long = "env", value_name = "NAME[=VAL]", value_parser = parse_env_var)]
+    pub env: Vec<(String, Option<String>)>,
+
+    /// Instantiate even if the component imports functions nothing provides (featherlight
+    /// provides WASI 0.2 only); calling one traps. Without it, such a component is refused
+    /// before it runs, as `wasmtime run` refuses it. Also `-W unknown-imports-trap`.
+    #[arg(long)]
+    pub trap_unknown_imports: bool,
+
+    /// The guest's first argument [default: the component's file name, as with wasmtime run].
+    #[arg(long, value_name = "NAME")]
+    pub argv0: Option<String>,
+
+    /// wasmtime's Wasm options: featherlight accepts `-W max-memory-size=N` (bytes each
+    /// linear memory may grow to), `-W max-wasm-stack=N`, `-W timeout=DURATION` (`5s`,
+    /// `100ms`, `1m`; a plain number is seconds: the run or call fails past it, like a
+    /// trap) and `-W unknown-imports-trap`. Comma-separated; `-W help` lists them.
+    #[arg(short = 'W', long = "wasm", value_name = "KEY[=VAL[,..]]", value_parser = GroupParser(Group::Wasm))]
+    pub wasm: Vec<Settings>,
+
+    /// wasmtime's WASI options: featherlight accepts `-S inherit-env` (give the guest this
+    /// process's whole environment; `--env` still overrides) and `-S cli` (WASI is always
+    /// linked). `-S help` lists them.
+    #[arg(short = 'S', long = "wasi", value_name = "KEY[=VAL[,..]]", value_parser = GroupParser(Group::Wasi))]
+    pub wasi: Vec<Settings>,
+
+    /// Accepted for wasmtime's sake: featherlight always runs files from `featherlight
+    /// compile` (they carry a digest it checks).
+    #[arg(long, hide = true)]
+    pub allow_precompiled: bool,
+
+    /// wasmtime's -O, -D, -R groups: no key has a meaning in featherlight; each is refused
+    /// by name.
+    #[arg(short = 'O', long = "optimize", hide = true, value_parser = GroupParser(Group::Optimize))]
+    pub optimize: Vec<Settings>,
+    #[arg(short = 'D', long = "debug", hide = true, value_parser = GroupParser(Group::Debug))]
+    #[doc(hidden)]
+    pub debug: Vec<Settings>,
+    #[arg(short = 'R', long = "record", hide = true, value_parser = GroupParser(Group::Record))]
+    #[doc(hidden)]
+    pub record: Vec<Settings>,
+
+    /// wasmtime run's options featherlight has no meaning for, refused by name.
+    #[arg(long = "dir", hide = true, value_parser = Refused {
+        option: "--dir",
+        why: "featherlight grants the guest no host directories (filesystem calls fail with `access`)",
+    })]
+    #[doc(hidden)]
+    pub dir: Vec<String>,
+    #[arg(long = "preload", hide = true, value_parser = Refused {
+        option: "--preload",
+        why: "featherlight runs one component; it links no other modules",
+    })]
+    #[doc(hidden)]
+    pub preload: Vec<String>,
+    #[arg(long = "profile", hide = true, value_parser = Refused {
+        option: "--profile",
+        why: "guest code runs inside a VM, out of reach of host profilers",
+    })]
+    #[doc(hidden)]
+    pub profile: Vec<String>,
+    #[arg(long = "target", hide = true, value_parser = Refused {
+        option: "--target",
+        why: "the guest's target is fixed (x86_64, the VM's CPU features)",
+    })]
+    #[doc(hidden)]
+    pub target: Vec<String>,
+    #[arg(long = "config", hide = true, value_parser = Refused {
+        option: "--config",
+        why: "give its settings as options (-W, -S, -C)",
+    })]
+    #[doc(hidden)]
+    pub config: Vec<String>,
 
     /// The component (a `.wasm` component, or a `.cwasm` file written by `featherlight
     /// compile`), then arguments for the guest: everything after the component is the
-    /// guest's, even what looks like an option. The guest sees the component's path as its
-    /// first argument, as with `wasmtime run`.
-    #[arg(
-        value_name = "COMPONENT [ARGS]",
-        required = true,
-        num_args = 1..,
-        trailing_var_arg = true,
-        allow_hyphen_values = true
-    )]
+    /// guest's, even what looks like an option. The guest's first argument is the
+    /// component's file name (not its path), as with wasmtime run.
+    #[arg(value_name = "COMPONENT [ARGS]", required = true, num_args = 1.., trailing_var_arg = true)]
     pub component_and_args: Vec<OsString>,
+}
+
+/// `--env`'s `NAME[=VAL]`: the name must not be empty.
+fn parse_env_var(text: &str) -> Result<(String, Option<String>), String> {
+    let (name, value) = match text.split_once('=') {
+        Some((name, value)) => (name, Some(value.to_owned())),
+        None => (text, None),
+    };
+    if name.is_empty() {
+        return Err("the variable's name is empty; write NAME=VALUE, or NAME to pass this process's value".to_owned());
+    }
+    Ok((name.to_owned(), value))
 }
 
 impl RunArgs {
@@ -64,20 +176,55 @@ impl RunArgs {
         self.component_and_args.first().map_or_else(|| Path::new(""), Path::new)
     }
 
-    /// What the guest gets through WASI: the component's path and the arguments after it,
-    /// the `--env` variables, this process's stdin unless it is a terminal; stdout and stderr
-    /// are this process's.
+    /// The arguments after the component.
+    fn guest_args(&self) -> &[OsString] {
+        self.component_and_args.get(1..).unwrap_or_default()
+    }
+
+    /// The `-W` and `-S` settings, in order.
+    fn settings(&self) -> impl Iterator<Item = Setting> + '_ {
+        self.wasm.iter().chain(&self.wasi).flat_map(|settings| settings.0.iter().copied())
+    }
+
+    /// Whether imports nothing provides may trap when called rather than refuse the
+    /// component: `--trap-unknown-imports`, or a last `-W unknown-imports-trap` saying so.
+    fn trap_unknown_imports(&self) -> bool {
+        let last =
+            self.settings().filter_map(|s| if let Setting::UnknownImportsTrap(on) = s { Some(on) } else { None });
+        self.trap_unknown_imports || last.last() == Some(true)
+    }
+
+    /// What the guest gets through WASI: its argv[0] (the component's file name, as
+    /// `wasmtime run` passes it, so host paths do not leak) and the arguments after the
+    /// component, the `--env` variables (after `-S inherit-env`'s), this process's stdin
+    /// unless it is a terminal; stdout and stderr are this process's.
     fn wasi(&self) -> anyhow::Result<WasiConfig> {
+        let argv0 = match &self.argv0 {
+            Some(argv0) => argv0.clone(),
+            None => {
+                let path = self.component();
+                let name = path.file_name().unwrap_or(path.as_os_str());
+                name.to_str().with_context(|| format!("the component's file name {name:?} is not UTF-8"))?.to_owned()
+            }
+        };
         let args = self
-            .component_and_args
+            .guest_args()
             .iter()
             .map(|arg| arg.to_str().map(str::to_owned).with_context(|| format!("argument {arg:?} is not UTF-8")))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let mut wasi = WasiConfig::new().args(args);
-        for var in &self.env {
-            wasi = match var.split_once('=') {
-                Some((name, value)) => wasi.env(name, value),
-                None => wasi.inherit_env(var),
+        let mut wasi = WasiConfig::new().arg(argv0).args(args);
+        let inherit_env = self.settings().filter_map(|s| if let Setting::InheritEnv(on) = s { Some(on) } else { None });
+        if inherit_env.last() == Some(true) {
+            for (name, value) in std::env::vars_os() {
+                if let (Some(name), Some(value)) = (name.to_str(), value.to_str()) {
+                    wasi = wasi.env(name, value);
+                }
+            }
+        }
+        for (name, value) in &self.env {
+            wasi = match value {
+                Some(value) => wasi.env(name, value),
+                None => wasi.inherit_env(name),
             };
         }
         let stdin = std::io::stdin();
@@ -90,49 +237,153 @@ impl RunArgs {
     }
 }
 
-/// Runs `featherlight run`. The guest's exit status (`std::process::exit`, `wasi:cli/exit`)
-/// becomes this process's; a trap exits with 134 like `wasmtime run`.
+/// The guest ended with this exit status: the CLI exits with it, silently.
+#[derive(Debug)]
+struct GuestExit(i32);
+
+impl std::fmt::Display for GuestExit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the component exited with status {}", self.0)
+    }
+}
+
+impl std::error::Error for GuestExit {}
+
+/// Runs `featherlight run`. The guest's exit status (`std::process::exit`, `wasi:cli/exit`,
+/// 1 when `run` returns an error) becomes this process's, silently; a trap, or running past
+/// `-W timeout`, exits with 134 like `wasmtime run`.
 pub fn run(args: &RunArgs, session: &Session) -> anyhow::Result<()> {
     let outcome = invoke(args, session);
     let Err(error) = outcome else { return Ok(()) };
     let _ = std::io::stdout().flush();
+    let main_module = format!("failed to run main module `{}`", args.component().display());
+    if let Some(GuestExit(code)) = error.downcast_ref::<GuestExit>() {
+        std::process::exit(*code);
+    }
     match error.downcast_ref::<featherlight::Error>() {
         Some(featherlight::Error::Exit { code }) => std::process::exit(*code),
         Some(featherlight::Error::Trap { .. }) => {
-            let error = error.context(format!("failed to run main module `{}`", args.component().display()));
-            eprintln!("Error: {error:?}");
+            errln!("Error: {:?}", error.context(main_module));
             std::process::exit(TRAP_STATUS)
         }
-        _ => Err(error.context(format!("failed to run main module `{}`", args.component().display()))),
+        Some(featherlight::Error::DeadlineExceeded { after }) => {
+            // wasmtime reports its timeout as the trap `interrupt`.
+            let error = anyhow!("wasm trap: interrupt")
+                .context(format!("the guest ran past `-W timeout` ({after:?})"))
+                .context(main_module);
+            errln!("Error: {error:?}");
+            std::process::exit(TRAP_STATUS)
+        }
+        _ => Err(error.context(main_module)),
     }
 }
 
 /// Loads the component, makes a sandbox with WASI and no other host functions and runs it
 /// or makes the call.
 fn invoke(args: &RunArgs, session: &Session) -> anyhow::Result<()> {
-    let engine = session.engine()?;
-    let component = Component::from_file(&engine, args.component())?;
+    let path = args.component();
+    refuse_core_module(path)?;
+    let engine = session.engine_with(|config| {
+        for setting in args.settings() {
+            match setting {
+                Setting::MaxMemorySize(bytes) => config.memory.max_wasm_memory = Some(bytes),
+                Setting::MaxWasmStack(bytes) => config.memory.max_wasm_stack = bytes,
+                Setting::Timeout(after) => config.call_timeout = Some(after),
+                Setting::UnknownImportsTrap(_) | Setting::Cache(_) | Setting::Cli | Setting::InheritEnv(_) => {}
+            }
+        }
+    })?;
+    let component = Component::from_file(&engine, path)?;
     let world = component.world();
+    if !args.trap_unknown_imports() {
+        check_imports(world)?;
+    }
     let mut linker = Linker::new();
     linker.wasi(args.wasi()?);
     let Some(call) = &args.invoke else {
         let Some(index) = wasi_run_export(world) else {
-            bail!(no_invoke_message(args.component(), world));
+            bail!(no_invoke_message(path, world, args.guest_args()));
         };
         let mut sandbox = Sandbox::new(&component, &linker)?;
         let results = sandbox.call_index(index, &[])?;
         if let [Value::Result(Err(_))] = results.as_slice() {
-            // What `wasmtime run` does when `run` returns an error.
-            bail!("the component's `{WASI_RUN}#run` returned an error");
+            // What `wasmtime run` does when `run` returns an error: exit 1, silently.
+            return Err(GuestExit(1).into());
         }
         return Ok(());
     };
-    let (index, params) = parse_invoke(call, world)?;
-    let name = world.exports().get(index).map_or_else(|| call.clone(), |export| export.item_name());
+    let (index, params) = parse_invoke(call, world).map_err(|e| anyhow!(quote_briefly(&e.to_string(), call)))?;
+    let name = world.exports().get(index).map_or_else(|| excerpt(call), |export| export.item_name());
     let mut sandbox = Sandbox::new(&component, &linker)?;
     let results = sandbox.call_index(index, &params).with_context(|| format!("failed to invoke `{name}`"))?;
-    println!("{}", display_results(&results));
+    outln!("{}", display_results(&results));
     Ok(())
+}
+
+/// Fails if `path` holds a core Wasm module rather than a component: featherlight runs
+/// components only. (A file that cannot be read is left for the loader to report.)
+pub fn refuse_core_module(path: &Path) -> anyhow::Result<()> {
+    let mut header = [0u8; 8];
+    let Ok(mut file) = std::fs::File::open(path) else { return Ok(()) };
+    if file.read_exact(&mut header).is_err() {
+        return Ok(());
+    }
+    // `\0asm`, then version 1 and layer 0: a core module (a component has layer 1).
+    if header == *b"\0asm\x01\0\0\0" {
+        bail!(
+            "`{}` is a core WebAssembly module, not a component; featherlight runs components \
+             (`wasm-tools component new` makes one from a module)",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Refuses a component importing functions nothing provides, naming the first, in
+/// wasmtime's words: the CLI links WASI 0.2 (in the guest runtime) and nothing else.
+fn check_imports(world: &ComponentWorld) -> anyhow::Result<()> {
+    let Some(missing) = world.imports().iter().find(|import| !linked(import)) else { return Ok(()) };
+    // `[resource-drop]R`, `[constructor]R`, `[method]R.f`, `[static]R.f` belong to resource R.
+    let resource = missing.name.strip_prefix('[').and_then(|rest| rest.split_once(']')).map(|(_, rest)| {
+        let resource = rest.split_once('.').map_or(rest, |(resource, _)| resource);
+        resource.to_owned()
+    });
+    let (item, missing_what) = match &resource {
+        Some(resource) => (resource.as_str(), "resource implementation is missing"),
+        None => (missing.name.as_str(), "function implementation is missing"),
+    };
+    let missing_what = format!(
+        "{missing_what} (featherlight links WASI 0.2 only; with --trap-unknown-imports the component \
+         runs, and calling the import traps)"
+    );
+    let error = match &missing.interface {
+        Some(interface) => {
+            anyhow!(missing_what).context(format!("instance export `{item}` has the wrong type")).context(format!(
+                "component imports instance `{interface}`, but a matching implementation was not found in the linker"
+            ))
+        }
+        None => {
+            let kind = if resource.is_some() { "resource" } else { "func" };
+            anyhow!(missing_what).context(format!(
+                "component imports {kind} `{item}`, but a matching implementation was not found in the linker"
+            ))
+        }
+    };
+    Err(error)
+}
+
+/// Whether the guest runtime links `import`: WASI 0.2 interfaces it implements.
+fn linked(import: &WorldFunction) -> bool {
+    import.interface.as_deref().is_some_and(is_linked_wasi)
+}
+
+/// Whether `interface` (`wasi:cli/stdout@0.2.6`) is one the guest runtime implements.
+fn is_linked_wasi(interface: &str) -> bool {
+    let Some((name, version)) = interface.strip_prefix("wasi:").and_then(|rest| rest.split_once('@')) else {
+        return false;
+    };
+    version.starts_with("0.2.")
+        && (LINKED_WASI.contains(&name) || name.starts_with("filesystem/") || name.starts_with("sockets/"))
 }
 
 /// The index of the component's `wasi:cli/run#run` export, if it is a WASI command.
@@ -144,7 +395,28 @@ fn wasi_run_export(world: &ComponentWorld) -> Option<usize> {
 }
 
 /// Why `run` without `--invoke` cannot go on, and what to do instead.
-fn no_invoke_message(path: &Path, world: &ComponentWorld) -> String {
+///
+/// An `--invoke` written after the component is an argument for the guest, as with
+/// wasmtime; when the component is no WASI command (nothing would read the argument),
+/// that was surely meant as the option, and the message says options go before the
+/// component.
+fn no_invoke_message(path: &Path, world: &ComponentWorld, guest_args: &[OsString]) -> String {
+    let misplaced = guest_args
+        .iter()
+        .position(|arg| arg.to_str().is_some_and(|arg| arg == "--invoke" || arg.starts_with("--invoke=")));
+    if let Some(at) = misplaced {
+        let call = match guest_args[at].to_str().and_then(|arg| arg.strip_prefix("--invoke=")) {
+            Some(call) => Some(call.to_owned()),
+            None => guest_args.get(at + 1).map(|call| call.to_string_lossy().into_owned()),
+        };
+        let call = call.map_or_else(|| "CALL".to_owned(), |call| excerpt(&call));
+        return format!(
+            "`--invoke` comes after the component, so it is an argument for the component, \
+             which is not a WASI command; options go before the component: \
+             featherlight run --invoke '{call}' {}",
+            path.display()
+        );
+    }
     let exports: Vec<String> = world.exports().iter().map(|e| e.item_name()).collect();
     let exports = if exports.is_empty() {
         "it exports no function featherlight can call".to_owned()
@@ -156,6 +428,29 @@ fn no_invoke_message(path: &Path, world: &ComponentWorld) -> String {
          for example --invoke 'name(arg, ...)' ({exports})",
         path.display()
     )
+}
+
+/// `call` if short, else its first [`QUOTED_CALL_CHARS`] characters, `…` and its length.
+fn excerpt(call: &str) -> String {
+    match call.char_indices().nth(QUOTED_CALL_CHARS) {
+        None => call.to_owned(),
+        Some((end, _)) => format!("{}… ({} bytes in all)", &call[..end], call.len()),
+    }
+}
+
+/// `message` about `call`, quoting at most an excerpt of a long call, and at most a few
+/// hundred characters of whatever else it quotes.
+fn quote_briefly(message: &str, call: &str) -> String {
+    const LIMIT: usize = 400;
+    let message = if call.chars().count() > QUOTED_CALL_CHARS {
+        message.replace(call, &excerpt(call))
+    } else {
+        message.to_owned()
+    };
+    match message.char_indices().nth(LIMIT) {
+        None => message,
+        Some((end, _)) => format!("{}…", &message[..end]),
+    }
 }
 
 /// Whether `interface` is `wasi:cli/run`, of any version.
@@ -173,5 +468,50 @@ mod tests {
         assert!(is_wasi_run("wasi:cli/run@0.2.6"));
         assert!(!is_wasi_run("wasi:cli/runner"));
         assert!(!is_wasi_run("wasi:cli/environment@0.2.6"));
+    }
+
+    #[test]
+    fn wasi_0_2_interfaces_the_guest_implements_are_linked() {
+        assert!(is_linked_wasi("wasi:cli/stdout@0.2.0"));
+        assert!(is_linked_wasi("wasi:io/streams@0.2.6"));
+        assert!(is_linked_wasi("wasi:filesystem/preopens@0.2.3"));
+        assert!(is_linked_wasi("wasi:sockets/tcp@0.2.0"));
+        assert!(!is_linked_wasi("wasi:http/outgoing-handler@0.2.0"));
+        assert!(!is_linked_wasi("wasi:cli/stdout@0.3.0"));
+        assert!(!is_linked_wasi("wasi:cli/stdout"));
+        assert!(!is_linked_wasi("my:pkg/host"));
+    }
+
+    /// Every interface listed as linked is one the guest runtime defines.
+    #[test]
+    fn linked_wasi_matches_the_guest_runtime() {
+        let source = include_str!("../../../guest-runtime/image/src/wasi/mod.rs");
+        for name in LINKED_WASI {
+            // The terminal interfaces define resources only (through `define_resources`).
+            if name.starts_with("cli/terminal-input") || name.starts_with("cli/terminal-output") {
+                continue;
+            }
+            assert!(source.contains(&format!("\"{name}\" =>")), "the guest runtime does not define {name}");
+        }
+    }
+
+    #[test]
+    fn env_names_must_not_be_empty() {
+        assert_eq!(parse_env_var("A=1"), Ok(("A".to_owned(), Some("1".to_owned()))));
+        assert_eq!(parse_env_var("A="), Ok(("A".to_owned(), Some(String::new()))));
+        assert_eq!(parse_env_var("HOME"), Ok(("HOME".to_owned(), None)));
+        assert!(parse_env_var("=x").is_err());
+        assert!(parse_env_var("").is_err());
+    }
+
+    #[test]
+    fn long_calls_are_quoted_briefly() {
+        let call = format!("sum([{}])", vec!["1"; 30_000].join(", "));
+        let message = quote_briefly(&format!("cannot read `{call}` as a function call: oops"), &call);
+        assert!(message.len() < 500, "{message}");
+        assert!(message.starts_with("cannot read `sum([1, 1"), "{message}");
+        assert!(message.contains(&format!("… ({} bytes in all)", call.len())), "{message}");
+        assert_eq!(quote_briefly("short `add(1,`", "add(1,"), "short `add(1,`");
+        assert_eq!(excerpt("é".repeat(100).as_str()).chars().filter(|c| *c == 'é').count(), 80);
     }
 }

@@ -43,10 +43,15 @@ const TIMEOUT: Duration = Duration::from_secs(180);
 /// Runs `featherlight --cache-dir <dir>/cache <args>`, logging nothing; kills it and fails
 /// the test after [`TIMEOUT`].
 fn featherlight(dir: &Path, args: &[&str]) -> Outcome {
-    let mut child = Command::new(FEATHERLIGHT)
-        .arg("--cache-dir")
-        .arg(dir.join("cache"))
-        .args(args)
+    let mut command = Command::new(FEATHERLIGHT);
+    command.arg("--cache-dir").arg(dir.join("cache")).args(args);
+    run_to_end(command, args)
+}
+
+/// Runs `command` (the binary with `args`) with the environment the tests want, as
+/// [`featherlight`] does.
+fn run_to_end(mut command: Command, args: &[&str]) -> Outcome {
+    let mut child = command
         .env_remove("RUST_LOG")
         // Keep anyhow's messages free of backtraces.
         .env_remove("RUST_BACKTRACE")
@@ -107,11 +112,19 @@ fn assert_fails_with(outcome: &Outcome, needles: &[&str]) {
 #[test]
 fn invoke_prints_the_result() {
     let dir = scratch("invoke");
-    assert_prints(&featherlight(&dir, &["run", "--invoke", "add(1, 2)", CALCULATOR]), "3\n");
+    // The calculator imports `featherlight:calculator/host`, which the CLI does not
+    // provide: as with wasmtime, it runs only with --trap-unknown-imports.
+    assert_prints(&featherlight(&dir, &["run", "--trap-unknown-imports", "--invoke", "add(1, 2)", CALCULATOR]), "3\n");
     // Arguments after the component are the guest's, even when they look like options.
-    assert_prints(&featherlight(&dir, &["run", "--invoke", "add(40, 2)", CALCULATOR, "--invoke", "x"]), "42\n");
+    assert_prints(
+        &featherlight(&dir, &["run", "--invoke", "add(40, 2)", "--trap-unknown-imports", CALCULATOR, "--invoke", "x"]),
+        "42\n",
+    );
     // No results print as an empty list, as with wasmtime.
-    assert_prints(&featherlight(&dir, &["run", "--invoke", "noop()", CALCULATOR]), "()\n");
+    assert_prints(
+        &featherlight(&dir, &["run", "-W", "unknown-imports-trap", "--invoke", "noop()", CALCULATOR]),
+        "()\n",
+    );
 }
 
 #[test]
@@ -129,25 +142,31 @@ fn invoke_accepts_qualified_names() {
 #[test]
 fn floats_print_as_wasmtime_prints_them() {
     let dir = scratch("sqrt");
-    assert_prints(&featherlight(&dir, &["run", "--invoke", "sqrt(2)", CALCULATOR]), "1.4142135623730951\n");
+    assert_prints(
+        &featherlight(&dir, &["run", "--trap-unknown-imports", "--invoke", "sqrt(2)", CALCULATOR]),
+        "1.4142135623730951\n",
+    );
 }
 
 #[test]
 fn bad_calls_fail_with_a_message() {
     let dir = scratch("bad-call");
-    assert_fails_with(&featherlight(&dir, &["run", "--invoke", "add(1,", CALCULATOR]), &["add(1,", "function call"]);
-    assert_fails_with(
-        &featherlight(&dir, &["run", "--invoke", "nope()", CALCULATOR]),
-        &["nope", "featherlight inspect"],
-    );
-    assert_fails_with(&featherlight(&dir, &["run", "--invoke", "add(1, \"x\")", CALCULATOR]), &["add"]);
+    let run = |call: &str| featherlight(&dir, &["run", "--trap-unknown-imports", "--invoke", call, CALCULATOR]);
+    assert_fails_with(&run("add(1,"), &["add(1,", "function call"]);
+    assert_fails_with(&run("nope()"), &["nope", "featherlight inspect"]);
+    assert_fails_with(&run("add(1, \"x\")"), &["add"]);
+    // A long call is quoted only in part: a 60 KB call makes a short error.
+    let long = format!("add([{}]", vec!["1"; 20_000].join(", "));
+    let outcome = run(&long);
+    assert_fails_with(&outcome, &["cannot read `add([1, 1, 1", &format!("… ({} bytes in all)", long.len())]);
+    assert!(outcome.stderr.len() < 1000, "{outcome:#?}");
 }
 
 #[test]
 fn unprovided_imports_trap_naming_themselves() {
     let dir = scratch("trap");
     assert_fails_with(
-        &featherlight(&dir, &["run", "--invoke", "call-host(1)", CALCULATOR]),
+        &featherlight(&dir, &["run", "--trap-unknown-imports", "--invoke", "call-host(1)", CALCULATOR]),
         &["failed to invoke `call-host`", "record-call"],
     );
 }
@@ -155,7 +174,10 @@ fn unprovided_imports_trap_naming_themselves() {
 #[test]
 fn run_without_invoke_says_to_pass_it() {
     let dir = scratch("no-invoke");
-    assert_fails_with(&featherlight(&dir, &["run", CALCULATOR]), &["--invoke", "wasi:cli/run", "add"]);
+    assert_fails_with(
+        &featherlight(&dir, &["run", "--trap-unknown-imports", CALCULATOR]),
+        &["--invoke", "wasi:cli/run", "add"],
+    );
 }
 
 #[test]
@@ -164,9 +186,17 @@ fn wasi_commands_run_like_wasmtime_run() {
     let hello = featherlight(&dir, &["run", WASI_APP, "hello"]);
     assert_eq!((hello.code, hello.stdout.as_str()), (Some(0), "hello from wasm32-wasip2\n"), "{hello:#?}");
     assert_eq!(hello.stderr, "and hello to stderr\n");
-    // The guest's arguments start with the component's path, as with wasmtime.
-    let args = featherlight(&dir, &["run", WASI_APP, "args", "--not-an-option"]);
-    assert_eq!(args.stdout, format!("arg 0: {WASI_APP}\narg 1: args\narg 2: --not-an-option\n"));
+    // The guest's arguments start with the component's file name (not its path, which
+    // would leak the host's directories), as with wasmtime; then everything after the
+    // component, even what looks like an option.
+    let args = featherlight(&dir, &["run", WASI_APP, "args", "--not-an-option", "--invoke", "-W", "fuel=1"]);
+    assert_eq!(
+        args.stdout,
+        "arg 0: wasi-app.wasm\narg 1: args\narg 2: --not-an-option\narg 3: --invoke\narg 4: -W\narg 5: fuel=1\n",
+        "{args:#?}"
+    );
+    let args = featherlight(&dir, &["run", "--argv0", "app", WASI_APP, "args"]);
+    assert_eq!(args.stdout, "arg 0: app\narg 1: args\n", "{args:#?}");
     // Only the variables given reach the guest; `--env NAME` passes this process's value on.
     let home = std::env::var("HOME").expect("the test process has HOME");
     let env = featherlight(&dir, &["run", "--env", "A=1", "--env", "HOME", WASI_APP, "env"]);
@@ -226,7 +256,8 @@ fn inspect_host_reports_the_hypervisor_and_what_it_offers() {
         assert!(outcome.stdout.contains(line), "no `{line}` in {outcome:#?}");
     }
     // Asking for a backend this build lacks says how to get it.
-    let outcome = featherlight(&dir, &["--hypervisor", "mshv", "run", "--invoke", "add(1, 2)", CALCULATOR]);
+    let args = ["--hypervisor", "mshv", "run", "--trap-unknown-imports", "--invoke", "add(1, 2)", CALCULATOR];
+    let outcome = featherlight(&dir, &args);
     assert_fails_with(&outcome, &["mshv"]);
 }
 
@@ -237,7 +268,7 @@ fn compiled_components_run_and_corrupted_ones_are_rejected() {
     let cwasm_arg = cwasm.to_str().expect("UTF-8 path");
     let outcome = featherlight(&dir, &["compile", CALCULATOR, "-o", cwasm_arg]);
     assert!(outcome.success, "{outcome:#?}");
-    assert_prints(&featherlight(&dir, &["run", "--invoke", "add(1, 2)", cwasm_arg]), "3\n");
+    assert_prints(&featherlight(&dir, &["run", "--trap-unknown-imports", "--invoke", "add(1, 2)", cwasm_arg]), "3\n");
     let outcome = featherlight(&dir, &["inspect", cwasm_arg]);
     assert!(outcome.stdout.contains("export add: func(a: u32, b: u32) -> u32;"), "{outcome:#?}");
 
@@ -255,7 +286,10 @@ fn compiled_components_run_and_corrupted_ones_are_rejected() {
     let corrupted = dir.join("corrupted.cwasm");
     std::fs::write(&corrupted, bytes).expect("write the corrupted .cwasm");
     let corrupted = corrupted.to_str().expect("UTF-8 path");
-    assert_fails_with(&featherlight(&dir, &["run", "--invoke", "add(1, 2)", corrupted]), &[corrupted, "corrupted"]);
+    assert_fails_with(
+        &featherlight(&dir, &["run", "--trap-unknown-imports", "--invoke", "add(1, 2)", corrupted]),
+        &[corrupted, "corrupted"],
+    );
 }
 
 #[test]
@@ -379,4 +413,248 @@ fn bench_load_reports_outcomes_and_usage() {
         assert!(value[usage]["open_fds"].as_u64().is_some_and(|n| n > 0), "{usage} in {value}");
         assert!(value[usage]["rss_kib"].as_u64().is_some_and(|n| n > 0), "{usage} in {value}");
     }
+}
+
+/// Writes the component `wat` (WAT text) to `dir/name` and returns its path as text.
+fn wat_component(dir: &Path, name: &str, wat: &str) -> String {
+    let bytes = wat::parse_str(wat).unwrap_or_else(|e| panic!("{name} is not valid WAT: {e}"));
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write the component");
+    path.to_str().expect("UTF-8 path").to_owned()
+}
+
+/// A WASI command whose `run` returns `err` (a `main` returning non-zero) without
+/// calling `wasi:cli/exit`.
+const RUN_RETURNS_ERR: &str = r#"
+(component
+  (core module $m (func (export "run") (result i32) i32.const 1))
+  (core instance $i (instantiate $m))
+  (func $run (result (result)) (canon lift (core func $i "run")))
+  (instance $cli-run (export "run" (func $run)))
+  (export "wasi:cli/run@0.2.0" (instance $cli-run)))
+"#;
+
+/// A WASI command importing a world-level function `greet` nothing provides; its `run`
+/// succeeds without calling it.
+const IMPORTS_A_FUNCTION: &str = r#"
+(component
+  (import "greet" (func $greet))
+  (core func $greet-lowered (canon lower (func $greet)))
+  (core module $m
+    (import "host" "greet" (func))
+    (func (export "run") (result i32) i32.const 0))
+  (core instance $host (export "greet" (func $greet-lowered)))
+  (core instance $i (instantiate $m (with "host" (instance $host))))
+  (func $run (result (result)) (canon lift (core func $i "run")))
+  (instance $cli-run (export "run" (func $run)))
+  (export "wasi:cli/run@0.2.0" (instance $cli-run)))
+"#;
+
+/// Asserts `outcome` is a command-line error (exit status 2, as with clap and wasmtime)
+/// on one line of stderr containing every one of `needles`.
+fn assert_refused_on_one_line(outcome: &Outcome, needles: &[&str]) {
+    assert_eq!(outcome.code, Some(2), "{outcome:#?}");
+    assert_eq!(outcome.stdout, "", "{outcome:#?}");
+    assert_eq!(outcome.stderr.trim_end().lines().count(), 1, "{outcome:#?}");
+    assert!(outcome.stderr.starts_with("error: "), "{outcome:#?}");
+    for needle in needles {
+        assert!(outcome.stderr.contains(needle), "no `{needle}` in {outcome:#?}");
+    }
+}
+
+#[test]
+fn wasmtime_options_featherlight_lacks_are_refused_by_name() {
+    let dir = scratch("refused-options");
+    for (args, named) in [
+        (&["--dir", "."][..], "`--dir`"),
+        (&["--dir=."], "`--dir`"),
+        (&["--preload", "m=m.wasm"], "`--preload`"),
+        (&["--profile", "perfmap"], "`--profile`"),
+        (&["-S", "http"], "-S http"),
+        (&["--wasi", "inherit-network"], "-S inherit-network"),
+        (&["-W", "fuel=1000"], "-W fuel"),
+        (&["--wasm", "timeout=5s,fuel=1000"], "-W fuel"),
+        (&["-Wmax-table-elements=10"], "-W max-table-elements"),
+        (&["-C", "cache-config=x.toml"], "-C cache-config"),
+        (&["-O", "opt-level=2"], "-O opt-level"),
+        (&["-D", "coredump=core"], "-D coredump"),
+    ] {
+        let mut command = vec!["run"];
+        command.extend_from_slice(args);
+        command.extend_from_slice(&[WASI_APP, "hello"]);
+        assert_refused_on_one_line(&featherlight(&dir, &command), &[named, "not supported by featherlight"]);
+    }
+    // Keys wasmtime does not know either fail as wasmtime fails them.
+    assert_refused_on_one_line(
+        &featherlight(&dir, &["run", "-W", "fule=1", WASI_APP]),
+        &["unknown -W / --wasm option: fule"],
+    );
+    assert_refused_on_one_line(
+        &featherlight(&dir, &["run", "-W", "timeout=soon", WASI_APP]),
+        &["failed to parse -W option `timeout=soon`"],
+    );
+    // A typo is an unknown option, not the component's path.
+    let typo = featherlight(&dir, &["run", "--envv", "A=1", WASI_APP, "env"]);
+    assert_eq!(typo.code, Some(2), "{typo:#?}");
+    assert!(typo.stderr.starts_with("error: unexpected argument '--envv' found"), "{typo:#?}");
+    assert!(!typo.stderr.contains("main module"), "{typo:#?}");
+    // The same without `run`.
+    assert_refused_on_one_line(&featherlight(&dir, &["--dir", ".", WASI_APP]), &["`--dir`"]);
+    // An empty variable name is an error, not dropped.
+    let empty = featherlight(&dir, &["run", "--env", "=x", WASI_APP, "env"]);
+    assert_eq!(empty.code, Some(2), "{empty:#?}");
+    assert!(empty.stderr.contains("'=x'") && empty.stderr.contains("name is empty"), "{empty:#?}");
+}
+
+#[test]
+fn wasmtime_spellings_featherlight_has_are_accepted() {
+    let dir = scratch("wasmtime-spellings");
+    // `featherlight app.wasm` is `featherlight run app.wasm`, as `wasmtime app.wasm` is.
+    let hello = featherlight(&dir, &[WASI_APP, "hello"]);
+    assert_eq!((hello.code, hello.stdout.as_str()), (Some(0), "hello from wasm32-wasip2\n"), "{hello:#?}");
+    assert_prints(&featherlight(&dir, &["--invoke", "add(1, 2)", "--trap-unknown-imports", CALCULATOR]), "3\n");
+    // Limits and the deadline, comma-separated or repeated.
+    let args = ["run", "-W", "timeout=60s,max-memory-size=16777216", "-W", "max-wasm-stack=1048576", WASI_APP, "hello"];
+    let limited = featherlight(&dir, &args);
+    assert_eq!((limited.code, limited.stdout.as_str()), (Some(0), "hello from wasm32-wasip2\n"), "{limited:#?}");
+    // A memory cap below what the component starts with refuses it, as in wasmtime.
+    let small = featherlight(&dir, &["run", "-W", "max-memory-size=65536", WASI_APP, "hello"]);
+    assert_fails_with(&small, &["exceeds memory limits"]);
+    // Running past the deadline is wasmtime's `interrupt` trap, status 134.
+    let slow = featherlight(&dir, &["run", "-W", "timeout=500ms", WASI_APP, "lines", "1000000000"]);
+    assert_eq!(slow.code, Some(134), "{}", slow.stderr);
+    assert!(slow.stderr.contains("-W timeout") && slow.stderr.contains("interrupt"), "{}", slow.stderr);
+    // `-C cache=n` is `--no-cache`: nothing is written to the cache directory.
+    let uncached = scratch("wasmtime-spellings-uncached");
+    let outcome = featherlight(&uncached, &["run", "-C", "cache=n", WASI_APP, "hello"]);
+    assert!(outcome.success, "{outcome:#?}");
+    assert!(!uncached.join("cache").exists(), "-C cache=n wrote a cache");
+    // `-S inherit-env` passes the whole environment; `--env` still overrides.
+    let mut command = Command::new(FEATHERLIGHT);
+    command.arg("--cache-dir").arg(dir.join("cache"));
+    command.args(["run", "-S", "inherit-env", "--env", "FEATHERLIGHT_B=2", WASI_APP, "env"]);
+    command.env("FEATHERLIGHT_A", "1").env("FEATHERLIGHT_B", "1");
+    let env = run_to_end(command, &["run", "-S", "inherit-env", WASI_APP, "env"]);
+    assert!(env.stdout.contains("FEATHERLIGHT_A=1\n") && env.stdout.contains("FEATHERLIGHT_B=2\n"), "{env:#?}");
+    // `--help` says where argv[0] comes from.
+    let help = featherlight(&dir, &["run", "--help"]);
+    assert!(help.stdout.contains("as with wasmtime run"), "{help:#?}");
+}
+
+#[test]
+fn invoke_after_a_non_command_says_options_go_first() {
+    let dir = scratch("invoke-after");
+    let outcome = featherlight(&dir, &["run", "--trap-unknown-imports", CALCULATOR, "--invoke", "add(1, 2)"]);
+    assert_fails_with(&outcome, &["options go before the component", "featherlight run --invoke 'add(1, 2)'"]);
+}
+
+#[test]
+fn unknown_imports_are_refused_unless_asked_to_trap() {
+    let dir = scratch("unknown-imports");
+    // wasmtime's words, naming the interface and its first function.
+    assert_fails_with(
+        &featherlight(&dir, &["run", "--invoke", "add(1, 2)", CALCULATOR]),
+        &[
+            "component imports instance `featherlight:calculator/host`, but a matching implementation was not found in the linker",
+            "instance export `record-call` has the wrong type",
+            "function implementation is missing",
+            "--trap-unknown-imports",
+        ],
+    );
+    let greet = wat_component(&dir, "greet.wasm", IMPORTS_A_FUNCTION);
+    assert_fails_with(
+        &featherlight(&dir, &["run", &greet]),
+        &["component imports func `greet`, but a matching implementation was not found in the linker"],
+    );
+    // Asked to, it runs; the import is not called.
+    let outcome = featherlight(&dir, &["run", "--trap-unknown-imports", &greet]);
+    assert!(outcome.success, "{outcome:#?}");
+    // WASI is linked: the WASI app imports only WASI and runs without the flag (above).
+}
+
+#[test]
+fn run_returning_an_error_exits_1_silently() {
+    let dir = scratch("run-err");
+    let component = wat_component(&dir, "run-err.wasm", RUN_RETURNS_ERR);
+    let outcome = featherlight(&dir, &["run", &component]);
+    assert_eq!((outcome.code, outcome.stdout.as_str(), outcome.stderr.as_str()), (Some(1), "", ""), "{outcome:#?}");
+    // `std::process::exit(3)`: status 1 as well (wasm32-wasip2's libc), and silent.
+    let exit = featherlight(&dir, &["run", WASI_APP, "exit"]);
+    assert_eq!((exit.code, exit.stderr.as_str()), (Some(1), ""), "{exit:#?}");
+}
+
+#[test]
+fn closed_stderr_never_panics() {
+    let dir = scratch("closed-stderr");
+    let missing = dir.join("missing.wasm");
+    let missing = missing.to_str().expect("UTF-8 path");
+    // An error (1), a command-line error (2), a trap (134: its report goes to stderr too).
+    for (args, code) in [
+        (&["run", missing][..], 1),
+        (&["run", "-W", "fuel=1", WASI_APP], 2),
+        (&["run", WASI_APP, "panic"], 134),
+        (&["run", "-W", "timeout=200ms", WASI_APP, "lines", "1000000000"], 134),
+    ] {
+        let mut child = Command::new(FEATHERLIGHT)
+            .arg("--cache-dir")
+            .arg(dir.join("cache"))
+            .args(args)
+            .env_remove("RUST_BACKTRACE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start featherlight");
+        // Close the read end: writing an error to stderr fails with EPIPE.
+        drop(child.stderr.take());
+        let status = child.wait().expect("wait for featherlight");
+        assert_eq!(status.code(), Some(code), "featherlight {args:?} (101: it panicked)");
+    }
+}
+
+#[test]
+fn core_modules_are_refused_by_inspect_as_by_run() {
+    let dir = scratch("core-module");
+    let module = dir.join("module.wasm");
+    std::fs::write(&module, wat::parse_str("(module (func (export \"f\")))").expect("WAT")).expect("write");
+    let module = module.to_str().expect("UTF-8 path");
+    for subcommand in ["run", "inspect"] {
+        assert_fails_with(
+            &featherlight(&dir, &[subcommand, module]),
+            &["is a core WebAssembly module, not a component"],
+        );
+    }
+}
+
+#[test]
+fn verbose_logs_have_no_colour_codes_off_a_terminal() {
+    let dir = scratch("no-colour");
+    let outcome = featherlight(&dir, &["-vvv", "run", WASI_APP, "hello"]);
+    assert!(outcome.success, "{outcome:#?}");
+    assert!(outcome.stderr.contains("DEBUG"), "{outcome:#?}");
+    assert!(!outcome.stderr.contains('\x1b'), "{outcome:#?}");
+}
+
+#[test]
+fn inspect_host_names_no_hypervisor_it_cannot_use() {
+    let dir = scratch("inspect-host-unusable");
+    // A hypervisor this build lacks: nothing is selected, and no KVM paging is claimed.
+    let outcome = featherlight(&dir, &["--hypervisor", "mshv", "inspect", "--host"]);
+    assert!(outcome.success, "{outcome:#?}");
+    assert!(outcome.stdout.starts_with("hypervisor: none usable"), "{outcome:#?}");
+    assert!(outcome.stdout.contains("dirty pages (MemoryConfig::dirty_pages = Auto): no usable hypervisor"));
+    assert!(!outcome.stdout.contains("KVM here"), "{outcome:#?}");
+    // /dev/kvm present but unusable (/dev/null mounted over it in a private mount
+    // namespace), where `unshare` can do that.
+    let mut command = Command::new("unshare");
+    let script = format!("mount --bind /dev/null /dev/kvm && exec {FEATHERLIGHT} inspect --host");
+    command.args(["--mount", "--map-root-user", "--user", "sh", "-c", &script]);
+    let outcome = run_to_end(command, &["inspect", "--host", "(in unshare)"]);
+    if !outcome.success && !outcome.stdout.starts_with("hypervisor") {
+        eprintln!("skipping the unusable-/dev/kvm case: unshare failed: {}", outcome.stderr);
+        return;
+    }
+    assert!(outcome.stdout.starts_with("hypervisor: none usable: /dev/kvm is present but unusable"), "{outcome:#?}");
+    assert!(outcome.stdout.contains("KVM /dev/kvm: unusable"), "{outcome:#?}");
+    assert!(!outcome.stdout.contains("KVM here"), "{outcome:#?}");
 }

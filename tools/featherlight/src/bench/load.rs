@@ -8,6 +8,8 @@ use featherlight::{Component, Linker, Value};
 use featherlight_bench::load::{self, LoadCall, LoadConfig};
 use std::time::Duration;
 
+use crate::report::{errln, outln};
+
 /// How much load, from the command line (`--load-sandboxes`, `--load-calls`,
 /// `--load-threads`).
 #[derive(Debug, Clone, Copy)]
@@ -44,9 +46,11 @@ pub(super) fn run(scale: &LoadScale, json: bool, component: &Component, linker: 
         seed: 1,
     };
     if !json {
-        eprintln!(
+        errln!(
             "bench: load test, {} sandboxes x {} calls over {} threads, random interrupts",
-            config.sandboxes, config.calls_per_sandbox, config.threads
+            config.sandboxes,
+            config.calls_per_sandbox,
+            config.threads
         );
     }
     let report = load::run(component, linker, &calls, &config).context("the load test failed to run")?;
@@ -54,7 +58,7 @@ pub(super) fn run(scale: &LoadScale, json: bool, component: &Component, linker: 
         |u: &featherlight_bench::ProcessUsage| format!("{{\"open_fds\": {}, \"rss_kib\": {}}}", u.open_fds, u.rss_kib);
     if json {
         let outcomes: Vec<String> = report.outcomes.iter().map(|(o, n)| format!("{o:?}: {n}")).collect();
-        println!(
+        outln!(
             "{{\"name\": \"load\", \"calls\": {}, \"seconds\": {:.3}, \"outcomes\": {{{}}}, \"interrupts_delivered\": {}, \
              \"restores\": {}, \"before\": {}, \"warm\": {}, \"end\": {}, \"dropped\": {}}}",
             report.calls,
@@ -68,15 +72,15 @@ pub(super) fn run(scale: &LoadScale, json: bool, component: &Component, linker: 
             usage(&report.dropped),
         );
     } else {
-        println!("calls: {} in {:.1} s", report.calls, report.elapsed.as_secs_f64());
+        outln!("calls: {} in {:.1} s", report.calls, report.elapsed.as_secs_f64());
         for (outcome, count) in &report.outcomes {
-            println!("  {outcome}: {count}");
+            outln!("  {outcome}: {count}");
         }
-        println!("interrupts delivered: {}, restores: {}", report.interrupts_delivered, report.restores);
+        outln!("interrupts delivered: {}, restores: {}", report.interrupts_delivered, report.restores);
         for (name, u) in
             [("before", report.before), ("warm", report.warm), ("end", report.end), ("dropped", report.dropped)]
         {
-            println!("{name:>8}: {} open fds, {} KiB RSS", u.open_fds, u.rss_kib);
+            outln!("{name:>8}: {} open fds, {} KiB RSS", u.open_fds, u.rss_kib);
         }
     }
     let expected = u64::try_from(config.sandboxes * config.calls_per_sandbox).unwrap_or(u64::MAX);

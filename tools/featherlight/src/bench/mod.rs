@@ -30,6 +30,7 @@ use clap::Args;
 use featherlight::Component;
 
 use crate::options::Session;
+use crate::report::{errln, out, outln};
 use calls::{Exports, calculator_linker, call_host_import, call_noop, fib, raw_exit, sandbox_new};
 use measure::Measurement;
 use table::{Row, Target, json_line, table};
@@ -154,7 +155,7 @@ pub struct BenchArgs {
 pub fn bench(args: &BenchArgs, session: &Session) -> anyhow::Result<()> {
     let progress = |what: &str| {
         if !args.json {
-            eprintln!("bench: {what}");
+            errln!("bench: {what}");
         }
     };
     progress("compiling the calculator component");
@@ -193,15 +194,15 @@ pub fn bench(args: &BenchArgs, session: &Session) -> anyhow::Result<()> {
     let rows = rows(&measurements)?;
     if args.json {
         for row in &rows {
-            println!("{}", json_line(row));
+            outln!("{}", json_line(row));
         }
         for row in &idle {
-            println!("{}", idle::json_line(row));
+            outln!("{}", idle::json_line(row));
         }
     } else {
-        print!("{}", table(&rows));
+        out!("{}", table(&rows));
         if !idle.is_empty() {
-            print!("\n{}", idle::table(&idle));
+            out!("\n{}", idle::table(&idle));
         }
     }
     Ok(())
