@@ -6,11 +6,13 @@
 //!   `wasmtime run --invoke`;
 //! - `featherlight compile component.wasm` writes a precompiled `component.cwasm`;
 //! - `featherlight inspect component.wasm` prints the component's WIT world;
-//! - `featherlight bench` measures call costs against a raw KVM exit and against wasmtime.
+//! - `featherlight bench` measures call costs against a raw KVM exit and against wasmtime;
+//! - `featherlight cache dir|info|clear` shows or clears the compile cache.
 //!
 //! Each subcommand lives in its own module; [`options`] holds what they share.
 
 mod bench;
+mod cache;
 mod compile;
 mod inspect;
 mod options;
@@ -39,6 +41,8 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Measures the cost of calls into a sandbox against a raw KVM exit and wasmtime.
     Bench(bench::BenchArgs),
+    /// Shows where compiled components are cached and how much they take, or clears them.
+    Cache(cache::CacheArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -49,6 +53,7 @@ fn main() -> anyhow::Result<()> {
         Command::Compile(args) => compile::compile(&args, &session),
         Command::Inspect(args) => inspect::inspect(&args, &session),
         Command::Bench(args) => bench::bench(&args, &session),
+        Command::Cache(args) => cache::cache(&args, &session),
     }
 }
 

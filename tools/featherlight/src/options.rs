@@ -22,6 +22,11 @@ pub struct GlobalOptions {
     #[arg(long, global = true, conflicts_with = "cache_dir")]
     pub no_cache: bool,
 
+    /// Keep the cache within SIZE (such as 1G, 500M or unlimited), removing the least
+    /// recently used components beyond it [default: $FEATHERLIGHT_CACHE_MAX_SIZE, or 1G].
+    #[arg(long, value_name = "SIZE", global = true, value_parser = crate::cache::parse_size)]
+    pub cache_max_size: Option<u64>,
+
     /// Log to stderr: -v warnings, -vv info, -vvv debug, -vvvv trace. `RUST_LOG`
     /// (for example `RUST_LOG=featherlight=debug`) replaces the level when set.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -68,8 +73,8 @@ impl Session {
         }
     }
 
-    /// An engine configured by the global options.
-    pub fn engine(&self) -> anyhow::Result<Engine> {
+    /// The engine configuration the global options ask for.
+    pub fn config(&self) -> anyhow::Result<Config> {
         let mut config =
             Config { guest_log_level: self.guest_log_level, hypervisor: self.hypervisor(), ..Config::default() };
         if self.options.no_cache {
@@ -77,7 +82,19 @@ impl Session {
         } else if let Some(dir) = &self.options.cache_dir {
             config.cache_dir = Some(dir.clone());
         }
-        Engine::new(config).context("cannot create the featherlight engine")
+        if let Some(max) = self.options.cache_max_size {
+            config.cache_max_size = max;
+        } else if let Some(max) = std::env::var_os("FEATHERLIGHT_CACHE_MAX_SIZE") {
+            config.cache_max_size = crate::cache::parse_size(&max.to_string_lossy())
+                .map_err(|e| anyhow::anyhow!(e))
+                .context("invalid FEATHERLIGHT_CACHE_MAX_SIZE")?;
+        }
+        Ok(config)
+    }
+
+    /// An engine configured by the global options.
+    pub fn engine(&self) -> anyhow::Result<Engine> {
+        Engine::new(self.config()?).context("cannot create the featherlight engine")
     }
 }
 
