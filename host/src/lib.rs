@@ -62,7 +62,7 @@ pub use mem::{DirtyPageMode, MemoryConfig, MemoryConfigError};
 pub use sandbox::host_functions::{HostError, HostFunction, Linker};
 pub use sandbox::{InterruptHandle, Sandbox, Snapshot};
 pub use typed::{Borrow, ComponentType, Lower, Own, Payload, Resource, WorldMismatch};
-pub use wasm::cache::CacheError;
+pub use wasm::cache::{CacheError, CacheUsage, CompileCache, DEFAULT_CACHE_MAX_SIZE};
 pub use wasm::component::Component;
 pub use wasm::engine::{Config, Engine};
 pub use wasm::types::{FuncType, ValueType};

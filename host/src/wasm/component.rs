@@ -1,6 +1,6 @@
 //! A component compiled for the guest, with its WIT world.
 
-use super::cache::{self, CacheError};
+use super::cache::{self, CacheError, CompileCache};
 use super::engine::Engine;
 use super::world::ComponentWorld;
 use crate::error::Error;
@@ -56,10 +56,11 @@ impl Component {
     #[tracing::instrument(skip_all, fields(len = bytes.len()))]
     pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Self, Error> {
         let key = engine_key(engine)?;
-        let cached = engine.config().cache_dir.as_ref().map(|dir| cache::cache_path(dir, &key, bytes));
-        if let Some(path) = &cached {
-            match std::fs::read(path) {
-                Ok(file) => match cache::decode(&file, &key) {
+        let cache = CompileCache::for_config(engine.config());
+        let cached = cache.as_ref().map(|cache| (cache, cache::cache_path(cache.dir(), &key, bytes)));
+        if let Some((cache, path)) = &cached {
+            match cache.load(path) {
+                Ok(Some(file)) => match cache::decode(&file, &key) {
                     Ok(hit) if hit.component == bytes => {
                         tracing::debug!(path = %path.display(), "compiled component from cache");
                         return Self::assemble(engine, hit.component, hit.artifact);
@@ -67,13 +68,16 @@ impl Component {
                     Ok(_) => tracing::warn!(path = %path.display(), "cache file holds another component; recompiling"),
                     Err(e) => tracing::warn!(path = %path.display(), "rejected cache file ({e}); recompiling"),
                 },
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Ok(None) => {}
                 Err(e) => tracing::warn!(path = %path.display(), "cannot read cache file ({e}); recompiling"),
             }
         }
         let artifact = Self::compile(engine, bytes)?;
-        if let Some(path) = &cached {
-            write_atomically(path, &cache::encode(&key, bytes, &artifact));
+        if let Some((cache, path)) = &cached {
+            // Failures only cost a recompile later: logged, not returned.
+            if let Err(e) = cache.store(path, &cache::encode(&key, bytes, &artifact)) {
+                tracing::warn!(path = %path.display(), "cannot write the compile cache: {e}");
+            }
         }
         Self::assemble(engine, bytes.to_vec(), artifact)
     }
@@ -140,22 +144,6 @@ fn engine_key(engine: &Engine) -> Result<[u8; 32], Error> {
     // The image the artifact will run under, so artifacts of different
     // guest images never mix.
     Ok(cache::engine_key(&engine.inner.settings, &engine.guest_image()?.digest))
-}
-
-/// Writes a cache file so readers never see a partial file; failures only
-/// cost a recompile later, so they are logged, not returned.
-fn write_atomically(path: &Path, contents: &[u8]) {
-    let result = (|| {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let temporary = path.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&temporary, contents)?;
-        std::fs::rename(&temporary, path)
-    })();
-    if let Err(e) = result {
-        tracing::warn!(path = %path.display(), "cannot write the compile cache: {e}");
-    }
 }
 
 impl From<CacheError> for Error {

@@ -1,6 +1,7 @@
 //! The engine: configuration plus the Cranelift compiler that builds
 //! components for the guest.
 
+use super::cache::DEFAULT_CACHE_MAX_SIZE;
 use crate::error::Error;
 use crate::hypervisor::HypervisorChoice;
 use crate::hypervisor::cpu::CPU_FEATURES;
@@ -18,6 +19,12 @@ pub struct Config {
     /// Where compiled components are cached; `None` disables the cache.
     /// Defaults to `$XDG_CACHE_HOME/featherlight` or `~/.cache/featherlight`.
     pub cache_dir: Option<PathBuf>,
+    /// The most the cache's compiled components may take together, in bytes
+    /// (default [`DEFAULT_CACHE_MAX_SIZE`], 1 GiB). After writing one, the
+    /// engine removes the least recently used until the rest fit; a component
+    /// compiled to more than this is not cached. `u64::MAX`: no bound. See
+    /// [`CompileCache`](crate::CompileCache).
+    pub cache_max_size: u64,
     /// Most verbose guest log level forwarded as `tracing` events
     /// (0 = errors … 4 = trace). Each record costs a VM exit.
     pub guest_log_level: u32,
@@ -53,6 +60,7 @@ impl Default for Config {
         Self {
             memory: MemoryConfig::default(),
             cache_dir,
+            cache_max_size: DEFAULT_CACHE_MAX_SIZE,
             guest_log_level: 2,
             call_timeout: None,
             hypervisor: HypervisorChoice::Auto,

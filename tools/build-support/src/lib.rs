@@ -5,7 +5,8 @@
 //! components (`wasm32-wasip2`). This crate does that in one place:
 //!
 //! - [`ensure_rust_target`] makes sure the active toolchain has the standard library for a
-//!   target, installing what `rust-toolchain.toml` lists if it is missing;
+//!   target, adding it with `rustup target add` (one build script at a time) if it is
+//!   missing from the toolchain `rust-toolchain.toml` selected;
 //! - [`cargo_build`] runs a nested `cargo build --release` for a [`NestedBuild`] with its
 //!   own target directory and an environment cleaned of what the outer cargo leaks into
 //!   build scripts, and prints the `cargo:rerun-if-changed` lines for its sources;

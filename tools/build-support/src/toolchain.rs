@@ -1,5 +1,6 @@
 //! Making sure the active toolchain can build for a target.
 
+use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -41,16 +42,116 @@ fn has_target(sysroot: &Path, target: &str) -> bool {
     sysroot.join("lib/rustlib").join(target).is_dir()
 }
 
+/// What rustup told the build about the toolchain it chose (it sets these variables for
+/// every tool it starts through its proxies).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Rustup {
+    /// `RUSTUP_TOOLCHAIN`: the active toolchain's name; unset if rustup did not start
+    /// cargo (a distribution's Rust, a toolchain on `PATH`).
+    toolchain: Option<String>,
+    /// `RUSTUP_TOOLCHAIN_SOURCE`: why that toolchain (`toolchain-file`, `cli` for
+    /// `cargo +name`, `env`, `override`, `default`, ...); unset before rustup 1.28.
+    source: Option<String>,
+}
+
+impl Rustup {
+    fn from_env() -> Self {
+        Self {
+            toolchain: std::env::var("RUSTUP_TOOLCHAIN").ok(),
+            source: std::env::var("RUSTUP_TOOLCHAIN_SOURCE").ok(),
+        }
+    }
+
+    /// The command a person should run to add `target`.
+    fn fix(&self, target: &str) -> String {
+        match &self.toolchain {
+            Some(name) => format!("rustup target add {target} --toolchain {name}"),
+            None => format!("rustup target add {target}"),
+        }
+    }
+
+    /// The toolchain to add a missing target to, or why none is: only a toolchain rustup
+    /// chose from `rust-toolchain.toml` is changed automatically. One the user chose
+    /// some other way (`cargo +name`, `RUSTUP_TOOLCHAIN`, an override) is theirs to
+    /// change.
+    fn toolchain_to_change(&self, workspace_root: &Path) -> Result<&str, String> {
+        let Some(name) = self.toolchain.as_deref() else {
+            return Err("rustc was not started by rustup (RUSTUP_TOOLCHAIN is not set), so no target was \
+                        added automatically"
+                .to_owned());
+        };
+        match self.source.as_deref() {
+            None | Some("toolchain-file") => Ok(name),
+            Some(source) => Err(format!(
+                "the toolchain was selected by {source}, not by {}/rust-toolchain.toml, so no target was added \
+                 to it automatically",
+                workspace_root.display()
+            )),
+        }
+    }
+}
+
+/// The command that adds `target` to the installed toolchain `toolchain` without
+/// touching anything else in it.
+///
+/// Not `rustup toolchain install`: on an installed toolchain that reinstalls every
+/// component, removing `bin/rustc` for a while, and the rustc processes of the same
+/// build running then fail with "No such file or directory".
+fn target_add_command(target: &str, toolchain: &str, workspace_root: &Path) -> Command {
+    let mut cmd = Command::new("rustup");
+    cmd.args(["target", "add", target, "--toolchain", toolchain]).current_dir(workspace_root);
+    cmd
+}
+
+/// Runs `cmd`; `Err` says what went wrong, with rustup's output.
+fn run_rustup(mut cmd: Command) -> Result<(), String> {
+    let shown =
+        format!("`rustup {}`", cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" "));
+    // Captured: a build script's stdout is read by cargo as instructions.
+    match cmd.output() {
+        Ok(output) if output.status.success() => Ok(()),
+        Ok(output) => {
+            let said = String::from_utf8_lossy(&output.stderr);
+            Err(format!("{shown} failed ({}): {}", output.status, said.trim()))
+        }
+        Err(err) => Err(format!("could not run {shown}: {err}")),
+    }
+}
+
+/// The file that serialises changes to the toolchain at `sysroot` between the build
+/// scripts of one build (and of concurrent builds).
+fn lock_path(sysroot: &Path) -> PathBuf {
+    sysroot.join("lib/rustlib/featherlight-target-add.lock")
+}
+
+/// Opens and exclusively locks [`lock_path`], waiting for another holder; the lock goes
+/// with the returned file (`flock`, released when the file is closed, also when the
+/// process dies).
+fn lock_toolchain(sysroot: &Path) -> Result<File, String> {
+    let path = lock_path(sysroot);
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("cannot create the lock file {}: {e}", path.display()))?;
+    file.lock().map_err(|e| format!("cannot lock {}: {e}", path.display()))?;
+    Ok(file)
+}
+
 /// Makes sure the active toolchain has the standard library for `target`.
 ///
-/// If the sysroot lacks `lib/rustlib/<target>`, runs `rustup toolchain install` (no
-/// arguments) in `workspace_root`, whose `rust-toolchain.toml` lists the targets the
-/// project needs: rustup does not add a target missing from an installed toolchain on its
-/// own, that command does. Then checks again.
+/// If the sysroot lacks `lib/rustlib/<target>`, runs `rustup target add <target>
+/// --toolchain <active toolchain>` (which adds that target's standard library and leaves
+/// rustc, cargo and the other components alone, so concurrent compiles of the same build
+/// are not disturbed), then checks again. Build scripts that run at the same time take
+/// turns through a file lock in the toolchain (`lib/rustlib/featherlight-target-add.lock`)
+/// and check again once they hold it, so a target is added once.
 ///
-/// When the toolchain was chosen some other way than by the toolchain file (`cargo +name`,
-/// `RUSTUP_TOOLCHAIN`, an override), installing the file's toolchain would not help, so it
-/// is not tried and the error says which `rustup target add` to run.
+/// Only a toolchain rustup chose from the `rust-toolchain.toml` of `workspace_root` (or
+/// above) is changed: when the toolchain was chosen some other way (`cargo +name`,
+/// `RUSTUP_TOOLCHAIN`, an override) or rustup is not in use, nothing is tried and the
+/// error says which command to run.
 ///
 /// # Errors
 ///
@@ -58,67 +159,89 @@ fn has_target(sysroot: &Path, target: &str) -> bool {
 /// missing; [`BuildError::Spawn`]/[`BuildError::Sysroot`] if rustc cannot tell its sysroot.
 pub fn ensure_rust_target(target: &str, workspace_root: &Path) -> Result<(), BuildError> {
     let sysroot = sysroot(workspace_root)?;
-    if has_target(&sysroot, target) {
+    ensure_in(&sysroot, target, workspace_root, &Rustup::from_env(), run_rustup)
+}
+
+/// [`ensure_rust_target`] for the toolchain at `sysroot`, adding targets with `add`.
+fn ensure_in(
+    sysroot: &Path,
+    target: &str,
+    workspace_root: &Path,
+    rustup: &Rustup,
+    add: impl FnOnce(Command) -> Result<(), String>,
+) -> Result<(), BuildError> {
+    if has_target(sysroot, target) {
         return Ok(());
     }
-    let toolchain = std::env::var("RUSTUP_TOOLCHAIN").ok();
-    let source = std::env::var("RUSTUP_TOOLCHAIN_SOURCE").ok();
-    let fix = match &toolchain {
-        Some(name) => format!("rustup target add {target} --toolchain {name}"),
-        None => format!("rustup target add {target}"),
-    };
     let missing = |detail: String| BuildError::MissingTarget {
         target: target.to_owned(),
-        sysroot: sysroot.clone(),
+        sysroot: sysroot.to_path_buf(),
         detail,
-        fix: fix.clone(),
+        fix: rustup.fix(target),
     };
+    let toolchain = rustup.toolchain_to_change(workspace_root).map_err(missing)?;
 
-    // rustup tells the tools it runs why it chose their toolchain.
-    let from_file = matches!(source.as_deref(), None | Some("toolchain-file"));
-    if !from_file {
-        return Err(missing(format!(
-            "the toolchain was selected by {}, not by {}/rust-toolchain.toml, so \
-             `rustup toolchain install` was not tried",
-            source.as_deref().unwrap_or("?"),
-            workspace_root.display()
-        )));
+    let _lock = lock_toolchain(sysroot).map_err(missing)?;
+    // Another build script may have added it while this one waited.
+    if has_target(sysroot, target) {
+        return Ok(());
     }
-
     println!(
-        "cargo:warning=`{target}` is missing from {}; running `rustup toolchain install` in {}",
-        sysroot.display(),
-        workspace_root.display()
+        "cargo:warning=`{target}` is missing from {}; running `rustup target add {target} --toolchain {toolchain}`",
+        sysroot.display()
     );
-    // Without these, rustup would install the toolchain named by the variable rather
-    // than read the toolchain file (they name the same toolchain here).
-    let status = Command::new("rustup")
-        .args(["toolchain", "install"])
-        .current_dir(workspace_root)
-        .env_remove("RUSTUP_TOOLCHAIN")
-        .env_remove("RUSTUP_TOOLCHAIN_SOURCE")
-        .status();
-    let detail = match status {
-        Ok(status) if status.success() => {
-            if has_target(&sysroot, target) {
-                return Ok(());
-            }
-            "`rustup toolchain install` succeeded but did not add it".to_owned()
-        }
-        Ok(status) => format!("`rustup toolchain install` failed ({status})"),
-        Err(err) => format!("could not run `rustup`: {err}"),
-    };
-    Err(missing(detail))
+    add(target_add_command(target, toolchain, workspace_root)).map_err(missing)?;
+    if has_target(sysroot, target) {
+        Ok(())
+    } else {
+        Err(missing("`rustup target add` succeeded but did not add it".to_owned()))
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::ffi::OsStr;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
     use super::*;
+
+    /// A fake sysroot (`lib/rustlib/<host>`) in a fresh directory, removed on drop.
+    struct FakeSysroot(PathBuf);
+
+    impl FakeSysroot {
+        fn new(name: &str) -> Self {
+            let dir = std::env::temp_dir().join(format!("featherlight-build-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(dir.join("lib/rustlib/x86_64-unknown-linux-gnu")).unwrap();
+            Self(dir)
+        }
+
+        /// What `rustup target add` does to it, as far as these tests look.
+        fn add(&self, cmd: &Command) {
+            let args: Vec<_> = cmd.get_args().map(|a| a.to_str().unwrap().to_owned()).collect();
+            assert_eq!(args[..2], ["target", "add"]);
+            std::fs::create_dir_all(self.0.join("lib/rustlib").join(&args[2]).join("lib")).unwrap();
+        }
+    }
+
+    impl Drop for FakeSysroot {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn from_file() -> Rustup {
+        Rustup { toolchain: Some("1.95.0-x86_64-unknown-linux-gnu".into()), source: Some("toolchain-file".into()) }
+    }
+
+    fn root() -> &'static Path {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+    }
 
     #[test]
     fn active_sysroot_has_the_host_target() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let sysroot = sysroot(root).expect("rustc --print sysroot");
+        let sysroot = sysroot(root()).expect("rustc --print sysroot");
         let rustlib = sysroot.join("lib/rustlib");
         assert!(rustlib.is_dir(), "{} is not a directory", rustlib.display());
         assert!(!has_target(&sysroot, "no-such-target-triple"));
@@ -127,14 +250,117 @@ mod tests {
     #[test]
     fn present_target_needs_no_install() {
         // The host's own target is always there: this must return without rustup.
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let sysroot = sysroot(root).unwrap();
+        let sysroot = sysroot(root()).unwrap();
         let host = std::fs::read_dir(sysroot.join("lib/rustlib"))
             .unwrap()
             .filter_map(Result::ok)
             .find(|e| e.path().join("lib").is_dir())
             .expect("some target in the sysroot");
         let host = host.file_name().into_string().unwrap();
-        ensure_rust_target(&host, root).unwrap();
+        ensure_rust_target(&host, root()).unwrap();
+        // Nor does the fake one, whatever rustup says.
+        let fake = FakeSysroot::new("present");
+        ensure_in(&fake.0, "x86_64-unknown-linux-gnu", root(), &Rustup::default(), |_| panic!("rustup was run"))
+            .unwrap();
+        assert!(!lock_path(&fake.0).exists(), "a present target takes no lock");
+    }
+
+    #[test]
+    fn adds_only_the_target_to_the_named_toolchain() {
+        let cmd = target_add_command("wasm32-wasip2", "1.95.0-x86_64-unknown-linux-gnu", root());
+        assert_eq!(cmd.get_program(), OsStr::new("rustup"));
+        let args: Vec<_> = cmd.get_args().collect();
+        assert_eq!(args, ["target", "add", "wasm32-wasip2", "--toolchain", "1.95.0-x86_64-unknown-linux-gnu"]);
+
+        let fake = FakeSysroot::new("adds");
+        let mut ran = 0;
+        ensure_in(&fake.0, "wasm32-wasip2", root(), &from_file(), |cmd| {
+            ran += 1;
+            fake.add(&cmd);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(ran, 1);
+        assert!(has_target(&fake.0, "wasm32-wasip2"));
+    }
+
+    #[test]
+    fn older_rustup_without_a_source_counts_as_the_toolchain_file() {
+        let fake = FakeSysroot::new("older");
+        let rustup = Rustup { source: None, ..from_file() };
+        ensure_in(&fake.0, "wasm32-wasip1", root(), &rustup, |cmd| {
+            fake.add(&cmd);
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn a_toolchain_chosen_otherwise_is_left_alone() {
+        let fake = FakeSysroot::new("chosen");
+        for source in ["cli", "env", "override", "default"] {
+            let rustup = Rustup { toolchain: Some("stable".into()), source: Some(source.into()) };
+            let err = ensure_in(&fake.0, "wasm32-wasip2", root(), &rustup, |_| panic!("rustup was run for {source}"))
+                .unwrap_err();
+            let text = err.to_string();
+            assert!(text.contains(&format!("selected by {source}")), "{text}");
+            assert!(text.contains("rustup target add wasm32-wasip2 --toolchain stable"), "{text}");
+        }
+        let err = ensure_in(&fake.0, "wasm32-wasip2", root(), &Rustup::default(), |_| panic!("rustup was run"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("not started by rustup") && err.ends_with("by hand: rustup target add wasm32-wasip2"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn failures_say_what_rustup_said() {
+        let fake = FakeSysroot::new("fails");
+        let err = ensure_in(&fake.0, "wasm32-wasip2", root(), &from_file(), |_| Err("rustup said no".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("rustup said no"), "{err}");
+        assert!(err.contains("rustup target add wasm32-wasip2 --toolchain 1.95.0-x86_64-unknown-linux-gnu"), "{err}");
+        let err = ensure_in(&fake.0, "wasm32-wasip2", root(), &from_file(), |_| Ok(())).unwrap_err().to_string();
+        assert!(err.contains("succeeded but did not add it"), "{err}");
+        // A real rustup that cannot be found or fails is reported, not a panic.
+        let mut cmd = Command::new("/nonexistent/rustup");
+        cmd.arg("target");
+        assert!(run_rustup(cmd).unwrap_err().contains("could not run"));
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "echo broken >&2; exit 3"]);
+        let err = run_rustup(cmd).unwrap_err();
+        assert!(err.contains("broken") && err.contains("exit status: 3"), "{err}");
+    }
+
+    /// Build scripts running at once add a missing target once, one at a time, and all
+    /// of them see it afterwards.
+    #[test]
+    fn concurrent_build_scripts_take_turns() {
+        let fake = FakeSysroot::new("concurrent");
+        let running = AtomicUsize::new(0);
+        let runs = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..8)
+                .map(|_| {
+                    scope.spawn(|| {
+                        ensure_in(&fake.0, "x86_64-unknown-none", root(), &from_file(), |cmd| {
+                            assert_eq!(running.fetch_add(1, Ordering::SeqCst), 0, "two adds at once");
+                            runs.fetch_add(1, Ordering::SeqCst);
+                            std::thread::sleep(Duration::from_millis(50));
+                            fake.add(&cmd);
+                            running.fetch_sub(1, Ordering::SeqCst);
+                            Ok(())
+                        })
+                    })
+                })
+                .collect();
+            for thread in threads {
+                thread.join().unwrap().unwrap();
+            }
+        });
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "the target was added more than once");
     }
 }

@@ -6,16 +6,19 @@
 //!   `wasmtime run --invoke`;
 //! - `featherlight compile component.wasm` writes a precompiled `component.cwasm`;
 //! - `featherlight inspect component.wasm` prints the component's WIT world;
-//! - `featherlight bench` measures call costs against a raw KVM exit and against wasmtime.
+//! - `featherlight bench` measures call costs against a raw KVM exit and against wasmtime;
+//! - `featherlight cache dir|info|clear` shows or clears the compile cache.
 //!
 //! Each subcommand lives in its own module; [`options`] holds what they share.
 
 mod bench;
+mod cache;
 mod compile;
 mod inspect;
 mod options;
 mod report;
 mod run;
+mod size;
 mod wasmtime_flags;
 
 use std::ffi::OsString;
@@ -51,10 +54,12 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Measures the cost of calls into a sandbox against a raw KVM exit and wasmtime.
     Bench(bench::BenchArgs),
+    /// Shows where compiled components are cached and how much they take, or clears them.
+    Cache(cache::CacheArgs),
 }
 
 /// The subcommand names (and clap's `help`).
-const SUBCOMMANDS: &[&str] = &["run", "compile", "inspect", "bench", "help"];
+const SUBCOMMANDS: &[&str] = &["run", "compile", "inspect", "bench", "cache", "help"];
 
 /// `args` with `run` inserted where a command line names no subcommand but a component
 /// or one of `run`'s options (`featherlight app.wasm`, `featherlight --invoke 'f()'
@@ -64,10 +69,11 @@ fn with_run_shorthand(mut args: Vec<OsString>) -> Vec<OsString> {
     let mut at = 1;
     while let Some(arg) = args.get(at) {
         let Some(text) = arg.to_str() else { break };
-        let takes_value = matches!(text, "--cache-dir" | "--hypervisor" | "-C" | "--codegen");
+        let takes_value = matches!(text, "--cache-dir" | "--cache-max-size" | "--hypervisor" | "-C" | "--codegen");
         let is_global = takes_value
             || matches!(text, "--no-cache" | "--verbose")
             || text.starts_with("--cache-dir=")
+            || text.starts_with("--cache-max-size=")
             || text.starts_with("--hypervisor=")
             || text.starts_with("--codegen=")
             || (text.starts_with("-C") && text.len() > 2)
@@ -94,6 +100,7 @@ fn main() -> ExitCode {
         Command::Compile(args) => compile::compile(&args, &session),
         Command::Inspect(args) => inspect::inspect(&args, &session),
         Command::Bench(args) => bench::bench(&args, &session),
+        Command::Cache(args) => cache::cache(&args, &session),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -35,6 +35,10 @@ pub struct GlobalOptions {
         value_parser = GroupParser(Group::Codegen)
     )]
     pub codegen: Vec<Settings>,
+    /// Keep the cache within SIZE (such as 1G, 500M or unlimited), removing the least
+    /// recently used components beyond it [default: $FEATHERLIGHT_CACHE_MAX_SIZE, or 1G].
+    #[arg(long, value_name = "SIZE", global = true, value_parser = crate::size::parse_size)]
+    pub cache_max_size: Option<u64>,
 
     /// Log to stderr: -v warnings, -vv info, -vvv debug, -vvvv trace. `RUST_LOG`
     /// (for example `RUST_LOG=featherlight=debug`) replaces the level when set.
@@ -97,8 +101,8 @@ impl Session {
         self.options.no_cache || last_cache == Some(false)
     }
 
-    /// An engine configured by the global options, then by `adjust`.
-    pub fn engine_with(&self, adjust: impl FnOnce(&mut Config)) -> anyhow::Result<Engine> {
+    /// The engine configuration the global options ask for.
+    pub fn config(&self) -> anyhow::Result<Config> {
         let mut config =
             Config { guest_log_level: self.guest_log_level, hypervisor: self.hypervisor(), ..Config::default() };
         if self.no_cache() {
@@ -106,6 +110,19 @@ impl Session {
         } else if let Some(dir) = &self.options.cache_dir {
             config.cache_dir = Some(dir.clone());
         }
+        if let Some(max) = self.options.cache_max_size {
+            config.cache_max_size = max;
+        } else if let Some(max) = std::env::var_os("FEATHERLIGHT_CACHE_MAX_SIZE") {
+            config.cache_max_size = crate::size::parse_size(&max.to_string_lossy())
+                .map_err(|e| anyhow::anyhow!(e))
+                .context("invalid FEATHERLIGHT_CACHE_MAX_SIZE")?;
+        }
+        Ok(config)
+    }
+
+    /// An engine configured by the global options, then by `adjust`.
+    pub fn engine_with(&self, adjust: impl FnOnce(&mut Config)) -> anyhow::Result<Engine> {
+        let mut config = self.config()?;
         adjust(&mut config);
         Engine::new(config).context("cannot create the featherlight engine")
     }

@@ -658,3 +658,38 @@ fn inspect_host_names_no_hypervisor_it_cannot_use() {
     assert!(outcome.stdout.contains("KVM /dev/kvm: unusable"), "{outcome:#?}");
     assert!(!outcome.stdout.contains("KVM here"), "{outcome:#?}");
 }
+
+/// `cache dir|info|clear` on the run's own cache, and `--cache-max-size`.
+#[test]
+fn cache_subcommands_show_bound_and_clear_the_cache() {
+    let dir = scratch("cache");
+    let cache = dir.join("cache");
+    let outcome = featherlight(&dir, &["cache", "dir"]);
+    assert!(outcome.success, "{outcome:#?}");
+    assert_eq!(outcome.stdout.trim(), cache.display().to_string());
+    let info = |extra: &[&str]| {
+        let outcome = featherlight(&dir, &[extra, &["cache", "info"]].concat());
+        assert!(outcome.success, "{outcome:#?}");
+        outcome.stdout
+    };
+    assert!(info(&[]).contains("entries:   0\nsize:      0 bytes of at most 1.0 GiB"), "{}", info(&[]));
+
+    let add = ["run", "--trap-unknown-imports", "--invoke", "add(1, 2)", CALCULATOR];
+    let outcome = featherlight(&dir, &add);
+    assert_eq!((outcome.success, outcome.stdout.as_str()), (true, "3\n"), "{outcome:#?}");
+    assert!(info(&["--cache-max-size", "2G"]).contains("entries:   1\nsize:      "), "{}", info(&[]));
+    assert!(info(&["--cache-max-size", "2G"]).contains("of at most 2.0 GiB"), "{}", info(&[]));
+
+    let outcome = featherlight(&dir, &["cache", "clear"]);
+    assert!(outcome.success, "{outcome:#?}");
+    assert!(outcome.stdout.starts_with("removed 1 compiled components ("), "{outcome:#?}");
+    assert!(info(&[]).contains("entries:   0"), "{}", info(&[]));
+
+    // A component larger than the bound runs but is not cached.
+    let outcome = featherlight(&dir, &[&["--cache-max-size", "1K"][..], &add].concat());
+    assert_eq!((outcome.success, outcome.stdout.as_str()), (true, "3\n"), "{outcome:#?}");
+    assert!(info(&[]).contains("entries:   0"), "{}", info(&[]));
+
+    let outcome = featherlight(&dir, &["--cache-max-size", "1X", "cache", "info"]);
+    assert!(!outcome.success && outcome.stderr.contains("--cache-max-size"), "{outcome:#?}");
+}
