@@ -82,6 +82,10 @@ impl Rustup {
         };
         match self.source.as_deref() {
             None | Some("toolchain-file") => Ok(name),
+            // rustup's proxies set RUSTUP_TOOLCHAIN for every tool they start, so a cargo
+            // started by another (the one `cargo clippy` runs, a nested build) reports
+            // `env` for the toolchain the file chose: that one is the file's too.
+            Some("env") if names_file_channel(name, workspace_root) => Ok(name),
             Some(source) => Err(format!(
                 "the toolchain was selected by {source}, not by {}/rust-toolchain.toml, so no target was added \
                  to it automatically",
@@ -89,6 +93,20 @@ impl Rustup {
             )),
         }
     }
+}
+
+/// Whether toolchain `name` is the channel named by the `rust-toolchain.toml` rustup
+/// finds from `dir` (the nearest one in it or above it; `1.95.0` names
+/// `1.95.0-x86_64-unknown-linux-gnu`).
+fn names_file_channel(name: &str, dir: &Path) -> bool {
+    let Some(file) = dir.ancestors().find_map(|d| std::fs::read_to_string(d.join("rust-toolchain.toml")).ok()) else {
+        return false;
+    };
+    let channel = file.lines().find_map(|line| {
+        let (key, value) = line.split_once('=')?;
+        (key.trim() == "channel").then(|| value.trim().trim_matches('"').to_owned())
+    });
+    channel.is_some_and(|channel| name == channel || name.starts_with(&format!("{channel}-")))
 }
 
 /// The command that adds `target` to the installed toolchain `toolchain` without
@@ -293,6 +311,23 @@ mod tests {
             Ok(())
         })
         .unwrap();
+    }
+
+    #[test]
+    fn a_toolchain_the_file_chose_counts_when_rustup_reports_it_as_env() {
+        let fake = FakeSysroot::new("env-file");
+        let dir = std::env::temp_dir().join(format!("featherlight-toolchain-file-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("rust-toolchain.toml"), "[toolchain]\nchannel = \"1.95.0\"\n").unwrap();
+        let rustup = Rustup { source: Some("env".into()), ..from_file() };
+        ensure_in(&fake.0, "wasm32-wasip1", &dir, &rustup, |cmd| {
+            fake.add(&cmd);
+            Ok(())
+        })
+        .unwrap();
+        assert!(names_file_channel("1.95.0-x86_64-unknown-linux-gnu", &dir));
+        assert!(!names_file_channel("stable", &dir));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
