@@ -87,10 +87,10 @@ impl RawExitVm {
         let mut vm = super::create(HypervisorChoice::Auto)?;
         let size = u64::try_from(std::mem::size_of_val(&*memory)).unwrap_or(u64::MAX);
         let slot = MemorySlot { guest_address: 0, host_address: memory.as_ptr() as u64, size, read_only: false };
-        // SAFETY: `memory` is a page-aligned heap allocation owned by the
-        // returned value and dropped after the VM (field order), so the range
-        // stays mapped while KVM uses it; the host never reads or writes it
-        // again, so the guest's accesses alias nothing Rust relies on.
+        // The host never touches `memory` again once it is mapped, so the
+        // guest's accesses alias nothing Rust relies on.
+        // SAFETY: `memory` (page-aligned, owned by the returned value, dropped
+        // after the VM by field order) stays mapped while KVM uses it.
         unsafe { vm.map(0, slot)? };
         let regs = Registers { rip: CODE_ADDRESS, rflags: 0x2, ..Default::default() };
         vm.set_entry_state(&regs, &entry(root))?;
