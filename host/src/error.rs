@@ -62,17 +62,18 @@ pub enum Error {
         /// Arguments given.
         given: usize,
     },
-    /// A call's arguments or results do not fit the I/O buffers.
+    /// A call's arguments or results, or a host function's, would exceed
+    /// the sandbox's message size limit. Nothing of the message travelled;
+    /// the sandbox stays usable.
     #[error(
-        "a {len}-byte message does not fit the {capacity}-byte {buffer} buffer; raise {buffer}_size in MemoryConfig"
+        "a {len}-byte message between host and guest exceeds the sandbox's {limit}-byte limit; \
+         raise max_message_size in MemoryConfig (featherlight run --max-message-size)"
     )]
     MessageTooLarge {
-        /// `input` or `output`.
-        buffer: &'static str,
-        /// Message size.
-        len: usize,
-        /// Buffer size.
-        capacity: usize,
+        /// The message's size in bytes.
+        len: u64,
+        /// `MemoryConfig::max_message_size`.
+        limit: u64,
     },
     /// Wasm code trapped.
     #[error("{message}")]
@@ -463,9 +464,7 @@ impl Error {
             Self::ArgumentCount { function, expected, given } => {
                 Self::ArgumentCount { function: function.clone(), expected: *expected, given: *given }
             }
-            Self::MessageTooLarge { buffer, len, capacity } => {
-                Self::MessageTooLarge { buffer, len: *len, capacity: *capacity }
-            }
+            Self::MessageTooLarge { len, limit } => Self::MessageTooLarge { len: *len, limit: *limit },
             Self::Trap { code, message } => Self::Trap { code: *code, message: message.clone() },
             Self::UnknownImport { message } => Self::UnknownImport { message: message.clone() },
             Self::Exit { code } => Self::Exit { code: *code },

@@ -28,11 +28,50 @@ fn check(name: &str, expected: impl Fn(&Error) -> bool) -> Error {
     Hostile::new().misbehave(name, expected)
 }
 
+/// The default `max_message_size`, which the hostile guest is told.
+fn message_limit() -> u64 {
+    MemoryConfig::default().max_message_size
+}
+
 #[test]
 fn corrupt_size_prefix() {
-    check("corrupt-size-prefix", |e| {
-        matches!(e, Error::Malformed(Malformed::FrameTooLong { len: 0xffff_fffc, capacity: 0x10_0000 }))
-    });
+    check(
+        "corrupt-size-prefix",
+        |e| matches!(e, Error::Malformed(Malformed::OverLimit { len: 0x1_0000_0000, limit }) if *limit == message_limit()),
+    );
+}
+
+#[test]
+fn a_message_announced_past_the_limit_is_refused_before_it_travels() {
+    check(
+        "announce-over-limit",
+        |e| matches!(e, Error::Malformed(Malformed::OverLimit { len, limit }) if *limit == message_limit() && *len == *limit + 1),
+    );
+}
+
+#[test]
+fn a_chunked_message_out_of_sequence_is_refused() {
+    let cases: [(&str, u32); 3] =
+        [("chunk-then-new-message", 0), ("unannounced-continuation", 1), ("unprompted-input-request", 2)];
+    let mut hostile = Hostile::new();
+    for (name, code) in cases {
+        hostile.misbehave(
+            name,
+            |e| matches!(e, Error::Malformed(Malformed::OutOfSequence { value, .. }) if *value == code),
+        );
+    }
+}
+
+#[test]
+fn a_chunked_message_of_garbage_fails_verification() {
+    check("chunked-garbage", |e| matches!(e, Error::Malformed(Malformed::Flatbuffer(_))));
+}
+
+#[test]
+fn a_guest_that_stops_sending_its_chunks_meets_the_deadline() {
+    let mut hostile = Hostile::new();
+    hostile.sandbox.set_call_timeout(Some(Duration::from_millis(200)));
+    hostile.misbehave("chunk-then-spin", |e| matches!(e, Error::DeadlineExceeded { .. }));
 }
 
 #[test]
@@ -128,10 +167,13 @@ fn call_of_unregistered_import() {
 }
 
 #[test]
-fn host_function_reply_too_large() {
-    // Not the guest's fault, but the guest is left waiting for a reply: the
-    // sandbox must be poisoned (`misbehave` checks).
-    check("call-big", |e| matches!(e, Error::MessageTooLarge { buffer: "input", .. }));
+fn host_function_reply_larger_than_the_input_buffer_travels_in_chunks() {
+    // The 2 MiB reply fills the 1 MiB input buffer three times; the guest
+    // asks for each chunk and the call ends normally.
+    let mut hostile = Hostile::new();
+    hostile.sandbox.call("call-big", &[]).expect("a chunked reply");
+    assert!(!hostile.sandbox.is_poisoned());
+    hostile.assert_works();
 }
 
 #[test]

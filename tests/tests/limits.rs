@@ -112,6 +112,7 @@ fn one_mib(mode: DirtyPageMode) -> Engine {
         max_wasm_stack: 64 << 10,
         max_wasm_memory: None,
         dirty_pages: mode,
+        ..MemoryConfig::default()
     };
     Engine::new(Config { memory, ..Config::default() }).expect("1 MiB of scratch is a valid configuration")
 }

@@ -24,7 +24,7 @@ pub const IMAGE_BASE: u64 = 0x20_0000;
 pub const BOOT_MAGIC: u64 = u64::from_le_bytes(*b"FLTHBOOT");
 
 /// Bumped whenever [`BootParams`] or the messages change incompatibly.
-pub const ABI_VERSION: u32 = 3;
+pub const ABI_VERSION: u32 = 4;
 
 /// A range of guest-virtual memory.
 #[repr(C)]
@@ -71,6 +71,12 @@ pub struct BootParams {
     /// Largest size of each Wasm linear memory, in bytes; 0 for no cap
     /// beyond the heap. `memory.grow` past it fails (returns -1).
     pub max_wasm_memory: u64,
+    /// Largest message either side sends, in bytes, size prefix included
+    /// (see [`crate::message`]).
+    pub max_message_size: u64,
+    /// wasmtime's hostcall fuel: bytes of lists and strings one call may
+    /// lift out of Wasm memory (`Store::set_hostcall_fuel`).
+    pub hostcall_fuel: u64,
 }
 
 impl BootParams {
@@ -83,7 +89,7 @@ impl BootParams {
 }
 
 // No padding: the sum of the field sizes.
-const _: () = assert!(size_of::<BootParams>() == 8 + 4 + 4 + 8 + 8 + 3 * 16 + 8 + 8);
+const _: () = assert!(size_of::<BootParams>() == 8 + 4 + 4 + 8 + 8 + 3 * 16 + 8 + 8 + 8 + 8);
 
 /// Bits of [`BootParams::cpu_features`].
 pub mod cpu_features {

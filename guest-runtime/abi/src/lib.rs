@@ -13,6 +13,7 @@ extern crate alloc;
 pub mod engine;
 pub mod layout;
 pub mod message;
+pub mod packed;
 pub mod paging;
 pub mod ports;
 

@@ -53,9 +53,10 @@ pub unsafe extern "C" fn featherlight_entry(params: *const BootParams) -> ! {
 
 /// Reads the host's message and builds the reply.
 pub(crate) fn handle(state: &mut State) -> Vec<u8> {
-    let message = match host::receive() {
-        Ok(message) => message,
-        Err(_) => return messages::error(fb::ErrorKind::Malformed, "cannot read the host's message"),
+    let received = host::receive();
+    let message = match received.as_ref().ok().and_then(|r| r.open().ok()) {
+        Some(message) => message,
+        None => return messages::error(fb::ErrorKind::Malformed, "cannot read the host's message"),
     };
     if let Some(init) = message.body_as_init() {
         let names = |list: Option<flatbuffers::Vector<'_, flatbuffers::ForwardsUOffset<fb::FunctionName<'_>>>>| {

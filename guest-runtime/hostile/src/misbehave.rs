@@ -8,7 +8,7 @@ use crate::messages::{self, Reply};
 use alloc::vec::Vec;
 use featherlight_abi::layout::{COW_MAGIC, IMAGE_BASE, PAGE_SIZE};
 use featherlight_abi::paging::{self, HUGE_PAGE_SIZE, PageTableMemory};
-use featherlight_abi::{fb, ports};
+use featherlight_abi::{fb, message, ports};
 use featherlight_guest::cow::IdentityTables;
 use featherlight_guest::{exceptions, host};
 
@@ -58,6 +58,56 @@ pub fn run(name: &str, state: &mut State) -> Vec<u8> {
                 message[at - 4..at].copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
             }
             deliver(&message)
+        }
+        // Chunked messages (`featherlight_abi::message`).
+        "announce-over-limit" => {
+            // A size prefix one byte past the sandbox's limit.
+            let limit = featherlight_guest::host::max_message_size();
+            let mut message = messages::result(None);
+            let announced = u32::try_from(limit.saturating_sub(message::SIZE_PREFIX - 1)).unwrap_or(u32::MAX);
+            message[..4].copy_from_slice(&announced.to_le_bytes());
+            deliver(&message)
+        }
+        "chunk-then-spin" => {
+            announce_chunked(2);
+            loop {
+                core::hint::spin_loop();
+            }
+        }
+        "chunk-then-new-message" => {
+            // A fresh message where the next chunk belongs.
+            announce_chunked(2);
+            deliver(&messages::result(None))
+        }
+        "chunked-garbage" => {
+            // Every chunk of a three-buffer message, none of it a flatbuffer.
+            let garbage = [0xab; 4096];
+            let capacity = usize::try_from(featherlight_guest::boot_params().output.size).unwrap_or(0);
+            let announced = u32::try_from((capacity * 3).saturating_sub(message::SIZE_PREFIX)).unwrap_or(u32::MAX);
+            let mut first = garbage;
+            first[..4].copy_from_slice(&announced.to_le_bytes());
+            deliver_and_continue(&first);
+            for _ in 0..2 {
+                for at in (0..capacity).step_by(garbage.len()) {
+                    let output = featherlight_guest::boot_params().output.address + at as u64;
+                    // SAFETY: inside the output buffer, which only this guest writes.
+                    unsafe { core::ptr::copy_nonoverlapping(garbage.as_ptr(), output as *mut u8, garbage.len()) };
+                }
+                host::exit(ports::MESSAGE, message::exit_value::CONTINUED);
+            }
+            exceptions::fatal()
+        }
+        "unannounced-continuation" => {
+            let output = featherlight_guest::boot_params().output;
+            let result = messages::result(None);
+            // SAFETY: as in `deliver_and_continue`.
+            unsafe { core::ptr::copy_nonoverlapping(result.as_ptr(), output.address as *mut u8, result.len()) };
+            host::exit(ports::MESSAGE, message::exit_value::CONTINUED);
+            exceptions::fatal()
+        }
+        "unprompted-input-request" => {
+            host::exit(ports::MESSAGE, message::exit_value::MORE_INPUT);
+            exceptions::fatal()
         }
         "deep-nesting" => messages::result(Some(Reply::Nested(200))),
         "garbage-flatbuffer" => {
@@ -298,7 +348,7 @@ fn call_import(state: &State, name: &str, args: &[u32]) {
         exceptions::fatal();
     }
     // Read (and so verify) the reply, as the real runtime would.
-    let _ = host::receive();
+    let _ = host::receive().map(|r| r.open().is_ok());
 }
 
 fn import_index(state: &State, name: &str) -> u32 {
@@ -310,7 +360,7 @@ fn call_with_handle(state: &State, name: &str, handle: u32, owned: bool) {
     if host::send(&messages::call_handle(import_index(state, name), handle, owned)).is_err() {
         exceptions::fatal();
     }
-    let _ = host::receive();
+    let _ = host::receive().map(|r| r.open().is_ok());
 }
 
 /// Calls import `name` (no arguments) and returns the handle it answers.
@@ -318,10 +368,21 @@ fn call_for_handle(state: &State, name: &str) -> u32 {
     if host::send(&messages::call(import_index(state, name), &[])).is_err() {
         exceptions::fatal();
     }
-    let reply = host::receive().ok();
+    let received = host::receive().ok();
+    let reply = received.as_ref().and_then(|r| r.open().ok());
     let result = reply.as_ref().and_then(|r| r.body_as_function_call_result());
     let first = result.and_then(|r| r.results()).filter(|v| !v.is_empty()).map(|v| v.get(0));
     first.and_then(|v| v.kind_as_resource_val()).map_or(0, |h| h.handle())
+}
+
+/// Sends the first chunk of a message `buffers` output buffers long: a
+/// result header whose size prefix announces the whole length.
+fn announce_chunked(buffers: usize) {
+    let capacity = usize::try_from(featherlight_guest::boot_params().output.size).unwrap_or(0);
+    let mut first = messages::result(None);
+    let announced = u32::try_from((capacity * buffers).saturating_sub(message::SIZE_PREFIX)).unwrap_or(u32::MAX);
+    first[..4].copy_from_slice(&announced.to_le_bytes());
+    deliver_and_continue(&first);
 }
 
 /// Puts `bytes` (framed or not) at the start of the output buffer, as much

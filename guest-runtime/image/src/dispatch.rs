@@ -2,6 +2,7 @@
 
 use crate::failure::Failure;
 use crate::runtime::Runtime;
+use alloc::string::ToString;
 use alloc::vec::Vec;
 use featherlight_abi::fb;
 use flatbuffers::FlatBufferBuilder;
@@ -15,8 +16,8 @@ pub fn serve() -> ! {
     let mut reply = finish(Ok(None));
     loop {
         if let Err(e) = featherlight_guest::host::send(&reply) {
-            // The result did not fit: report that instead (always small).
-            reply = finish(Err(Failure::new(fb::ErrorKind::Malformed, e)));
+            // The result could not travel: report that instead (always small).
+            reply = finish(Err(Failure::from(e)));
             continue;
         }
         reply = handle(&mut runtime);
@@ -24,7 +25,8 @@ pub fn serve() -> ! {
 }
 
 fn handle(runtime: &mut Option<Runtime>) -> Vec<u8> {
-    let message = match featherlight_guest::host::receive() {
+    let received = featherlight_guest::host::receive();
+    let message = match received.as_ref().map_err(|e| e.to_string()).and_then(|r| r.open().map_err(|e| e.to_string())) {
         Ok(message) => message,
         Err(e) => return finish(Err(Failure::new(fb::ErrorKind::Malformed, e))),
     };
@@ -94,6 +96,8 @@ fn error_args<'a>(fbb: &mut FlatBufferBuilder<'a>, failure: &Failure) -> fb::Fun
             message: Some(message),
             exit_code: failure.exit_code,
             handle: failure.handle,
+            length: failure.sizes.0,
+            limit: failure.sizes.1,
         },
     );
     fb::FunctionCallResultArgs { results: None, error: Some(error) }

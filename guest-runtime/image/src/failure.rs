@@ -4,6 +4,7 @@ use crate::import_failure::ImportFailure;
 use crate::wasi::Exit;
 use alloc::string::{String, ToString};
 use featherlight_abi::fb;
+use featherlight_guest::host::ChannelError;
 
 /// A failed call or instantiation, as it goes back to the host.
 #[derive(Debug)]
@@ -15,11 +16,13 @@ pub struct Failure {
     /// The handle, for [`fb::ErrorKind::InvalidHandle`] and
     /// [`fb::ErrorKind::WrongHandleType`].
     pub handle: u32,
+    /// For [`fb::ErrorKind::MessageTooLarge`]: the message's size and the limit.
+    pub sizes: (u64, u64),
 }
 
 impl Failure {
     pub fn new(kind: fb::ErrorKind, message: impl ToString) -> Self {
-        Self { kind, message: message.to_string(), exit_code: 0, handle: 0 }
+        Self { kind, message: message.to_string(), exit_code: 0, handle: 0, sizes: (0, 0) }
     }
 
     /// Classifies an error from wasmtime: a trap keeps its code, our import
@@ -29,12 +32,25 @@ impl Failure {
             return Self { exit_code: exit.0, ..Self::new(fb::ErrorKind::Exit, exit) };
         }
         if let Some(import) = error.downcast_ref::<ImportFailure>() {
-            return Self::new(import.kind, &import.message);
+            return Self { sizes: import.sizes.unwrap_or_default(), ..Self::new(import.kind, &import.message) };
         }
         if let Some(trap) = error.downcast_ref::<wasmtime::Trap>() {
             return Self::new(trap_kind(*trap), alloc::format!("{error:?}"));
         }
         Self::new(kind, alloc::format!("{error:?}"))
+    }
+}
+
+impl From<ChannelError> for Failure {
+    /// A message that could not travel: too large (the host learns both
+    /// sizes) or unreadable.
+    fn from(error: ChannelError) -> Self {
+        match error {
+            ChannelError::TooLarge { len, limit } => {
+                Self { sizes: (len as u64, limit as u64), ..Self::new(fb::ErrorKind::MessageTooLarge, error) }
+            }
+            other => Self::new(fb::ErrorKind::Malformed, other),
+        }
     }
 }
 

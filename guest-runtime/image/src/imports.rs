@@ -2,13 +2,14 @@
 //! that forwards the call to the host by index; an import without a host
 //! function fails naming itself, like wasmtime's unknown-imports-as-traps.
 
-use crate::import_failure::failure;
+use crate::import_failure::{channel_failure, failure};
 use crate::store::Host;
 use crate::values;
 use alloc::collections::BTreeSet;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use featherlight_abi::fb;
+use featherlight_guest::host::ChannelError;
 use wasmtime::component::types::{ComponentFunc, ComponentItem};
 use wasmtime::component::{Linker, Val};
 
@@ -116,14 +117,26 @@ fn call_host(index: u32, name: &str, ty: &ComponentFunc, params: &[Val], results
         &fb::GuestMessageArgs { body_type: fb::GuestBody::FunctionCall, body: Some(call.as_union_value()) },
     );
     fbb.finish_size_prefixed(root, None);
-    featherlight_guest::host::send(fbb.finished_data()).map_err(|e| malformed(e.to_string()))?;
+    let context = alloc::format!("import `{name}`");
+    featherlight_guest::host::send(fbb.finished_data()).map_err(|e| channel_failure(&e, &context))?;
     drop(fbb);
 
-    let reply = featherlight_guest::host::receive().map_err(|e| malformed(e.to_string()))?;
+    let received = featherlight_guest::host::receive().map_err(|e| channel_failure(&e, &context))?;
+    let reply = received.open().map_err(|e| channel_failure(&e, &context))?;
     let result = reply
         .body_as_function_call_result()
         .ok_or_else(|| malformed("the host answered with something other than a result".to_string()))?;
     if let Some(error) = result.error() {
+        if error.kind() == fb::ErrorKind::MessageTooLarge {
+            // The host's results would exceed the limit: the call fails as
+            // one whose arguments would (both sizes known), not as the host
+            // function's failure.
+            let too_large = ChannelError::TooLarge {
+                len: featherlight_guest::guest_usize(error.length()),
+                limit: featherlight_guest::guest_usize(error.limit()),
+            };
+            return Err(channel_failure(&too_large, &alloc::format!("the results of import `{name}`")));
+        }
         return Err(failure(
             fb::ErrorKind::HostFunction,
             alloc::format!("host function `{name}` failed: {}", error.message().unwrap_or("")),

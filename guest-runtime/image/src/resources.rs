@@ -372,7 +372,8 @@ pub fn drop_host(index: u32, name: &str, rep: u32) -> wasmtime::Result<()> {
     fbb.finish_size_prefixed(root, None);
     featherlight_guest::host::send(fbb.finished_data()).map_err(|e| fail(fb::ErrorKind::Malformed, e.to_string()))?;
     drop(fbb);
-    let reply = featherlight_guest::host::receive().map_err(|e| fail(fb::ErrorKind::Malformed, e.to_string()))?;
+    let received = featherlight_guest::host::receive().map_err(|e| fail(fb::ErrorKind::Malformed, e.to_string()))?;
+    let reply = received.open().map_err(|e| fail(fb::ErrorKind::Malformed, e.to_string()))?;
     let result = reply
         .body_as_function_call_result()
         .ok_or_else(|| fail(fb::ErrorKind::Malformed, "the host answered with something else".to_string()))?;

@@ -91,6 +91,9 @@ impl Runtime {
             Host { limits: limits.build(), table: ResourceTable::new(), wasi: Wasi::new(init.wasi(), init.context()) };
         let mut store = Store::new(&engine, host);
         store.limiter(|host| &mut host.limits);
+        // Lists and strings a call lifts out of Wasm memory, as the host asked
+        // (by default wasmtime's own 128 MiB, so refusals match wasmtime's).
+        store.set_hostcall_fuel(featherlight_guest::guest_usize(featherlight_guest::boot_params().hostcall_fuel));
         let instance = linker.instantiate(&mut store, &component);
         // Output of start functions goes out before the outcome.
         store.data_mut().wasi.flush();

@@ -8,6 +8,7 @@ use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use featherlight_abi::fb;
+use featherlight_abi::packed::{self, Scalar};
 use flatbuffers::{FlatBufferBuilder, ForwardsUOffset, Vector, WIPOffset};
 use wasmtime::component::{Type, Val};
 
@@ -70,6 +71,14 @@ pub fn decode(value: fb::Value<'_>, ty: &Type, depth: u32) -> Result<Val, String
             if let (Type::U8, Some(bytes)) = (&elem, value.kind_as_bytes_val()) {
                 let bytes = bytes.value().map_or(&[][..], |b| b.bytes());
                 Val::List(bytes.iter().map(|b| Val::U8(*b)).collect())
+            } else if let (Some(scalar), Some(packed)) = (scalar_of(&elem), value.kind_as_packed_val()) {
+                let bytes = packed.bytes().map_or(&[][..], |b| b.bytes());
+                let bits = packed::unpack(scalar, bytes).map_err(|e| e.to_string())?;
+                let mut out = Vec::with_capacity(bits.len());
+                for bits in bits {
+                    out.push(unpack_val(scalar, bits)?);
+                }
+                Val::List(out)
             } else {
                 let items = value.kind_as_list_val().ok_or_else(err)?.items();
                 let mut out = Vec::with_capacity(items.map_or(0, |i| i.len()));
@@ -203,6 +212,12 @@ pub fn encode<'a>(fbb: &mut FlatBufferBuilder<'a>, val: &Val, ty: &Type) -> Resu
                     .collect::<Result<_, _>>()?;
                 let bytes = fbb.create_vector(&bytes);
                 (K::BytesVal, fb::BytesVal::create(fbb, &fb::BytesValArgs { value: Some(bytes) }).as_union_value())
+            } else if let Some(scalar) = scalar_of(&elem) {
+                let bits =
+                    items.iter().map(|v| pack_val(scalar, v).ok_or_else(mismatch)).collect::<Result<Vec<_>, _>>()?;
+                let bytes = packed::pack(scalar, bits.len(), bits.into_iter());
+                let bytes = fbb.create_vector(&bytes);
+                (K::PackedVal, fb::PackedVal::create(fbb, &fb::PackedValArgs { bytes: Some(bytes) }).as_union_value())
             } else {
                 let items = encode_each(fbb, items.iter().map(|v| (v, elem.clone())))?;
                 (K::ListVal, fb::ListVal::create(fbb, &fb::ListValArgs { items: Some(items) }).as_union_value())
@@ -256,6 +271,67 @@ pub fn encode<'a>(fbb: &mut FlatBufferBuilder<'a>, val: &Val, ty: &Type) -> Resu
         _ => return Err(mismatch()),
     };
     Ok(fb::Value::create(fbb, &fb::ValueArgs { kind_type: kind, kind: Some(body) }))
+}
+
+/// The packed element type for lists of `ty`, if it is a scalar other than
+/// `u8` (which travels as bytes).
+fn scalar_of(ty: &Type) -> Option<Scalar> {
+    Some(match ty {
+        Type::Bool => Scalar::Bool,
+        Type::S8 => Scalar::S8,
+        Type::S16 => Scalar::S16,
+        Type::U16 => Scalar::U16,
+        Type::S32 => Scalar::S32,
+        Type::U32 => Scalar::U32,
+        Type::Char => Scalar::Char,
+        Type::Float32 => Scalar::F32,
+        Type::S64 => Scalar::S64,
+        Type::U64 => Scalar::U64,
+        Type::Float64 => Scalar::F64,
+        _ => return None,
+    })
+}
+
+/// The raw bits of a scalar value, if it is one of `scalar`.
+fn pack_val(scalar: Scalar, val: &Val) -> Option<u64> {
+    Some(match (scalar, val) {
+        (Scalar::Bool, Val::Bool(v)) => u64::from(*v),
+        (Scalar::S8, Val::S8(v)) => packed::bits_of(&v.to_le_bytes()),
+        (Scalar::S16, Val::S16(v)) => packed::bits_of(&v.to_le_bytes()),
+        (Scalar::U16, Val::U16(v)) => u64::from(*v),
+        (Scalar::S32, Val::S32(v)) => packed::bits_of(&v.to_le_bytes()),
+        (Scalar::U32, Val::U32(v)) => u64::from(*v),
+        (Scalar::Char, Val::Char(c)) => u64::from(u32::from(*c)),
+        (Scalar::F32, Val::Float32(v)) => u64::from(v.to_bits()),
+        (Scalar::S64, Val::S64(v)) => packed::bits_of(&v.to_le_bytes()),
+        (Scalar::U64, Val::U64(v)) => *v,
+        (Scalar::F64, Val::Float64(v)) => v.to_bits(),
+        _ => return None,
+    })
+}
+
+/// The value of one packed element, checked.
+fn unpack_val(scalar: Scalar, bits: u64) -> Result<Val, String> {
+    Ok(match scalar {
+        Scalar::Bool => match bits {
+            0 => Val::Bool(false),
+            1 => Val::Bool(true),
+            other => return Err(alloc::format!("{other} is not a bool")),
+        },
+        Scalar::S8 => Val::S8(i8::from_le_bytes(packed::le_bytes(bits))),
+        Scalar::S16 => Val::S16(i16::from_le_bytes(packed::le_bytes(bits))),
+        Scalar::U16 => Val::U16(u16::from_le_bytes(packed::le_bytes(bits))),
+        Scalar::S32 => Val::S32(i32::from_le_bytes(packed::le_bytes(bits))),
+        Scalar::U32 => Val::U32(u32::from_le_bytes(packed::le_bytes(bits))),
+        Scalar::Char => {
+            let code = u32::from_le_bytes(packed::le_bytes(bits));
+            Val::Char(char::from_u32(code).ok_or_else(|| alloc::format!("{code:#x} is not a Unicode scalar value"))?)
+        }
+        Scalar::F32 => Val::Float32(f32::from_bits(u32::from_le_bytes(packed::le_bytes(bits)))),
+        Scalar::S64 => Val::S64(i64::from_le_bytes(packed::le_bytes(bits))),
+        Scalar::U64 => Val::U64(bits),
+        Scalar::F64 => Val::Float64(f64::from_bits(bits)),
+    })
 }
 
 fn encode_payload<'a>(

@@ -6,10 +6,11 @@
 //! writes a size-prefixed [`HostMessage`](featherlight_abi::fb::HostMessage)
 //! at offset 0 of the input buffer before resuming the vCPU.
 
+use alloc::vec::Vec;
 use core::cell::Cell;
 use featherlight_abi::fb;
 use featherlight_abi::layout::Region;
-use featherlight_abi::message::{self, framed_len};
+use featherlight_abi::message::{self, SIZE_PREFIX, announced_len, exit_value, framed_len, next_chunk_len};
 use featherlight_abi::ports;
 
 struct Buffers {
@@ -26,12 +27,13 @@ static BUFFERS: Buffers =
 /// Why a message could not be exchanged.
 #[derive(Debug)]
 pub enum ChannelError {
-    /// The message does not fit the output buffer.
+    /// The message exceeds the sandbox's message size limit; nothing of it
+    /// was sent.
     TooLarge {
         /// Message size.
         len: usize,
-        /// Output buffer size.
-        capacity: usize,
+        /// `BootParams::max_message_size`.
+        limit: usize,
     },
     /// The host's message does not fit its buffer or fails verification.
     Invalid(flatbuffers::InvalidFlatbuffer),
@@ -42,10 +44,10 @@ pub enum ChannelError {
 impl core::fmt::Display for ChannelError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            Self::TooLarge { len, capacity } => write!(
+            Self::TooLarge { len, limit } => write!(
                 f,
-                "a {len}-byte message does not fit the {capacity}-byte output buffer; \
-                 raise the sandbox's output buffer size"
+                "a {len}-byte message exceeds the sandbox's {limit}-byte message size limit; \
+                 raise max_message_size in MemoryConfig"
             ),
             Self::Invalid(e) => write!(f, "the host's message is malformed: {e}"),
             Self::Unframed => f.write_str("the host's message is not framed in the input buffer"),
@@ -116,33 +118,96 @@ pub fn exit(port: u16, value: u32) {
     unsafe { featherlight_port_exit(u32::from(port), value) }
 }
 
-/// Copies a finished, size-prefixed message into the output buffer and exits
-/// so the host reads it.
-pub fn send(message: &[u8]) -> Result<(), ChannelError> {
-    let out = BUFFERS.output.get();
-    let capacity = usize::try_from(out.size).unwrap_or(0);
-    if message.len() > capacity {
-        return Err(ChannelError::TooLarge { len: message.len(), capacity });
-    }
-    // SAFETY: the output buffer is `capacity` bytes of scratch memory that
-    // only this function writes, and the message fits (checked above).
-    unsafe {
-        core::ptr::copy_nonoverlapping(message.as_ptr(), out.address as *mut u8, message.len());
-    }
-    exit(ports::MESSAGE, 0);
-    Ok(())
+/// The largest message either side may send (`BootParams::max_message_size`).
+pub fn max_message_size() -> usize {
+    crate::guest_usize(crate::boot_params().max_message_size)
 }
 
-/// The host's current message in the input buffer, verified.
+/// Sends a finished, size-prefixed message: copies it into the output buffer
+/// and exits so the host reads it, in buffer-sized chunks (one exit each) when
+/// it is larger than the buffer (see [`featherlight_abi::message`]).
+pub fn send(message: &[u8]) -> Result<(), ChannelError> {
+    let limit = max_message_size();
+    if message.len() > limit {
+        return Err(ChannelError::TooLarge { len: message.len(), limit });
+    }
+    let out = BUFFERS.output.get();
+    let capacity = crate::guest_usize(out.size);
+    let mut done = 0;
+    let mut value = exit_value::MESSAGE;
+    loop {
+        let chunk = &message[done..done + next_chunk_len(message.len(), done, capacity)];
+        // SAFETY: the output buffer is `capacity` bytes of scratch memory that
+        // only this function writes, and a chunk is at most `capacity` long.
+        unsafe {
+            core::ptr::copy_nonoverlapping(chunk.as_ptr(), out.address as *mut u8, chunk.len());
+        }
+        exit(ports::MESSAGE, value);
+        done += chunk.len();
+        if done >= message.len() {
+            return Ok(());
+        }
+        value = exit_value::CONTINUED;
+    }
+}
+
+/// The host's current message: in place in the input buffer when it fits
+/// there, otherwise gathered chunk by chunk into the heap.
+pub enum Received {
+    /// The message in the input buffer, valid until the next [`send`].
+    InPlace(&'static [u8]),
+    /// A message larger than the input buffer.
+    Gathered(Vec<u8>),
+}
+
+impl core::fmt::Debug for Received {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::InPlace(bytes) => write!(f, "InPlace({} bytes)", bytes.len()),
+            Self::Gathered(bytes) => write!(f, "Gathered({} bytes)", bytes.len()),
+        }
+    }
+}
+
+impl Received {
+    /// The message, verified.
+    pub fn open(&self) -> Result<fb::HostMessage<'_>, ChannelError> {
+        let bytes = match self {
+            Self::InPlace(bytes) => bytes,
+            Self::Gathered(bytes) => bytes.as_slice(),
+        };
+        message::host_message(bytes).map_err(ChannelError::Invalid)
+    }
+}
+
+/// Takes the host's current message, asking for the rest of it chunk by
+/// chunk when it is larger than the input buffer.
 ///
-/// The returned view borrows the input buffer: drop it before the next
+/// An in-place message borrows the input buffer: drop it before the next
 /// [`send`], after which the host may overwrite it.
-pub fn receive() -> Result<fb::HostMessage<'static>, ChannelError> {
+pub fn receive() -> Result<Received, ChannelError> {
     let input = BUFFERS.input.get();
-    let capacity = usize::try_from(input.size).unwrap_or(0);
+    let capacity = crate::guest_usize(input.size);
     // SAFETY: the input buffer is `capacity` bytes of mapped scratch memory;
     // the host writes it only while the vCPU is stopped.
     let buffer = unsafe { core::slice::from_raw_parts(input.address as *const u8, capacity) };
-    let len = framed_len(buffer).ok_or(ChannelError::Unframed)?;
-    message::host_message(&buffer[..len]).map_err(ChannelError::Invalid)
+    if let Some(len) = framed_len(buffer) {
+        return Ok(Received::InPlace(&buffer[..len]));
+    }
+    let prefix = buffer.get(..SIZE_PREFIX).and_then(|p| p.try_into().ok()).ok_or(ChannelError::Unframed)?;
+    let total = announced_len(prefix).ok_or(ChannelError::Unframed)?;
+    // The host keeps to the limit it set; a message past it is not framed.
+    if total > max_message_size() {
+        return Err(ChannelError::Unframed);
+    }
+    let mut gathered = Vec::with_capacity(total);
+    gathered.extend_from_slice(buffer);
+    while gathered.len() < total {
+        exit(ports::MESSAGE, exit_value::MORE_INPUT);
+        let len = next_chunk_len(total, gathered.len(), capacity);
+        // SAFETY: as above; the host wrote the next chunk before resuming.
+        let chunk = unsafe { core::slice::from_raw_parts(input.address as *const u8, len) };
+        gathered.extend_from_slice(chunk);
+    }
+    Ok(Received::Gathered(gathered))
 }

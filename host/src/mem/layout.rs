@@ -24,6 +24,18 @@ pub struct MemoryConfig {
     /// The largest size of each Wasm linear memory; `memory.grow` past it
     /// fails inside Wasm (returns -1). `None`: only the heap limits it.
     pub max_wasm_memory: Option<u64>,
+    /// The largest message between host and guest, in bytes: a call's
+    /// arguments or results, or a host function's. A message larger than
+    /// its buffer (`input_size`, `output_size`) travels in buffer-sized
+    /// chunks, one exit each; one past this limit is refused with
+    /// `Error::MessageTooLarge`, whichever side would send it. Both sides
+    /// hold a whole message in memory while it travels.
+    pub max_message_size: u64,
+    /// wasmtime's hostcall fuel: the bytes of lists and strings one call
+    /// may lift out of Wasm memory (its results, or a host function's
+    /// arguments), as `Store::set_hostcall_fuel`. The default is wasmtime's
+    /// own, so the same calls are refused as in wasmtime.
+    pub hostcall_fuel: u64,
     /// How restore finds and resets the pages a call dirtied: host or guest
     /// copy-on-write, by default chosen from the hypervisor (host CoW on
     /// shadow-paging KVM, guest CoW elsewhere).
@@ -40,10 +52,21 @@ impl Default for MemoryConfig {
             stack_size: 4 * MIB,
             max_wasm_stack: 2 * MIB,
             max_wasm_memory: None,
+            max_message_size: DEFAULT_MAX_MESSAGE,
+            hostcall_fuel: DEFAULT_HOSTCALL_FUEL,
             dirty_pages: DirtyPageMode::Auto,
         }
     }
 }
+
+/// Default [`MemoryConfig::max_message_size`]: above anything wasmtime's
+/// default hostcall fuel lets a call lift (128 MiB of strings or list
+/// elements), so the fuel, not this limit, decides which results travel.
+const DEFAULT_MAX_MESSAGE: u64 = 256 * MIB;
+/// wasmtime 48's default hostcall fuel.
+const DEFAULT_HOSTCALL_FUEL: u64 = 128 * MIB;
+/// Largest message the 4-byte size prefix can announce.
+const MAX_MESSAGE: u64 = u32::MAX as u64 + 4;
 
 /// A memory size that cannot work.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -72,6 +95,9 @@ pub enum MemoryConfigError {
     /// Larger than the guest address space allows.
     #[error("scratch_size {0} bytes is above the {MAX_SCRATCH}-byte maximum; lower it")]
     TooLarge(u64),
+    /// A message size limit larger than a message's size prefix can say.
+    #[error("max_message_size {0} bytes is above the {MAX_MESSAGE}-byte maximum; lower it")]
+    MessageLimitTooLarge(u64),
 }
 
 const MIN_BUFFER: u64 = 16 * KIB;
@@ -96,6 +122,7 @@ impl MemoryConfig {
             ("output_size", self.output_size, MIN_BUFFER),
             ("stack_size", self.stack_size, MIN_STACK),
             ("max_wasm_stack", self.max_wasm_stack, 64 * KIB),
+            ("max_message_size", self.max_message_size, MIN_BUFFER),
         ] {
             if value < minimum {
                 return Err(MemoryConfigError::TooSmall { field, value, minimum });
@@ -114,6 +141,9 @@ impl MemoryConfig {
                 value: self.stack_size,
                 minimum: stack_minimum,
             });
+        }
+        if self.max_message_size > MAX_MESSAGE {
+            return Err(MemoryConfigError::MessageLimitTooLarge(self.max_message_size));
         }
         if self.scratch_size > MAX_SCRATCH {
             return Err(MemoryConfigError::TooLarge(self.scratch_size));

@@ -1,16 +1,20 @@
 //! Messages between the host and the guest runtime, and the vCPU loop that
 //! carries them: write a `HostMessage` into the input buffer, run the vCPU,
 //! and serve what comes out (logs, host function calls) until the guest's
-//! result arrives.
+//! result arrives. A message larger than its buffer travels in chunks, one
+//! buffer-full per exit, up to the sandbox's `max_message_size` (the
+//! protocol is in `featherlight_abi::message`).
 
 use super::Sandbox;
 use crate::error::{Error, GuestViolation, HandleProblem, Malformed, PoisonedBy, Side, exception_name};
 use crate::hypervisor::Exit;
 use crate::mem::layout::ScratchLayout;
 use crate::wasm::world::WorldFunction;
-use crate::{HostError, Value};
+use crate::{HostError, Value, host_usize};
 use featherlight_abi::layout::ExceptionFrame;
+use featherlight_abi::message::exit_value;
 use featherlight_abi::{fb, message, ports};
+use featherlight_wire::chunks::{self, Framing};
 use featherlight_wire::codec::{decode_values, encode_values};
 use featherlight_wire::guest::{self, CallFailure, FailureKind, GuestMessage, HostCall, LogRecord};
 use featherlight_wire::types::for_each_handle;
@@ -62,7 +66,7 @@ impl Sandbox {
                 context: Some(context),
             },
         );
-        self.send(&mut fbb, fb::HostBody::Init, init.as_union_value())?;
+        self.send(fbb, fb::HostBody::Init, init.as_union_value())?;
         // What the guest runtime reports (a trap in a start function, or
         // its own failure to load or link); what the host finds wrong with
         // the guest's messages stays `Malformed`.
@@ -91,7 +95,14 @@ impl Sandbox {
         export.ty.check_params(args)?;
         let mut args = args.to_vec();
         let issued = self.handles.issue_to_guest(&mut args, &param_types)?;
-        let outcome = self.send_call(index, &args, &param_types).and_then(|()| self.run_to_result());
+        if let Err(e) = self.send_call(index, &args, &param_types) {
+            // Nothing reached the guest: no handle either.
+            for (resource, handle, _) in issued {
+                let _ = self.handles.remove(&resource, handle);
+            }
+            return Err(e);
+        }
+        let outcome = self.run_to_result();
         let outcome = outcome.map_err(|e| name_refused_handle(e, &mut args, &param_types));
         // Borrows end with the call, whatever its outcome; owned handles
         // too when the guest refused the call before taking any.
@@ -128,68 +139,149 @@ impl Sandbox {
                 context: Some(context),
             },
         );
-        self.send(&mut fbb, fb::HostBody::FunctionCall, call.as_union_value())
+        self.send(fbb, fb::HostBody::FunctionCall, call.as_union_value())
     }
 
     pub(super) fn fault(&mut self, kind: fb::FaultKind) -> Result<(), Error> {
         let mut fbb = FlatBufferBuilder::new();
         let fault = fb::Fault::create(&mut fbb, &fb::FaultArgs { kind });
-        self.send(&mut fbb, fb::HostBody::Fault, fault.as_union_value())?;
+        self.send(fbb, fb::HostBody::Fault, fault.as_union_value())?;
         self.run_to_result().map(drop)
     }
 
-    /// Finishes `body` as a size-prefixed `HostMessage` in the input buffer.
+    /// Finishes `body` as a size-prefixed `HostMessage` and posts it.
     fn send(
         &mut self,
-        fbb: &mut FlatBufferBuilder<'static>,
+        mut fbb: FlatBufferBuilder<'static>,
         body_type: fb::HostBody,
         body: flatbuffers::WIPOffset<flatbuffers::UnionWIPOffset>,
     ) -> Result<(), Error> {
-        let root = fb::HostMessage::create(fbb, &fb::HostMessageArgs { body_type, body: Some(body) });
+        let root = fb::HostMessage::create(&mut fbb, &fb::HostMessageArgs { body_type, body: Some(body) });
         fbb.finish_size_prefixed(root, None);
-        let data = fbb.finished_data();
-        let input = self.boot.layout.input;
-        let capacity = usize::try_from(input.size).unwrap_or(usize::MAX);
-        if data.len() > capacity {
-            return Err(Error::MessageTooLarge { buffer: "input", len: data.len(), capacity });
+        self.post(Outbound::from(fbb))
+    }
+
+    /// The sandbox's message size limit, as a length.
+    fn max_message_size(&self) -> usize {
+        host_usize(self.component.engine().config().memory.max_message_size)
+    }
+
+    /// Writes a message, or its first chunk, into the input buffer; the rest
+    /// goes out as the guest asks for it ([`Self::post_next_chunk`]).
+    /// Refused whole, with nothing written, when it exceeds the limit.
+    fn post(&mut self, message: Outbound) -> Result<(), Error> {
+        let limit = self.max_message_size();
+        if message.len() > limit {
+            return Err(Error::MessageTooLarge { len: message.len() as u64, limit: limit as u64 });
         }
-        self.machine.scratch.write(ScratchLayout::offset(input.address), data)?;
+        self.outbound = Some(message);
+        self.post_next_chunk()
+    }
+
+    /// Writes the next chunk of the message being sent into the input buffer.
+    fn post_next_chunk(&mut self) -> Result<(), Error> {
+        let input = self.boot.layout.input;
+        let Some(outbound) = self.outbound.as_mut() else {
+            return Err(
+                Malformed::OutOfSequence { value: exit_value::MORE_INPUT, expected: "no input was pending" }.into()
+            );
+        };
+        let chunk = outbound.next_chunk(host_usize(input.size));
+        if chunk.is_empty() {
+            return Err(
+                Malformed::OutOfSequence { value: exit_value::MORE_INPUT, expected: "the input was complete" }.into()
+            );
+        }
+        self.machine.scratch.write(ScratchLayout::offset(input.address), chunk)?;
         Ok(())
     }
 
-    /// Copies the guest's framed message out of the output buffer.
-    fn receive(&self) -> Result<Vec<u8>, Error> {
+    /// Copies the guest's framed message out of the output buffer, gathering
+    /// the rest of a chunked one from the guest's next exits.
+    fn receive(&mut self) -> Result<Vec<u8>, Error> {
         let output = self.boot.layout.output;
         let offset = ScratchLayout::offset(output.address);
         let mut prefix = [0u8; message::SIZE_PREFIX];
         self.machine.scratch.read(offset, &mut prefix)?;
-        let total = guest::framed_len(prefix, output.size)?;
-        Ok(self.machine.scratch.copy_out(offset, total)?)
+        let mut inbound = match chunks::frame(prefix, host_usize(output.size), self.max_message_size())? {
+            Framing::Whole(total) => return Ok(self.machine.scratch.copy_out(offset, total)?),
+            Framing::Chunked(inbound) => inbound,
+        };
+        loop {
+            inbound.take(|chunk| self.machine.scratch.read(offset, chunk))?;
+            if inbound.is_complete() {
+                return Ok(inbound.into_bytes().unwrap_or_default());
+            }
+            match self.next_message_exit()? {
+                exit_value::CONTINUED => {}
+                value => {
+                    return Err(
+                        Malformed::OutOfSequence { value, expected: "the next chunk of a message was due" }.into()
+                    );
+                }
+            }
+        }
     }
 
-    /// Runs the vCPU until the guest delivers a `FunctionCallResult`, serving
-    /// logs and host calls on the way. Returns the result message's bytes
-    /// (verified) or the failure it reports.
-    pub(super) fn run_to_result(&mut self) -> Result<Vec<u8>, Error> {
-        let mut host_failure: Option<HostFailure> = None;
-        let mut log_records = 0usize;
+    /// Runs the vCPU until the guest exits through the message port; returns
+    /// the value it passed. Any other stop is the call's end: a deadline or
+    /// stop request, a CPU exception, the heap running out, or misbehaviour.
+    fn next_message_exit(&mut self) -> Result<u32, Error> {
         loop {
-            let port = match self.machine.vm.run()? {
-                Exit::IoOut { port, data } => (port, data.first().copied().unwrap_or(0)),
+            let (port, data) = match self.machine.vm.run()? {
+                Exit::IoOut { port, data } => (port, data),
                 Exit::Interrupted => match self.interrupts.stop_reason() {
                     Some(reason) => return Err(reason.into()),
                     None => continue,
                 },
                 other => return Err(Error::from_exit(other)),
             };
-            match port {
-                (ports::MESSAGE, _) => {}
-                (ports::EXCEPTION, code) if u32::from(code) == ports::stop::OUT_OF_MEMORY => {
-                    return Err(Error::GuestOutOfMemory { heap_size: self.boot.layout.heap.size });
+            let value = {
+                let mut word = [0u8; 4];
+                let len = data.len().min(4);
+                word[..len].copy_from_slice(&data[..len]);
+                u32::from_le_bytes(word)
+            };
+            let code = data.first().copied().unwrap_or(0);
+            return match port {
+                ports::MESSAGE => Ok(value),
+                ports::EXCEPTION if u32::from(code) == ports::stop::OUT_OF_MEMORY => {
+                    Err(Error::GuestOutOfMemory { heap_size: self.boot.layout.heap.size })
                 }
-                (ports::EXCEPTION, vector) => return Err(self.exception(vector)),
-                (port, _) => return Err(GuestViolation::UnknownPort { port }.into()),
+                ports::EXCEPTION => Err(self.exception(code)),
+                port => Err(GuestViolation::UnknownPort { port }.into()),
+            };
+        }
+    }
+
+    /// Runs the vCPU until the guest delivers a `FunctionCallResult`, serving
+    /// logs, host calls and chunks on the way. Returns the result message's
+    /// bytes (verified) or the failure it reports.
+    pub(super) fn run_to_result(&mut self) -> Result<Vec<u8>, Error> {
+        let outcome = self.serve_until_result();
+        // What is left of a message the guest did not take is not for the
+        // next call.
+        self.outbound = None;
+        outcome
+    }
+
+    fn serve_until_result(&mut self) -> Result<Vec<u8>, Error> {
+        let mut host_failure: Option<HostFailure> = None;
+        let mut log_records = 0usize;
+        loop {
+            match self.next_message_exit()? {
+                exit_value::MESSAGE => {}
+                exit_value::MORE_INPUT => {
+                    self.post_next_chunk()?;
+                    continue;
+                }
+                value => {
+                    return Err(Malformed::OutOfSequence { value, expected: "no message was under way" }.into());
+                }
             }
+            // A new message: whatever the guest did not take of ours, it
+            // gave up on.
+            self.outbound = None;
             let bytes = self.receive()?;
             match guest::decode_message(&bytes)? {
                 GuestMessage::Finished(_) => {}
@@ -203,12 +295,9 @@ impl Sandbox {
                         return Err(failure.into());
                     }
                     // The guest waits for a reply it will not get: poison even
-                    // for errors that otherwise leave a sandbox usable (a reply
-                    // too large for the input buffer).
-                    let reply = self.call_host(call, &mut host_failure).inspect_err(|e| {
-                        self.poison(e, PoisonedBy::HostReply);
-                    })?;
-                    self.machine.scratch.write(ScratchLayout::offset(self.boot.layout.input.address), &reply)?;
+                    // for errors that otherwise leave a sandbox usable.
+                    let reply = self.call_host(call, &mut host_failure).and_then(|reply| self.post(reply));
+                    reply.inspect_err(|e| self.poison(e, PoisonedBy::HostReply))?;
                     continue;
                 }
                 GuestMessage::Abort(message) => return Err(Error::GuestPanic(bounded(message).into_owned())),
@@ -227,7 +316,7 @@ impl Sandbox {
     }
 
     /// Runs the host function the guest asked for; returns the framed reply.
-    fn call_host(&mut self, call: HostCall<'_>, failure: &mut Option<HostFailure>) -> Result<Vec<u8>, Error> {
+    fn call_host(&mut self, call: HostCall<'_>, failure: &mut Option<HostFailure>) -> Result<Outbound, Error> {
         let index = usize::try_from(call.function).unwrap_or(usize::MAX);
         let world = self.component.world();
         let (import, (name, function)) = world
@@ -273,18 +362,26 @@ impl Sandbox {
                 fb::FunctionCallResultArgs { results: None, error: Some(error) }
             }
         };
-        let result = fb::FunctionCallResult::create(&mut fbb, &args);
-        let root = fb::HostMessage::create(
-            &mut fbb,
-            &fb::HostMessageArgs { body_type: fb::HostBody::FunctionCallResult, body: Some(result.as_union_value()) },
-        );
-        fbb.finish_size_prefixed(root, None);
-        let reply = fbb.finished_data().to_vec();
-        let capacity = usize::try_from(self.boot.layout.input.size).unwrap_or(usize::MAX);
-        if reply.len() > capacity {
-            return Err(Error::MessageTooLarge { buffer: "input", len: reply.len(), capacity });
+        let reply = Outbound::from(finish_reply(fbb, args));
+        let limit = self.max_message_size();
+        if reply.len() <= limit {
+            return Ok(reply);
         }
-        Ok(reply)
+        // Results too large to send: the guest fails the call with the sizes,
+        // as it does when its own message would exceed the limit.
+        let mut fbb = FlatBufferBuilder::new();
+        let text = fbb.create_string("the host function's results exceed the message size limit");
+        let error = fb::CallError::create(
+            &mut fbb,
+            &fb::CallErrorArgs {
+                kind: fb::ErrorKind::MessageTooLarge,
+                message: Some(text),
+                length: reply.len() as u64,
+                limit: limit as u64,
+                ..Default::default()
+            },
+        );
+        Ok(Outbound::from(finish_reply(fbb, fb::FunctionCallResultArgs { results: None, error: Some(error) })))
     }
 
     /// Emits a guest log record, applying the configured level itself (a
@@ -325,6 +422,49 @@ impl Sandbox {
     }
 }
 
+/// A host call's reply: `args` as a size-prefixed `HostMessage`.
+fn finish_reply<'a>(mut fbb: FlatBufferBuilder<'a>, args: fb::FunctionCallResultArgs<'a>) -> FlatBufferBuilder<'a> {
+    let result = fb::FunctionCallResult::create(&mut fbb, &args);
+    let root = fb::HostMessage::create(
+        &mut fbb,
+        &fb::HostMessageArgs { body_type: fb::HostBody::FunctionCallResult, body: Some(result.as_union_value()) },
+    );
+    fbb.finish_size_prefixed(root, None);
+    fbb
+}
+
+/// A finished message on its way to the guest, and how much of it went.
+pub(super) struct Outbound {
+    /// The builder's buffer; the message is its tail.
+    buffer: Vec<u8>,
+    /// Where the next byte to send is.
+    next: usize,
+    /// Where the message starts.
+    head: usize,
+}
+
+impl Outbound {
+    fn len(&self) -> usize {
+        self.buffer.len() - self.head
+    }
+
+    /// The next chunk for a `capacity`-byte buffer (empty once all went).
+    fn next_chunk(&mut self, capacity: usize) -> &[u8] {
+        let start = self.next;
+        let len = message::next_chunk_len(self.buffer.len(), start, capacity);
+        self.next += len;
+        &self.buffer[start..start + len]
+    }
+}
+
+impl From<FlatBufferBuilder<'_>> for Outbound {
+    /// Takes a builder's finished message without copying it.
+    fn from(fbb: FlatBufferBuilder<'_>) -> Self {
+        let (buffer, head) = fbb.collapse();
+        Self { buffer, next: head, head }
+    }
+}
+
 fn call_error(failure: CallFailure, host_failure: Option<HostFailure>) -> Error {
     let CallFailure { kind, message } = failure;
     let message = bounded(&message).into_owned();
@@ -342,6 +482,7 @@ fn call_error(failure: CallFailure, host_failure: Option<HostFailure>) -> Error 
         // Unless the host sent this handle in a call's arguments, which the
         // call names it from (`name_refused_handle`), the guest made it up.
         FailureKind::InvalidHandle { handle, wrong_type } => Malformed::UnsentHandle { handle, wrong_type }.into(),
+        FailureKind::MessageTooLarge { len, limit } => Error::MessageTooLarge { len, limit },
     }
 }
 

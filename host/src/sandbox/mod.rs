@@ -53,6 +53,9 @@ pub struct Sandbox {
     wasi: WasiConfig,
     /// Handles the guest holds to host objects.
     handles: handles::HandleTable,
+    /// What the guest has yet to take of a message larger than the input
+    /// buffer.
+    outbound: Option<exchange::Outbound>,
 }
 
 impl Drop for Sandbox {
@@ -181,6 +184,7 @@ impl Sandbox {
             call_timeout: component.engine().config().call_timeout,
             wasi: linker.wasi_config().clone(),
             handles: handles::HandleTable::default(),
+            outbound: None,
         }
     }
 
@@ -283,6 +287,8 @@ impl Sandbox {
             heap: layout.heap,
             max_wasm_stack: self.component.engine().config().memory.max_wasm_stack,
             max_wasm_memory: self.component.engine().config().memory.max_wasm_memory.unwrap_or(0),
+            max_message_size: self.component.engine().config().memory.max_message_size,
+            hostcall_fuel: self.component.engine().config().memory.hostcall_fuel,
         };
         self.machine.scratch.write(ScratchLayout::offset(layout.boot_params.address), params.as_bytes())?;
         self.machine.scratch.write(ScratchLayout::offset(layout.image_data.address), &self.boot.image_data)?;

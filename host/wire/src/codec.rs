@@ -12,6 +12,7 @@ use crate::malformed::{Composite, Malformed};
 use crate::types::ValueType;
 use crate::value::Value;
 use featherlight_abi::fb;
+use featherlight_abi::packed::{self, Scalar};
 use flatbuffers::{FlatBufferBuilder, ForwardsUOffset, Vector, WIPOffset};
 
 /// A vector of wire values.
@@ -64,6 +65,12 @@ fn encode<'a>(fbb: &mut FlatBufferBuilder<'a>, value: &Value, ty: &ValueType) ->
             let bytes: Vec<u8> = items.iter().map(|v| if let Value::U8(b) = v { *b } else { 0 }).collect();
             let bytes = fbb.create_vector(&bytes);
             (K::BytesVal, fb::BytesVal::create(fbb, &fb::BytesValArgs { value: Some(bytes) }).as_union_value())
+        }
+        (Value::List(items), ValueType::List(element)) if scalar_of(element).is_some() => {
+            let scalar = scalar_of(element).unwrap_or(Scalar::U32);
+            let bytes = packed::pack(scalar, items.len(), items.iter().map(bits_of));
+            let bytes = fbb.create_vector(&bytes);
+            (K::PackedVal, fb::PackedVal::create(fbb, &fb::PackedValArgs { bytes: Some(bytes) }).as_union_value())
         }
         (Value::List(items), ValueType::List(element)) => {
             let items = encode_all(fbb, items.iter().map(|v| (v, &**element)));
@@ -122,6 +129,67 @@ fn encode<'a>(fbb: &mut FlatBufferBuilder<'a>, value: &Value, ty: &ValueType) ->
     fb::Value::create(fbb, &fb::ValueArgs { kind_type: kind, kind: Some(body) })
 }
 
+/// The packed element type for lists of `ty`, if it is a scalar other than
+/// `u8` (which travels as bytes).
+fn scalar_of(ty: &ValueType) -> Option<Scalar> {
+    Some(match ty {
+        ValueType::Bool => Scalar::Bool,
+        ValueType::S8 => Scalar::S8,
+        ValueType::S16 => Scalar::S16,
+        ValueType::U16 => Scalar::U16,
+        ValueType::S32 => Scalar::S32,
+        ValueType::U32 => Scalar::U32,
+        ValueType::Char => Scalar::Char,
+        ValueType::Float32 => Scalar::F32,
+        ValueType::S64 => Scalar::S64,
+        ValueType::U64 => Scalar::U64,
+        ValueType::Float64 => Scalar::F64,
+        _ => return None,
+    })
+}
+
+/// The raw bits of a scalar value already checked against its type.
+fn bits_of(value: &Value) -> u64 {
+    match value {
+        Value::Bool(v) => u64::from(*v),
+        Value::S8(v) => packed::bits_of(&v.to_le_bytes()),
+        Value::S16(v) => packed::bits_of(&v.to_le_bytes()),
+        Value::U16(v) => u64::from(*v),
+        Value::S32(v) => packed::bits_of(&v.to_le_bytes()),
+        Value::U32(v) => u64::from(*v),
+        Value::Char(c) => u64::from(u32::from(*c)),
+        Value::Float32(v) => u64::from(v.to_bits()),
+        Value::S64(v) => packed::bits_of(&v.to_le_bytes()),
+        Value::U64(v) => *v,
+        Value::Float64(v) => v.to_bits(),
+        _ => 0,
+    }
+}
+
+/// The value of one packed element, checked.
+fn unpack_value(scalar: Scalar, bits: u64) -> Result<Value, Malformed> {
+    Ok(match scalar {
+        Scalar::Bool => match bits {
+            0 => Value::Bool(false),
+            1 => Value::Bool(true),
+            _ => return Err(Malformed::NotABool { value: packed::le_bytes::<1>(bits)[0] }),
+        },
+        Scalar::S8 => Value::S8(i8::from_le_bytes(packed::le_bytes(bits))),
+        Scalar::S16 => Value::S16(i16::from_le_bytes(packed::le_bytes(bits))),
+        Scalar::U16 => Value::U16(u16::from_le_bytes(packed::le_bytes(bits))),
+        Scalar::S32 => Value::S32(i32::from_le_bytes(packed::le_bytes(bits))),
+        Scalar::U32 => Value::U32(u32::from_le_bytes(packed::le_bytes(bits))),
+        Scalar::Char => {
+            let code = u32::from_le_bytes(packed::le_bytes(bits));
+            Value::Char(char::from_u32(code).ok_or(Malformed::NotAChar { code })?)
+        }
+        Scalar::F32 => Value::Float32(f32::from_bits(u32::from_le_bytes(packed::le_bytes(bits)))),
+        Scalar::S64 => Value::S64(i64::from_le_bytes(packed::le_bytes(bits))),
+        Scalar::U64 => Value::U64(bits),
+        Scalar::F64 => Value::Float64(f64::from_bits(bits)),
+    })
+}
+
 fn encode_all<'a, 'v>(
     fbb: &mut FlatBufferBuilder<'a>,
     pairs: impl Iterator<Item = (&'v Value, &'v ValueType)>,
@@ -178,6 +246,11 @@ fn decode(value: fb::Value<'_>, ty: &ValueType) -> Result<Value, Error> {
             if let (ValueType::U8, Some(bytes)) = (&**element, value.kind_as_bytes_val()) {
                 let bytes = bytes.value().map_or(&[][..], |b| b.bytes());
                 Value::List(bytes.iter().map(|b| Value::U8(*b)).collect())
+            } else if let (Some(scalar), Some(list)) = (scalar_of(element), value.kind_as_packed_val()) {
+                let bytes = list.bytes().map_or(&[][..], |b| b.bytes());
+                let bits = packed::unpack(scalar, bytes)
+                    .map_err(|packed::Ragged { len, width }| Malformed::RaggedList { len, width })?;
+                Value::List(bits.map(|bits| unpack_value(scalar, bits)).collect::<Result<_, _>>()?)
             } else {
                 let items = value.kind_as_list_val().ok_or_else(wrong)?.items();
                 let count = items.map_or(0, |i| i.len());

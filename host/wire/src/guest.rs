@@ -104,6 +104,14 @@ pub enum FailureKind {
         /// Whether it is a live handle of another resource type.
         wrong_type: bool,
     },
+    /// A message the call needed (its results, or a host call's arguments
+    /// or results) would exceed the sandbox's message size limit.
+    MessageTooLarge {
+        /// The message's size in bytes.
+        len: u64,
+        /// `max_message_size`.
+        limit: u64,
+    },
 }
 
 /// A log record from the guest.
@@ -124,16 +132,6 @@ pub struct HostCall<'a> {
     pub function: u32,
     /// The arguments, to decode against the import's parameter types.
     pub args: Option<WireValues<'a>>,
-}
-
-/// The length of the framed message, prefix included, whose little-endian
-/// length prefix is `prefix`, checked against the `capacity` of the buffer
-/// it is in.
-pub fn framed_len(prefix: [u8; message::SIZE_PREFIX], capacity: u64) -> Result<usize, WireError> {
-    let len = u32::from_le_bytes(prefix) as usize;
-    len.checked_add(message::SIZE_PREFIX)
-        .filter(|t| *t as u64 <= capacity)
-        .ok_or(WireError::Malformed(Malformed::FrameTooLong { len, capacity }))
 }
 
 /// Verifies and decodes a framed guest message (prefix included), as copied
@@ -187,6 +185,7 @@ fn call_failure(error: fb::CallError<'_>) -> CallFailure {
         K::NotGranted => FailureKind::NotGranted,
         K::InvalidHandle => FailureKind::InvalidHandle { handle: error.handle(), wrong_type: false },
         K::WrongHandleType => FailureKind::InvalidHandle { handle: error.handle(), wrong_type: true },
+        K::MessageTooLarge => FailureKind::MessageTooLarge { len: error.length(), limit: error.limit() },
         _ => FailureKind::Trap(TrapCode::Other),
     };
     CallFailure { kind, message: error.message().unwrap_or("").to_string() }
@@ -226,21 +225,13 @@ mod tests {
             } else {
                 0
             };
-            let error = Some(fb::CallError::create(fbb, &fb::CallErrorArgs { kind, message, exit_code, handle }));
+            let error = Some(fb::CallError::create(
+                fbb,
+                &fb::CallErrorArgs { kind, message, exit_code, handle, ..Default::default() },
+            ));
             let args = fb::FunctionCallResultArgs { results: None, error };
             (fb::GuestBody::FunctionCallResult, fb::FunctionCallResult::create(fbb, &args).as_union_value())
         })
-    }
-
-    #[test]
-    fn framed_len_checks_the_prefix_against_the_buffer() {
-        assert_eq!(framed_len(12u32.to_le_bytes(), 16).unwrap(), 16);
-        assert!(matches!(
-            framed_len(13u32.to_le_bytes(), 16),
-            Err(WireError::Malformed(Malformed::FrameTooLong { len: 13, capacity: 16 }))
-        ));
-        assert!(framed_len(u32::MAX.to_le_bytes(), u64::MAX).is_ok_and(|n| n == u32::MAX as usize + 4));
-        assert!(framed_len(u32::MAX.to_le_bytes(), 1 << 20).is_err());
     }
 
     #[test]

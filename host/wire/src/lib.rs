@@ -1,6 +1,6 @@
 //! What the featherlight host reads from and writes to its guest, without
 //! wasmtime or KVM: the value model ([`value`], [`types`], [`wave`]), the
-//! value codec ([`codec`]), the decoding of every message the guest
+//! value codec ([`codec`]), chunked messages ([`chunks`]), the decoding of every message the guest
 //! writes ([`guest`]) and of the guest-CoW page tables a guest may rewrite
 //! ([`page_tables`]).
 //!
@@ -9,6 +9,7 @@
 //! targets in `fuzz/` exercise exactly the code the host runs, and build in
 //! seconds rather than recompiling wasmtime.
 
+pub mod chunks;
 pub mod codec;
 pub mod guest;
 mod malformed;

@@ -8,13 +8,37 @@ use featherlight_abi::fb;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Malformed {
-    /// The length prefix claims more than the output buffer holds.
-    #[error("a {len}-byte message claims more than the {capacity}-byte output buffer")]
-    FrameTooLong {
-        /// The length the prefix claims (prefix excluded).
+    /// The length prefix announces more than the sandbox's message size
+    /// limit, which the guest was told and keeps to.
+    #[error("the guest announced a {len}-byte message, past the sandbox's {limit}-byte message size limit")]
+    OverLimit {
+        /// The length the prefix announces, prefix included.
+        len: u64,
+        /// `max_message_size`.
+        limit: u64,
+    },
+    /// An exit that is not the next chunk of the message being gathered,
+    /// or a chunk or request for input when none is under way.
+    #[error("the guest exited with message code {value} where {expected}")]
+    OutOfSequence {
+        /// The code in `eax` at the message exit.
+        value: u32,
+        /// What the host expected instead.
+        expected: &'static str,
+    },
+    /// A packed list whose length is not a whole number of elements.
+    #[error("a packed list of {len} bytes is not a whole number of {width}-byte elements")]
+    RaggedList {
+        /// The vector's length in bytes.
         len: usize,
-        /// The output buffer's size.
-        capacity: u64,
+        /// The element width.
+        width: usize,
+    },
+    /// A packed `bool` that is neither 0 nor 1.
+    #[error("{value} is not a bool (0 or 1)")]
+    NotABool {
+        /// The byte on the wire.
+        value: u8,
     },
     /// The message is not a `GuestMessage` flatbuffer: verification failed
     /// (an offset or length out of bounds, nesting too deep, bad UTF-8...).

@@ -36,6 +36,18 @@ pub fn samples() -> Vec<(Vec<ValueType>, Vec<Value>)> {
             vec![Value::List(vec![Value::List(vec![Value::S32(-5)]), Value::List(vec![])])],
         ),
         (
+            vec![
+                ValueType::list(ValueType::Bool),
+                ValueType::list(ValueType::Char),
+                ValueType::list(ValueType::Float64),
+            ],
+            vec![
+                Value::List(vec![Value::Bool(true), Value::Bool(false)]),
+                Value::List(vec![Value::Char('a'), Value::Char('😀')]),
+                Value::List(vec![Value::Float64(-0.0), Value::Float64(f64::MAX)]),
+            ],
+        ),
+        (
             vec![ValueType::record([("x", ValueType::S32), ("y", ValueType::option(ValueType::String))])],
             vec![Value::Record(vec![("x".into(), Value::S32(3)), ("y".into(), some(Value::String("z".into())))])],
         ),
@@ -222,7 +234,10 @@ pub fn messages() -> Vec<(String, Vec<u8>)> {
             let message = Some(fbb.create_string("it failed"));
             let exit_code = if kind == fb::ErrorKind::Exit { 3 } else { 0 };
             let handle = if kind == fb::ErrorKind::InvalidHandle { 0x10_0001 } else { 0 };
-            let error = Some(fb::CallError::create(fbb, &fb::CallErrorArgs { kind, message, exit_code, handle }));
+            let error = Some(fb::CallError::create(
+                fbb,
+                &fb::CallErrorArgs { kind, message, exit_code, handle, ..Default::default() },
+            ));
             let args = fb::FunctionCallResultArgs { results: None, error };
             (fb::GuestBody::FunctionCallResult, fb::FunctionCallResult::create(fbb, &args).as_union_value())
         });

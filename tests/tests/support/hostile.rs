@@ -76,6 +76,12 @@ world hostile {
   export corrupt-page-tables: func();
   export corrupt-idt: func();
   export rewire-page-table: func();
+  export announce-over-limit: func();
+  export chunk-then-spin: func();
+  export chunk-then-new-message: func();
+  export chunked-garbage: func();
+  export unannounced-continuation: func();
+  export unprompted-input-request: func();
 }";
 
 /// A component with the exports of `world` (a dummy core module: the
@@ -91,8 +97,8 @@ pub fn component_bytes(world: &str) -> Vec<u8> {
 }
 
 /// Host functions for the hostile guest: `fail` fails, `ok` returns 7,
-/// `big` returns more than fits the input buffer, `unregistered` is not
-/// there.
+/// `big` returns more than fits the input buffer (it travels in chunks),
+/// `unregistered` is not there.
 pub fn linker() -> Linker {
     let mut linker = Linker::new();
     linker.func("test:hostile/host", "fail", |_| Err(HostError::from("fail always fails")));

@@ -13,10 +13,10 @@ pub mod abi {
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
 pub const ENUM_MIN_VALUE_KIND: u8 = 0;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
-pub const ENUM_MAX_VALUE_KIND: u8 = 23;
+pub const ENUM_MAX_VALUE_KIND: u8 = 24;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
 #[allow(non_camel_case_types)]
-pub const ENUM_VALUES_VALUE_KIND: [ValueKind; 24] = [
+pub const ENUM_VALUES_VALUE_KIND: [ValueKind; 25] = [
   ValueKind::NONE,
   ValueKind::BoolVal,
   ValueKind::S8Val,
@@ -41,6 +41,7 @@ pub const ENUM_VALUES_VALUE_KIND: [ValueKind; 24] = [
   ValueKind::ResultVal,
   ValueKind::FlagsVal,
   ValueKind::ResourceVal,
+  ValueKind::PackedVal,
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -72,9 +73,10 @@ impl ValueKind {
   pub const ResultVal: Self = Self(21);
   pub const FlagsVal: Self = Self(22);
   pub const ResourceVal: Self = Self(23);
+  pub const PackedVal: Self = Self(24);
 
   pub const ENUM_MIN: u8 = 0;
-  pub const ENUM_MAX: u8 = 23;
+  pub const ENUM_MAX: u8 = 24;
   pub const ENUM_VALUES: &'static [Self] = &[
     Self::NONE,
     Self::BoolVal,
@@ -100,6 +102,7 @@ impl ValueKind {
     Self::ResultVal,
     Self::FlagsVal,
     Self::ResourceVal,
+    Self::PackedVal,
   ];
   /// Returns the variant's name or "" if unknown.
   pub fn variant_name(self) -> Option<&'static str> {
@@ -128,6 +131,7 @@ impl ValueKind {
       Self::ResultVal => Some("ResultVal"),
       Self::FlagsVal => Some("FlagsVal"),
       Self::ResourceVal => Some("ResourceVal"),
+      Self::PackedVal => Some("PackedVal"),
       _ => None,
     }
   }
@@ -187,10 +191,10 @@ pub struct ValueKindUnionTableOffset {}
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
 pub const ENUM_MIN_ERROR_KIND: u8 = 0;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
-pub const ENUM_MAX_ERROR_KIND: u8 = 22;
+pub const ENUM_MAX_ERROR_KIND: u8 = 23;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
 #[allow(non_camel_case_types)]
-pub const ENUM_VALUES_ERROR_KIND: [ErrorKind; 23] = [
+pub const ENUM_VALUES_ERROR_KIND: [ErrorKind; 24] = [
   ErrorKind::Other,
   ErrorKind::StackOverflow,
   ErrorKind::MemoryOutOfBounds,
@@ -214,6 +218,7 @@ pub const ENUM_VALUES_ERROR_KIND: [ErrorKind; 23] = [
   ErrorKind::NotGranted,
   ErrorKind::InvalidHandle,
   ErrorKind::WrongHandleType,
+  ErrorKind::MessageTooLarge,
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -244,9 +249,10 @@ impl ErrorKind {
   pub const NotGranted: Self = Self(20);
   pub const InvalidHandle: Self = Self(21);
   pub const WrongHandleType: Self = Self(22);
+  pub const MessageTooLarge: Self = Self(23);
 
   pub const ENUM_MIN: u8 = 0;
-  pub const ENUM_MAX: u8 = 22;
+  pub const ENUM_MAX: u8 = 23;
   pub const ENUM_VALUES: &'static [Self] = &[
     Self::Other,
     Self::StackOverflow,
@@ -271,6 +277,7 @@ impl ErrorKind {
     Self::NotGranted,
     Self::InvalidHandle,
     Self::WrongHandleType,
+    Self::MessageTooLarge,
   ];
   /// Returns the variant's name or "" if unknown.
   pub fn variant_name(self) -> Option<&'static str> {
@@ -298,6 +305,7 @@ impl ErrorKind {
       Self::NotGranted => Some("NotGranted"),
       Self::InvalidHandle => Some("InvalidHandle"),
       Self::WrongHandleType => Some("WrongHandleType"),
+      Self::MessageTooLarge => Some("MessageTooLarge"),
       _ => None,
     }
   }
@@ -3087,6 +3095,102 @@ impl ::core::fmt::Debug for ResourceVal<'_> {
       ds.finish()
   }
 }
+pub enum PackedValOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct PackedVal<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for PackedVal<'a> {
+  type Inner = PackedVal<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> PackedVal<'a> {
+  pub const VT_BYTES: ::flatbuffers::VOffsetT = 4;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    PackedVal { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args PackedValArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<PackedVal<'bldr>> {
+    let mut builder = PackedValBuilder::new(_fbb);
+    if let Some(x) = args.bytes { builder.add_bytes(x); }
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn bytes(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(PackedVal::VT_BYTES, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for PackedVal<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("bytes", Self::VT_BYTES, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct PackedValArgs<'a> {
+    pub bytes: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
+}
+impl<'a> Default for PackedValArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    PackedValArgs {
+      bytes: None,
+    }
+  }
+}
+
+pub struct PackedValBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> PackedValBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_bytes(&mut self, bytes: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(PackedVal::VT_BYTES, bytes);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> PackedValBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    PackedValBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<PackedVal<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for PackedVal<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("PackedVal");
+      ds.field("bytes", &self.bytes());
+      ds.finish()
+  }
+}
 pub enum ValueOffset {}
 #[derive(Copy, Clone, PartialEq)]
 
@@ -3481,6 +3585,21 @@ impl<'a> Value<'a> {
     }
   }
 
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn kind_as_packed_val(&self) -> Option<PackedVal<'a>> {
+    if self.kind_type() == ValueKind::PackedVal {
+      self.kind().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { PackedVal::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
 }
 
 impl ::flatbuffers::Verifiable for Value<'_> {
@@ -3514,6 +3633,7 @@ impl ::flatbuffers::Verifiable for Value<'_> {
           ValueKind::ResultVal => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<ResultVal>>("ValueKind::ResultVal", pos),
           ValueKind::FlagsVal => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<FlagsVal>>("ValueKind::FlagsVal", pos),
           ValueKind::ResourceVal => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<ResourceVal>>("ValueKind::ResourceVal", pos),
+          ValueKind::PackedVal => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<PackedVal>>("ValueKind::PackedVal", pos),
           _ => Ok(()),
         }
      })?
@@ -3729,6 +3849,13 @@ impl ::core::fmt::Debug for Value<'_> {
             ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
           }
         },
+        ValueKind::PackedVal => {
+          if let Some(x) = self.kind_as_packed_val() {
+            ds.field("kind", &x)
+          } else {
+            ds.field("kind", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
         _ => {
           let x: Option<()> = None;
           ds.field("kind", &x)
@@ -3870,6 +3997,8 @@ impl<'a> CallError<'a> {
   pub const VT_MESSAGE: ::flatbuffers::VOffsetT = 6;
   pub const VT_EXIT_CODE: ::flatbuffers::VOffsetT = 8;
   pub const VT_HANDLE: ::flatbuffers::VOffsetT = 10;
+  pub const VT_LENGTH: ::flatbuffers::VOffsetT = 12;
+  pub const VT_LIMIT: ::flatbuffers::VOffsetT = 14;
 
   #[inline]
   pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
@@ -3881,6 +4010,8 @@ impl<'a> CallError<'a> {
     args: &'args CallErrorArgs<'args>
   ) -> ::flatbuffers::WIPOffset<CallError<'bldr>> {
     let mut builder = CallErrorBuilder::new(_fbb);
+    builder.add_limit(args.limit);
+    builder.add_length(args.length);
     builder.add_handle(args.handle);
     builder.add_exit_code(args.exit_code);
     if let Some(x) = args.message { builder.add_message(x); }
@@ -3917,6 +4048,20 @@ impl<'a> CallError<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<u32>(CallError::VT_HANDLE, Some(0)).unwrap()}
   }
+  #[inline]
+  pub fn length(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(CallError::VT_LENGTH, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn limit(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(CallError::VT_LIMIT, Some(0)).unwrap()}
+  }
 }
 
 impl ::flatbuffers::Verifiable for CallError<'_> {
@@ -3929,6 +4074,8 @@ impl ::flatbuffers::Verifiable for CallError<'_> {
      .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("message", Self::VT_MESSAGE, false)?
      .visit_field::<i32>("exit_code", Self::VT_EXIT_CODE, false)?
      .visit_field::<u32>("handle", Self::VT_HANDLE, false)?
+     .visit_field::<u64>("length", Self::VT_LENGTH, false)?
+     .visit_field::<u64>("limit", Self::VT_LIMIT, false)?
      .finish();
     Ok(())
   }
@@ -3938,6 +4085,8 @@ pub struct CallErrorArgs<'a> {
     pub message: Option<::flatbuffers::WIPOffset<&'a str>>,
     pub exit_code: i32,
     pub handle: u32,
+    pub length: u64,
+    pub limit: u64,
 }
 impl<'a> Default for CallErrorArgs<'a> {
   #[inline]
@@ -3947,6 +4096,8 @@ impl<'a> Default for CallErrorArgs<'a> {
       message: None,
       exit_code: 0,
       handle: 0,
+      length: 0,
+      limit: 0,
     }
   }
 }
@@ -3973,6 +4124,14 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> CallErrorBuilder<'a, 'b, A> {
     self.fbb_.push_slot::<u32>(CallError::VT_HANDLE, handle, 0);
   }
   #[inline]
+  pub fn add_length(&mut self, length: u64) {
+    self.fbb_.push_slot::<u64>(CallError::VT_LENGTH, length, 0);
+  }
+  #[inline]
+  pub fn add_limit(&mut self, limit: u64) {
+    self.fbb_.push_slot::<u64>(CallError::VT_LIMIT, limit, 0);
+  }
+  #[inline]
   pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> CallErrorBuilder<'a, 'b, A> {
     let start = _fbb.start_table();
     CallErrorBuilder {
@@ -3994,6 +4153,8 @@ impl ::core::fmt::Debug for CallError<'_> {
       ds.field("message", &self.message());
       ds.field("exit_code", &self.exit_code());
       ds.field("handle", &self.handle());
+      ds.field("length", &self.length());
+      ds.field("limit", &self.limit());
       ds.finish()
   }
 }

@@ -54,6 +54,7 @@ pub fn define(
                 Answer::Denied(case) => Val::Result(Err(Some(Box::new(Val::Enum(case.clone()))))),
                 Answer::NotGranted(message) => {
                     return Err(wasmtime::Error::new(ImportFailure {
+                        sizes: None,
                         kind: fb::ErrorKind::NotGranted,
                         message: message.clone(),
                     }));

@@ -339,6 +339,7 @@ const MAX_RANDOM_BYTES: u64 = 64 * 1024 * 1024;
 fn random_bytes(store: &mut Ctx, len: u64) -> Result<Vec<u8>> {
     if len > MAX_RANDOM_BYTES {
         return Err(wasmtime::Error::new(ImportFailure {
+            sizes: None,
             kind: fb::ErrorKind::Other,
             message: alloc::format!("asked for {len} random bytes; at most {MAX_RANDOM_BYTES} are served at once"),
         }));

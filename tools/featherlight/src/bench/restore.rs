@@ -113,6 +113,7 @@ fn small_memory(mib: u64, dirty_pages: DirtyPageMode) -> MemoryConfig {
         max_wasm_stack: 64 << 10,
         max_wasm_memory: None,
         dirty_pages,
+        ..MemoryConfig::default()
     }
 }
 
