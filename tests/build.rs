@@ -1,5 +1,5 @@
 //! Builds the test components in `components/` for `wasm32-wasip2` and points
-//! `VALUES_WASM`, `TRAPS_WASM`, `STATEFUL_WASM`, `RESOURCES_WASM` and
+//! `VALUES_WASM`, `TRAPS_WASM`, `STATEFUL_WASM`, `RESOURCES_WASM`, `LARGE_WASM` and
 //! `WASI_APP_WASM` at them, and the hostile guest (`guest-runtime/hostile`) for
 //! `x86_64-unknown-none` and points `HOSTILE_GUEST` at it, for `src/lib.rs`.
 //! `wasi-app` is a plain Rust binary: `cargo build --target wasm32-wasip2`
@@ -27,6 +27,7 @@ fn build() -> Result<(), featherlight_build::BuildError> {
         ("traps", "TRAPS_WASM"),
         ("stateful", "STATEFUL_WASM"),
         ("resources", "RESOURCES_WASM"),
+        ("large", "LARGE_WASM"),
     ] {
         let wasm = featherlight_build::build_component(&manifest_dir.join("components").join(name), &target_dir)?;
         println!("cargo:rustc-env={variable}={}", wasm.display());

@@ -63,8 +63,10 @@ pub enum Error {
         given: usize,
     },
     /// A call's arguments or results, or a host function's, would exceed
-    /// the sandbox's message size limit. Nothing of the message travelled;
-    /// the sandbox stays usable.
+    /// the sandbox's message size limit. Nothing of the message travelled.
+    /// Refused arguments leave the sandbox as it was; results the guest
+    /// could not send (a call's, or a host function's, which traps the
+    /// component) poison it until restored, as a trap does.
     #[error(
         "a {len}-byte message between host and guest exceeds the sandbox's {limit}-byte limit; \
          raise max_message_size in MemoryConfig (featherlight run --max-message-size)"

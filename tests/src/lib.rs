@@ -24,6 +24,10 @@ pub const STATEFUL_WASM: &str = env!("STATEFUL_WASM");
 /// The `resources` test component (`components/resources`), built by `build.rs`.
 pub const RESOURCES_WASM: &str = env!("RESOURCES_WASM");
 
+/// The `large` test component (`components/large`): echoes values of any
+/// size, directly and through its `host` import.
+pub const LARGE_WASM: &str = env!("LARGE_WASM");
+
 /// The hostile guest image (`guest-runtime/hostile`), built by `build.rs`:
 /// boot it with [`Config::guest_image`](featherlight::Config).
 pub const HOSTILE_GUEST: &str = env!("HOSTILE_GUEST");

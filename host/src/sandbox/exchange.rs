@@ -285,7 +285,16 @@ impl Sandbox {
             let bytes = self.receive()?;
             match guest::decode_message(&bytes)? {
                 GuestMessage::Finished(_) => {}
-                GuestMessage::Failed(failure) => return Err(call_error(failure, host_failure.take())),
+                GuestMessage::Failed(failure) => {
+                    let error = call_error(failure, host_failure.take());
+                    if let Error::MessageTooLarge { .. } = error {
+                        // The guest gave up on a message mid-call (its results,
+                        // or a host call's, which traps the component): as
+                        // after a trap, only a restore makes it usable again.
+                        self.poison(&error, PoisonedBy::Call);
+                    }
+                    return Err(error);
+                }
                 GuestMessage::Log(record) => {
                     self.forward_log(record, &mut log_records);
                     continue;
