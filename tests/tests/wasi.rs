@@ -162,6 +162,15 @@ fn stdio_args_env_and_stdin_match_wasmtime() {
     assert_eq!(env.stdout, "A=x=y\nB=2\n", "exactly the variables given, nothing of the host");
     let stdin = assert_same(&fixture, &["stdin"], &[], "piped input\nsecond line\n");
     assert_eq!(stdin.stdout, "PIPED INPUT\nSECOND LINE\n");
+    // stdin is asked of the host as it is read: line by line, with prompts between.
+    let repl = assert_same(&fixture, &["repl"], &[], "one\ntwo\n");
+    assert_eq!(repl.stdout, "> ONE\n> TWO\n> bye\n");
+    let line = assert_same(&fixture, &["read-line"], &[], "first\nsecond\n");
+    assert_eq!(line.stdout, "read 6 bytes: first\n");
+    let large = "x".repeat(3 << 20);
+    let counted = assert_same(&fixture, &["count-stdin"], &[], &large);
+    assert_eq!(counted.stdout, "started\n3145728 bytes in some reads\n", "more stdin than the input buffer holds");
+    assert_same(&fixture, &["count-stdin"], &[], "");
     assert_same(&fixture, &["interleave"], &[], "");
     let lines = assert_same(&fixture, &["lines", "5000"], &[], "");
     assert_eq!(lines.stdout.lines().count(), 5000);
@@ -347,4 +356,15 @@ fn discarded_output_and_no_host_environment_by_default() {
     );
     Sandbox::new(&fixture.load(WASI_APP_WASM), &linker).expect("instantiate").call("wasi:cli/run.run", &[]).unwrap();
     assert_eq!(stdout.to_string_lossy(), format!("PATH={}\n", std::env::var("PATH").unwrap_or_default()));
+}
+
+#[test]
+fn a_restored_snapshot_reads_in_memory_stdin_from_where_it_stood() {
+    // The guest keeps its place in in-memory stdin: a restore rewinds it with
+    // the rest of the instance, and every run reads all of it again.
+    let fixture = Fixture::new();
+    let stdout = CapturedOutput::new();
+    let (mut sandbox, snapshot) = snapshotted(&fixture, &["stdin"], WasiConfig::new().stdin("again\n"), &stdout);
+    assert_eq!(run_then_restore(&mut sandbox, &snapshot, &stdout), "AGAIN\n");
+    assert_eq!(run_then_restore(&mut sandbox, &snapshot, &stdout), "AGAIN\n");
 }

@@ -32,13 +32,11 @@ fn handle(runtime: &mut Option<Runtime>) -> Vec<u8> {
     };
     if let Some(init) = message.body_as_init() {
         let failures = featherlight_guest::heap::failed_allocations();
+        // Counted first: instantiating may overwrite `init` (host answers).
+        let (exports, imports) = (init.exports().map_or(0, |e| e.len()), init.imports().map_or(0, |i| i.len()));
         return match Runtime::instantiate(&init) {
             Ok(loaded) => {
-                log::debug!(
-                    "instantiated the component: {} exports, {} imports",
-                    init.exports().map_or(0, |e| e.len()),
-                    init.imports().map_or(0, |i| i.len())
-                );
+                log::debug!("instantiated the component: {exports} exports, {imports} imports");
                 *runtime = Some(loaded);
                 finish(Ok(None))
             }

@@ -5,7 +5,7 @@ use crate::imports;
 use crate::platform::{PremappedCode, detect_host_feature};
 use crate::store::Host;
 use crate::wasi::{self, Wasi};
-use alloc::string::ToString;
+use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use featherlight_abi::engine::{SHARED_SETTINGS, SharedSettings};
@@ -89,6 +89,14 @@ impl Runtime {
         }
         let host =
             Host { limits: limits.build(), table: ResourceTable::new(), wasi: Wasi::new(init.wasi(), init.context()) };
+        // Copied before instantiating: start functions may write output or
+        // call the host, whose answers overwrite `init` in the input buffer.
+        let export_names: Vec<(Option<String>, Option<String>)> = init
+            .exports()
+            .iter()
+            .flatten()
+            .map(|name| (name.interface().map(String::from), name.name().map(String::from)))
+            .collect();
         let mut store = Store::new(&engine, host);
         store.limiter(|host| &mut host.limits);
         // Lists and strings a call lifts out of Wasm memory, as the host asked
@@ -100,21 +108,22 @@ impl Runtime {
         let instance = instance.map_err(fail)?;
 
         let mut exports = Vec::new();
-        for name in init.exports().iter().flatten() {
-            if name.name().is_some_and(|n| n.starts_with("[resource-drop]")) {
+        for (interface, name) in &export_names {
+            if name.as_deref().is_some_and(|n| n.starts_with("[resource-drop]")) {
                 exports.push(None);
                 continue;
             }
-            let func = lookup_export(&mut store, &instance, &name).ok_or_else(|| {
-                Failure::new(
-                    fb::ErrorKind::Instantiate,
-                    alloc::format!(
-                        "the component has no exported function `{}` in `{}`",
-                        name.name().unwrap_or(""),
-                        name.interface().unwrap_or("<world>")
-                    ),
-                )
-            })?;
+            let func =
+                lookup_export(&mut store, &instance, interface.as_deref(), name.as_deref()).ok_or_else(|| {
+                    Failure::new(
+                        fb::ErrorKind::Instantiate,
+                        alloc::format!(
+                            "the component has no exported function `{}` in `{}`",
+                            name.as_deref().unwrap_or(""),
+                            interface.as_deref().unwrap_or("<world>")
+                        ),
+                    )
+                })?;
             let ty = func.ty(&store);
             exports.push(Some((func, ty)));
         }
@@ -174,10 +183,11 @@ impl Runtime {
 fn lookup_export(
     store: &mut Store<Host>,
     instance: &wasmtime::component::Instance,
-    name: &fb::FunctionName<'_>,
+    interface: Option<&str>,
+    name: Option<&str>,
 ) -> Option<Func> {
-    let func_name = name.name()?;
-    let parent = match name.interface() {
+    let func_name = name?;
+    let parent = match interface {
         Some(interface) => Some(instance.get_export_index(&mut *store, None, interface)?),
         None => None,
     };

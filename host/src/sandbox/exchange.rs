@@ -311,7 +311,11 @@ impl Sandbox {
                 }
                 GuestMessage::Abort(message) => return Err(Error::GuestPanic(bounded(message).into_owned())),
                 GuestMessage::Output(output) => {
-                    self.wasi.write_output(output);
+                    self.forward_output(output)?;
+                    continue;
+                }
+                GuestMessage::StdinRead(request) => {
+                    self.serve_stdin(request)?;
                     continue;
                 }
             }

@@ -6,6 +6,7 @@ mod handles;
 pub mod host_functions;
 mod interrupt;
 mod snapshot;
+mod stdio;
 
 pub use interrupt::InterruptHandle;
 pub use snapshot::Snapshot;

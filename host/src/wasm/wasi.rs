@@ -8,11 +8,16 @@
 //! chosen here. Nothing of the host leaks by default: no arguments, no
 //! environment variables, empty stdin.
 
+mod stdin;
+
+pub(crate) use stdin::{MAX_CHUNK as MAX_STDIN_CHUNK, StdinReply};
+
 use featherlight_abi::fb;
 use flatbuffers::{FlatBufferBuilder, WIPOffset};
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use stdin::Stdin;
 
 /// What a sandbox's component gets through WASI. Set it with
 /// [`Linker::wasi`](crate::Linker::wasi).
@@ -36,7 +41,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 pub struct WasiConfig {
     args: Vec<String>,
     env: Vec<(String, String)>,
-    stdin: Vec<u8>,
+    stdin: Stdin,
     stdout: OutputSink,
     stderr: OutputSink,
     clock: WasiClock,
@@ -136,7 +141,7 @@ impl WasiConfig {
         Self {
             args: Vec::new(),
             env: Vec::new(),
-            stdin: Vec::new(),
+            stdin: Stdin::bytes(Vec::new()),
             stdout: OutputSink::Inherit,
             stderr: OutputSink::Inherit,
             clock: WasiClock::Real,
@@ -174,11 +179,44 @@ impl WasiConfig {
         }
     }
 
-    /// What the component reads from stdin (it is sent to the guest whole
-    /// when the sandbox is created, so it must fit the input buffer).
+    /// What the component reads from stdin: these bytes, all of them for
+    /// every sandbox made with this configuration (a restored snapshot reads
+    /// them from where it stood when it was taken). Any size: the guest asks
+    /// for them as it reads.
     pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
-        self.stdin = bytes.into();
+        self.stdin = Stdin::bytes(bytes.into());
         self
+    }
+
+    /// The component reads this process's stdin, as `wasmtime run` passes
+    /// it: only when and as much as it reads (a terminal or a pipe that
+    /// never ends works), at most 64 KiB at a time. One reader serves the
+    /// whole process: sandboxes reading it share its bytes.
+    pub fn inherit_stdin(mut self) -> Self {
+        self.stdin = Stdin::inherit();
+        self
+    }
+
+    /// The component reads `reader`: a helper thread reads it when the guest
+    /// asks for input, at most 64 KiB at a time; a read returns what one
+    /// `Read::read` brought. Every sandbox made with this configuration
+    /// (and its clones) shares the stream. A `read` that blocks forever
+    /// keeps its helper thread for the life of the process; a call waiting
+    /// for it still ends on an interrupt or deadline.
+    pub fn stdin_reader(mut self, reader: impl std::io::Read + Send + 'static) -> Self {
+        self.stdin = Stdin::reader(reader);
+        self
+    }
+
+    /// Serves a guest's request for stdin (see [`Stdin::read`]).
+    pub(crate) fn read_stdin<E>(
+        &self,
+        max_len: usize,
+        wait: Option<Duration>,
+        position: u64,
+        stopped: impl FnMut() -> Result<(), E>,
+    ) -> Result<StdinReply, E> {
+        self.stdin.read(max_len, wait, position, stopped)
     }
 
     /// Where stdout goes.
@@ -218,7 +256,6 @@ impl WasiConfig {
             })
             .collect();
         let env = fbb.create_vector(&env);
-        let stdin = fbb.create_vector(&self.stdin);
         let seed = match self.random {
             WasiRandom::Fresh => fresh_seed(),
             WasiRandom::Seeded(seed) => {
@@ -233,7 +270,6 @@ impl WasiConfig {
             &fb::WasiInitArgs {
                 args: Some(args),
                 env: Some(env),
-                stdin: Some(stdin),
                 random_seed: Some(random_seed),
                 discard_stdout: matches!(self.stdout, OutputSink::Discard),
                 discard_stderr: matches!(self.stderr, OutputSink::Discard),
@@ -267,16 +303,23 @@ impl WasiConfig {
         )
     }
 
-    /// Hands what the guest wrote to the sinks, in order.
-    pub(crate) fn write_output(&self, output: fb::Output<'_>) {
+    /// Hands what the guest wrote to the sinks, in order. A stream whose
+    /// sink fails gets none of its later chunks in this message; the
+    /// failures go back to the guest, whose next operation on that stream
+    /// reports them.
+    pub(crate) fn write_output(&self, output: fb::Output<'_>) -> WriteOutcome {
         let chunks = output.chunks().map_or(0, |c| c.len());
         tracing::trace!(target: "featherlight::wasi", chunks, "component output arrived");
+        let mut outcome = WriteOutcome::default();
         for chunk in output.chunks().iter().flatten() {
             let bytes = chunk.bytes().map(|b| b.bytes()).unwrap_or_default();
-            let (sink, name) = match chunk.stream() {
-                fb::OutputStream::Stderr => (&self.stderr, "stderr"),
-                _ => (&self.stdout, "stdout"),
+            let (sink, name, failure) = match chunk.stream() {
+                fb::OutputStream::Stderr => (&self.stderr, "stderr", &mut outcome.stderr),
+                _ => (&self.stdout, "stdout", &mut outcome.stdout),
             };
+            if failure.is_some() {
+                continue;
+            }
             let written = match sink {
                 OutputSink::Inherit if name == "stderr" => {
                     let mut stderr = std::io::stderr().lock();
@@ -294,8 +337,38 @@ impl WasiConfig {
                 OutputSink::Discard => Ok(()),
             };
             if let Err(e) = written {
-                tracing::warn!("cannot write the component's {name}: {e}");
+                tracing::debug!(target: "featherlight::wasi", "cannot write the component's {name}: {e}");
+                *failure = Some(WriteFailure::from(e));
             }
+        }
+        outcome
+    }
+}
+
+/// How the host's writing of one `Output` message went, per stream.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct WriteOutcome {
+    pub(crate) stdout: Option<WriteFailure>,
+    pub(crate) stderr: Option<WriteFailure>,
+}
+
+/// Why a stream's sink failed, as wasi:io tells the guest (the mapping
+/// wasmtime-wasi's stdio streams use).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum WriteFailure {
+    /// The reader went away (`EPIPE`): the stream is `closed`.
+    Closed,
+    /// Anything else (`ENOSPC`, `EIO`...): `last-operation-failed`, with
+    /// the error's text for `to-debug-string`.
+    Failed(String),
+}
+
+impl From<std::io::Error> for WriteFailure {
+    fn from(error: std::io::Error) -> Self {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            WriteFailure::Closed
+        } else {
+            WriteFailure::Failed(error.to_string())
         }
     }
 }

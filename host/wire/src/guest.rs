@@ -62,6 +62,20 @@ pub enum GuestMessage<'a> {
     Abort(&'a str),
     /// Output the component wrote to its WASI stdout or stderr (verified).
     Output(fb::Output<'a>),
+    /// The component reads its WASI stdin.
+    StdinRead(StdinRequest),
+}
+
+/// What the guest asks of stdin (every field unchecked: the guest chose it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StdinRequest {
+    /// At most this many bytes; 0 asks only whether some are ready.
+    pub max_len: u64,
+    /// How long to wait for the first byte, in nanoseconds (`u64::MAX`:
+    /// until one arrives or stdin ends).
+    pub wait_ns: u64,
+    /// How many bytes of stdin the guest has had so far.
+    pub position: u64,
 }
 
 /// How the guest says a call failed.
@@ -156,6 +170,12 @@ pub fn decode_message(bytes: &[u8]) -> Result<GuestMessage<'_>, WireError> {
         Ok(GuestMessage::Abort(abort.message().unwrap_or("")))
     } else if let Some(output) = message.body_as_output() {
         Ok(GuestMessage::Output(output))
+    } else if let Some(read) = message.body_as_stdin_read() {
+        Ok(GuestMessage::StdinRead(StdinRequest {
+            max_len: read.max_len(),
+            wait_ns: read.wait_ns(),
+            position: read.position(),
+        }))
     } else {
         Err(Malformed::NoBody.into())
     }

@@ -267,6 +267,13 @@ pub fn messages() -> Vec<(String, Vec<u8>)> {
         }),
     ));
     out.push((
+        "stdin-read".into(),
+        guest_message(|fbb| {
+            let args = fb::StdinReadArgs { max_len: 8192, wait_ns: u64::MAX, position: 12 };
+            (fb::GuestBody::StdinRead, fb::StdinRead::create(fbb, &args).as_union_value())
+        }),
+    ));
+    out.push((
         "abort".into(),
         guest_message(|fbb| {
             let message = Some(fbb.create_string("panicked at kernel/src/heap.rs"));
@@ -349,7 +356,7 @@ pub fn page_tables() -> Vec<(String, Vec<u8>)> {
 mod tests {
     use super::*;
     use crate::codec::decode_values;
-    use crate::guest::{GuestMessage, decode_message};
+    use crate::guest::{GuestMessage, StdinRequest, decode_message};
 
     #[test]
     fn type_bytes_read_back() {
@@ -406,6 +413,9 @@ mod tests {
                     let chunks: Vec<_> =
                         output.chunks().iter().flatten().map(|c| c.bytes().map(|b| b.bytes())).collect();
                     assert_eq!(chunks, [Some(&b"hello\n"[..]), Some(b"oops\n")], "{name}");
+                }
+                GuestMessage::StdinRead(read) => {
+                    assert_eq!(read, StdinRequest { max_len: 8192, wait_ns: u64::MAX, position: 12 }, "{name}");
                 }
             }
         }

@@ -2,7 +2,7 @@
 //! or calls one export and prints its results the way `wasmtime run --invoke` does.
 
 use std::ffi::OsString;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{Read, Write};
 use std::path::Path;
 
 use anyhow::{Context, anyhow, bail};
@@ -196,8 +196,8 @@ impl RunArgs {
 
     /// What the guest gets through WASI: its argv[0] (the component's file name, as
     /// `wasmtime run` passes it, so host paths do not leak) and the arguments after the
-    /// component, the `--env` variables (after `-S inherit-env`'s), this process's stdin
-    /// unless it is a terminal; stdout and stderr are this process's.
+    /// component, the `--env` variables (after `-S inherit-env`'s); stdin, stdout and
+    /// stderr are this process's (stdin read as the guest reads it, a terminal too).
     fn wasi(&self) -> anyhow::Result<WasiConfig> {
         let argv0 = match &self.argv0 {
             Some(argv0) => argv0.clone(),
@@ -227,13 +227,7 @@ impl RunArgs {
                 None => wasi.inherit_env(name),
             };
         }
-        let stdin = std::io::stdin();
-        if !stdin.is_terminal() {
-            let mut bytes = Vec::new();
-            stdin.lock().read_to_end(&mut bytes).context("cannot read stdin for the guest")?;
-            wasi = wasi.stdin(bytes);
-        }
-        Ok(wasi)
+        Ok(wasi.inherit_stdin())
     }
 }
 

@@ -457,17 +457,111 @@ impl<'a> ::flatbuffers::Verifiable for FaultKind {
 
 impl ::flatbuffers::SimpleToVerifyInSlice for FaultKind {}
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
-pub const ENUM_MIN_HOST_BODY: u8 = 0;
+pub const ENUM_MIN_STDIN_STATUS: u8 = 0;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
-pub const ENUM_MAX_HOST_BODY: u8 = 4;
+pub const ENUM_MAX_STDIN_STATUS: u8 = 3;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
 #[allow(non_camel_case_types)]
-pub const ENUM_VALUES_HOST_BODY: [HostBody; 5] = [
+pub const ENUM_VALUES_STDIN_STATUS: [StdinStatus; 4] = [
+  StdinStatus::Pending,
+  StdinStatus::Ready,
+  StdinStatus::Closed,
+  StdinStatus::Failed,
+];
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(transparent)]
+pub struct StdinStatus(pub u8);
+#[allow(non_upper_case_globals)]
+impl StdinStatus {
+  pub const Pending: Self = Self(0);
+  pub const Ready: Self = Self(1);
+  pub const Closed: Self = Self(2);
+  pub const Failed: Self = Self(3);
+
+  pub const ENUM_MIN: u8 = 0;
+  pub const ENUM_MAX: u8 = 3;
+  pub const ENUM_VALUES: &'static [Self] = &[
+    Self::Pending,
+    Self::Ready,
+    Self::Closed,
+    Self::Failed,
+  ];
+  /// Returns the variant's name or "" if unknown.
+  pub fn variant_name(self) -> Option<&'static str> {
+    match self {
+      Self::Pending => Some("Pending"),
+      Self::Ready => Some("Ready"),
+      Self::Closed => Some("Closed"),
+      Self::Failed => Some("Failed"),
+      _ => None,
+    }
+  }
+}
+impl ::core::fmt::Debug for StdinStatus {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter) -> ::core::fmt::Result {
+    if let Some(name) = self.variant_name() {
+      f.write_str(name)
+    } else {
+      f.write_fmt(format_args!("<UNKNOWN {:?}>", self.0))
+    }
+  }
+}
+impl<'a> ::flatbuffers::Follow<'a> for StdinStatus {
+  type Inner = Self;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    let b = unsafe { ::flatbuffers::read_scalar_at::<u8>(buf, loc) };
+    Self(b)
+  }
+}
+
+impl ::flatbuffers::Push for StdinStatus {
+    type Output = StdinStatus;
+    #[inline]
+    unsafe fn push(&self, dst: &mut [u8], _written_len: usize) {
+        unsafe { ::flatbuffers::emplace_scalar::<u8>(dst, self.0) };
+    }
+}
+
+impl ::flatbuffers::EndianScalar for StdinStatus {
+  type Scalar = u8;
+  #[inline]
+  fn to_little_endian(self) -> u8 {
+    self.0.to_le()
+  }
+  #[inline]
+  #[allow(clippy::wrong_self_convention)]
+  fn from_little_endian(v: u8) -> Self {
+    let b = u8::from_le(v);
+    Self(b)
+  }
+}
+
+impl<'a> ::flatbuffers::Verifiable for StdinStatus {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    u8::run_verifier(v, pos)
+  }
+}
+
+impl ::flatbuffers::SimpleToVerifyInSlice for StdinStatus {}
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+pub const ENUM_MIN_HOST_BODY: u8 = 0;
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+pub const ENUM_MAX_HOST_BODY: u8 = 6;
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+#[allow(non_camel_case_types)]
+pub const ENUM_VALUES_HOST_BODY: [HostBody; 7] = [
   HostBody::NONE,
   HostBody::Init,
   HostBody::FunctionCall,
   HostBody::FunctionCallResult,
   HostBody::Fault,
+  HostBody::StdinData,
+  HostBody::OutputWritten,
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -480,15 +574,19 @@ impl HostBody {
   pub const FunctionCall: Self = Self(2);
   pub const FunctionCallResult: Self = Self(3);
   pub const Fault: Self = Self(4);
+  pub const StdinData: Self = Self(5);
+  pub const OutputWritten: Self = Self(6);
 
   pub const ENUM_MIN: u8 = 0;
-  pub const ENUM_MAX: u8 = 4;
+  pub const ENUM_MAX: u8 = 6;
   pub const ENUM_VALUES: &'static [Self] = &[
     Self::NONE,
     Self::Init,
     Self::FunctionCall,
     Self::FunctionCallResult,
     Self::Fault,
+    Self::StdinData,
+    Self::OutputWritten,
   ];
   /// Returns the variant's name or "" if unknown.
   pub fn variant_name(self) -> Option<&'static str> {
@@ -498,6 +596,8 @@ impl HostBody {
       Self::FunctionCall => Some("FunctionCall"),
       Self::FunctionCallResult => Some("FunctionCallResult"),
       Self::Fault => Some("Fault"),
+      Self::StdinData => Some("StdinData"),
+      Self::OutputWritten => Some("OutputWritten"),
       _ => None,
     }
   }
@@ -737,16 +837,17 @@ impl ::flatbuffers::SimpleToVerifyInSlice for OutputStream {}
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
 pub const ENUM_MIN_GUEST_BODY: u8 = 0;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
-pub const ENUM_MAX_GUEST_BODY: u8 = 5;
+pub const ENUM_MAX_GUEST_BODY: u8 = 6;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
 #[allow(non_camel_case_types)]
-pub const ENUM_VALUES_GUEST_BODY: [GuestBody; 6] = [
+pub const ENUM_VALUES_GUEST_BODY: [GuestBody; 7] = [
   GuestBody::NONE,
   GuestBody::FunctionCall,
   GuestBody::FunctionCallResult,
   GuestBody::LogRecord,
   GuestBody::Abort,
   GuestBody::Output,
+  GuestBody::StdinRead,
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -760,9 +861,10 @@ impl GuestBody {
   pub const LogRecord: Self = Self(3);
   pub const Abort: Self = Self(4);
   pub const Output: Self = Self(5);
+  pub const StdinRead: Self = Self(6);
 
   pub const ENUM_MIN: u8 = 0;
-  pub const ENUM_MAX: u8 = 5;
+  pub const ENUM_MAX: u8 = 6;
   pub const ENUM_VALUES: &'static [Self] = &[
     Self::NONE,
     Self::FunctionCall,
@@ -770,6 +872,7 @@ impl GuestBody {
     Self::LogRecord,
     Self::Abort,
     Self::Output,
+    Self::StdinRead,
   ];
   /// Returns the variant's name or "" if unknown.
   pub fn variant_name(self) -> Option<&'static str> {
@@ -780,6 +883,7 @@ impl GuestBody {
       Self::LogRecord => Some("LogRecord"),
       Self::Abort => Some("Abort"),
       Self::Output => Some("Output"),
+      Self::StdinRead => Some("StdinRead"),
       _ => None,
     }
   }
@@ -4487,7 +4591,6 @@ impl<'a> ::flatbuffers::Follow<'a> for WasiInit<'a> {
 impl<'a> WasiInit<'a> {
   pub const VT_ARGS: ::flatbuffers::VOffsetT = 4;
   pub const VT_ENV: ::flatbuffers::VOffsetT = 6;
-  pub const VT_STDIN: ::flatbuffers::VOffsetT = 8;
   pub const VT_RANDOM_SEED: ::flatbuffers::VOffsetT = 10;
   pub const VT_DISCARD_STDOUT: ::flatbuffers::VOffsetT = 12;
   pub const VT_DISCARD_STDERR: ::flatbuffers::VOffsetT = 14;
@@ -4503,7 +4606,6 @@ impl<'a> WasiInit<'a> {
   ) -> ::flatbuffers::WIPOffset<WasiInit<'bldr>> {
     let mut builder = WasiInitBuilder::new(_fbb);
     if let Some(x) = args.random_seed { builder.add_random_seed(x); }
-    if let Some(x) = args.stdin { builder.add_stdin(x); }
     if let Some(x) = args.env { builder.add_env(x); }
     if let Some(x) = args.args { builder.add_args(x); }
     builder.add_discard_stderr(args.discard_stderr);
@@ -4525,13 +4627,6 @@ impl<'a> WasiInit<'a> {
     // Created from valid Table for this object
     // which contains a valid value in this slot
     unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<EnvVar>>>>(WasiInit::VT_ENV, None)}
-  }
-  #[inline]
-  pub fn stdin(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
-    // Safety:
-    // Created from valid Table for this object
-    // which contains a valid value in this slot
-    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(WasiInit::VT_STDIN, None)}
   }
   #[inline]
   pub fn random_seed(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
@@ -4564,7 +4659,6 @@ impl ::flatbuffers::Verifiable for WasiInit<'_> {
     v.visit_table(pos)?
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<&'_ str>>>>("args", Self::VT_ARGS, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<EnvVar>>>>("env", Self::VT_ENV, false)?
-     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("stdin", Self::VT_STDIN, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("random_seed", Self::VT_RANDOM_SEED, false)?
      .visit_field::<bool>("discard_stdout", Self::VT_DISCARD_STDOUT, false)?
      .visit_field::<bool>("discard_stderr", Self::VT_DISCARD_STDERR, false)?
@@ -4575,7 +4669,6 @@ impl ::flatbuffers::Verifiable for WasiInit<'_> {
 pub struct WasiInitArgs<'a> {
     pub args: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<&'a str>>>>,
     pub env: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<EnvVar<'a>>>>>,
-    pub stdin: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
     pub random_seed: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
     pub discard_stdout: bool,
     pub discard_stderr: bool,
@@ -4586,7 +4679,6 @@ impl<'a> Default for WasiInitArgs<'a> {
     WasiInitArgs {
       args: None,
       env: None,
-      stdin: None,
       random_seed: None,
       discard_stdout: false,
       discard_stderr: false,
@@ -4606,10 +4698,6 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> WasiInitBuilder<'a, 'b, A> {
   #[inline]
   pub fn add_env(&mut self, env: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<EnvVar<'b >>>>) {
     self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(WasiInit::VT_ENV, env);
-  }
-  #[inline]
-  pub fn add_stdin(&mut self, stdin: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
-    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(WasiInit::VT_STDIN, stdin);
   }
   #[inline]
   pub fn add_random_seed(&mut self, random_seed: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
@@ -4643,7 +4731,6 @@ impl ::core::fmt::Debug for WasiInit<'_> {
     let mut ds = f.debug_struct("WasiInit");
       ds.field("args", &self.args());
       ds.field("env", &self.env());
-      ds.field("stdin", &self.stdin());
       ds.field("random_seed", &self.random_seed());
       ds.field("discard_stdout", &self.discard_stdout());
       ds.field("discard_stderr", &self.discard_stderr());
@@ -5153,6 +5240,362 @@ impl ::core::fmt::Debug for Fault<'_> {
       ds.finish()
   }
 }
+pub enum StdinDataOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct StdinData<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for StdinData<'a> {
+  type Inner = StdinData<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> StdinData<'a> {
+  pub const VT_STATUS: ::flatbuffers::VOffsetT = 4;
+  pub const VT_BYTES: ::flatbuffers::VOffsetT = 6;
+  pub const VT_ERROR: ::flatbuffers::VOffsetT = 8;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    StdinData { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args StdinDataArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<StdinData<'bldr>> {
+    let mut builder = StdinDataBuilder::new(_fbb);
+    if let Some(x) = args.error { builder.add_error(x); }
+    if let Some(x) = args.bytes { builder.add_bytes(x); }
+    builder.add_status(args.status);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn status(&self) -> StdinStatus {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<StdinStatus>(StdinData::VT_STATUS, Some(StdinStatus::Pending)).unwrap()}
+  }
+  #[inline]
+  pub fn bytes(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(StdinData::VT_BYTES, None)}
+  }
+  #[inline]
+  pub fn error(&self) -> Option<&'a str> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(StdinData::VT_ERROR, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for StdinData<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<StdinStatus>("status", Self::VT_STATUS, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("bytes", Self::VT_BYTES, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("error", Self::VT_ERROR, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct StdinDataArgs<'a> {
+    pub status: StdinStatus,
+    pub bytes: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
+    pub error: Option<::flatbuffers::WIPOffset<&'a str>>,
+}
+impl<'a> Default for StdinDataArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    StdinDataArgs {
+      status: StdinStatus::Pending,
+      bytes: None,
+      error: None,
+    }
+  }
+}
+
+pub struct StdinDataBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> StdinDataBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_status(&mut self, status: StdinStatus) {
+    self.fbb_.push_slot::<StdinStatus>(StdinData::VT_STATUS, status, StdinStatus::Pending);
+  }
+  #[inline]
+  pub fn add_bytes(&mut self, bytes: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(StdinData::VT_BYTES, bytes);
+  }
+  #[inline]
+  pub fn add_error(&mut self, error: ::flatbuffers::WIPOffset<&'b  str>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(StdinData::VT_ERROR, error);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> StdinDataBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    StdinDataBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<StdinData<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for StdinData<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("StdinData");
+      ds.field("status", &self.status());
+      ds.field("bytes", &self.bytes());
+      ds.field("error", &self.error());
+      ds.finish()
+  }
+}
+pub enum WriteFailureOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct WriteFailure<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for WriteFailure<'a> {
+  type Inner = WriteFailure<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> WriteFailure<'a> {
+  pub const VT_CLOSED: ::flatbuffers::VOffsetT = 4;
+  pub const VT_ERROR: ::flatbuffers::VOffsetT = 6;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    WriteFailure { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args WriteFailureArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<WriteFailure<'bldr>> {
+    let mut builder = WriteFailureBuilder::new(_fbb);
+    if let Some(x) = args.error { builder.add_error(x); }
+    builder.add_closed(args.closed);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn closed(&self) -> bool {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<bool>(WriteFailure::VT_CLOSED, Some(false)).unwrap()}
+  }
+  #[inline]
+  pub fn error(&self) -> Option<&'a str> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(WriteFailure::VT_ERROR, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for WriteFailure<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<bool>("closed", Self::VT_CLOSED, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("error", Self::VT_ERROR, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct WriteFailureArgs<'a> {
+    pub closed: bool,
+    pub error: Option<::flatbuffers::WIPOffset<&'a str>>,
+}
+impl<'a> Default for WriteFailureArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    WriteFailureArgs {
+      closed: false,
+      error: None,
+    }
+  }
+}
+
+pub struct WriteFailureBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> WriteFailureBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_closed(&mut self, closed: bool) {
+    self.fbb_.push_slot::<bool>(WriteFailure::VT_CLOSED, closed, false);
+  }
+  #[inline]
+  pub fn add_error(&mut self, error: ::flatbuffers::WIPOffset<&'b  str>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(WriteFailure::VT_ERROR, error);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> WriteFailureBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    WriteFailureBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<WriteFailure<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for WriteFailure<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("WriteFailure");
+      ds.field("closed", &self.closed());
+      ds.field("error", &self.error());
+      ds.finish()
+  }
+}
+pub enum OutputWrittenOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct OutputWritten<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for OutputWritten<'a> {
+  type Inner = OutputWritten<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> OutputWritten<'a> {
+  pub const VT_STDOUT: ::flatbuffers::VOffsetT = 4;
+  pub const VT_STDERR: ::flatbuffers::VOffsetT = 6;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    OutputWritten { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args OutputWrittenArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<OutputWritten<'bldr>> {
+    let mut builder = OutputWrittenBuilder::new(_fbb);
+    if let Some(x) = args.stderr { builder.add_stderr(x); }
+    if let Some(x) = args.stdout { builder.add_stdout(x); }
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn stdout(&self) -> Option<WriteFailure<'a>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<WriteFailure>>(OutputWritten::VT_STDOUT, None)}
+  }
+  #[inline]
+  pub fn stderr(&self) -> Option<WriteFailure<'a>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<WriteFailure>>(OutputWritten::VT_STDERR, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for OutputWritten<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<WriteFailure>>("stdout", Self::VT_STDOUT, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<WriteFailure>>("stderr", Self::VT_STDERR, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct OutputWrittenArgs<'a> {
+    pub stdout: Option<::flatbuffers::WIPOffset<WriteFailure<'a>>>,
+    pub stderr: Option<::flatbuffers::WIPOffset<WriteFailure<'a>>>,
+}
+impl<'a> Default for OutputWrittenArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    OutputWrittenArgs {
+      stdout: None,
+      stderr: None,
+    }
+  }
+}
+
+pub struct OutputWrittenBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> OutputWrittenBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_stdout(&mut self, stdout: ::flatbuffers::WIPOffset<WriteFailure<'b >>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<WriteFailure>>(OutputWritten::VT_STDOUT, stdout);
+  }
+  #[inline]
+  pub fn add_stderr(&mut self, stderr: ::flatbuffers::WIPOffset<WriteFailure<'b >>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<WriteFailure>>(OutputWritten::VT_STDERR, stderr);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> OutputWrittenBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    OutputWrittenBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<OutputWritten<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for OutputWritten<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("OutputWritten");
+      ds.field("stdout", &self.stdout());
+      ds.field("stderr", &self.stderr());
+      ds.finish()
+  }
+}
 pub enum HostMessageOffset {}
 #[derive(Copy, Clone, PartialEq)]
 
@@ -5262,6 +5705,36 @@ impl<'a> HostMessage<'a> {
     }
   }
 
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn body_as_stdin_data(&self) -> Option<StdinData<'a>> {
+    if self.body_type() == HostBody::StdinData {
+      self.body().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { StdinData::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn body_as_output_written(&self) -> Option<OutputWritten<'a>> {
+    if self.body_type() == HostBody::OutputWritten {
+      self.body().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { OutputWritten::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
 }
 
 impl ::flatbuffers::Verifiable for HostMessage<'_> {
@@ -5276,6 +5749,8 @@ impl ::flatbuffers::Verifiable for HostMessage<'_> {
           HostBody::FunctionCall => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<FunctionCall>>("HostBody::FunctionCall", pos),
           HostBody::FunctionCallResult => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<FunctionCallResult>>("HostBody::FunctionCallResult", pos),
           HostBody::Fault => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<Fault>>("HostBody::Fault", pos),
+          HostBody::StdinData => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<StdinData>>("HostBody::StdinData", pos),
+          HostBody::OutputWritten => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<OutputWritten>>("HostBody::OutputWritten", pos),
           _ => Ok(()),
         }
      })?
@@ -5353,6 +5828,20 @@ impl ::core::fmt::Debug for HostMessage<'_> {
         },
         HostBody::Fault => {
           if let Some(x) = self.body_as_fault() {
+            ds.field("body", &x)
+          } else {
+            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        HostBody::StdinData => {
+          if let Some(x) = self.body_as_stdin_data() {
+            ds.field("body", &x)
+          } else {
+            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        HostBody::OutputWritten => {
+          if let Some(x) = self.body_as_output_written() {
             ds.field("body", &x)
           } else {
             ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
@@ -5801,6 +6290,136 @@ impl ::core::fmt::Debug for Output<'_> {
       ds.finish()
   }
 }
+pub enum StdinReadOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct StdinRead<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for StdinRead<'a> {
+  type Inner = StdinRead<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> StdinRead<'a> {
+  pub const VT_MAX_LEN: ::flatbuffers::VOffsetT = 4;
+  pub const VT_WAIT_NS: ::flatbuffers::VOffsetT = 6;
+  pub const VT_POSITION: ::flatbuffers::VOffsetT = 8;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    StdinRead { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args StdinReadArgs
+  ) -> ::flatbuffers::WIPOffset<StdinRead<'bldr>> {
+    let mut builder = StdinReadBuilder::new(_fbb);
+    builder.add_position(args.position);
+    builder.add_wait_ns(args.wait_ns);
+    builder.add_max_len(args.max_len);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn max_len(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(StdinRead::VT_MAX_LEN, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn wait_ns(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(StdinRead::VT_WAIT_NS, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn position(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(StdinRead::VT_POSITION, Some(0)).unwrap()}
+  }
+}
+
+impl ::flatbuffers::Verifiable for StdinRead<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<u64>("max_len", Self::VT_MAX_LEN, false)?
+     .visit_field::<u64>("wait_ns", Self::VT_WAIT_NS, false)?
+     .visit_field::<u64>("position", Self::VT_POSITION, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct StdinReadArgs {
+    pub max_len: u64,
+    pub wait_ns: u64,
+    pub position: u64,
+}
+impl<'a> Default for StdinReadArgs {
+  #[inline]
+  fn default() -> Self {
+    StdinReadArgs {
+      max_len: 0,
+      wait_ns: 0,
+      position: 0,
+    }
+  }
+}
+
+pub struct StdinReadBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> StdinReadBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_max_len(&mut self, max_len: u64) {
+    self.fbb_.push_slot::<u64>(StdinRead::VT_MAX_LEN, max_len, 0);
+  }
+  #[inline]
+  pub fn add_wait_ns(&mut self, wait_ns: u64) {
+    self.fbb_.push_slot::<u64>(StdinRead::VT_WAIT_NS, wait_ns, 0);
+  }
+  #[inline]
+  pub fn add_position(&mut self, position: u64) {
+    self.fbb_.push_slot::<u64>(StdinRead::VT_POSITION, position, 0);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> StdinReadBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    StdinReadBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<StdinRead<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for StdinRead<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("StdinRead");
+      ds.field("max_len", &self.max_len());
+      ds.field("wait_ns", &self.wait_ns());
+      ds.field("position", &self.position());
+      ds.finish()
+  }
+}
 pub enum GuestMessageOffset {}
 #[derive(Copy, Clone, PartialEq)]
 
@@ -5925,6 +6544,21 @@ impl<'a> GuestMessage<'a> {
     }
   }
 
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn body_as_stdin_read(&self) -> Option<StdinRead<'a>> {
+    if self.body_type() == GuestBody::StdinRead {
+      self.body().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { StdinRead::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
 }
 
 impl ::flatbuffers::Verifiable for GuestMessage<'_> {
@@ -5940,6 +6574,7 @@ impl ::flatbuffers::Verifiable for GuestMessage<'_> {
           GuestBody::LogRecord => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<LogRecord>>("GuestBody::LogRecord", pos),
           GuestBody::Abort => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<Abort>>("GuestBody::Abort", pos),
           GuestBody::Output => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<Output>>("GuestBody::Output", pos),
+          GuestBody::StdinRead => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<StdinRead>>("GuestBody::StdinRead", pos),
           _ => Ok(()),
         }
      })?
@@ -6024,6 +6659,13 @@ impl ::core::fmt::Debug for GuestMessage<'_> {
         },
         GuestBody::Output => {
           if let Some(x) = self.body_as_output() {
+            ds.field("body", &x)
+          } else {
+            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        GuestBody::StdinRead => {
+          if let Some(x) = self.body_as_stdin_read() {
             ds.field("body", &x)
           } else {
             ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")

@@ -7,8 +7,10 @@
 //! defined under the exact instance names the component uses.
 
 mod denied;
+mod io;
 mod random;
 pub(crate) mod state;
+mod stdin;
 
 pub use state::Wasi;
 
@@ -17,7 +19,6 @@ use crate::store::Host;
 use alloc::string::String;
 use alloc::vec::Vec;
 use featherlight_abi::fb;
-use state::Stream;
 use wasmtime::component::{ComponentType, Linker, LinkerInstance, Lower, Resource, ResourceType};
 use wasmtime::{Result, StoreContextMut};
 
@@ -42,10 +43,12 @@ pub struct IoError(String);
 pub struct TerminalInput;
 pub struct TerminalOutput;
 
-/// A pollable: ready now, or once the monotonic clock reaches a deadline.
+/// A pollable: ready now, once the monotonic clock reaches a deadline, or
+/// once stdin has data (or ended).
 pub enum Pollable {
     Ready,
     Until(u64),
+    Stdin,
 }
 
 const STDIN: u32 = 0;
@@ -56,7 +59,6 @@ const STDERR: u32 = 2;
 #[component(variant)]
 pub enum StreamError {
     #[component(name = "last-operation-failed")]
-    #[expect(dead_code, reason = "part of the WIT type; stdio operations here never fail")]
     LastOperationFailed(Resource<IoError>),
     #[component(name = "closed")]
     Closed,
@@ -89,8 +91,8 @@ pub fn define(linker: &mut Linker<Host>, component: &wasmtime::component::Compon
         define_resources(&mut instance, &item.ty, &engine)?;
         match interface {
             "io/error" => io_error(&mut instance)?,
-            "io/poll" => io_poll(&mut instance)?,
-            "io/streams" => io_streams(&mut instance)?,
+            "io/poll" => io::poll(&mut instance)?,
+            "io/streams" => io::streams(&mut instance)?,
             "cli/environment" => cli_environment(&mut instance)?,
             "cli/exit" => cli_exit(&mut instance)?,
             "cli/stdin" => {
@@ -171,128 +173,6 @@ fn io_error(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
     instance.func_wrap("[method]error.to-debug-string", |store: Ctx, (error,): (Resource<IoError>,)| {
         Ok((store.data().table.get(&error)?.0.clone(),))
     })
-}
-
-fn io_poll(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
-    instance.func_wrap("[method]pollable.ready", |mut store: Ctx, (pollable,): (Resource<Pollable>,)| {
-        let deadline = deadline(&store, &pollable)?;
-        Ok((deadline.is_none_or(|d| store.data_mut().wasi.clock.monotonic() >= d),))
-    })?;
-    instance.func_wrap("[method]pollable.block", |mut store: Ctx, (pollable,): (Resource<Pollable>,)| {
-        if let Some(deadline) = deadline(&store, &pollable)? {
-            wait_until(&mut store.data_mut().wasi, deadline);
-        }
-        Ok(())
-    })?;
-    instance.func_wrap("poll", |mut store: Ctx, (pollables,): (Vec<Resource<Pollable>>,)| {
-        let deadlines = pollables.iter().map(|p| deadline(&store, p)).collect::<Result<Vec<_>>>()?;
-        let wasi = &mut store.data_mut().wasi;
-        // The earliest deadline decides; a ready pollable ends the wait now.
-        let earliest = deadlines.iter().map(|d| d.unwrap_or(0)).min().unwrap_or(0);
-        wait_until(wasi, earliest);
-        let now = wasi.clock.monotonic();
-        let ready: Vec<u32> =
-            (0u32..).zip(&deadlines).filter(|(_, d)| d.is_none_or(|d| now >= d)).map(|(i, _)| i).collect();
-        Ok((ready,))
-    })
-}
-
-fn deadline(store: &Ctx, pollable: &Resource<Pollable>) -> Result<Option<u64>> {
-    Ok(match store.data().table.get(pollable)? {
-        Pollable::Ready => None,
-        Pollable::Until(deadline) => Some(*deadline),
-    })
-}
-
-/// Waits for the monotonic clock to reach `deadline`: spinning on the TSC
-/// (the host can still interrupt), or skipping ahead when clocks are fixed.
-/// Output is flushed first so it is not held back by a sleep.
-fn wait_until(wasi: &mut Wasi, deadline: u64) {
-    if wasi.clock.monotonic() >= deadline {
-        return;
-    }
-    wasi.flush();
-    if wasi.clock.is_fixed() {
-        wasi.clock.skip_to(deadline);
-        return;
-    }
-    while wasi.clock.monotonic() < deadline {
-        core::hint::spin_loop();
-    }
-}
-
-fn ready_pollable(store: &mut Ctx) -> Result<Resource<Pollable>> {
-    Ok(store.data_mut().table.push(Pollable::Ready)?)
-}
-
-fn output_stream(stream: &Resource<OutputStream>) -> Result<Stream> {
-    match stream.rep() {
-        STDOUT => Ok(Stream::Stdout),
-        STDERR => Ok(Stream::Stderr),
-        other => Err(wasmtime::Error::msg(alloc::format!("no output stream {other}"))),
-    }
-}
-
-fn io_streams(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
-    type In = (Resource<InputStream>, u64);
-    let read = |mut store: Ctx, (_, len): In| Ok((store.data_mut().wasi.read_stdin(len).ok_or(StreamError::Closed),));
-    instance.func_wrap("[method]input-stream.read", read)?;
-    instance.func_wrap("[method]input-stream.blocking-read", read)?;
-    let skip = |mut store: Ctx, (_, len): In| {
-        Ok((store.data_mut().wasi.read_stdin(len).map(|b| b.len() as u64).ok_or(StreamError::Closed),))
-    };
-    instance.func_wrap("[method]input-stream.skip", skip)?;
-    instance.func_wrap("[method]input-stream.blocking-skip", skip)?;
-    instance.func_wrap("[method]input-stream.subscribe", |mut store: Ctx, (_,): (Resource<InputStream>,)| {
-        Ok((ready_pollable(&mut store)?,))
-    })?;
-
-    type Out = (Resource<OutputStream>,);
-    instance.func_wrap("[method]output-stream.check-write", |store: Ctx, (stream,): Out| {
-        output_stream(&stream)?;
-        Ok((Ok::<u64, StreamError>(store.data().wasi.write_budget() as u64),))
-    })?;
-    let write = |mut store: Ctx, (stream, contents): (Resource<OutputStream>, Vec<u8>)| {
-        store.data_mut().wasi.write(output_stream(&stream)?, &contents);
-        Ok((Ok::<(), StreamError>(()),))
-    };
-    instance.func_wrap("[method]output-stream.write", write)?;
-    instance.func_wrap(
-        "[method]output-stream.blocking-write-and-flush",
-        move |mut store: Ctx, (stream, contents): (Resource<OutputStream>, Vec<u8>)| {
-            let wasi = &mut store.data_mut().wasi;
-            wasi.write(output_stream(&stream)?, &contents);
-            wasi.flush_if_due();
-            Ok((Ok::<(), StreamError>(()),))
-        },
-    )?;
-    let flush = |mut store: Ctx, (stream,): Out| {
-        output_stream(&stream)?;
-        store.data_mut().wasi.flush_if_due();
-        Ok((Ok::<(), StreamError>(()),))
-    };
-    instance.func_wrap("[method]output-stream.flush", flush)?;
-    instance.func_wrap("[method]output-stream.blocking-flush", flush)?;
-    instance
-        .func_wrap("[method]output-stream.subscribe", |mut store: Ctx, (_,): Out| Ok((ready_pollable(&mut store)?,)))?;
-    let zeroes = |mut store: Ctx, (stream, len): (Resource<OutputStream>, u64)| {
-        let stream = output_stream(&stream)?;
-        let wasi = &mut store.data_mut().wasi;
-        let len = usize::try_from(len).unwrap_or(usize::MAX).min(wasi.write_budget());
-        wasi.write(stream, &alloc::vec![0; len]);
-        Ok((Ok::<(), StreamError>(()),))
-    };
-    instance.func_wrap("[method]output-stream.write-zeroes", zeroes)?;
-    instance.func_wrap("[method]output-stream.blocking-write-zeroes-and-flush", zeroes)?;
-    let splice = |mut store: Ctx, (stream, _, len): (Resource<OutputStream>, Resource<InputStream>, u64)| {
-        let stream = output_stream(&stream)?;
-        let wasi = &mut store.data_mut().wasi;
-        let Some(bytes) = wasi.read_stdin(len) else { return Ok((Err(StreamError::Closed),)) };
-        wasi.write(stream, &bytes);
-        Ok((Ok(bytes.len() as u64),))
-    };
-    instance.func_wrap("[method]output-stream.splice", splice)?;
-    instance.func_wrap("[method]output-stream.blocking-splice", splice)
 }
 
 fn cli_environment(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {

@@ -1,7 +1,9 @@
-//! What the guest's WASI keeps between calls: the embedder's args, env and
-//! stdin, the buffered output, the clocks and the random generator.
+//! What the guest's WASI keeps between calls: the embedder's args and env,
+//! the place in stdin, the buffered output and how the host's writing of it
+//! went, the clocks and the random generator.
 
 use super::random::ChaCha20;
+use super::stdin::Stdin;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use featherlight_abi::fb;
@@ -31,13 +33,27 @@ impl Stream {
     }
 }
 
+/// Why the host could not write a stream's output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteFailure {
+    /// The reader went away: the stream is closed for good.
+    Closed,
+    /// Writing failed for this reason (`last-operation-failed`).
+    Failed(String),
+}
+
 /// The guest side of WASI for one component instance.
 pub struct Wasi {
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
-    stdin: Vec<u8>,
-    stdin_position: usize,
+    pub stdin: Stdin,
     discard: [bool; 2],
+    /// Per stream: a failure the host reported that the component has not
+    /// been told of yet (`Closed` stays).
+    failures: [Option<WriteFailure>; 2],
+    /// Set once a sink failed: from then on every explicit flush reaches the
+    /// host, so each write learns whether it failed, as under wasmtime.
+    eager: bool,
     chunks: Vec<(Stream, Vec<u8>)>,
     buffered: usize,
     threshold: usize,
@@ -65,15 +81,15 @@ impl Wasi {
             .flatten()
             .map(|var| (var.key().unwrap_or("").to_string(), var.value().unwrap_or("").to_string()))
             .collect();
-        let stdin = init.and_then(|i| i.stdin()).map(|b| b.bytes().to_vec()).unwrap_or_default();
         let seed = init.and_then(|i| i.random_seed()).map(|b| b.bytes()).unwrap_or_default();
         let capacity = usize::try_from(featherlight_guest::boot_params().output.size).unwrap_or(0);
         let mut wasi = Self {
             args,
             env,
-            stdin,
-            stdin_position: 0,
+            stdin: Stdin::default(),
             discard: [init.is_some_and(|i| i.discard_stdout()), init.is_some_and(|i| i.discard_stderr())],
+            failures: [None, None],
+            eager: false,
             chunks: Vec::new(),
             buffered: 0,
             threshold: FLUSH_THRESHOLD.min(capacity / 4).max(1),
@@ -99,10 +115,20 @@ impl Wasi {
         self.threshold
     }
 
+    /// A write failure of `stream` the component has not been told of,
+    /// taken (a closed stream stays closed).
+    pub fn take_failure(&mut self, stream: Stream) -> Option<WriteFailure> {
+        let slot = &mut self.failures[stream.index()];
+        match slot {
+            Some(WriteFailure::Closed) => Some(WriteFailure::Closed),
+            _ => slot.take(),
+        }
+    }
+
     /// Buffers `bytes` for `stream`, sending the buffer to the host when it
-    /// is full.
+    /// is full. Nothing is kept for a closed stream.
     pub fn write(&mut self, stream: Stream, bytes: &[u8]) {
-        if self.discard[stream.index()] {
+        if self.discard[stream.index()] || self.failures[stream.index()] == Some(WriteFailure::Closed) {
             return;
         }
         for piece in bytes.chunks(self.threshold) {
@@ -121,20 +147,24 @@ impl Wasi {
     }
 
     /// An explicit flush by the component: reaches the host only if some
-    /// time passed since the last one (see [`FLUSH_INTERVAL_MS`]).
+    /// time passed since output last did (see [`FLUSH_INTERVAL_MS`]), so
+    /// the first write after a quiet spell (the first of all, say, to a
+    /// full disk) learns at once whether the host could write it.
     pub fn flush_if_due(&mut self) {
         let khz = self.clock.tsc_khz;
-        if khz != 0 && rdtsc().wrapping_sub(self.last_flush_tsc) >= khz.saturating_mul(FLUSH_INTERVAL_MS) {
+        let due = khz != 0 && rdtsc().wrapping_sub(self.last_flush_tsc) >= khz.saturating_mul(FLUSH_INTERVAL_MS);
+        if self.eager || due {
             self.flush();
         }
     }
 
-    /// Sends everything buffered to the host in one `Output` message.
+    /// Sends everything buffered to the host in one `Output` message and
+    /// notes the failures it answers with.
     pub fn flush(&mut self) {
-        self.last_flush_tsc = rdtsc();
         if self.chunks.is_empty() {
             return;
         }
+        self.last_flush_tsc = rdtsc();
         let mut fbb = flatbuffers::FlatBufferBuilder::with_capacity(self.buffered + 64);
         let chunks: Vec<_> = self
             .chunks
@@ -155,24 +185,31 @@ impl Wasi {
             &fb::GuestMessageArgs { body_type: fb::GuestBody::Output, body: Some(output.as_union_value()) },
         );
         fbb.finish_size_prefixed(root, None);
+        self.chunks.clear();
+        self.buffered = 0;
         if let Err(e) = featherlight_guest::host::send(fbb.finished_data()) {
             // The threshold keeps messages far below the buffer's size.
             log::error!("component output lost: {e}");
+            return;
         }
-        self.chunks.clear();
-        self.buffered = 0;
-    }
-
-    /// Up to `len` bytes of stdin; `None` once it is exhausted.
-    pub fn read_stdin(&mut self, len: u64) -> Option<Vec<u8>> {
-        let rest = self.stdin.get(self.stdin_position..).unwrap_or_default();
-        if rest.is_empty() {
-            return None;
+        let written = featherlight_guest::host::receive().map(|reply| reply.body_as_output_written());
+        let Ok(Some(written)) = written else {
+            log::error!("the host did not answer the component's output with how it went");
+            return;
+        };
+        for (stream, failure) in [(Stream::Stdout, written.stdout()), (Stream::Stderr, written.stderr())] {
+            let Some(failure) = failure else { continue };
+            let failure = if failure.closed() {
+                WriteFailure::Closed
+            } else {
+                WriteFailure::Failed(failure.error().unwrap_or("writing failed").to_string())
+            };
+            self.eager = true;
+            let slot = &mut self.failures[stream.index()];
+            if *slot != Some(WriteFailure::Closed) {
+                *slot = Some(failure);
+            }
         }
-        let take = usize::try_from(len).unwrap_or(usize::MAX).min(rest.len());
-        let bytes = rest[..take].to_vec();
-        self.stdin_position += take;
-        Some(bytes)
     }
 }
 

@@ -76,6 +76,51 @@ fn main() {
             std::io::stdin().read_to_string(&mut input).expect("stdin readable");
             print!("{}", input.to_uppercase());
         }
+        "read-line" => {
+            // One line, then exit: with an endless writer (`yes |`) stdin must be
+            // read only as far as this.
+            let mut line = String::new();
+            let n = std::io::stdin().read_line(&mut line).expect("stdin readable");
+            println!("read {n} bytes: {}", line.trim_end());
+        }
+        "repl" => {
+            // A prompt, then each line's answer as soon as the line arrives.
+            let mut line = String::new();
+            loop {
+                print!("> ");
+                std::io::stdout().flush().expect("flush");
+                line.clear();
+                if std::io::stdin().read_line(&mut line).expect("stdin readable") == 0 {
+                    println!("bye");
+                    break;
+                }
+                println!("{}", line.trim_end().to_uppercase());
+            }
+        }
+        "count-stdin" => {
+            // Speaks before reading: a slow writer must not hold this back.
+            println!("started");
+            let mut buffer = [0u8; 4096];
+            let (mut total, mut reads) = (0usize, 0usize);
+            loop {
+                match std::io::stdin().read(&mut buffer).expect("stdin readable") {
+                    0 => break,
+                    n => (total, reads) = (total + n, reads + 1),
+                }
+            }
+            println!("{total} bytes in {} reads", if reads > 0 { "some" } else { "no" });
+        }
+        "try-write" => {
+            // Two writes to stdout, each flushed; what each returned goes to stderr.
+            for i in 1..=2 {
+                let mut stdout = std::io::stdout();
+                let outcome = writeln!(stdout, "attempt {i}").and_then(|()| stdout.flush());
+                match outcome {
+                    Ok(()) => eprintln!("write {i}: ok"),
+                    Err(e) => eprintln!("write {i}: {e}"),
+                }
+            }
+        }
         "fs" => match std::fs::read_to_string("/etc/hostname") {
             Ok(text) => println!("read {} bytes", text.len()),
             Err(e) => println!("error: {e}"),
