@@ -156,8 +156,11 @@ fn values_of_any_size_travel_both_ways_as_in_wasmtime() {
         pair.same_as_wasmtime("make-string", Value::U32(size as u32));
         // A `list<u8>` result costs a `Val` per byte in hostcall fuel:
         // wasmtime refuses to lift 16 MiB of them at its default fuel, and
-        // so does the guest's wasmtime; as an argument it travels.
-        for function in ["echo-bytes", "via-host-bytes", "byte-sum"] {
+        // so does the guest's wasmtime; as an argument it travels. (The
+        // 64 MiB list skips the host-import path the 16 MiB one covers.)
+        let functions: &[&str] =
+            if size == 16 * MIB { &["echo-bytes", "via-host-bytes", "byte-sum"] } else { &["echo-bytes", "byte-sum"] };
+        for function in functions {
             pair.same_as_wasmtime(function, bytes_of(size));
         }
     }

@@ -15,7 +15,7 @@ pub fn serve() -> ! {
     let mut runtime: Option<Runtime> = None;
     let mut reply = finish(Ok(None));
     loop {
-        if let Err(e) = featherlight_guest::host::send(&reply) {
+        if let Err(e) = featherlight_guest::host::send(reply.bytes()) {
             // The result could not travel: report that instead (always small).
             reply = finish(Err(Failure::from(e)));
             continue;
@@ -24,7 +24,7 @@ pub fn serve() -> ! {
     }
 }
 
-fn handle(runtime: &mut Option<Runtime>) -> Vec<u8> {
+fn handle(runtime: &mut Option<Runtime>) -> Reply {
     let received = featherlight_guest::host::receive();
     let message = match received.as_ref().map_err(|e| e.to_string()).and_then(|r| r.open().map_err(|e| e.to_string())) {
         Ok(message) => message,
@@ -63,8 +63,25 @@ fn handle(runtime: &mut Option<Runtime>) -> Vec<u8> {
 }
 
 /// Encodes a call's outcome as a size-prefixed `GuestMessage`.
-fn finish(outcome: Result<Option<(Vec<Val>, ComponentFunc)>, Failure>) -> Vec<u8> {
-    let mut fbb = FlatBufferBuilder::new();
+/// A finished message: the builder's buffer, the message its tail (taken
+/// without copying it).
+struct Reply {
+    buffer: Vec<u8>,
+    head: usize,
+}
+
+impl Reply {
+    fn bytes(&self) -> &[u8] {
+        &self.buffer[self.head..]
+    }
+}
+
+fn finish(outcome: Result<Option<(Vec<Val>, ComponentFunc)>, Failure>) -> Reply {
+    let hint = match &outcome {
+        Ok(Some((results, _))) => crate::values::size_hint(results),
+        _ => 0,
+    };
+    let mut fbb = FlatBufferBuilder::with_capacity(hint.max(1024));
     let args = match &outcome {
         Ok(Some((results, ty))) => match crate::values::encode_each(&mut fbb, results.iter().zip(ty.results())) {
             Ok(values) => fb::FunctionCallResultArgs { results: Some(values), error: None },
@@ -82,7 +99,8 @@ fn finish(outcome: Result<Option<(Vec<Val>, ComponentFunc)>, Failure>) -> Vec<u8
         &fb::GuestMessageArgs { body_type: fb::GuestBody::FunctionCallResult, body: Some(result.as_union_value()) },
     );
     fbb.finish_size_prefixed(root, None);
-    fbb.finished_data().to_vec()
+    let (buffer, head) = fbb.collapse();
+    Reply { buffer, head }
 }
 
 fn error_args<'a>(fbb: &mut FlatBufferBuilder<'a>, failure: &Failure) -> fb::FunctionCallResultArgs<'a> {

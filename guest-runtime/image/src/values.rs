@@ -346,6 +346,28 @@ fn encode_payload<'a>(
     }
 }
 
+/// About how many bytes `values` take encoded, from their sizes at the top
+/// level only (cheap), so a builder for a large list or string is allocated
+/// once instead of doubling and copying its way up.
+pub fn size_hint(values: &[Val]) -> usize {
+    values
+        .iter()
+        .map(|value| match value {
+            Val::String(text) => text.len() + 16,
+            Val::List(items) => {
+                items.len().saturating_mul(match items.first() {
+                    Some(Val::U8(_) | Val::S8(_) | Val::Bool(_)) => 1,
+                    Some(Val::U16(_) | Val::S16(_)) => 2,
+                    Some(Val::U32(_) | Val::S32(_) | Val::Float32(_) | Val::Char(_)) => 4,
+                    Some(Val::U64(_) | Val::S64(_) | Val::Float64(_)) => 8,
+                    _ => 32,
+                }) + 16
+            }
+            _ => 32,
+        })
+        .fold(64, usize::saturating_add)
+}
+
 /// Encodes each `(value, type)` pair into a vector of values.
 pub fn encode_each<'a, 'v>(
     fbb: &mut FlatBufferBuilder<'a>,

@@ -15,7 +15,7 @@ use featherlight_abi::layout::ExceptionFrame;
 use featherlight_abi::message::exit_value;
 use featherlight_abi::{fb, message, ports};
 use featherlight_wire::chunks::{self, Framing};
-use featherlight_wire::codec::{decode_values, encode_values};
+use featherlight_wire::codec::{decode_values, encode_values, size_hint};
 use featherlight_wire::guest::{self, CallFailure, FailureKind, GuestMessage, HostCall, LogRecord};
 use featherlight_wire::types::for_each_handle;
 use flatbuffers::FlatBufferBuilder;
@@ -93,8 +93,14 @@ impl Sandbox {
         }
         let param_types: Vec<_> = export.ty.params.iter().map(|(_, ty)| ty.clone()).collect();
         export.ty.check_params(args)?;
-        let mut args = args.to_vec();
-        let issued = self.handles.issue_to_guest(&mut args, &param_types)?;
+        // Handles are renumbered for the guest in a copy; other arguments
+        // (a 16 MiB list, say) are not copied.
+        let mut args = Cow::Borrowed(args);
+        let issued = if param_types.iter().any(crate::wasm::types::ValueType::has_handles) {
+            self.handles.issue_to_guest(args.to_mut(), &param_types)?
+        } else {
+            Vec::new()
+        };
         if let Err(e) = self.send_call(index, &args, &param_types) {
             // Nothing reached the guest: no handle either.
             for (resource, handle, _) in issued {
@@ -103,7 +109,10 @@ impl Sandbox {
             return Err(e);
         }
         let outcome = self.run_to_result();
-        let outcome = outcome.map_err(|e| name_refused_handle(e, &mut args, &param_types));
+        let outcome = outcome.map_err(|e| match e {
+            Error::Malformed(Malformed::UnsentHandle { .. }) => name_refused_handle(e, args.to_mut(), &param_types),
+            other => other,
+        });
         // Borrows end with the call, whatever its outcome; owned handles
         // too when the guest refused the call before taking any.
         let refused = matches!(outcome, Err(Error::InvalidHandle { from: Side::Host, .. }));
@@ -128,7 +137,7 @@ impl Sandbox {
         args: &[Value],
         types: &[crate::wasm::types::ValueType],
     ) -> Result<(), Error> {
-        let mut fbb = FlatBufferBuilder::new();
+        let mut fbb = FlatBufferBuilder::with_capacity(size_hint(args));
         let args = encode_values(&mut fbb, args, types)?;
         let context = self.wasi.encode_context(&mut fbb);
         let call = fb::FunctionCall::create(
@@ -150,7 +159,7 @@ impl Sandbox {
     }
 
     /// Finishes `body` as a size-prefixed `HostMessage` and posts it.
-    fn send(
+    pub(super) fn send(
         &mut self,
         mut fbb: FlatBufferBuilder<'static>,
         body_type: fb::HostBody,
@@ -228,6 +237,7 @@ impl Sandbox {
     /// stop request, a CPU exception, the heap running out, or misbehaviour.
     fn next_message_exit(&mut self) -> Result<u32, Error> {
         loop {
+            self.exits += 1;
             let (port, data) = match self.machine.vm.run()? {
                 Exit::IoOut { port, data } => (port, data),
                 Exit::Interrupted => match self.interrupts.stop_reason() {
@@ -357,7 +367,8 @@ impl Sandbox {
                 return Err(Malformed::UnregisteredImport { index: call.function, import: name.clone() }.into());
             }
         };
-        let mut fbb = FlatBufferBuilder::new();
+        let hint = outcome.as_ref().map_or(0, |results| size_hint(results));
+        let mut fbb = FlatBufferBuilder::with_capacity(hint);
         let args = match outcome {
             Ok(mut results) => {
                 // Owned and borrowed alike: the guest keeps results' handles.

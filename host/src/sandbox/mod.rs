@@ -57,6 +57,8 @@ pub struct Sandbox {
     /// What the guest has yet to take of a message larger than the input
     /// buffer.
     outbound: Option<exchange::Outbound>,
+    /// Times the vCPU ran and exited (see [`Sandbox::vm_exits`]).
+    exits: u64,
 }
 
 impl Drop for Sandbox {
@@ -186,6 +188,7 @@ impl Sandbox {
             wasi: linker.wasi_config().clone(),
             handles: handles::HandleTable::default(),
             outbound: None,
+            exits: 0,
         }
     }
 
@@ -199,6 +202,14 @@ impl Sandbox {
     /// The component this sandbox runs.
     pub fn component(&self) -> &Component {
         &self.component
+    }
+
+    /// How many times this sandbox's vCPU has entered the guest and exited
+    /// back to the host since it was made: one per message or chunk the guest
+    /// sends or asks for, plus interrupted runs. Each costs a hypervisor round
+    /// trip, so it explains a call's fixed cost.
+    pub fn vm_exits(&self) -> u64 {
+        self.exits
     }
 
     /// Whether an earlier failure made this sandbox refuse calls.

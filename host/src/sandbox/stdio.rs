@@ -6,11 +6,10 @@
 
 use super::Sandbox;
 use crate::error::Error;
-use crate::mem::layout::ScratchLayout;
 use crate::wasm::wasi::{MAX_STDIN_CHUNK, StdinReply, WriteFailure, WriteOutcome};
 use featherlight_abi::fb;
 use featherlight_wire::guest::StdinRequest;
-use flatbuffers::{FlatBufferBuilder, UnionWIPOffset, WIPOffset};
+use flatbuffers::{FlatBufferBuilder, WIPOffset};
 use std::time::Duration;
 
 /// Room in the input buffer for the answer's own fields around the bytes.
@@ -40,7 +39,7 @@ impl Sandbox {
             StdinReply::Failed(error) => (fb::StdinStatus::Failed, None, Some(fbb.create_string(error))),
         };
         let data = fb::StdinData::create(&mut fbb, &fb::StdinDataArgs { status, bytes, error });
-        self.reply(&mut fbb, fb::HostBody::StdinData, data.as_union_value())
+        self.send(fbb, fb::HostBody::StdinData, data.as_union_value())
     }
 
     /// Hands the guest's output to the sinks and answers with how it went.
@@ -50,26 +49,7 @@ impl Sandbox {
         let stdout = stdout.map(|f| write_failure(&mut fbb, f));
         let stderr = stderr.map(|f| write_failure(&mut fbb, f));
         let written = fb::OutputWritten::create(&mut fbb, &fb::OutputWrittenArgs { stdout, stderr });
-        self.reply(&mut fbb, fb::HostBody::OutputWritten, written.as_union_value())
-    }
-
-    /// Writes `body` as a size-prefixed `HostMessage` into the input buffer.
-    fn reply(
-        &mut self,
-        fbb: &mut FlatBufferBuilder<'_>,
-        body_type: fb::HostBody,
-        body: WIPOffset<UnionWIPOffset>,
-    ) -> Result<(), Error> {
-        let root = fb::HostMessage::create(fbb, &fb::HostMessageArgs { body_type, body: Some(body) });
-        fbb.finish_size_prefixed(root, None);
-        let data = fbb.finished_data();
-        let input = self.boot.layout.input;
-        let capacity = usize::try_from(input.size).unwrap_or(usize::MAX);
-        if data.len() > capacity {
-            return Err(Error::MessageTooLarge { buffer: "input", len: data.len(), capacity });
-        }
-        self.machine.scratch.write(ScratchLayout::offset(input.address), data)?;
-        Ok(())
+        self.send(fbb, fb::HostBody::OutputWritten, written.as_union_value())
     }
 }
 

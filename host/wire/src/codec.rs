@@ -35,6 +35,29 @@ pub fn encode_values<'a>(
     Ok(fbb.create_vector(&offsets))
 }
 
+/// About how many bytes `values` take encoded, from their sizes at the top
+/// level only (cheap): a builder made with this capacity holds a large list
+/// or string without doubling and copying its way up.
+pub fn size_hint(values: &[Value]) -> usize {
+    values
+        .iter()
+        .map(|value| match value {
+            Value::String(text) => text.len() + 16,
+            Value::List(items) => {
+                let width = match items.first() {
+                    Some(Value::U8(_) | Value::S8(_) | Value::Bool(_)) => 1,
+                    Some(Value::U16(_) | Value::S16(_)) => 2,
+                    Some(Value::U32(_) | Value::S32(_) | Value::Float32(_) | Value::Char(_)) => 4,
+                    Some(Value::U64(_) | Value::S64(_) | Value::Float64(_)) => 8,
+                    _ => 32,
+                };
+                items.len().saturating_mul(width) + 16
+            }
+            _ => 32,
+        })
+        .fold(64, usize::saturating_add)
+}
+
 /// Encodes a value already checked against `ty`.
 fn encode<'a>(fbb: &mut FlatBufferBuilder<'a>, value: &Value, ty: &ValueType) -> WIPOffset<fb::Value<'a>> {
     use fb::ValueKind as K;

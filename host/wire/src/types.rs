@@ -175,6 +175,21 @@ impl ValueType {
         Self::Flags(names.into_iter().map(Into::into).collect())
     }
 
+    /// Whether values of this type can hold resource handles.
+    pub fn has_handles(&self) -> bool {
+        match self {
+            Self::Own(_) | Self::Borrow(_) => true,
+            Self::List(element) | Self::Option(element) => element.has_handles(),
+            Self::Tuple(types) => types.iter().any(Self::has_handles),
+            Self::Record(fields) => fields.iter().any(|(_, ty)| ty.has_handles()),
+            Self::Variant(cases) => cases.iter().any(|(_, ty)| ty.as_ref().is_some_and(Self::has_handles)),
+            Self::Result(types) => {
+                types.ok.as_ref().is_some_and(Self::has_handles) || types.err.as_ref().is_some_and(Self::has_handles)
+            }
+            _ => false,
+        }
+    }
+
     /// The WIT name of this type's kind (`"u8"`, `"record"`, ...).
     pub fn kind_name(&self) -> &'static str {
         match self {
@@ -411,6 +426,10 @@ pub fn for_each_handle<E>(
     ty: &ValueType,
     f: &mut dyn FnMut(&mut u32, bool, &ResourceType) -> Result<(), E>,
 ) -> Result<(), E> {
+    // A million-element list of numbers need not be walked.
+    if !ty.has_handles() {
+        return Ok(());
+    }
     match (value, ty) {
         (Value::Own(handle), ValueType::Own(resource)) => f(handle, true, resource),
         (Value::Borrow(handle), ValueType::Borrow(resource)) => f(handle, false, resource),

@@ -88,6 +88,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     pub argv0: Option<String>,
 
+    /// The largest message between host and guest — a call's arguments or results, such as
+    /// a long `--invoke` list — like 64M or 1G; larger ones are refused [default: 256M].
+    #[arg(long, value_name = "SIZE", value_parser = crate::size::parse_size)]
+    pub max_message_size: Option<u64>,
+
     /// wasmtime's Wasm options: featherlight accepts `-W max-memory-size=N` (bytes each
     /// linear memory may grow to), `-W max-wasm-stack=N`, `-W timeout=DURATION` (`5s`,
     /// `100ms`, `1m`; a plain number is seconds: the run or call fails past it, like a
@@ -278,6 +283,9 @@ fn invoke(args: &RunArgs, session: &Session) -> anyhow::Result<()> {
     let path = args.component();
     refuse_core_module(path)?;
     let engine = session.engine_with(|config| {
+        if let Some(size) = args.max_message_size {
+            config.memory.max_message_size = size;
+        }
         for setting in args.settings() {
             match setting {
                 Setting::MaxMemorySize(bytes) => config.memory.max_wasm_memory = Some(bytes),

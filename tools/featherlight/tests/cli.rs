@@ -140,6 +140,26 @@ fn invoke_accepts_qualified_names() {
 }
 
 #[test]
+fn invoke_takes_and_prints_values_of_any_size() {
+    let dir = scratch("large-values");
+    // 60 000 elements: a 180 KB command line, more than the 1 MiB input buffer as wire values once.
+    let list = vec!["2"; 60_000].join(", ");
+    assert_prints(
+        &featherlight(&dir, &["run", "--invoke", &format!("sum([{list}])"), MATH]),
+        "120000
+",
+    );
+    // A 3 MiB result travels in chunks.
+    let outcome = featherlight(&dir, &["run", "--invoke", "text(3145728)", MATH]);
+    assert_prints(&outcome, &format!("\"{}\"\n", "x".repeat(3 << 20)));
+    // Past --max-message-size: refused, naming the setting.
+    assert_fails_with(
+        &featherlight(&dir, &["run", "--max-message-size", "1M", "--invoke", "text(3145728)", MATH]),
+        &["exceeds the sandbox's 1048576-byte limit", "max-message-size"],
+    );
+}
+
+#[test]
 fn floats_print_as_wasmtime_prints_them() {
     let dir = scratch("sqrt");
     assert_prints(

@@ -21,6 +21,14 @@ impl Guest for Calculator {
 
     fn noop() {}
 
+    fn echo_bytes(data: Vec<u8>) -> Vec<u8> {
+        data
+    }
+
+    fn echo_string(text: String) -> String {
+        text
+    }
+
     fn sqrt(x: f64) -> f64 {
         x.sqrt()
     }

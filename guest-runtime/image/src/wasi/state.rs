@@ -192,8 +192,9 @@ impl Wasi {
             log::error!("component output lost: {e}");
             return;
         }
-        let written = featherlight_guest::host::receive().map(|reply| reply.body_as_output_written());
-        let Ok(Some(written)) = written else {
+        let received = featherlight_guest::host::receive();
+        let reply = received.as_ref().ok().and_then(|r| r.open().ok());
+        let Some(written) = reply.and_then(|reply| reply.body_as_output_written()) else {
             log::error!("the host did not answer the component's output with how it went");
             return;
         };

@@ -96,7 +96,8 @@ fn ask_host(max_len: u64, wait_ns: u64, position: u64) -> Result<Answer, String>
     );
     fbb.finish_size_prefixed(root, None);
     featherlight_guest::host::send(fbb.finished_data()).map_err(|e| e.to_string())?;
-    let reply = featherlight_guest::host::receive().map_err(|e| e.to_string())?;
+    let received = featherlight_guest::host::receive().map_err(|e| e.to_string())?;
+    let reply = received.open().map_err(|e| e.to_string())?;
     let data = reply.body_as_stdin_data().ok_or("the host did not answer a stdin read with stdin data")?;
     Ok(match data.status() {
         fb::StdinStatus::Pending => Answer::Pending,

@@ -175,6 +175,6 @@ impl InProcess {
 }
 
 /// wasmtime's error (built without its `anyhow` feature) as an [`anyhow::Error`].
-fn from_wasmtime(error: wasmtime::Error) -> anyhow::Error {
+pub(super) fn from_wasmtime(error: wasmtime::Error) -> anyhow::Error {
     anyhow::Error::from_boxed(error.into())
 }

@@ -24,6 +24,7 @@ mod load;
 mod measure;
 mod restore;
 mod table;
+mod values;
 
 use anyhow::Context;
 use clap::Args;
@@ -51,7 +52,16 @@ const MAX_FIB: u32 = 15;
 
 /// The most a measurement's ratio should be, printed alongside (not enforced).
 /// Targets computed from other rows come from [`restore::targets`].
-const TARGETS: &[(&str, f64)] = &[("call-noop", 1.2), ("fib-vm", 1.0 / 0.95), ("sandbox-from-snapshot", 1.5)];
+const TARGETS: &[(&str, f64)] = &[
+    ("call-noop", 1.2),
+    ("fib-vm", 1.0 / 0.95),
+    ("sandbox-from-snapshot", 1.5),
+    ("echo-bytes-16MiB-vm", 1.0 / 0.8),
+    ("echo-string-16MiB-vm", 1.0 / 0.8),
+];
+
+/// At most this many timed echoes of 16 MiB on each side.
+const MAX_ECHO: u32 = 10;
 
 /// `featherlight bench [--json] [--iterations N]`
 #[derive(Debug, Args)]
@@ -63,6 +73,12 @@ Measurements (ratio = median / the baseline's median):
   sandbox-new       a new sandbox until its first call returns        (vs raw-exit)
   fib-vm            a CPU-bound `fib(n)` in a sandbox                 (vs fib-wasmtime)
   fib-wasmtime      the same `fib(n)` with wasmtime on the host (baseline)
+  echo-bytes-16MiB-vm, echo-string-16MiB-vm
+                    a 16 MiB list<u8> / string in and out of a sandbox (vs -wasmtime)
+  echo-bytes-16MiB-wasmtime, echo-string-16MiB-wasmtime
+                    the same with wasmtime in this process, dynamic Func::call with
+                    Vals (baseline); both raise hostcall fuel to 1 GiB. MiB/s and VM
+                    exits per call follow in their own table (JSON: *-throughput)
   memset-page       zeroing a 4 KiB page on the host, a different one of 1000 each time
   vcpu-ioctl        one vCPU ioctl not running the guest (KVM_GET_REGS) (vs raw-exit)
   restore-<S>MiB-dirty-<D>, guest-cow-restore-<S>MiB-dirty-<D>
@@ -88,7 +104,7 @@ all alive; per sandbox):
   idle-sandbox-fds          open file descriptors
 
 Targets, printed alongside, not enforced: call-noop <= 1.2 x raw-exit, fib-vm <= 1/0.95 x
-fib-wasmtime; sandbox-from-snapshot <= 1.5 x vm-create-exit; restores flat in scratch
+fib-wasmtime; echo-*-vm <= 1/0.8 x echo-*-wasmtime; sandbox-from-snapshot <= 1.5 x vm-create-exit; restores flat in scratch
 size (<= 1.2 x the smallest scratch's row with the same D); a host-CoW restore <=
 vcpu-ioctl + 2 x D x memset-page; host-cow-touch-N-restore <= 1.2 x raw-exit + N x 1 µs;
 idle-sandbox-private <= 1 MiB. Needs /dev/kvm.")]
@@ -113,6 +129,10 @@ pub struct BenchArgs {
     /// Leave out the snapshot and restore rows.
     #[arg(long)]
     pub no_restore: bool,
+
+    /// Leave out the rows echoing 16 MiB values.
+    #[arg(long)]
+    pub no_echo: bool,
 
     /// Leave out the idle-sandbox rows.
     #[arg(long)]
@@ -180,6 +200,19 @@ pub fn bench(args: &BenchArgs, session: &Session) -> anyhow::Result<()> {
     measurements.push(sandbox_new(&component, &exports, quick.min(MAX_SANDBOX_NEW))?);
     progress(&format!("fib({}) in the VM and in wasmtime", args.fib_n));
     measurements.extend(fib(&component, CALCULATOR_WASM, &exports, args.fib_n, quick.min(MAX_FIB))?);
+    let mut throughputs = Vec::new();
+    if !args.no_echo {
+        progress("echoing 16 MiB values in the VM and in wasmtime");
+        let echo_engine = session.engine_with(|config| {
+            config.memory.hostcall_fuel = values::ECHO_FUEL;
+            // Room for the guest's 16 Mi `Val`s, arguments and results
+            // at once, beside the message and the component's own copy.
+            config.memory.scratch_size = 4 << 30;
+        })?;
+        let (echoes, rates) = values::echo(&echo_engine, CALCULATOR_WASM, quick.min(MAX_ECHO))?;
+        measurements.extend(echoes);
+        throughputs = rates;
+    }
     if !args.no_restore {
         let cache_dir = engine.config().cache_dir.clone();
         measurements.extend(restore::measure(CALCULATOR_WASM, cache_dir, quick.min(20_000), &progress)?);
@@ -199,8 +232,14 @@ pub fn bench(args: &BenchArgs, session: &Session) -> anyhow::Result<()> {
         for row in &idle {
             outln!("{}", idle::json_line(row));
         }
+        for row in &throughputs {
+            outln!("{}", values::json_line(row));
+        }
     } else {
         out!("{}", table(&rows));
+        if !throughputs.is_empty() {
+            out!("\n{}", values::table(&throughputs));
+        }
         if !idle.is_empty() {
             out!("\n{}", idle::table(&idle));
         }

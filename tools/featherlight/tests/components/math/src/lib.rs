@@ -15,6 +15,14 @@ impl Guest for Math {
     fn add(a: u32, b: u32) -> u32 {
         a.wrapping_add(b)
     }
+
+    fn sum(values: Vec<u32>) -> u64 {
+        values.iter().map(|v| u64::from(*v)).sum()
+    }
+
+    fn text(len: u32) -> String {
+        "x".repeat(len as usize)
+    }
 }
 
 export!(Math);
