@@ -142,8 +142,9 @@ fn invoke_accepts_qualified_names() {
 #[test]
 fn invoke_takes_and_prints_values_of_any_size() {
     let dir = scratch("large-values");
-    // 60 000 elements: a 180 KB command line, more than the 1 MiB input buffer as wire values once.
-    let list = vec!["2"; 60_000].join(", ");
+    // 60 000 elements: a 120 KB argument (Linux allows 128 KiB for one), 1.4 MB as
+    // wire values before lists of numbers travelled packed.
+    let list = vec!["2"; 60_000].join(",");
     assert_prints(
         &featherlight(&dir, &["run", "--invoke", &format!("sum([{list}])"), MATH]),
         "120000
@@ -315,15 +316,25 @@ fn compiled_components_run_and_corrupted_ones_are_rejected() {
 #[test]
 fn bench_prints_json_lines() {
     let dir = scratch("bench");
-    let args = ["bench", "--json", "--iterations", "20", "--fib-n", "15", "--idle-sandboxes", "10"];
+    let args =
+        ["bench", "--json", "--iterations", "20", "--fib-n", "15", "--echo-size", "65536", "--idle-sandboxes", "10"];
     let outcome = featherlight(&dir, &args);
     assert!(outcome.success, "{outcome:#?}");
     let mut names = Vec::new();
     let mut idle = Vec::new();
+    let mut throughputs = Vec::new();
     for line in outcome.stdout.lines() {
         let value: serde_json::Value =
             serde_json::from_str(line).unwrap_or_else(|e| panic!("`{line}` is not JSON: {e}"));
         let object = value.as_object().expect("a JSON object");
+        if let Some(name) = object["name"].as_str().and_then(|name| name.strip_suffix("-throughput")) {
+            assert!(object["mib_per_s"].as_f64().is_some_and(|rate| rate > 0.0), "{line}");
+            // 64 KiB fits the buffers: one exit per call.
+            let exits = object["exits_per_call"].as_f64();
+            assert_eq!(exits, Some(if name.ends_with("-vm") { 1.0 } else { 0.0 }), "{line}");
+            throughputs.push(name.to_owned());
+            continue;
+        }
         if object["name"].as_str().is_some_and(|name| name.starts_with("idle-sandbox-")) {
             assert_eq!(object["sandboxes"], 10, "{line}");
             idle.push(value);
@@ -366,6 +377,10 @@ fn bench_prints_json_lines() {
         "sandbox-new",
         "fib-vm",
         "fib-wasmtime",
+        "echo-bytes-64KiB-vm",
+        "echo-bytes-64KiB-wasmtime",
+        "echo-string-64KiB-vm",
+        "echo-string-64KiB-wasmtime",
         "memset-page",
         "vcpu-ioctl",
     ];
@@ -383,6 +398,10 @@ fn bench_prints_json_lines() {
     let last = ["call-restore-noop", "vm-create-exit", "sandbox-from-snapshot", "sandbox-from-spare"];
     assert_eq!(names[names.len() - last.len()..], last, "{names:?}");
 
+    assert_eq!(
+        throughputs,
+        ["echo-bytes-64KiB-vm", "echo-bytes-64KiB-wasmtime", "echo-string-64KiB-vm", "echo-string-64KiB-wasmtime"]
+    );
     let idle_names: Vec<_> = idle.iter().map(|row| row["name"].as_str().unwrap_or_default()).collect();
     assert_eq!(
         idle_names,

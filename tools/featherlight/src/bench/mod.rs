@@ -166,6 +166,11 @@ pub struct BenchArgs {
     #[arg(long, value_name = "N", default_value_t = 2, requires = "load")]
     pub load_threads: usize,
 
+    /// The size in bytes of the echoed values (small values keep tests fast; the row
+    /// names say it).
+    #[arg(long, value_name = "BYTES", default_value_t = values::ECHO_BYTES, hide = true)]
+    pub echo_size: usize,
+
     /// The `n` of the `fib(n)` measurements (small values keep tests fast).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_FIB_N, hide = true)]
     pub fib_n: u32,
@@ -209,7 +214,7 @@ pub fn bench(args: &BenchArgs, session: &Session) -> anyhow::Result<()> {
             // at once, beside the message and the component's own copy.
             config.memory.scratch_size = 4 << 30;
         })?;
-        let (echoes, rates) = values::echo(&echo_engine, CALCULATOR_WASM, quick.min(MAX_ECHO))?;
+        let (echoes, rates) = values::echo(&echo_engine, CALCULATOR_WASM, args.echo_size, quick.min(MAX_ECHO))?;
         measurements.extend(echoes);
         throughputs = rates;
     }

@@ -13,7 +13,7 @@ use wasmtime::component::Val;
 
 use super::measure::{Measurement, nanos};
 
-/// The size of the echoed values.
+/// The default size of the echoed values.
 pub(super) const ECHO_BYTES: usize = 16 << 20;
 
 /// Hostcall fuel on both sides: room for 16 Mi `Val`s.
@@ -30,23 +30,28 @@ pub(super) struct Throughput {
     pub exits_per_call: f64,
 }
 
-/// Rows `echo-bytes-16MiB-{vm,wasmtime}` and `echo-string-16MiB-{vm,wasmtime}`,
-/// `engine` configured with [`ECHO_FUEL`] and room for the guest's `Val`s.
+/// Rows `echo-bytes-<size>-{vm,wasmtime}` and `echo-string-<size>-{vm,wasmtime}`
+/// (size 16MiB by default), `engine` configured with [`ECHO_FUEL`] and room for
+/// the guest's `Val`s.
 pub(super) fn echo(
     engine: &Engine,
     wasm: &[u8],
+    size: usize,
     iterations: u32,
 ) -> anyhow::Result<(Vec<Measurement>, Vec<Throughput>)> {
     let component = Component::new(engine, wasm).context("cannot load the calculator component")?;
     let mut sandbox = Sandbox::new(&component, &Linker::new())?;
     let mut wasmtime = InProcess::new(wasm)?;
-    let bytes = Value::List((0..ECHO_BYTES).map(|i| Value::U8((i % 251) as u8)).collect());
-    let text = Value::String("featherlight ".chars().cycle().take(ECHO_BYTES).collect());
+    let bytes = Value::List((0..size).map(|i| Value::U8((i % 251) as u8)).collect());
+    let text = Value::String("featherlight ".chars().cycle().take(size).collect());
+    let label = size_label(size);
+    // Row names live as long as the report: made once per run.
+    let name = |what: &str, side: &str| -> &'static str { Box::leak(format!("{what}-{label}-{side}").into()) };
     let mut measurements = Vec::new();
     let mut throughputs = Vec::new();
     for (function, value, names) in [
-        ("echo-bytes", bytes, ["echo-bytes-16MiB-vm", "echo-bytes-16MiB-wasmtime"]),
-        ("echo-string", text, ["echo-string-16MiB-vm", "echo-string-16MiB-wasmtime"]),
+        ("echo-bytes", bytes, [name("echo-bytes", "vm"), name("echo-bytes", "wasmtime")]),
+        ("echo-string", text, [name("echo-string", "vm"), name("echo-string", "wasmtime")]),
     ] {
         let index = component.world().find_export(function)?;
         let args = [value];
@@ -86,12 +91,21 @@ pub(super) fn echo(
         let [vm_name, wasmtime_name] = names;
         let vm = Measurement { name: vm_name, baseline: wasmtime_name, iterations, samples: vm_samples };
         let host = Measurement { name: wasmtime_name, baseline: wasmtime_name, iterations, samples: wasmtime_samples };
-        let mib_per_s = |m: &Measurement| (ECHO_BYTES as f64 / f64::from(1 << 20)) / (m.median() / 1e9);
+        let mib_per_s = |m: &Measurement| (size as f64 / f64::from(1 << 20)) / (m.median() / 1e9);
         throughputs.push(Throughput { name: vm_name, mib_per_s: mib_per_s(&vm), exits_per_call });
         throughputs.push(Throughput { name: wasmtime_name, mib_per_s: mib_per_s(&host), exits_per_call: 0.0 });
         measurements.extend([vm, host]);
     }
     Ok((measurements, throughputs))
+}
+
+/// `16MiB`, `64KiB` or `1000B`.
+fn size_label(size: usize) -> String {
+    match size {
+        s if s >= 1 << 20 && s % (1 << 20) == 0 => format!("{}MiB", s >> 20),
+        s if s >= 1 << 10 && s % (1 << 10) == 0 => format!("{}KiB", s >> 10),
+        s => format!("{s}B"),
+    }
 }
 
 /// A throughput as one line of JSON.
