@@ -42,7 +42,7 @@ pub(super) fn echo(
     let component = Component::new(engine, wasm).context("cannot load the calculator component")?;
     let mut sandbox = Sandbox::new(&component, &Linker::new())?;
     let mut wasmtime = InProcess::new(wasm)?;
-    let bytes = Value::List((0..size).map(|i| Value::U8((i % 251) as u8)).collect());
+    let bytes = Value::List((0..size).map(|i| Value::U8(u8::try_from(i % 251).unwrap_or(0))).collect());
     let text = Value::String("featherlight ".chars().cycle().take(size).collect());
     let label = size_label(size);
     // Row names live as long as the report: made once per run.
