@@ -243,3 +243,51 @@ fn messages_over_the_limit_are_refused_by_either_side_and_the_sandbox_carries_on
     let restored = featherlight::testing::scratch_contents(&sandbox).expect("scratch");
     assert!(restored == clean, "restore leaves scratch as the snapshot had it");
 }
+
+/// featherlight's typed bindings of the `large` world.
+mod typed {
+    featherlight::bindgen!({ path: "components/large/wit", world: "large" });
+}
+
+use typed::test::large::types::Entry;
+
+/// The typed host: echoes.
+struct TypedEcho;
+
+impl typed::test::large::host::Host for TypedEcho {
+    fn echo_string(&mut self, x: String) -> Result<String, featherlight::HostError> {
+        Ok(x)
+    }
+
+    fn echo_bytes(&mut self, x: Vec<u8>) -> Result<Vec<u8>, featherlight::HostError> {
+        Ok(x)
+    }
+
+    fn echo_u32s(&mut self, x: Vec<u32>) -> Result<Vec<u32>, featherlight::HostError> {
+        Ok(x)
+    }
+
+    fn echo_entries(&mut self, x: Vec<Entry>) -> Result<Vec<Entry>, featherlight::HostError> {
+        Ok(x)
+    }
+}
+
+#[test]
+fn typed_bindings_carry_large_values_both_ways() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let fixture = Fixture::with_config(Config { memory: large_scratch(), ..Config::default() });
+    let state = Arc::new(Mutex::new(TypedEcho));
+    let (bindings, mut sandbox) =
+        typed::Large::instantiate(&fixture.load(LARGE_WASM), &Linker::new(), &state).expect("large fits its world");
+    let big = bindings.test_large_big();
+    let entries: Vec<Entry> = (0..20_000u32)
+        .map(|i| Entry { name: format!("entry {i}"), tags: (0..i % 3).map(|t| format!("t{t}")).collect(), weight: i })
+        .collect();
+    assert_eq!(big.call_echo_entries(&mut sandbox, &entries).expect("echo-entries"), entries);
+    assert_eq!(big.call_via_host_entries(&mut sandbox, &entries).expect("via-host-entries"), entries);
+    let numbers: Vec<u32> = (0..1_000_000).collect();
+    assert_eq!(big.call_via_host_u32s(&mut sandbox, &numbers).expect("via-host-u32s"), numbers);
+    let text = "typed ✓ ".repeat(2 << 20);
+    assert_eq!(big.call_via_host_string(&mut sandbox, &text).expect("via-host-string"), text);
+    assert!(!sandbox.is_poisoned());
+}
