@@ -108,7 +108,7 @@ fn reference_component(path: &'static str) -> wasmtime::component::Component {
 /// behaviour to match.
 fn wasmtime_run_of(path: &'static str, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Run {
     let (engine, component) = (reference_engine(), &reference_component(path));
-    let (stdout, stderr) = (MemoryOutputPipe::new(1 << 20), MemoryOutputPipe::new(1 << 20));
+    let (stdout, stderr) = (MemoryOutputPipe::new(16 << 20), MemoryOutputPipe::new(16 << 20));
     let mut builder = WasiCtxBuilder::new();
     builder
         .args(&guest_args(args))
@@ -160,6 +160,11 @@ fn stdio_args_env_and_stdin_match_wasmtime() {
     assert!(args.stdout.contains("arg 2: two words\n"), "{}", args.stdout);
     let env = assert_same(&fixture, &["env"], &[("B", "2"), ("A", "x=y")], "");
     assert_eq!(env.stdout, "A=x=y\nB=2\n", "exactly the variables given, nothing of the host");
+    // Arguments and environment larger than the 1 MiB input buffer: `Init` travels in chunks.
+    let long_arg = "a".repeat(1 << 20);
+    let long_value = "v".repeat(1 << 20);
+    let big = assert_same(&fixture, &["args", &long_arg], &[("LONG", &long_value)], "");
+    assert!(big.stdout.ends_with(&format!("arg 2: {long_arg}\n")), "the long argument arrives whole");
     let stdin = assert_same(&fixture, &["stdin"], &[], "piped input\nsecond line\n");
     assert_eq!(stdin.stdout, "PIPED INPUT\nSECOND LINE\n");
     // stdin is asked of the host as it is read: line by line, with prompts between.
