@@ -24,7 +24,7 @@ pub const IMAGE_BASE: u64 = 0x20_0000;
 pub const BOOT_MAGIC: u64 = u64::from_le_bytes(*b"FLTHBOOT");
 
 /// Bumped whenever [`BootParams`] or the messages change incompatibly.
-pub const ABI_VERSION: u32 = 3;
+pub const ABI_VERSION: u32 = 4;
 
 /// A range of guest-virtual memory.
 #[repr(C)]
@@ -69,8 +69,11 @@ pub struct BootParams {
     /// Largest stack Wasm code may use, in bytes (below the guest stack size).
     pub max_wasm_stack: u64,
     /// Largest size of each Wasm linear memory, in bytes; 0 for no cap
-    /// beyond the heap. `memory.grow` past it fails (returns -1).
+    /// beyond its reservation. `memory.grow` past it fails (returns -1).
     pub max_wasm_memory: u64,
+    /// The linear-memory area (see [`crate::linear_memory`]): at
+    /// [`crate::linear_memory::BASE`], a whole number of reservations.
+    pub linear_memory: Region,
 }
 
 impl BootParams {
@@ -83,7 +86,7 @@ impl BootParams {
 }
 
 // No padding: the sum of the field sizes.
-const _: () = assert!(size_of::<BootParams>() == 8 + 4 + 4 + 8 + 8 + 3 * 16 + 8 + 8);
+const _: () = assert!(size_of::<BootParams>() == 8 + 4 + 4 + 8 + 8 + 3 * 16 + 8 + 8 + 16);
 
 /// Bits of [`BootParams::cpu_features`].
 pub mod cpu_features {

@@ -38,7 +38,18 @@ pub(crate) struct ScratchImage {
     /// [`Self::map_private`]), chosen at the first restore that found
     /// written pages: those the call wrote and, if all fit, the stored ones.
     prepared: OnceLock<Vec<Range<usize>>>,
+    /// Whether sandboxes map only the stored ranges from the file and the
+    /// rest anonymously ([`HostMapping::private_copy_of_ranges`]): the
+    /// linear-memory area, mostly holes that a guest may fill by the GiB.
+    overlay: bool,
+    /// The ranges mapped from the file in `overlay` mode, found once.
+    overlay_ranges: OnceLock<Vec<Range<usize>>>,
 }
+
+/// At most this many file ranges are mapped over a sandbox's anonymous
+/// memory in overlay mode (each is a mapping of its own): holes between
+/// stored ranges are mapped from the file too, from the smallest up.
+const MAX_OVERLAY_RANGES: usize = 256;
 
 /// What a restore did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -103,7 +114,40 @@ impl ScratchImage {
         }
         seal(&file)?;
         let mapping = HostMapping::shared_read_only(file, scratch.size(), "scratch snapshot")?;
-        Ok(Self { mapping, stored_pages, prepared: OnceLock::new() })
+        Ok(Self {
+            mapping,
+            stored_pages,
+            prepared: OnceLock::new(),
+            overlay: false,
+            overlay_ranges: OnceLock::new(),
+        })
+    }
+
+    /// This image, mapped by sandboxes as anonymous memory with only its
+    /// stored ranges from the file (see [`Self::map_private`]).
+    pub(crate) fn into_overlay(mut self) -> Self {
+        self.overlay = true;
+        self
+    }
+
+    /// The ranges to map from the file in overlay mode.
+    fn overlay_ranges(&self) -> io::Result<&[Range<usize>]> {
+        if let Some(ranges) = self.overlay_ranges.get() {
+            return Ok(ranges);
+        }
+        let mut ranges = Vec::new();
+        self.data_ranges(&mut ranges)?;
+        let ranges = self.overlay_ranges.get_or_init(|| bridge(merge(ranges), MAX_OVERLAY_RANGES));
+        Ok(ranges)
+    }
+
+    /// Maps `scratch` afresh from this image, in place.
+    fn remap(&self, scratch: &mut HostMapping) -> io::Result<()> {
+        if self.overlay {
+            scratch.remap_private_ranges(self.file(), self.overlay_ranges()?, false)
+        } else {
+            scratch.remap_private(self.file(), self.size())
+        }
     }
 
     /// The image's file, to map privately as a sandbox's scratch.
@@ -124,7 +168,11 @@ impl ScratchImage {
 
     /// A new private copy-on-write scratch mapping of this image.
     pub(crate) fn map_private(&self) -> io::Result<HostMapping> {
-        let mapping = HostMapping::private_copy(self.file(), self.size(), "scratch")?;
+        let mapping = if self.overlay {
+            HostMapping::private_copy_of_ranges(self.file(), self.size(), self.overlay_ranges()?, false, "linear memory")?
+        } else {
+            HostMapping::private_copy(self.file(), self.size(), "scratch")?
+        };
         // Under shadow paging this saves a host fault per page written, and
         // lets KVM map the neighbours of a page the guest faults on (it
         // prefetches only pages already present and writable in the host):
@@ -147,7 +195,7 @@ impl ScratchImage {
         writable: usize,
     ) -> io::Result<RestoreStats> {
         if !same_image {
-            scratch.remap_private(self.file(), self.size())?;
+            self.remap(scratch)?;
             return Ok(RestoreStats { remapped: true, ..RestoreStats::default() });
         }
         let mut ranges = Vec::new();
@@ -156,7 +204,7 @@ impl ScratchImage {
             // (every page faults in again) but just as correct.
             if scan_unsupported(&e) {
                 tracing::debug!("PAGEMAP_SCAN unavailable ({e}); restoring by remapping scratch");
-                scratch.remap_private(self.file(), self.size())?;
+                self.remap(scratch)?;
                 return Ok(RestoreStats { remapped: true, ..RestoreStats::default() });
             }
             return Err(e);
@@ -220,6 +268,26 @@ fn merge(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
     merged
 }
 
+/// Sorted, disjoint `ranges` joined across their smallest gaps until at
+/// most `limit` remain.
+fn bridge(mut ranges: Vec<Range<usize>>, limit: usize) -> Vec<Range<usize>> {
+    while ranges.len() > limit.max(1) {
+        let mut gaps: Vec<usize> = ranges.windows(2).map(|w| w[1].start - w[0].end).collect();
+        gaps.sort_unstable();
+        // Join every gap up to the one that brings the count to `limit`.
+        let widest = gaps[ranges.len() - limit.max(1) - 1];
+        let mut joined: Vec<Range<usize>> = Vec::with_capacity(limit);
+        for range in ranges {
+            match joined.last_mut() {
+                Some(last) if range.start - last.end <= widest => last.end = range.end,
+                _ => joined.push(range),
+            }
+        }
+        ranges = joined;
+    }
+    ranges
+}
+
 /// Whether `error` says this kernel has no `PAGEMAP_SCAN` (before 6.7).
 pub(crate) fn scan_unsupported(error: &io::Error) -> bool {
     matches!(error.raw_os_error(), Some(libc::ENOTTY | libc::EINVAL))
@@ -227,7 +295,16 @@ pub(crate) fn scan_unsupported(error: &io::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::merge;
+    use super::{bridge, merge};
+
+    #[test]
+    fn bridge_joins_the_smallest_gaps_first() {
+        let ranges = vec![0..1, 2..3, 10..11, 12..13, 40..41];
+        assert_eq!(bridge(ranges.clone(), 5), ranges);
+        assert_eq!(bridge(ranges.clone(), 3), vec![0..3, 10..13, 40..41]);
+        assert_eq!(bridge(ranges.clone(), 1), vec![0..41]);
+        assert!(bridge(Vec::new(), 2).is_empty());
+    }
 
     #[test]
     fn merge_joins_overlapping_and_touching_ranges() {

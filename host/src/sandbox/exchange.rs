@@ -175,6 +175,14 @@ impl Sandbox {
         let mut log_records = 0usize;
         loop {
             let port = match self.machine.vm.run()? {
+                Exit::IoOut { port: ports::LINEAR_MEMORY, data } => {
+                    let mut value = [0u8; 4];
+                    let len = data.len().min(4);
+                    value[..len].copy_from_slice(&data[..len]);
+                    let machine = &mut *self.machine;
+                    machine.area.request(&mut machine.vm, u32::from_le_bytes(value))?;
+                    continue;
+                }
                 Exit::IoOut { port, data } => (port, data.first().copied().unwrap_or(0)),
                 Exit::Interrupted => match self.interrupts.stop_reason() {
                     Some(reason) => return Err(reason.into()),
