@@ -27,7 +27,8 @@ fn call_u64(sandbox: &mut Sandbox, name: &str, args: &[Value]) -> u64 {
 }
 
 fn grow_steps(sandbox: &mut Sandbox, total: u64, step: u64) -> i64 {
-    match sandbox.call("grow-steps", &[Value::U64(total), Value::U64(step)]).expect("grow-steps").as_slice() {
+    let args = [Value::U64(total), Value::U64(step), Value::Bool(true)];
+    match sandbox.call("grow-steps", &args).expect("grow-steps").as_slice() {
         [Value::S64(pages)] => *pages,
         other => panic!("grow-steps returned {other:?}"),
     }

@@ -112,7 +112,10 @@ impl HostMapping {
     /// guest's 2 MiB pages there with huge host pages).
     pub(crate) fn anonymous_area(size: usize) -> io::Result<Self> {
         let start = mmap_anonymous_aligned(size.max(HUGE))?;
-        Self::from_mmap(start.cast(), size.max(HUGE), "linear memory", true, None)
+        let mapping = Self::from_mmap(start.cast(), size.max(HUGE), "linear memory", true, None)?;
+        // SAFETY: advice on our own mapping; huge pages are only a hint.
+        unsafe { libc::madvise(start.cast(), mapping.size, libc::MADV_HUGEPAGE) };
+        Ok(mapping)
     }
 
     /// Private, zero-filled anonymous memory of `size` bytes (a multiple
@@ -122,23 +125,29 @@ impl HostMapping {
     /// allocated in the file's page cache on the guest's first touch (the
     /// kernel reads a page before copying it): this way only the ranges
     /// that hold data are the file's, and the rest costs one anonymous page
-    /// per page touched. `huge`: advise transparent huge pages.
+    /// per page touched. The anonymous memory is advised to use
+    /// transparent huge pages, except in `small_pages`.
     pub(crate) fn private_copy_of_ranges(
         file: &File,
         size: usize,
         ranges: &[Range<usize>],
-        huge: bool,
+        small_pages: &[Range<usize>],
         what: &'static str,
     ) -> io::Result<Self> {
         let start = mmap_anonymous_aligned(size)?;
         let mut mapping = Self::from_mmap(start.cast(), size, what, true, None)?;
-        mapping.overlay(file, ranges, huge)?;
+        mapping.overlay(file, ranges, small_pages)?;
         Ok(mapping)
     }
 
     /// Puts this writable mapping back to what [`Self::private_copy_of_ranges`]
     /// made, at the same host address (so a VM slot over it stays valid).
-    pub(crate) fn remap_private_ranges(&mut self, file: &File, ranges: &[Range<usize>], huge: bool) -> io::Result<()> {
+    pub(crate) fn remap_private_ranges(
+        &mut self,
+        file: &File,
+        ranges: &[Range<usize>],
+        small_pages: &[Range<usize>],
+    ) -> io::Result<()> {
         if !self.writable {
             return Err(io::Error::other("only a writable mapping can be remapped"));
         }
@@ -158,13 +167,17 @@ impl HostMapping {
         if mapped == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        self.overlay(file, ranges, huge)
+        self.overlay(file, ranges, small_pages)
     }
 
-    fn overlay(&mut self, file: &File, ranges: &[Range<usize>], huge: bool) -> io::Result<()> {
-        if huge {
-            // SAFETY: advice on our own mapping; huge pages are only a hint.
-            unsafe { libc::madvise(self.base.as_ptr().cast(), self.size, libc::MADV_HUGEPAGE) };
+    fn overlay(&mut self, file: &File, ranges: &[Range<usize>], small_pages: &[Range<usize>]) -> io::Result<()> {
+        // SAFETY: advice on our own mapping; huge pages are only a hint.
+        unsafe { libc::madvise(self.base.as_ptr().cast(), self.size, libc::MADV_HUGEPAGE) };
+        for range in small_pages {
+            let len = range.end.saturating_sub(range.start);
+            self.check(range.start as u64, len).map_err(io::Error::other)?;
+            // SAFETY: as above, for a part of the mapping (checked).
+            unsafe { libc::madvise(self.base.as_ptr().add(range.start).cast(), len, libc::MADV_NOHUGEPAGE) };
         }
         for range in ranges {
             let len = range.end.saturating_sub(range.start);

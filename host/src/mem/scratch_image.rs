@@ -44,7 +44,14 @@ pub(crate) struct ScratchImage {
     overlay: bool,
     /// The ranges mapped from the file in `overlay` mode, found once.
     overlay_ranges: OnceLock<Vec<Range<usize>>>,
+    /// In overlay mode, where sandboxes use small pages (the rest may use
+    /// transparent huge pages).
+    small_pages: Vec<Range<usize>>,
 }
+
+/// In overlay mode, small pages reach this far past the last stored byte
+/// of a part, rounded up to it (2 MiB: one huge page).
+const SMALL_PAGE_SLACK: usize = 2 << 20;
 
 /// At most this many file ranges are mapped over a sandbox's anonymous
 /// memory in overlay mode (each is a mapping of its own): holes between
@@ -120,14 +127,33 @@ impl ScratchImage {
             prepared: OnceLock::new(),
             overlay: false,
             overlay_ranges: OnceLock::new(),
+            small_pages: Vec::new(),
         })
     }
 
     /// This image, mapped by sandboxes as anonymous memory with only its
-    /// stored ranges from the file (see [`Self::map_private`]).
-    pub(crate) fn into_overlay(mut self) -> Self {
+    /// stored ranges from the file (see [`Self::map_private`]). The memory
+    /// is cut in `part`-sized parts (the linear-memory reservations): each
+    /// uses small pages up to [`SMALL_PAGE_SLACK`] past its last stored
+    /// byte, where a call's allocations into memory the guest already had
+    /// cost 4 KiB per page touched, and transparent huge pages beyond, where
+    /// a growing memory's first touches cost one fault per 2 MiB.
+    pub(crate) fn into_overlay(mut self, part: usize) -> io::Result<Self> {
+        let mut ranges = Vec::new();
+        self.data_ranges(&mut ranges)?;
+        let mut small: Vec<Range<usize>> = Vec::new();
+        for range in ranges {
+            let start = range.start / part.max(1) * part.max(1);
+            let end = range.end.next_multiple_of(SMALL_PAGE_SLACK) + SMALL_PAGE_SLACK;
+            let end = end.min(start.saturating_add(part)).min(self.size());
+            match small.last_mut() {
+                Some(last) if last.start == start => last.end = last.end.max(end),
+                _ => small.push(start..end),
+            }
+        }
         self.overlay = true;
-        self
+        self.small_pages = small;
+        Ok(self)
     }
 
     /// The ranges to map from the file in overlay mode.
@@ -144,7 +170,7 @@ impl ScratchImage {
     /// Maps `scratch` afresh from this image, in place.
     fn remap(&self, scratch: &mut HostMapping) -> io::Result<()> {
         if self.overlay {
-            scratch.remap_private_ranges(self.file(), self.overlay_ranges()?, false)
+            scratch.remap_private_ranges(self.file(), self.overlay_ranges()?, &self.small_pages)
         } else {
             scratch.remap_private(self.file(), self.size())
         }
@@ -169,7 +195,13 @@ impl ScratchImage {
     /// A new private copy-on-write scratch mapping of this image.
     pub(crate) fn map_private(&self) -> io::Result<HostMapping> {
         let mapping = if self.overlay {
-            HostMapping::private_copy_of_ranges(self.file(), self.size(), self.overlay_ranges()?, false, "linear memory")?
+            HostMapping::private_copy_of_ranges(
+                self.file(),
+                self.size(),
+                self.overlay_ranges()?,
+                &self.small_pages,
+                "linear memory",
+            )?
         } else {
             HostMapping::private_copy(self.file(), self.size(), "scratch")?
         };
@@ -216,6 +248,18 @@ impl ScratchImage {
         if pages > MAX_KEPT_PRIVATE_PAGES {
             scratch.discard(&ranges)?;
             return Ok(RestoreStats { dropped_pages: pages, ..RestoreStats::default() });
+        }
+        if self.overlay {
+            // Pages outside the file's ranges are zero in the image and
+            // anonymous in the mapping: dropping them is cheaper than
+            // copying zeros (with huge pages, whole 2 MiB at a time) and
+            // gives the memory back; the guest's next touch maps a fresh
+            // zero page (one fault per huge page).
+            let (inside, outside) = split(&ranges, self.overlay_ranges()?);
+            scratch.discard(&outside)?;
+            scratch.copy_from(&self.mapping, &inside).map_err(io::Error::other)?;
+            let copied_pages = inside.iter().map(|r| (r.end - r.start) / PAGE).sum();
+            return Ok(RestoreStats { copied_pages, dropped_pages: pages - copied_pages, ..RestoreStats::default() });
         }
         scratch.copy_from(&self.mapping, &ranges).map_err(io::Error::other)?;
         Ok(RestoreStats { copied_pages: pages, ..RestoreStats::default() })
@@ -268,6 +312,37 @@ fn merge(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
     merged
 }
 
+/// The parts of sorted, disjoint `ranges` inside and outside the sorted,
+/// disjoint `by`.
+fn split(ranges: &[Range<usize>], by: &[Range<usize>]) -> (Vec<Range<usize>>, Vec<Range<usize>>) {
+    let (mut inside, mut outside) = (Vec::new(), Vec::new());
+    let mut next = 0;
+    for range in ranges {
+        let mut start = range.start;
+        while start < range.end {
+            while next < by.len() && by[next].end <= start {
+                next += 1;
+            }
+            match by.get(next) {
+                Some(b) if b.start <= start => {
+                    let end = range.end.min(b.end);
+                    inside.push(start..end);
+                    start = end;
+                }
+                Some(b) if b.start < range.end => {
+                    outside.push(start..b.start);
+                    start = b.start;
+                }
+                _ => {
+                    outside.push(start..range.end);
+                    start = range.end;
+                }
+            }
+        }
+    }
+    (inside, outside)
+}
+
 /// Sorted, disjoint `ranges` joined across their smallest gaps until at
 /// most `limit` remain.
 fn bridge(mut ranges: Vec<Range<usize>>, limit: usize) -> Vec<Range<usize>> {
@@ -295,7 +370,16 @@ pub(crate) fn scan_unsupported(error: &io::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{bridge, merge};
+    use super::{bridge, merge, split};
+
+    #[test]
+    fn split_cuts_ranges_at_the_boundaries() {
+        let (inside, outside) = split(&[0..10, 12..14, 20..30], &[5..13, 25..26, 40..50]);
+        assert_eq!(inside, vec![5..10, 12..13, 25..26]);
+        assert_eq!(outside, vec![0..5, 13..14, 20..25, 26..30]);
+        let (inside, outside) = split(&[0..4], &[]);
+        assert_eq!((inside, outside), (vec![], vec![0..4]));
+    }
 
     #[test]
     fn bridge_joins_the_smallest_gaps_first() {

@@ -20,6 +20,7 @@ use crate::mem::scratch_image::ScratchImage;
 use super::linear_memory::Area;
 use crate::wasm::component::Component;
 use featherlight_abi::layout::{MESSAGE_EXIT_LEN, PAGE_SIZE};
+use featherlight_abi::linear_memory::RESERVATION;
 use std::sync::{Arc, Mutex};
 
 /// A sandbox's state between two calls. Cheap to share (`Arc`), read-only.
@@ -119,12 +120,14 @@ impl Sandbox {
         let copies = copies.as_ref().map(|(memory, copied)| (*memory, copied.as_slice()));
         let scratch = ScratchImage::capture(&self.machine.scratch, parent, copies).map_err(Error::Memory)?;
         let parent = self.origin.as_ref().map(|origin| &origin.area);
-        let area = ScratchImage::capture(&self.machine.area.mapping, parent, None).map_err(Error::Memory)?;
+        let area = ScratchImage::capture(&self.machine.area.mapping, parent, None)
+            .and_then(|image| image.into_overlay(host_usize(RESERVATION)))
+            .map_err(Error::Memory)?;
         Ok(Arc::new(Snapshot {
             component: self.component.clone(),
             boot: self.boot.clone(),
             scratch,
-            area: area.into_overlay(),
+            area,
             area_committed: self.machine.area.committed().to_vec(),
             regs,
             registered: self.registered().collect(),

@@ -36,7 +36,7 @@ impl Guest for Memory {
         values.iter().sum()
     }
 
-    fn grow_steps(total: u64, step: u64) -> i64 {
+    fn grow_steps(total: u64, step: u64, touch: bool) -> i64 {
         let pages = (step / WASM_PAGE).max(1);
         let mut grown = 0;
         while grown < total {
@@ -44,9 +44,11 @@ impl Guest for Memory {
             if previous == usize::MAX {
                 return -1;
             }
-            let address = previous * WASM_PAGE as usize;
-            // SAFETY: the address is in the memory memory.grow just added.
-            unsafe { (address as *mut u8).write_volatile(1) };
+            if touch {
+                let address = previous * WASM_PAGE as usize;
+                // SAFETY: the address is in the memory memory.grow just added.
+                unsafe { (address as *mut u8).write_volatile(1) };
+            }
             grown += pages * WASM_PAGE;
         }
         wasm32::memory_size(0) as i64
