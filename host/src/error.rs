@@ -516,6 +516,9 @@ fn duplicate_hypervisor_error(error: &HypervisorError) -> HypervisorError {
             HypervisorError::Unsupported { hypervisor: *hypervisor, what }
         }
         HypervisorError::RanGuestCode { exit } => HypervisorError::RanGuestCode { exit },
+        HypervisorError::MissingCpuFeatures { missing } => {
+            HypervisorError::MissingCpuFeatures { missing: missing.clone() }
+        }
     }
 }
 

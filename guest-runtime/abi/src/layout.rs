@@ -100,6 +100,18 @@ pub mod cpu_features {
     pub const SSE4_2: u64 = 1 << 3;
     /// POPCNT.
     pub const POPCNT: u64 = 1 << 4;
+    /// AVX (256-bit vector state: the guest clears it at every exit).
+    pub const AVX: u64 = 1 << 5;
+    /// AVX2.
+    pub const AVX2: u64 = 1 << 6;
+    /// FMA3.
+    pub const FMA: u64 = 1 << 7;
+    /// BMI1.
+    pub const BMI1: u64 = 1 << 8;
+    /// BMI2.
+    pub const BMI2: u64 = 1 << 9;
+    /// LZCNT.
+    pub const LZCNT: u64 = 1 << 10;
 
     /// Maps a wasmtime/Cranelift feature name to its bit.
     pub fn from_name(name: &str) -> Option<u64> {
@@ -109,6 +121,12 @@ pub mod cpu_features {
             "sse4.1" => SSE4_1,
             "sse4.2" => SSE4_2,
             "popcnt" => POPCNT,
+            "avx" => AVX,
+            "avx2" => AVX2,
+            "fma" => FMA,
+            "bmi1" => BMI1,
+            "bmi2" => BMI2,
+            "lzcnt" => LZCNT,
             _ => return None,
         })
     }

@@ -115,6 +115,8 @@ impl Sandbox {
         area: linear_memory::Area,
         origin: Option<Arc<Snapshot>>,
     ) -> Result<Self, Error> {
+        // Guest code runs natively: the CPU must have what it was compiled for.
+        crate::hypervisor::cpu::check_compiled_features(component.engine().cpu_features())?;
         let mut vm = crate::hypervisor::create(component.engine().config().hypervisor)?;
         let boot_slot = MemorySlot {
             guest_address: 0,

@@ -85,7 +85,8 @@ impl Guest for Memory {
         for i in 2..n {
             if !composite[i] {
                 count += 1;
-                let mut j = i * i;
+                // i * i overflows 32 bits past n = 65536: start from 2i then.
+                let mut j = i.checked_mul(i).unwrap_or(n);
                 while j < n {
                     composite[j] = true;
                     j += i;
