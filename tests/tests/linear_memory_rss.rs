@@ -25,7 +25,12 @@ fn gives_memory_back(mode: DirtyPageMode) {
     assert!(full >= before + grown * 9 / 10, "{mode:?}: RSS {before} -> {full} after writing {grown} bytes");
     sandbox.restore(&snapshot).expect("restore");
     let after = rss_bytes();
-    println!("{mode:?}: RSS {} MiB, {} MiB after the grow, {} MiB after restore", before / MIB, full / MIB, after / MIB);
+    println!(
+        "{mode:?}: RSS {} MiB, {} MiB after the grow, {} MiB after restore",
+        before / MIB,
+        full / MIB,
+        after / MIB
+    );
     assert!(after <= before + 16 * MIB, "{mode:?}: RSS {before} -> {full} -> {after}: the restore kept the memory");
 }
 

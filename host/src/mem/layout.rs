@@ -159,10 +159,8 @@ impl MemoryConfig {
             return Err(MemoryConfigError::NoHeap { scratch_size: self.scratch_size, fixed });
         }
         let heap = Region { address: SCRATCH_BASE + fixed, size: scratch_size - fixed };
-        let linear_memory = Region {
-            address: linear_memory::BASE,
-            size: u64::from(self.linear_memories) * linear_memory::RESERVATION,
-        };
+        let linear_memory =
+            Region { address: linear_memory::BASE, size: u64::from(self.linear_memories) * linear_memory::RESERVATION };
         Ok(ScratchLayout {
             size: scratch_size,
             boot_params,

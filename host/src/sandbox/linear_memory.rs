@@ -77,8 +77,8 @@ impl Area {
     fn commit(&mut self, vm: &mut Vm, index: usize, needed: u64) -> Result<(), Error> {
         let committed = self.committed[index];
         let units = self.region.size / COMMIT_UNIT;
-        let target = next_commit(committed, needed)
-            .ok_or(GuestViolation::LinearMemoryRequest { value: u32::MAX, units })?;
+        let target =
+            next_commit(committed, needed).ok_or(GuestViolation::LinearMemoryRequest { value: u32::MAX, units })?;
         if target == committed {
             return Ok(());
         }

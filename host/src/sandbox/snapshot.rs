@@ -10,6 +10,7 @@
 
 use super::Sandbox;
 use super::host_functions::Linker;
+use super::linear_memory::Area;
 use crate::Value;
 use crate::error::{Error, GuestViolation, PoisonedBy};
 use crate::hypervisor::{Exit, HypervisorError, Registers, Vm};
@@ -17,7 +18,6 @@ use crate::mem::boot_image::BootImage;
 use crate::mem::host_usize;
 use crate::mem::region::HostMapping;
 use crate::mem::scratch_image::ScratchImage;
-use super::linear_memory::Area;
 use crate::wasm::component::Component;
 use featherlight_abi::layout::{MESSAGE_EXIT_LEN, PAGE_SIZE};
 use featherlight_abi::linear_memory::RESERVATION;

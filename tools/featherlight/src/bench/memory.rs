@@ -77,7 +77,12 @@ pub(super) fn measure(engine: &Engine, iterations: u32, progress: &dyn Fn(&str))
             wasmtime.call(program.export, &program.args)?;
             host_samples.push(nanos(start));
         }
-        measurements.push(Measurement { name: program.vm, baseline: program.wasmtime, iterations, samples: vm_samples });
+        measurements.push(Measurement {
+            name: program.vm,
+            baseline: program.wasmtime,
+            iterations,
+            samples: vm_samples,
+        });
         measurements.push(Measurement {
             name: program.wasmtime,
             baseline: program.wasmtime,
