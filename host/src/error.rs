@@ -239,6 +239,15 @@ pub enum GuestViolation {
         /// The port.
         port: u16,
     },
+    /// A request to commit linear memory outside the linear-memory area
+    /// (the guest runtime asks only within its reservations).
+    #[error("the guest asked to commit linear memory up to unit {value} of an area of {units} units")]
+    LinearMemoryRequest {
+        /// The requested end, in 2 MiB units from the area's start.
+        value: u32,
+        /// The area's size in the same units.
+        units: u64,
+    },
     /// The hypervisor stopped the guest in a way it cannot go on from.
     #[error(transparent)]
     Hypervisor(#[from] ExitFailure),
@@ -508,6 +517,9 @@ fn duplicate_hypervisor_error(error: &HypervisorError) -> HypervisorError {
             HypervisorError::Unsupported { hypervisor: *hypervisor, what }
         }
         HypervisorError::RanGuestCode { exit } => HypervisorError::RanGuestCode { exit },
+        HypervisorError::MissingCpuFeatures { missing } => {
+            HypervisorError::MissingCpuFeatures { missing: missing.clone() }
+        }
     }
 }
 

@@ -54,7 +54,7 @@ pub use error::{
 pub use featherlight_macros::bindgen;
 pub use host_report::{HostReport, probe_host};
 pub use hypervisor::{
-    Capability, CpuFeatureReport, DeviceReport, DeviceStatus, ExitFailure, Hypervisor, HypervisorChoice,
+    Capability, CpuFeatureReport, CpuFeatures, DeviceReport, DeviceStatus, ExitFailure, Hypervisor, HypervisorChoice,
     HypervisorError,
 };
 pub use image::ImageError;

@@ -4,8 +4,8 @@
 //! - [`RawExitVm`]: a VM running hand-assembled code with no guest runtime,
 //!   whose exit round trip `featherlight bench` takes as its baseline;
 //! - [`inject_fault`]: makes a sandbox's guest runtime fail on purpose;
-//! - [`guest_copied_pages`], [`scratch_contents`]: what the guest wrote, for
-//!   the snapshot and hostile-guest tests.
+//! - [`guest_copied_pages`], [`scratch_contents`], [`linear_memory_contents`]:
+//!   what the guest wrote, for the snapshot and hostile-guest tests.
 
 use crate::{Error, Sandbox};
 
@@ -30,4 +30,10 @@ pub fn guest_copied_pages(sandbox: &Sandbox) -> Result<Option<usize>, Error> {
 /// mode, by all of the CoW memory.
 pub fn scratch_contents(sandbox: &Sandbox) -> Result<Vec<u8>, Error> {
     sandbox.scratch_contents()
+}
+
+/// The guest's linear-memory area as far as it is committed: each
+/// reservation's committed bytes, one after the other.
+pub fn linear_memory_contents(sandbox: &Sandbox) -> Result<Vec<u8>, Error> {
+    sandbox.linear_memory_contents()
 }

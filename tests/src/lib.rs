@@ -23,6 +23,8 @@ pub const TRAPS_WASM: &str = env!("TRAPS_WASM");
 pub const STATEFUL_WASM: &str = env!("STATEFUL_WASM");
 /// The `resources` test component (`components/resources`), built by `build.rs`.
 pub const RESOURCES_WASM: &str = env!("RESOURCES_WASM");
+/// The `memory` test component (`components/memory`), built by `build.rs`.
+pub const MEMORY_WASM: &str = env!("MEMORY_WASM");
 
 /// The `large` test component (`components/large`): echoes values of any
 /// size, directly and through its `host` import.
@@ -150,6 +152,15 @@ impl Fixture {
     /// If it cannot be loaded.
     pub fn stateful(&self) -> Component {
         self.load(STATEFUL_WASM)
+    }
+
+    /// The `memory` component, compiled by this fixture's engine.
+    ///
+    /// # Panics
+    ///
+    /// If it does not compile.
+    pub fn memory(&self) -> Component {
+        self.load(MEMORY_WASM)
     }
 
     /// The `resources` component, compiled by this fixture's engine.

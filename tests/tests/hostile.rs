@@ -191,7 +191,14 @@ fn invented_host_function_failure() {
 
 #[test]
 fn unknown_port() {
-    check("unknown-port", |e| matches!(e, Error::GuestMisbehaved(GuestViolation::UnknownPort { port: 0xe5 })));
+    check("unknown-port", |e| matches!(e, Error::GuestMisbehaved(GuestViolation::UnknownPort { port: 0xe6 })));
+}
+
+#[test]
+fn linear_memory_request_outside_the_area() {
+    check("linear-memory-outside", |e| {
+        matches!(e, Error::GuestMisbehaved(GuestViolation::LinearMemoryRequest { value: u32::MAX, .. }))
+    });
 }
 
 #[test]

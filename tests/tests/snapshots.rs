@@ -269,9 +269,11 @@ fn guest_writes_land_in_fresh_pages_only_in_guest_cow_mode(mode: DirtyPageMode) 
     assert_eq!(sandbox.call("dirty", &[Value::U32(300), Value::U8(0x5a)]).expect("dirty"), [Value::U32(300)]);
     assert_eq!(sandbox.call("checksum", &[]).expect("checksum"), [Value::U64(300 * 0x5a)]);
     if mode == DirtyPageMode::GuestCow {
-        // Each written snapshot page became a copy of its own.
+        // The buffer is in linear memory, which lives in the writable
+        // linear-memory area in both modes: writing it copies no page (the
+        // runtime's own state on the heap and stack still does).
         let after = copied(&sandbox).expect("guest CoW");
-        assert!(after >= before + 300, "{after} pages copied after writing 300");
+        assert!(after > before && after < before + 300, "{after} pages copied after writing 300 of linear memory");
     }
     // The snapshot itself is untouched: a sibling sees none of the writes.
     let mut sibling = Sandbox::from_snapshot(&snapshot, &Linker::new()).expect("sibling");

@@ -7,7 +7,9 @@
 //! - `tests/components/math`, whose export lives in a versioned interface, for the tests of
 //!   qualified `--invoke` names (`FEATHERLIGHT_CLI_MATH_WASM`);
 //! - `tests/components/wasi-app`, a WASI command built from plain Rust std, for the tests of
-//!   running commands (`FEATHERLIGHT_CLI_WASI_APP_WASM`).
+//!   running commands (`FEATHERLIGHT_CLI_WASI_APP_WASM`);
+//! - `tests/components/memory`, memory-hungry programs for `featherlight bench`
+//!   (`FEATHERLIGHT_CLI_MEMORY_WASM`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -37,6 +39,8 @@ fn build() -> Result<(), String> {
 
     let calculator = component(workspace.join("examples/components/calculator"))?;
     println!("cargo:rustc-env=CALCULATOR_WASM={}", calculator.display());
+    let memory = component(workspace.join("tests/components/memory"))?;
+    println!("cargo:rustc-env=FEATHERLIGHT_CLI_MEMORY_WASM={}", memory.display());
     let math = component(manifest_dir.join("tests/components/math"))?;
     println!("cargo:rustc-env=FEATHERLIGHT_CLI_MATH_WASM={}", math.display());
     let wasi_app = workspace.join("tests/components/wasi-app");

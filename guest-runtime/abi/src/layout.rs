@@ -69,7 +69,7 @@ pub struct BootParams {
     /// Largest stack Wasm code may use, in bytes (below the guest stack size).
     pub max_wasm_stack: u64,
     /// Largest size of each Wasm linear memory, in bytes; 0 for no cap
-    /// beyond the heap. `memory.grow` past it fails (returns -1).
+    /// beyond its reservation. `memory.grow` past it fails (returns -1).
     pub max_wasm_memory: u64,
     /// Largest message either side sends, in bytes, size prefix included
     /// (see [`crate::message`]).
@@ -77,6 +77,9 @@ pub struct BootParams {
     /// wasmtime's hostcall fuel: bytes of lists and strings one call may
     /// lift out of Wasm memory (`Store::set_hostcall_fuel`).
     pub hostcall_fuel: u64,
+    /// The linear-memory area (see [`crate::linear_memory`]): at
+    /// [`crate::linear_memory::BASE`], a whole number of reservations.
+    pub linear_memory: Region,
 }
 
 impl BootParams {
@@ -89,7 +92,7 @@ impl BootParams {
 }
 
 // No padding: the sum of the field sizes.
-const _: () = assert!(size_of::<BootParams>() == 8 + 4 + 4 + 8 + 8 + 3 * 16 + 8 + 8 + 8 + 8);
+const _: () = assert!(size_of::<BootParams>() == 8 + 4 + 4 + 8 + 8 + 3 * 16 + 8 + 8 + 8 + 8 + 16);
 
 /// Bits of [`BootParams::cpu_features`].
 pub mod cpu_features {
@@ -103,6 +106,18 @@ pub mod cpu_features {
     pub const SSE4_2: u64 = 1 << 3;
     /// POPCNT.
     pub const POPCNT: u64 = 1 << 4;
+    /// AVX (256-bit vector state: the guest clears it at every exit).
+    pub const AVX: u64 = 1 << 5;
+    /// AVX2.
+    pub const AVX2: u64 = 1 << 6;
+    /// FMA3.
+    pub const FMA: u64 = 1 << 7;
+    /// BMI1.
+    pub const BMI1: u64 = 1 << 8;
+    /// BMI2.
+    pub const BMI2: u64 = 1 << 9;
+    /// LZCNT.
+    pub const LZCNT: u64 = 1 << 10;
 
     /// Maps a wasmtime/Cranelift feature name to its bit.
     pub fn from_name(name: &str) -> Option<u64> {
@@ -112,6 +127,12 @@ pub mod cpu_features {
             "sse4.1" => SSE4_1,
             "sse4.2" => SSE4_2,
             "popcnt" => POPCNT,
+            "avx" => AVX,
+            "avx2" => AVX2,
+            "fma" => FMA,
+            "bmi1" => BMI1,
+            "bmi2" => BMI2,
+            "lzcnt" => LZCNT,
             _ => return None,
         })
     }

@@ -4,14 +4,16 @@
 //! same definitions. It holds the guest memory layout and boot parameters
 //! ([`layout`]), the I/O ports the guest exits through ([`ports`]), the
 //! flatbuffer messages ([`message`] and the generated [`fb`] module) and the
-//! x86-64 page-table code ([`paging`]) both sides use, and the wasmtime
-//! settings both must share ([`engine`]).
+//! x86-64 page-table code ([`paging`]) both sides use, the wasmtime
+//! settings both must share ([`engine`]) and where linear memories live
+//! ([`linear_memory`]).
 #![no_std]
 
 extern crate alloc;
 
 pub mod engine;
 pub mod layout;
+pub mod linear_memory;
 pub mod message;
 pub mod packed;
 pub mod paging;

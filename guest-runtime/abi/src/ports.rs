@@ -19,10 +19,15 @@ pub mod stop {
 /// Used by the host's raw-exit benchmark guest: no payload.
 pub const PING: u16 = 0xE2;
 
+/// Commit more of a linear memory's reservation: `eax` holds
+/// [`crate::linear_memory::request`]. The host maps it and resumes the
+/// guest; a request outside the linear-memory area is a guest violation.
+pub const LINEAR_MEMORY: u16 = 0xE3;
+
 /// The lowest and highest port the guest may use.
 pub const FIRST: u16 = MESSAGE;
 /// See [`FIRST`].
-pub const LAST: u16 = PING;
+pub const LAST: u16 = LINEAR_MEMORY;
 
 /// Widest `out` the guest issues (`out dx, eax`). The CPU checks the I/O
 /// bitmap bit of every port an access covers, so the bitmap must open

@@ -216,6 +216,11 @@ pub fn run(name: &str, state: &mut State) -> Vec<u8> {
             // SAFETY: exits to the host, which never resumes us.
             unsafe { core::arch::asm!("out dx, al", "ud2", in("dx") UNKNOWN_PORT, in("al") 0u8, options(noreturn)) }
         }
+        "linear-memory-outside" => {
+            // Asks to commit linear memory far past the area's end.
+            featherlight_guest::host::exit(ports::LINEAR_MEMORY, u32::MAX);
+            messages::result(None)
+        }
         // SAFETY: faults (#GP: port 0x80 is closed in the I/O bitmap).
         "closed-port" => unsafe { fault!("out 0x80, al") },
         "exception-port-lie" => {

@@ -14,6 +14,7 @@ mod failure;
 mod fault;
 mod import_failure;
 mod imports;
+mod linear_memory;
 mod platform;
 mod resources;
 mod runtime;

@@ -2,6 +2,7 @@
 
 use crate::failure::Failure;
 use crate::imports;
+use crate::linear_memory::AreaCreator;
 use crate::platform::{PremappedCode, detect_host_feature};
 use crate::store::Host;
 use crate::wasi::{self, Wasi};
@@ -33,6 +34,8 @@ fn config() -> Config {
     config.memory_reservation_for_growth(memory_reservation_for_growth);
     config.max_wasm_stack(usize::try_from(featherlight_guest::boot_params().max_wasm_stack).unwrap_or(0));
     config.with_custom_code_memory(Some(Arc::new(PremappedCode)));
+    // Linear memories grow in place in reservations of their own.
+    config.with_host_memory(Arc::new(AreaCreator::default()));
     // Cranelift code uses SSE registers for floats while this image is
     // soft-float; wasmtime passes values between them through memory.
     // SAFETY: the host enabled SSE (CR4.OSFXSR) and compiled for exactly the
@@ -80,7 +83,8 @@ impl Runtime {
         // (their functions already fail as unknown imports).
         linker.define_unknown_imports_as_traps(&component).map_err(fail)?;
 
-        // Each linear memory may grow up to the host's cap (and the heap);
+        // Each linear memory may grow up to the host's cap (and its
+        // reservation);
         // past it `memory.grow` returns -1 inside Wasm.
         let max_memory = featherlight_guest::boot_params().max_wasm_memory;
         let mut limits = StoreLimitsBuilder::new();

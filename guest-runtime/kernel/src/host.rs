@@ -8,6 +8,7 @@
 
 use alloc::vec::Vec;
 use core::cell::Cell;
+use core::sync::atomic::{AtomicU8, Ordering};
 use featherlight_abi::fb;
 use featherlight_abi::layout::Region;
 use featherlight_abi::message::{self, SIZE_PREFIX, announced_len, exit_value, framed_len, next_chunk_len};
@@ -57,7 +58,8 @@ impl core::fmt::Display for ChannelError {
 
 impl core::error::Error for ChannelError {}
 
-pub(crate) fn init(input: Region, output: Region) {
+pub(crate) fn init(input: Region, output: Region, avx: bool) {
+    featherlight_avx_enabled.store(u8::from(avx), Ordering::Relaxed);
     BUFFERS.input.set(input);
     BUFFERS.output.set(output);
 }
@@ -100,8 +102,20 @@ core::arch::global_asm!(
     "    xorps xmm13, xmm13",
     "    xorps xmm14, xmm14",
     "    xorps xmm15, xmm15",
+    // With AVX the upper halves of the YMM registers too (`vzeroall`, by
+    // its bytes: the kernel is built without AVX), only where the host
+    // enabled AVX (elsewhere the instruction is undefined).
+    "    cmp byte ptr [rip + featherlight_avx_enabled], 0",
+    "    je 2f",
+    "    .byte 0xc5, 0xfc, 0x77",
+    "2:",
     "    ret",
 );
+
+/// Whether the host enabled AVX (boot parameters): the exit clears the YMM
+/// registers then. Written once by [`init`], before the first exit.
+#[unsafe(no_mangle)]
+static featherlight_avx_enabled: AtomicU8 = AtomicU8::new(0);
 
 unsafe extern "C" {
     /// `out port, value`: leaves the VM; returns when the host resumes it.

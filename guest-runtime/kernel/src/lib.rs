@@ -60,7 +60,7 @@ pub unsafe fn init(params: *const BootParams) {
     core::hint::black_box(exceptions::stubs_address());
     // SAFETY: the host reserved this region for the heap, nothing else uses it.
     unsafe { heap::init(boot.heap) };
-    host::init(boot.input, boot.output);
+    host::init(boot.input, boot.output, boot.cpu_features & featherlight_abi::layout::cpu_features::AVX != 0);
     logger::init(boot.max_log_level);
 }
 

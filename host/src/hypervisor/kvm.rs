@@ -6,9 +6,13 @@ use super::report::{Capability, DeviceReport, DeviceStatus};
 use super::{Exit, ExitFailure, Hypervisor, HypervisorError, MemorySlot, StopFlag, VirtualMachine, open_advice};
 use kvm_bindings::{
     KVM_MAX_CPUID_ENTRIES, KVM_MEM_READONLY, kvm_dtable, kvm_fpu, kvm_regs, kvm_segment, kvm_userspace_memory_region,
+    kvm_xcr, kvm_xcrs,
 };
 use kvm_ioctls::{Cap, Kvm, MsrFilterDefaultAction, MsrFilterRange, MsrFilterRangeFlags, VcpuFd, VmFd};
 use std::sync::OnceLock;
+
+/// CR4.OSXSAVE: XSAVE-managed state (AVX) enabled for the guest.
+const CR4_OSXSAVE: u64 = 1 << 18;
 
 /// The device KVM is driven through.
 pub(crate) const DEVICE: &str = "/dev/kvm";
@@ -97,6 +101,8 @@ pub(crate) struct KvmVm {
     /// KVM's own `kvm_run.immediate_exit`, checked inside `KVM_RUN` after
     /// signals are unblocked, so one signal always suffices.
     stop: StopFlag,
+    /// Whether XCR0 enables AVX state (so the entry sets CR4.OSXSAVE).
+    avx_state: bool,
 }
 
 impl Drop for KvmVm {
@@ -136,6 +142,7 @@ impl KvmVm {
         }
         let vcpu = vm.create_vcpu(0).map_err(ioctl("create vCPU"))?;
         vcpu.set_cpuid2(&system.cpuid).map_err(ioctl("set CPUID"))?;
+        let avx_state = enable_avx_state(system, &vcpu)?;
         let mmap_size = system.kvm.get_vcpu_mmap_size().map_err(ioctl("query the vCPU run area size"))?;
         let sync_regs = system.kvm.check_extension(Cap::SyncRegs);
         let mut vcpu = vcpu;
@@ -143,8 +150,30 @@ impl KvmVm {
         // SAFETY: the run area is mapped as long as `vcpu` lives, which this
         // VM owns and drops only after revoking the flag (`Drop`).
         let stop = unsafe { StopFlag::new(immediate_exit, true) };
-        Ok(Self { vcpu, vm, mmap_size, sync_regs, regs_pending: false, stop })
+        Ok(Self { vcpu, vm, mmap_size, sync_regs, regs_pending: false, stop, avx_state })
     }
+}
+
+/// CPUID.1:ECX bits: XSAVE, and AVX (whose state XSAVE manages).
+const XSAVE: u32 = 1 << 26;
+const AVX: u32 = 1 << 28;
+/// XCR0: x87, SSE and AVX (YMM) state enabled.
+const XCR0_X87_SSE_AVX: u64 = 0b111;
+
+/// Lets guest code use AVX where the hypervisor enforces the guest's XCR0
+/// (hardware KVM): when the VM's CPUID offers XSAVE and AVX, sets XCR0 to
+/// x87 + SSE + AVX; the entry state then sets CR4.OSXSAVE. Returns whether
+/// it did. kvm_pvm offers neither in CPUID (guest code at CPL3 runs under
+/// the host's XCR0 there, so AVX works without this).
+fn enable_avx_state(system: &System, vcpu: &VcpuFd) -> Result<bool, HypervisorError> {
+    let leaf1 = guest_cpuid_leaf1_ecx(system);
+    if leaf1 & (XSAVE | AVX) != (XSAVE | AVX) || !system.kvm.check_extension(Cap::Xcrs) {
+        return Ok(false);
+    }
+    let mut xcrs = kvm_xcrs { nr_xcrs: 1, ..Default::default() };
+    xcrs.xcrs[0] = kvm_xcr { xcr: 0, value: XCR0_X87_SSE_AVX, ..Default::default() };
+    vcpu.set_xcrs(&xcrs).map_err(ioctl("set XCR0"))?;
+    Ok(true)
 }
 
 impl VirtualMachine for KvmVm {
@@ -177,6 +206,9 @@ impl VirtualMachine for KvmVm {
     fn set_entry_state(&mut self, regs: &Registers, entry: &EntryState) -> Result<(), HypervisorError> {
         let mut sregs = self.vcpu.get_sregs().map_err(ioctl("read special registers"))?;
         apply_entry_state(&mut sregs, entry);
+        if self.avx_state {
+            sregs.cr4 |= CR4_OSXSAVE;
+        }
         self.vcpu.set_sregs(&sregs).map_err(ioctl("set special registers"))?;
         self.regs_pending = false;
         self.vcpu.set_regs(&to_kvm(regs)).map_err(ioctl("set registers"))?;

@@ -25,7 +25,7 @@ mod stop;
 
 pub(crate) use choice::create;
 pub use choice::{Hypervisor, HypervisorChoice};
-pub use cpu::CpuFeatureReport;
+pub use cpu::{CpuFeatureReport, CpuFeatures};
 pub use exit::ExitFailure;
 pub(crate) use regs::{EntryState, Registers};
 pub use report::{Capability, DeviceReport, DeviceStatus};
@@ -165,6 +165,16 @@ pub enum HypervisorError {
         hypervisor: Hypervisor,
         /// What is missing.
         what: &'static str,
+    },
+    /// Guest code was compiled for CPU features this host's CPU lacks.
+    #[error(
+        "this CPU lacks {}, which the component was compiled for; compile it on this machine, or \
+         set Config::cpu_features to CpuFeatures::Baseline for code that runs on any x86-64 server",
+        missing.join(", ")
+    )]
+    MissingCpuFeatures {
+        /// The features missing, by name.
+        missing: Vec<&'static str>,
     },
     /// The hypervisor ran guest code in a run that was only to complete
     /// what the guest's last exit left pending (before a restore).

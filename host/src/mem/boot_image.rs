@@ -123,6 +123,8 @@ impl BootImage {
         for region in [layout.stack, layout.heap] {
             map(region.address, region.address, region.size, Access::Snapshot);
         }
+        let area = layout.linear_memory;
+        map(area.address, area.address, area.size, Access::LinearMemory);
         let mut tables = TableArena::new(tables_base, SCRATCH_BASE);
         let root = build_tables(&mut tables, &mappings, DirtyPageMode::HostCow)?;
         contents.extend_from_slice(tables.bytes());

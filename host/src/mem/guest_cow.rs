@@ -73,8 +73,12 @@ impl CowTables {
         // 2 MiB mapped plus the upper levels; the CoW memory's own identity
         // mapping a directory per GiB. Generous on purpose: unused pages
         // cost nothing (the memory is sparse).
-        let mapped: u64 = mappings.iter().map(|m| m.size).sum();
-        let table_pages = mapped.div_ceil(HUGE_PAGE_SIZE) + mappings.len() as u64 * 3 + 16;
+        // The linear-memory area has 2 MiB pages: a directory per GiB.
+        let (area, mapped): (Vec<&Mapping>, Vec<&Mapping>) =
+            mappings.iter().partition(|m| m.access == Access::LinearMemory);
+        let mapped: u64 = mapped.iter().map(|m| m.size).sum();
+        let area_tables: u64 = area.iter().map(|m| m.size.div_ceil(1 << 30) + 2).sum();
+        let table_pages = mapped.div_ceil(HUGE_PAGE_SIZE) + area_tables + mappings.len() as u64 * 3 + 16;
         let size = ((table_pages + 1 + cow_pages) * PAGE_SIZE).next_multiple_of(HUGE_PAGE_SIZE);
         let mut arena = TableArena::new(base, base + table_pages * PAGE_SIZE);
         let root = build_tables(&mut arena, &[], DirtyPageMode::GuestCow)?;

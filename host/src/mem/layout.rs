@@ -2,6 +2,7 @@
 
 use super::DirtyPageMode;
 use featherlight_abi::layout::{PAGE_SIZE, Region, SCRATCH_BASE};
+use featherlight_abi::linear_memory;
 
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
@@ -22,7 +23,8 @@ pub struct MemoryConfig {
     /// The largest stack Wasm code may use before trapping.
     pub max_wasm_stack: u64,
     /// The largest size of each Wasm linear memory; `memory.grow` past it
-    /// fails inside Wasm (returns -1). `None`: only the heap limits it.
+    /// fails inside Wasm (returns -1). `None`: only its 4 GiB reservation
+    /// limits it, as with wasmtime's defaults (`-W max-memory-size`).
     pub max_wasm_memory: Option<u64>,
     /// The largest message between host and guest, in bytes: a call's
     /// arguments or results, or a host function's. A message larger than
@@ -36,6 +38,12 @@ pub struct MemoryConfig {
     /// arguments), as `Store::set_hostcall_fuel`. The default is wasmtime's
     /// own, so the same calls are refused as in wasmtime.
     pub hostcall_fuel: u64,
+    /// How many linear memories a component may have: each gets a 4 GiB
+    /// reservation of guest address space in which it grows without being
+    /// copied (docs/architecture.md, "memory layout of a linear memory").
+    /// Reservations cost no memory until a memory grows into them; their
+    /// page tables take 16 KiB each, shared by a component's sandboxes.
+    pub linear_memories: u32,
     /// How restore finds and resets the pages a call dirtied: host or guest
     /// copy-on-write, by default chosen from the hypervisor (host CoW on
     /// shadow-paging KVM, guest CoW elsewhere).
@@ -54,6 +62,7 @@ impl Default for MemoryConfig {
             max_wasm_memory: None,
             max_message_size: DEFAULT_MAX_MESSAGE,
             hostcall_fuel: DEFAULT_HOSTCALL_FUEL,
+            linear_memories: 4,
             dirty_pages: DirtyPageMode::Auto,
         }
     }
@@ -98,6 +107,10 @@ pub enum MemoryConfigError {
     /// A message size limit larger than a message's size prefix can say.
     #[error("max_message_size {0} bytes is above the {MAX_MESSAGE}-byte maximum; lower it")]
     MessageLimitTooLarge(u64),
+    /// More linear-memory reservations than the guest address space has
+    /// room for.
+    #[error("linear_memories is {0}; at most {MAX_LINEAR_MEMORIES} fit, lower it")]
+    TooManyLinearMemories(u32),
 }
 
 const MIN_BUFFER: u64 = 16 * KIB;
@@ -110,6 +123,10 @@ const MIN_HEAP: u64 = 256 * KIB;
 /// One Wasm page: the smallest linear memory cap that allows any memory.
 const WASM_PAGE: u64 = 64 * KIB;
 const MAX_SCRATCH: u64 = 64 * 1024 * MIB;
+/// Linear-memory reservations that fit below the top of the lower half of
+/// the guest's 47-bit address space, above [`linear_memory::BASE`] (1 TiB),
+/// with room to spare: 4 GiB each, so 256 GiB at most.
+const MAX_LINEAR_MEMORIES: u32 = 64;
 /// Stack for CPU exception handlers (IST1).
 const EXCEPTION_STACK: u64 = 16 * KIB;
 
@@ -148,6 +165,9 @@ impl MemoryConfig {
         if self.scratch_size > MAX_SCRATCH {
             return Err(MemoryConfigError::TooLarge(self.scratch_size));
         }
+        if self.linear_memories > MAX_LINEAR_MEMORIES {
+            return Err(MemoryConfigError::TooManyLinearMemories(self.linear_memories));
+        }
         let mut next = 0u64;
         let mut take = |size: u64| {
             let region = Region { address: SCRATCH_BASE + next, size };
@@ -169,7 +189,19 @@ impl MemoryConfig {
             return Err(MemoryConfigError::NoHeap { scratch_size: self.scratch_size, fixed });
         }
         let heap = Region { address: SCRATCH_BASE + fixed, size: scratch_size - fixed };
-        Ok(ScratchLayout { size: scratch_size, boot_params, input, output, exception_stack, stack, image_data, heap })
+        let linear_memory =
+            Region { address: linear_memory::BASE, size: u64::from(self.linear_memories) * linear_memory::RESERVATION };
+        Ok(ScratchLayout {
+            size: scratch_size,
+            boot_params,
+            input,
+            output,
+            exception_stack,
+            stack,
+            image_data,
+            heap,
+            linear_memory,
+        })
     }
 }
 
@@ -187,6 +219,9 @@ pub(crate) struct ScratchLayout {
     /// addresses, not here).
     pub image_data: Region,
     pub heap: Region,
+    /// The linear-memory area: not part of scratch (its own host mapping
+    /// and memory slots), listed here with the rest of the layout.
+    pub linear_memory: Region,
 }
 
 impl ScratchLayout {

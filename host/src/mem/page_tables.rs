@@ -27,6 +27,9 @@ pub(crate) enum Access {
     /// heap): read-write in host-CoW mode, read-only + [`paging::COW`] in
     /// guest-CoW mode. The one flag that separates the two modes' tables.
     Snapshot,
+    /// The linear-memory area: read-write in both modes (restore finds
+    /// what changed with `PAGEMAP_SCAN` in both), mapped with 2 MiB pages.
+    LinearMemory,
 }
 
 /// One run of pages to map.
@@ -64,14 +67,16 @@ pub(crate) fn add_mappings(
     for mapping in coalesce(mappings) {
         let flags = match mapping.access {
             Access::ReadOnly => READ_ONLY,
-            Access::ReadWrite => READ_WRITE,
+            Access::ReadWrite | Access::LinearMemory => READ_WRITE,
             Access::Snapshot => snapshot_flags,
         };
         let layout_error = |e| BootImageError::Layout(format!("{e:?}"));
         // Read-only runs (code, the artifact) get 2 MiB pages where they
-        // cover whole aligned 2 MiB: see `HostMapping::huge_read_only`.
+        // cover whole aligned 2 MiB: see `HostMapping::huge_read_only`; so
+        // does the linear-memory area (4 GiB: 16 KiB of tables rather than
+        // 8 MiB).
         let huge = |offset: u64| {
-            mapping.access == Access::ReadOnly
+            matches!(mapping.access, Access::ReadOnly | Access::LinearMemory)
                 && (mapping.virt + offset).is_multiple_of(paging::HUGE_PAGE_SIZE)
                 && (mapping.phys + offset).is_multiple_of(paging::HUGE_PAGE_SIZE)
                 && mapping.size - offset >= paging::HUGE_PAGE_SIZE

@@ -86,26 +86,9 @@ impl HostMapping {
     /// with one entry, so a new VM takes one fault per 2 MiB of code instead
     /// of one per 4 KiB page.
     pub(crate) fn huge_read_only(contents: &[u8], what: &'static str) -> io::Result<Self> {
-        const HUGE: usize = 2 << 20;
         let size = contents.len().max(1).next_multiple_of(HUGE);
-        let reserved = size + HUGE;
-        let base = mmap_anonymous(reserved);
-        if base == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
-        let start = (base as usize).next_multiple_of(HUGE);
-        let (head, tail) = (start - base as usize, reserved - size - (start - base as usize));
-        // SAFETY: both ranges are the unaligned slack of the mapping just
-        // made, which nothing uses.
-        unsafe {
-            if head > 0 {
-                libc::munmap(base, head);
-            }
-            if tail > 0 {
-                libc::munmap((start + size) as *mut libc::c_void, tail);
-            }
-        }
-        let mut mapping = Self::from_mmap(start as *mut libc::c_void, size, what, true, None)?;
+        let start = mmap_anonymous_aligned(size)?;
+        let mut mapping = Self::from_mmap(start.cast(), size, what, true, None)?;
         // SAFETY: advice on our own mapping; huge pages are only a hint.
         unsafe { libc::madvise(start as *mut libc::c_void, size, libc::MADV_HUGEPAGE) };
         // Fresh anonymous memory reads as zero: leave all-zero pages (the
@@ -121,6 +104,89 @@ impl HostMapping {
         }
         mapping.writable = false;
         Ok(mapping)
+    }
+
+    /// Private, zero-filled anonymous memory of `size` bytes (a multiple
+    /// of 2 MiB) at a 2 MiB-aligned address, reserved lazily: the
+    /// linear-memory area (aligned so that a hypervisor can map the
+    /// guest's 2 MiB pages there with huge host pages).
+    pub(crate) fn anonymous_area(size: usize) -> io::Result<Self> {
+        let start = mmap_anonymous_aligned(size.max(HUGE))?;
+        let mapping = Self::from_mmap(start.cast(), size.max(HUGE), "linear memory", true, None)?;
+        // SAFETY: advice on our own mapping; huge pages are only a hint.
+        unsafe { libc::madvise(start.cast(), mapping.size, libc::MADV_HUGEPAGE) };
+        Ok(mapping)
+    }
+
+    /// Private, zero-filled anonymous memory of `size` bytes (a multiple
+    /// of 2 MiB) at a 2 MiB-aligned address, reserved lazily, whose pages
+    /// in `ranges` (offsets) are instead a copy-on-write view of `file` at
+    /// the same offsets. Holes of a file mapped privately would be
+    /// allocated in the file's page cache on the guest's first touch (the
+    /// kernel reads a page before copying it): this way only the ranges
+    /// that hold data are the file's, and the rest costs one anonymous page
+    /// per page touched. The anonymous memory is advised to use
+    /// transparent huge pages, except in `small_pages`.
+    pub(crate) fn private_copy_of_ranges(
+        file: &File,
+        size: usize,
+        ranges: &[Range<usize>],
+        small_pages: &[Range<usize>],
+        what: &'static str,
+    ) -> io::Result<Self> {
+        let start = mmap_anonymous_aligned(size)?;
+        let mut mapping = Self::from_mmap(start.cast(), size, what, true, None)?;
+        mapping.overlay(file, ranges, small_pages)?;
+        Ok(mapping)
+    }
+
+    /// Puts this writable mapping back to what [`Self::private_copy_of_ranges`]
+    /// made, at the same host address (so a VM slot over it stays valid).
+    pub(crate) fn remap_private_ranges(
+        &mut self,
+        file: &File,
+        ranges: &[Range<usize>],
+        small_pages: &[Range<usize>],
+    ) -> io::Result<()> {
+        if !self.writable {
+            return Err(io::Error::other("only a writable mapping can be remapped"));
+        }
+        // SAFETY: exactly our own mapping, replaced in place by fresh
+        // anonymous memory; nothing in this process holds references into
+        // it (module docs), and the guest is stopped.
+        let mapped = unsafe {
+            libc::mmap(
+                self.base.as_ptr().cast(),
+                self.size,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_FIXED,
+                -1,
+                0,
+            )
+        };
+        if mapped == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        self.overlay(file, ranges, small_pages)
+    }
+
+    fn overlay(&mut self, file: &File, ranges: &[Range<usize>], small_pages: &[Range<usize>]) -> io::Result<()> {
+        // SAFETY: advice on our own mapping; huge pages are only a hint.
+        unsafe { libc::madvise(self.base.as_ptr().cast(), self.size, libc::MADV_HUGEPAGE) };
+        for range in small_pages {
+            let len = range.end.saturating_sub(range.start);
+            self.check(range.start as u64, len).map_err(io::Error::other)?;
+            // SAFETY: as above, for a part of the mapping (checked).
+            unsafe { libc::madvise(self.base.as_ptr().add(range.start).cast(), len, libc::MADV_NOHUGEPAGE) };
+        }
+        for range in ranges {
+            let len = range.end.saturating_sub(range.start);
+            self.check(range.start as u64, len).map_err(io::Error::other)?;
+            // SAFETY: in bounds (checked): part of our own mapping, which
+            // nothing references.
+            unsafe { map_private_at(self.base, range.start, len, file)? };
+        }
+        Ok(())
     }
 
     /// A sealed memfd holding `contents`, mapped shared and read-only: one
@@ -379,18 +445,55 @@ fn mmap_anonymous(size: usize) -> *mut libc::c_void {
 /// The range must belong to one of our own mappings, with nothing in this
 /// process holding references into it.
 unsafe fn map_private_over(base: NonNull<u8>, len: usize, file: &File) -> io::Result<()> {
+    // SAFETY: forwarded: the caller owns the range.
+    unsafe { map_private_at(base, 0, len, file) }
+}
+
+/// Maps `len` bytes of `file` from `offset` copy-on-write over `base +
+/// offset ..`, replacing what was there (`MAP_FIXED`).
+///
+/// # Safety
+/// As [`map_private_over`], for the range at `offset`.
+unsafe fn map_private_at(base: NonNull<u8>, offset: usize, len: usize, file: &File) -> io::Result<()> {
+    let file_offset = libc::off_t::try_from(offset).map_err(io::Error::other)?;
     // SAFETY: the caller owns the range and nothing references it.
     let mapped = unsafe {
         libc::mmap(
-            base.as_ptr().cast(),
+            base.as_ptr().add(offset).cast(),
             len,
             libc::PROT_READ | libc::PROT_WRITE,
             libc::MAP_PRIVATE | libc::MAP_NORESERVE | libc::MAP_FIXED,
             file.as_raw_fd(),
-            0,
+            file_offset,
         )
     };
     if mapped == libc::MAP_FAILED { Err(io::Error::last_os_error()) } else { Ok(()) }
+}
+
+/// 2 MiB: the host's huge page.
+const HUGE: usize = 2 << 20;
+
+/// A fresh anonymous mapping as [`mmap_anonymous`], of `size` bytes (a
+/// multiple of [`HUGE`]) at a [`HUGE`]-aligned address.
+fn mmap_anonymous_aligned(size: usize) -> io::Result<*mut u8> {
+    let reserved = size.checked_add(HUGE).ok_or_else(|| io::Error::other("mapping too large"))?;
+    let base = mmap_anonymous(reserved);
+    if base == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    let start = (base as usize).next_multiple_of(HUGE);
+    let (head, tail) = (start - base as usize, reserved - size - (start - base as usize));
+    // SAFETY: both ranges are the unaligned slack of the mapping just made,
+    // which nothing uses.
+    unsafe {
+        if head > 0 {
+            libc::munmap(base, head);
+        }
+        if tail > 0 {
+            libc::munmap((start + size) as *mut libc::c_void, tail);
+        }
+    }
+    Ok(start as *mut u8)
 }
 
 /// Ranges one `process_madvise` call takes (`UIO_MAXIOV`).

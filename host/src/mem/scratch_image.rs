@@ -38,7 +38,25 @@ pub(crate) struct ScratchImage {
     /// [`Self::map_private`]), chosen at the first restore that found
     /// written pages: those the call wrote and, if all fit, the stored ones.
     prepared: OnceLock<Vec<Range<usize>>>,
+    /// Whether sandboxes map only the stored ranges from the file and the
+    /// rest anonymously ([`HostMapping::private_copy_of_ranges`]): the
+    /// linear-memory area, mostly holes that a guest may fill by the GiB.
+    overlay: bool,
+    /// The ranges mapped from the file in `overlay` mode, found once.
+    overlay_ranges: OnceLock<Vec<Range<usize>>>,
+    /// In overlay mode, where sandboxes use small pages (the rest may use
+    /// transparent huge pages).
+    small_pages: Vec<Range<usize>>,
 }
+
+/// In overlay mode, small pages reach this far past the last stored byte
+/// of a part, rounded up to it (2 MiB: one huge page).
+const SMALL_PAGE_SLACK: usize = 2 << 20;
+
+/// At most this many file ranges are mapped over a sandbox's anonymous
+/// memory in overlay mode (each is a mapping of its own): holes between
+/// stored ranges are mapped from the file too, from the smallest up.
+const MAX_OVERLAY_RANGES: usize = 256;
 
 /// What a restore did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -103,7 +121,59 @@ impl ScratchImage {
         }
         seal(&file)?;
         let mapping = HostMapping::shared_read_only(file, scratch.size(), "scratch snapshot")?;
-        Ok(Self { mapping, stored_pages, prepared: OnceLock::new() })
+        Ok(Self {
+            mapping,
+            stored_pages,
+            prepared: OnceLock::new(),
+            overlay: false,
+            overlay_ranges: OnceLock::new(),
+            small_pages: Vec::new(),
+        })
+    }
+
+    /// This image, mapped by sandboxes as anonymous memory with only its
+    /// stored ranges from the file (see [`Self::map_private`]). The memory
+    /// is cut in `part`-sized parts (the linear-memory reservations): each
+    /// uses small pages up to [`SMALL_PAGE_SLACK`] past its last stored
+    /// byte, where a call's allocations into memory the guest already had
+    /// cost 4 KiB per page touched, and transparent huge pages beyond, where
+    /// a growing memory's first touches cost one fault per 2 MiB.
+    pub(crate) fn into_overlay(mut self, part: usize) -> io::Result<Self> {
+        let mut ranges = Vec::new();
+        self.data_ranges(&mut ranges)?;
+        let mut small: Vec<Range<usize>> = Vec::new();
+        for range in ranges {
+            let start = range.start / part.max(1) * part.max(1);
+            let end = range.end.next_multiple_of(SMALL_PAGE_SLACK) + SMALL_PAGE_SLACK;
+            let end = end.min(start.saturating_add(part)).min(self.size());
+            match small.last_mut() {
+                Some(last) if last.start == start => last.end = last.end.max(end),
+                _ => small.push(start..end),
+            }
+        }
+        self.overlay = true;
+        self.small_pages = small;
+        Ok(self)
+    }
+
+    /// The ranges to map from the file in overlay mode.
+    fn overlay_ranges(&self) -> io::Result<&[Range<usize>]> {
+        if let Some(ranges) = self.overlay_ranges.get() {
+            return Ok(ranges);
+        }
+        let mut ranges = Vec::new();
+        self.data_ranges(&mut ranges)?;
+        let ranges = self.overlay_ranges.get_or_init(|| bridge(merge(ranges), MAX_OVERLAY_RANGES));
+        Ok(ranges)
+    }
+
+    /// Maps `scratch` afresh from this image, in place.
+    fn remap(&self, scratch: &mut HostMapping) -> io::Result<()> {
+        if self.overlay {
+            scratch.remap_private_ranges(self.file(), self.overlay_ranges()?, &self.small_pages)
+        } else {
+            scratch.remap_private(self.file(), self.size())
+        }
     }
 
     /// The image's file, to map privately as a sandbox's scratch.
@@ -124,7 +194,17 @@ impl ScratchImage {
 
     /// A new private copy-on-write scratch mapping of this image.
     pub(crate) fn map_private(&self) -> io::Result<HostMapping> {
-        let mapping = HostMapping::private_copy(self.file(), self.size(), "scratch")?;
+        let mapping = if self.overlay {
+            HostMapping::private_copy_of_ranges(
+                self.file(),
+                self.size(),
+                self.overlay_ranges()?,
+                &self.small_pages,
+                "linear memory",
+            )?
+        } else {
+            HostMapping::private_copy(self.file(), self.size(), "scratch")?
+        };
         // Under shadow paging this saves a host fault per page written, and
         // lets KVM map the neighbours of a page the guest faults on (it
         // prefetches only pages already present and writable in the host):
@@ -147,7 +227,7 @@ impl ScratchImage {
         writable: usize,
     ) -> io::Result<RestoreStats> {
         if !same_image {
-            scratch.remap_private(self.file(), self.size())?;
+            self.remap(scratch)?;
             return Ok(RestoreStats { remapped: true, ..RestoreStats::default() });
         }
         let mut ranges = Vec::new();
@@ -156,7 +236,7 @@ impl ScratchImage {
             // (every page faults in again) but just as correct.
             if scan_unsupported(&e) {
                 tracing::debug!("PAGEMAP_SCAN unavailable ({e}); restoring by remapping scratch");
-                scratch.remap_private(self.file(), self.size())?;
+                self.remap(scratch)?;
                 return Ok(RestoreStats { remapped: true, ..RestoreStats::default() });
             }
             return Err(e);
@@ -168,6 +248,18 @@ impl ScratchImage {
         if pages > MAX_KEPT_PRIVATE_PAGES {
             scratch.discard(&ranges)?;
             return Ok(RestoreStats { dropped_pages: pages, ..RestoreStats::default() });
+        }
+        if self.overlay {
+            // Pages outside the file's ranges are zero in the image and
+            // anonymous in the mapping: dropping them is cheaper than
+            // copying zeros (with huge pages, whole 2 MiB at a time) and
+            // gives the memory back; the guest's next touch maps a fresh
+            // zero page (one fault per huge page).
+            let (inside, outside) = split(&ranges, self.overlay_ranges()?);
+            scratch.discard(&outside)?;
+            scratch.copy_from(&self.mapping, &inside).map_err(io::Error::other)?;
+            let copied_pages = inside.iter().map(|r| (r.end - r.start) / PAGE).sum();
+            return Ok(RestoreStats { copied_pages, dropped_pages: pages - copied_pages, ..RestoreStats::default() });
         }
         scratch.copy_from(&self.mapping, &ranges).map_err(io::Error::other)?;
         Ok(RestoreStats { copied_pages: pages, ..RestoreStats::default() })
@@ -220,6 +312,57 @@ fn merge(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
     merged
 }
 
+/// The parts of sorted, disjoint `ranges` inside and outside the sorted,
+/// disjoint `by`.
+fn split(ranges: &[Range<usize>], by: &[Range<usize>]) -> (Vec<Range<usize>>, Vec<Range<usize>>) {
+    let (mut inside, mut outside) = (Vec::new(), Vec::new());
+    let mut next = 0;
+    for range in ranges {
+        let mut start = range.start;
+        while start < range.end {
+            while next < by.len() && by[next].end <= start {
+                next += 1;
+            }
+            match by.get(next) {
+                Some(b) if b.start <= start => {
+                    let end = range.end.min(b.end);
+                    inside.push(start..end);
+                    start = end;
+                }
+                Some(b) if b.start < range.end => {
+                    outside.push(start..b.start);
+                    start = b.start;
+                }
+                _ => {
+                    outside.push(start..range.end);
+                    start = range.end;
+                }
+            }
+        }
+    }
+    (inside, outside)
+}
+
+/// Sorted, disjoint `ranges` joined across their smallest gaps until at
+/// most `limit` remain.
+fn bridge(mut ranges: Vec<Range<usize>>, limit: usize) -> Vec<Range<usize>> {
+    while ranges.len() > limit.max(1) {
+        let mut gaps: Vec<usize> = ranges.windows(2).map(|w| w[1].start - w[0].end).collect();
+        gaps.sort_unstable();
+        // Join every gap up to the one that brings the count to `limit`.
+        let widest = gaps[ranges.len() - limit.max(1) - 1];
+        let mut joined: Vec<Range<usize>> = Vec::with_capacity(limit);
+        for range in ranges {
+            match joined.last_mut() {
+                Some(last) if range.start - last.end <= widest => last.end = range.end,
+                _ => joined.push(range),
+            }
+        }
+        ranges = joined;
+    }
+    ranges
+}
+
 /// Whether `error` says this kernel has no `PAGEMAP_SCAN` (before 6.7).
 pub(crate) fn scan_unsupported(error: &io::Error) -> bool {
     matches!(error.raw_os_error(), Some(libc::ENOTTY | libc::EINVAL))
@@ -227,7 +370,25 @@ pub(crate) fn scan_unsupported(error: &io::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::merge;
+    use super::{bridge, merge, split};
+
+    #[test]
+    fn split_cuts_ranges_at_the_boundaries() {
+        let (inside, outside) = split(&[0..10, 12..14, 20..30], &[5..13, 25..26, 40..50]);
+        assert_eq!(inside, vec![5..10, 12..13, 25..26]);
+        assert_eq!(outside, vec![0..5, 13..14, 20..25, 26..30]);
+        let (inside, outside) = split(&[0..4, 6..8], &[]);
+        assert_eq!((inside, outside), (vec![], vec![0..4, 6..8]));
+    }
+
+    #[test]
+    fn bridge_joins_the_smallest_gaps_first() {
+        let ranges = vec![0..1, 2..3, 10..11, 12..13, 40..41];
+        assert_eq!(bridge(ranges.clone(), 5), ranges);
+        assert_eq!(bridge(ranges.clone(), 3), vec![0..3, 10..13, 40..41]);
+        assert_eq!(bridge(ranges.clone(), 1), vec![0..41]);
+        assert!(bridge(Vec::new(), 2).is_empty());
+    }
 
     #[test]
     fn merge_joins_overlapping_and_touching_ranges() {

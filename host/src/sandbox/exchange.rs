@@ -239,6 +239,14 @@ impl Sandbox {
         loop {
             self.exits += 1;
             let (port, data) = match self.machine.vm.run()? {
+                Exit::IoOut { port: ports::LINEAR_MEMORY, data } => {
+                    let mut value = [0u8; 4];
+                    let len = data.len().min(4);
+                    value[..len].copy_from_slice(&data[..len]);
+                    let machine = &mut *self.machine;
+                    machine.area.request(&mut machine.vm, u32::from_le_bytes(value))?;
+                    continue;
+                }
                 Exit::IoOut { port, data } => (port, data),
                 Exit::Interrupted => match self.interrupts.stop_reason() {
                     Some(reason) => return Err(reason.into()),

@@ -5,6 +5,7 @@ mod guest_cow;
 mod handles;
 pub mod host_functions;
 mod interrupt;
+mod linear_memory;
 mod snapshot;
 mod stdio;
 
@@ -99,7 +100,8 @@ impl Sandbox {
         let boot = component.boot_image()?;
         let layout = boot.layout.clone();
         let scratch = HostMapping::anonymous(crate::mem::host_usize(layout.size), "scratch").map_err(Error::Memory)?;
-        let mut sandbox = Self::with_memory(component, linker, boot, scratch, None)?;
+        let area = linear_memory::Area::new(layout.linear_memory)?;
+        let mut sandbox = Self::with_memory(component, linker, boot, scratch, area, None)?;
         // Booting runs guest code too (the component's start function): the
         // call timeout bounds it, and interrupts cannot reach it (no handle
         // exists yet).
@@ -116,8 +118,11 @@ impl Sandbox {
         linker: &Linker,
         boot: Arc<BootImage>,
         scratch: HostMapping,
+        area: linear_memory::Area,
         origin: Option<Arc<Snapshot>>,
     ) -> Result<Self, Error> {
+        // Guest code runs natively: the CPU must have what it was compiled for.
+        crate::hypervisor::cpu::check_compiled_features(component.engine().cpu_features())?;
         let mut vm = crate::hypervisor::create(component.engine().config().hypervisor)?;
         let boot_slot = MemorySlot {
             guest_address: 0,
@@ -144,7 +149,7 @@ impl Sandbox {
             vm.map(BOOT_SLOT, boot_slot)?;
             vm.map(SCRATCH_SLOT, scratch_slot)?;
         }
-        let machine = snapshot::Machine { vm, scratch, cow: None };
+        let machine = snapshot::Machine { vm, scratch, area, cow: None };
         Ok(Self::with_machine(component, linker, boot, machine, origin))
     }
 
@@ -301,6 +306,7 @@ impl Sandbox {
             max_wasm_memory: self.component.engine().config().memory.max_wasm_memory.unwrap_or(0),
             max_message_size: self.component.engine().config().memory.max_message_size,
             hostcall_fuel: self.component.engine().config().memory.hostcall_fuel,
+            linear_memory: layout.linear_memory,
         };
         self.machine.scratch.write(ScratchLayout::offset(layout.boot_params.address), params.as_bytes())?;
         self.machine.scratch.write(ScratchLayout::offset(layout.image_data.address), &self.boot.image_data)?;

@@ -10,6 +10,7 @@
 
 use super::Sandbox;
 use super::host_functions::Linker;
+use super::linear_memory::Area;
 use crate::Value;
 use crate::error::{Error, GuestViolation, PoisonedBy};
 use crate::hypervisor::{Exit, HypervisorError, Registers, Vm};
@@ -19,6 +20,7 @@ use crate::mem::region::HostMapping;
 use crate::mem::scratch_image::ScratchImage;
 use crate::wasm::component::Component;
 use featherlight_abi::layout::{MESSAGE_EXIT_LEN, PAGE_SIZE};
+use featherlight_abi::linear_memory::RESERVATION;
 use std::sync::{Arc, Mutex};
 
 /// A sandbox's state between two calls. Cheap to share (`Arc`), read-only.
@@ -26,6 +28,10 @@ pub struct Snapshot {
     component: Component,
     boot: Arc<BootImage>,
     scratch: ScratchImage,
+    /// The linear-memory area, and how much of each reservation the guest
+    /// had committed.
+    area: ScratchImage,
+    area_committed: Vec<u64>,
     /// Where the guest resumes: just past the `out` that delivered the
     /// result of its last call, waiting for the next message.
     regs: Registers,
@@ -47,6 +53,7 @@ pub(super) struct Machine {
     pub vm: Vm,
     pub cow: Option<super::guest_cow::CowState>,
     pub scratch: HostMapping,
+    pub area: Area,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -64,10 +71,10 @@ impl Snapshot {
         &self.component
     }
 
-    /// Bytes of scratch memory the snapshot stores (all-zero pages are not
-    /// stored), on top of the component's shared boot image.
+    /// Bytes of scratch and linear memory the snapshot stores (all-zero
+    /// pages are not stored), on top of the component's shared boot image.
     pub fn stored_bytes(&self) -> u64 {
-        self.scratch.stored_pages() as u64 * PAGE_SIZE
+        (self.scratch.stored_pages() + self.area.stored_pages()) as u64 * PAGE_SIZE
     }
 
     /// VMs of dropped sandboxes this snapshot keeps for reuse.
@@ -112,10 +119,16 @@ impl Sandbox {
         let copies = self.guest_copies()?;
         let copies = copies.as_ref().map(|(memory, copied)| (*memory, copied.as_slice()));
         let scratch = ScratchImage::capture(&self.machine.scratch, parent, copies).map_err(Error::Memory)?;
+        let parent = self.origin.as_ref().map(|origin| &origin.area);
+        let area = ScratchImage::capture(&self.machine.area.mapping, parent, None)
+            .and_then(|image| image.into_overlay(host_usize(RESERVATION)))
+            .map_err(Error::Memory)?;
         Ok(Arc::new(Snapshot {
             component: self.component.clone(),
             boot: self.boot.clone(),
             scratch,
+            area,
+            area_committed: self.machine.area.committed().to_vec(),
             regs,
             registered: self.registered().collect(),
             handles: self.handles.clone(),
@@ -139,6 +152,12 @@ impl Sandbox {
             let stats =
                 snapshot.scratch.restore(&mut self.machine.scratch, same_image, writable).map_err(Error::Memory)?;
             tracing::trace!(?stats, "restored scratch");
+            // The area is writable in both modes; its slots stay.
+            let machine = &mut *self.machine;
+            let size = machine.area.mapping.size();
+            let stats = snapshot.area.restore(&mut machine.area.mapping, same_image, size).map_err(Error::Memory)?;
+            tracing::trace!(?stats, "restored linear memory");
+            machine.area.commit_all(&mut machine.vm, &snapshot.area_committed)?;
             if self.cow_tables().is_some() && self.machine.cow.is_none() {
                 // A sandbox booted with writable scratch enters guest CoW.
                 return self.enter_guest_cow(&snapshot.regs, true);
@@ -195,8 +214,12 @@ impl Sandbox {
             return Ok(sandbox);
         }
         let scratch = snapshot.scratch.map_private().map_err(Error::Memory)?;
-        let mut sandbox =
-            Self::with_memory(&snapshot.component, linker, snapshot.boot.clone(), scratch, Some(snapshot.clone()))?;
+        let area = snapshot.area.map_private().map_err(Error::Memory)?;
+        let area = Area::with_mapping(snapshot.boot.layout.linear_memory, area);
+        let boot = snapshot.boot.clone();
+        let mut sandbox = Self::with_memory(&snapshot.component, linker, boot, scratch, area, Some(snapshot.clone()))?;
+        let machine = &mut *sandbox.machine;
+        machine.area.commit_all(&mut machine.vm, &snapshot.area_committed)?;
         sandbox.check_compatible(snapshot)?;
         sandbox.handles = snapshot.handles.clone();
         if sandbox.cow_tables().is_some() {

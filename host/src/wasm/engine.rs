@@ -4,7 +4,7 @@
 use super::cache::DEFAULT_CACHE_MAX_SIZE;
 use crate::error::Error;
 use crate::hypervisor::HypervisorChoice;
-use crate::hypervisor::cpu::CPU_FEATURES;
+use crate::hypervisor::cpu::{CPU_FEATURES, CpuFeatures};
 use crate::image::{GuestImage, ImageError, guest_image, parse_guest_image};
 use crate::mem::{DirtyPageMode, MemoryConfig};
 use featherlight_abi::engine::{SHARED_SETTINGS, SharedSettings};
@@ -32,6 +32,12 @@ pub struct Config {
     /// new sandbox may take (a component's start function runs then).
     /// `None`: no limit. Per sandbox: [`Sandbox::set_call_timeout`](crate::Sandbox::set_call_timeout).
     pub call_timeout: Option<std::time::Duration>,
+    /// Which CPU features compiled code uses: by default every one this
+    /// host's CPU has ([`CpuFeatures::Host`], as wasmtime compiles for its
+    /// host); [`CpuFeatures::Baseline`] pins the baseline, for code and
+    /// snapshots that move between machines. A sandbox on a CPU without the
+    /// features is refused (`HypervisorError::MissingCpuFeatures`).
+    pub cpu_features: CpuFeatures,
     /// Which hypervisor runs the sandboxes: by default the first that exists
     /// (`/dev/kvm`, then `/dev/mshv` in builds with the `mshv` feature).
     pub hypervisor: HypervisorChoice,
@@ -63,6 +69,7 @@ impl Default for Config {
             cache_max_size: DEFAULT_CACHE_MAX_SIZE,
             guest_log_level: 2,
             call_timeout: None,
+            cpu_features: CpuFeatures::Host,
             hypervisor: HypervisorChoice::Auto,
             spare_vms: 8,
             guest_image: None,
@@ -86,6 +93,8 @@ pub(crate) struct EngineInner {
     image_override: Option<GuestImage>,
     /// `config.memory.dirty_pages` resolved for this host.
     pub dirty_pages: DirtyPageMode,
+    /// Boot-parameter bits of the CPU features code is compiled for.
+    pub cpu_features: u64,
 }
 
 impl std::fmt::Debug for Engine {
@@ -119,11 +128,13 @@ impl Engine {
         // Host only: the guest has no copy-on-write images of its own.
         wasm.memory_init_cow(false);
         wasm.max_wasm_stack(usize::try_from(config.memory.max_wasm_stack).unwrap_or(usize::MAX));
+        let cpu_features = config.cpu_features.bits();
         // SAFETY: the guest enables exactly these CPU features (CPUID and
-        // boot parameters) and its soft-float runtime exchanges floats with
-        // Cranelift code through memory, which x86_float_abi_ok vouches for.
+        // boot parameters; a sandbox is refused on a CPU without them) and
+        // its soft-float runtime exchanges floats with Cranelift code
+        // through memory, which x86_float_abi_ok vouches for.
         unsafe {
-            for feature in CPU_FEATURES {
+            for feature in CPU_FEATURES.iter().filter(|f| cpu_features & f.boot_bit != 0) {
                 wasm.cranelift_flag_enable(feature.cranelift_flag);
             }
             wasm.x86_float_abi_ok(x86_float_abi_ok);
@@ -142,7 +153,9 @@ impl Engine {
         };
         let dirty_pages = config.memory.dirty_pages.resolve(config.hypervisor);
         tracing::debug!(?dirty_pages, "dirty-page mode");
-        Ok(Self { inner: Arc::new(EngineInner { config, compiler, settings, image_override, dirty_pages }) })
+        Ok(Self {
+            inner: Arc::new(EngineInner { config, compiler, settings, image_override, dirty_pages, cpu_features }),
+        })
     }
 
     /// The guest image sandboxes boot: the embedded one unless the
@@ -167,6 +180,6 @@ impl Engine {
 
     /// Bits of the CPU features compiled code needs.
     pub(crate) fn cpu_features(&self) -> u64 {
-        CPU_FEATURES.iter().fold(0, |bits, feature| bits | feature.boot_bit)
+        self.inner.cpu_features
     }
 }

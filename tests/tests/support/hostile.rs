@@ -43,6 +43,7 @@ world hostile {
   export unknown-body: func();
   export unknown-import: func();
   export fake-host-failure: func();
+  export linear-memory-outside: func();
   export flood-log: func();
   export huge-abort: func();
   export log-burst: func();

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use featherlight::{Config, Engine, Hypervisor, HypervisorChoice};
+use featherlight::{Config, CpuFeatures, Engine, Hypervisor, HypervisorChoice};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
 
@@ -49,6 +49,20 @@ pub struct GlobalOptions {
     /// builds with the `mshv` feature).
     #[arg(long, value_enum, default_value_t = HypervisorOption::Auto, global = true)]
     pub hypervisor: HypervisorOption,
+
+    /// Which CPU features compiled code uses: `host` all this CPU has (AVX2, BMI2, …),
+    /// `baseline` only SSE4.2 and POPCNT, for code that runs on any x86-64 server.
+    #[arg(long, value_enum, default_value_t = CpuFeaturesOption::Host, global = true)]
+    pub cpu_features: CpuFeaturesOption,
+}
+
+/// `--cpu-features`' values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CpuFeaturesOption {
+    /// Everything the host CPU has.
+    Host,
+    /// The baseline.
+    Baseline,
 }
 
 /// `--hypervisor`'s values.
@@ -103,8 +117,16 @@ impl Session {
 
     /// The engine configuration the global options ask for.
     pub fn config(&self) -> anyhow::Result<Config> {
-        let mut config =
-            Config { guest_log_level: self.guest_log_level, hypervisor: self.hypervisor(), ..Config::default() };
+        let cpu_features = match self.options.cpu_features {
+            CpuFeaturesOption::Host => CpuFeatures::Host,
+            CpuFeaturesOption::Baseline => CpuFeatures::Baseline,
+        };
+        let mut config = Config {
+            guest_log_level: self.guest_log_level,
+            hypervisor: self.hypervisor(),
+            cpu_features,
+            ..Config::default()
+        };
         if self.no_cache() {
             config.cache_dir = None;
         } else if let Some(dir) = &self.options.cache_dir {

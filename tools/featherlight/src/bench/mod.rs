@@ -10,6 +10,9 @@
 //! | `fib-vm`           | a CPU-bound `fib(n)` in a sandbox                         | `fib-wasmtime` |
 //! | `fib-wasmtime`     | the same `fib(n)` with wasmtime in this process           | `fib-wasmtime` |
 //!
+//! Memory-hungry programs (`memory-grow-64MiB-*`, `sieve-64MB-*`, `sha256-64MiB-*`, each
+//! in the VM against wasmtime in this process) are measured in `memory.rs`.
+//!
 //! The rows of each kind are measured in a module of their own: these in `calls.rs`,
 //! snapshots and restore in `restore.rs`, the idle-sandbox memory rows (`idle-sandbox-*`)
 //! in `idle.rs`; `load.rs` runs `--load`. `measure.rs` times, `table.rs` prints.
@@ -22,6 +25,7 @@ mod calls;
 mod idle;
 mod load;
 mod measure;
+mod memory;
 mod restore;
 mod table;
 mod values;
@@ -58,6 +62,9 @@ const TARGETS: &[(&str, f64)] = &[
     ("sandbox-from-snapshot", 1.5),
     ("echo-bytes-16MiB-vm", 1.0 / 0.8),
     ("echo-string-16MiB-vm", 1.0 / 0.8),
+    ("memory-grow-64MiB-vm", 1.0 / 0.9),
+    ("sieve-64MB-vm", 1.0 / 0.95),
+    ("sha256-64MiB-vm", 1.0 / 0.95),
 ];
 
 /// At most this many timed echoes of 16 MiB on each side.
@@ -94,6 +101,10 @@ Measurements (ratio = median / the baseline's median):
                     a sandbox from a snapshot on a new VM until its first call returns
   sandbox-from-spare
                     the same on the VM of a dropped sandbox (Config::spare_vms)
+  memory-grow-64MiB-vm  memory.grow of 64 MiB in 64 KiB steps, then a restore
+  sieve-64MB-vm     a sieve over a 64 MB Vec, then a restore
+  sha256-64MiB-vm   SHA-256 of 64 MiB, then a restore
+  <row>-wasmtime    the same on a fresh wasmtime instance in this process (baseline)
 
 Idle sandboxes (--idle-sandboxes N of them from one snapshot, each after one call,
 all alive; per sandbox):
@@ -137,6 +148,14 @@ pub struct BenchArgs {
     /// Leave out the idle-sandbox rows.
     #[arg(long)]
     pub no_idle: bool,
+
+    /// Leave out the memory-hungry program rows.
+    #[arg(long)]
+    pub no_memory: bool,
+
+    /// Timed iterations of each memory-hungry program on each side.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub memory_iterations: u32,
 
     /// Idle sandboxes held at once for the idle-sandbox rows (each holds two
     /// open files: the soft limit is raised to the hard one if needed).
@@ -217,6 +236,9 @@ pub fn bench(args: &BenchArgs, session: &Session) -> anyhow::Result<()> {
         let (echoes, rates) = values::echo(&echo_engine, CALCULATOR_WASM, args.echo_size, quick.min(MAX_ECHO))?;
         measurements.extend(echoes);
         throughputs = rates;
+    }
+    if !args.no_memory {
+        measurements.extend(memory::measure(&engine, args.memory_iterations, &progress)?);
     }
     if !args.no_restore {
         let cache_dir = engine.config().cache_dir.clone();

@@ -112,6 +112,7 @@ fn small_memory(mib: u64, dirty_pages: DirtyPageMode) -> MemoryConfig {
         stack_size: 320 << 10,
         max_wasm_stack: 64 << 10,
         max_wasm_memory: None,
+        linear_memories: 1,
         dirty_pages,
         ..MemoryConfig::default()
     }
