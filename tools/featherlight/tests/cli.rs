@@ -520,6 +520,13 @@ fn wasmtime_spellings_featherlight_has_are_accepted() {
     // A memory cap below what the component starts with refuses it, as in wasmtime.
     let small = featherlight(&dir, &["run", "-W", "max-memory-size=65536", WASI_APP, "hello"]);
     assert_fails_with(&small, &["exceeds memory limits"]);
+    // Linear memory grows like wasmtime's: a 1 GiB Vec works by default, and
+    // `-W max-memory-size` caps it (the allocation fails inside Wasm).
+    let big = featherlight(&dir, &["run", WASI_APP, "alloc", "1024"]);
+    assert_eq!((big.code, big.stdout.as_str()), (Some(0), "allocated 1024 MiB, 262144 pages written\n"), "{big:#?}");
+    let capped = featherlight(&dir, &["run", "-W", "max-memory-size=268435456", WASI_APP, "alloc", "512"]);
+    assert_ne!(capped.code, Some(0), "{capped:#?}");
+    assert!(capped.stderr.contains("memory allocation"), "{capped:#?}");
     // Running past the deadline is wasmtime's `interrupt` trap, status 134.
     let slow = featherlight(&dir, &["run", "-W", "timeout=500ms", WASI_APP, "lines", "1000000000"]);
     assert_eq!(slow.code, Some(134), "{}", slow.stderr);
