@@ -295,7 +295,7 @@ fn compiled_components_run_and_corrupted_ones_are_rejected() {
 #[test]
 fn bench_prints_json_lines() {
     let dir = scratch("bench");
-    let args = ["bench", "--json", "--iterations", "20", "--fib-n", "15", "--idle-sandboxes", "10"];
+    let args = ["bench", "--json", "--iterations", "20", "--fib-n", "15", "--idle-sandboxes", "10", "--no-memory"];
     let outcome = featherlight(&dir, &args);
     assert!(outcome.success, "{outcome:#?}");
     let mut names = Vec::new();
@@ -386,9 +386,39 @@ fn bench_prints_json_lines() {
 }
 
 #[test]
+fn bench_measures_memory_hungry_programs_against_wasmtime() {
+    let dir = scratch("bench-memory");
+    let args = [
+        "bench",
+        "--json",
+        "--iterations",
+        "2",
+        "--fib-n",
+        "5",
+        "--no-restore",
+        "--no-idle",
+        "--memory-iterations",
+        "1",
+    ];
+    let outcome = featherlight(&dir, &args);
+    assert!(outcome.success, "{outcome:#?}");
+    for (row, baseline) in [
+        ("memory-grow-64MiB-vm", "memory-grow-64MiB-wasmtime"),
+        ("sieve-64MB-vm", "sieve-64MB-wasmtime"),
+        ("sha256-64MiB-vm", "sha256-64MiB-wasmtime"),
+        ("comrak-1MB-vm", "comrak-1MB-wasmtime"),
+    ] {
+        let line = outcome.stdout.lines().find(|l| l.contains(&format!("\"name\":\"{row}\""))).expect(row);
+        let value: serde_json::Value = serde_json::from_str(line).expect("JSON");
+        assert_eq!(value["baseline"], baseline, "{line}");
+        assert!(value["ratio"].is_number() && value["target_ns"].is_number(), "{line}");
+    }
+}
+
+#[test]
 fn bench_leaves_out_idle_sandboxes_on_request() {
     let dir = scratch("bench-no-idle");
-    let args = ["bench", "--json", "--iterations", "2", "--fib-n", "5", "--no-restore", "--no-idle"];
+    let args = ["bench", "--json", "--iterations", "2", "--fib-n", "5", "--no-restore", "--no-idle", "--no-memory"];
     let outcome = featherlight(&dir, &args);
     assert!(outcome.success, "{outcome:#?}");
     assert!(!outcome.stdout.contains("idle-sandbox-"), "{outcome:#?}");

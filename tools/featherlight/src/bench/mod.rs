@@ -208,15 +208,15 @@ pub fn bench(args: &BenchArgs, session: &Session) -> anyhow::Result<()> {
     measurements.push(sandbox_new(&component, &exports, quick.min(MAX_SANDBOX_NEW))?);
     progress(&format!("fib({}) in the VM and in wasmtime", args.fib_n));
     measurements.extend(fib(&component, CALCULATOR_WASM, &exports, args.fib_n, quick.min(MAX_FIB))?);
+    if !args.no_restore {
+        let cache_dir = engine.config().cache_dir.clone();
+        measurements.extend(restore::measure(CALCULATOR_WASM, cache_dir, quick.min(20_000), &progress)?);
+    }
     if !args.no_memory {
         measurements.extend(memory::measure(&engine, args.memory_iterations, &progress)?);
         // comrak's ~1 MB of stdin travels in the Init message: a larger input buffer.
         let program_engine = session.engine_with(|config| config.memory.input_size = 4 << 20)?;
         measurements.extend(program::measure(&program_engine, args.memory_iterations, &progress)?);
-    }
-    if !args.no_restore {
-        let cache_dir = engine.config().cache_dir.clone();
-        measurements.extend(restore::measure(CALCULATOR_WASM, cache_dir, quick.min(20_000), &progress)?);
     }
 
     let idle = if args.no_idle {

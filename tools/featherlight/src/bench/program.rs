@@ -57,7 +57,8 @@ pub(super) fn measure(engine: &Engine, iterations: u32, progress: &dyn Fn(&str))
     let in_vm = |input: &str| -> anyhow::Result<Vec<u8>> {
         let stdout = CapturedOutput::new();
         let mut linker = Linker::new();
-        linker.wasi(WasiConfig::new().arg("comrak").stdin(input.as_bytes()).stdout(OutputSink::Capture(stdout.clone())));
+        linker
+            .wasi(WasiConfig::new().arg("comrak").stdin(input.as_bytes()).stdout(OutputSink::Capture(stdout.clone())));
         let mut sandbox = Sandbox::new(&component, &linker)?;
         let results = sandbox.call_index(index, &[])?;
         ensure!(matches!(results.as_slice(), [Value::Result(Ok(_))]), "comrak failed in the VM: {results:?}");
