@@ -9,7 +9,9 @@
 //! - `tests/components/wasi-app`, a WASI command built from plain Rust std, for the tests of
 //!   running commands (`FEATHERLIGHT_CLI_WASI_APP_WASM`);
 //! - `tests/components/memory`, memory-hungry programs for `featherlight bench`
-//!   (`FEATHERLIGHT_CLI_MEMORY_WASM`).
+//!   (`FEATHERLIGHT_CLI_MEMORY_WASM`);
+//! - `tests/components/markdown`, comrak as a WASI command, the real program of
+//!   `featherlight bench` (`FEATHERLIGHT_CLI_MARKDOWN_WASM`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -54,6 +56,15 @@ fn build() -> Result<(), String> {
     ))
     .map_err(|e| format!("cannot build the component in {}: {e}", wasi_app.display()))?;
     println!("cargo:rustc-env=FEATHERLIGHT_CLI_WASI_APP_WASM={}", wasi_app.display());
+    let markdown = workspace.join("tests/components/markdown");
+    let markdown = featherlight_build::cargo_build(&featherlight_build::NestedBuild::new(
+        markdown.join("Cargo.toml"),
+        featherlight_build::COMPONENT_TARGET,
+        &target_dir,
+        featherlight_build::Artifact::Bin("markdown".into()),
+    ))
+    .map_err(|e| format!("cannot build the component in {}: {e}", markdown.display()))?;
+    println!("cargo:rustc-env=FEATHERLIGHT_CLI_MARKDOWN_WASM={}", markdown.display());
     println!("cargo:rerun-if-changed=build.rs");
     Ok(())
 }

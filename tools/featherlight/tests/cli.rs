@@ -316,8 +316,19 @@ fn compiled_components_run_and_corrupted_ones_are_rejected() {
 #[test]
 fn bench_prints_json_lines() {
     let dir = scratch("bench");
-    let args =
-        ["bench", "--json", "--iterations", "20", "--fib-n", "15", "--echo-size", "65536", "--idle-sandboxes", "10"];
+    let args = [
+        "bench",
+        "--json",
+        "--iterations",
+        "20",
+        "--fib-n",
+        "15",
+        "--echo-size",
+        "65536",
+        "--idle-sandboxes",
+        "10",
+        "--no-memory",
+    ];
     let outcome = featherlight(&dir, &args);
     assert!(outcome.success, "{outcome:#?}");
     let mut names = Vec::new();
@@ -425,9 +436,39 @@ fn bench_prints_json_lines() {
 }
 
 #[test]
+fn bench_measures_memory_hungry_programs_against_wasmtime() {
+    let dir = scratch("bench-memory");
+    let args = [
+        "bench",
+        "--json",
+        "--iterations",
+        "2",
+        "--fib-n",
+        "5",
+        "--no-restore",
+        "--no-idle",
+        "--memory-iterations",
+        "1",
+    ];
+    let outcome = featherlight(&dir, &args);
+    assert!(outcome.success, "{outcome:#?}");
+    for (row, baseline) in [
+        ("memory-grow-64MiB-vm", "memory-grow-64MiB-wasmtime"),
+        ("sieve-64MB-vm", "sieve-64MB-wasmtime"),
+        ("sha256-64MiB-vm", "sha256-64MiB-wasmtime"),
+        ("comrak-1MB-vm", "comrak-1MB-wasmtime"),
+    ] {
+        let line = outcome.stdout.lines().find(|l| l.contains(&format!("\"name\":\"{row}\""))).expect(row);
+        let value: serde_json::Value = serde_json::from_str(line).expect("JSON");
+        assert_eq!(value["baseline"], baseline, "{line}");
+        assert!(value["ratio"].is_number() && value["target_ns"].is_number(), "{line}");
+    }
+}
+
+#[test]
 fn bench_leaves_out_idle_sandboxes_on_request() {
     let dir = scratch("bench-no-idle");
-    let args = ["bench", "--json", "--iterations", "2", "--fib-n", "5", "--no-restore", "--no-idle"];
+    let args = ["bench", "--json", "--iterations", "2", "--fib-n", "5", "--no-restore", "--no-idle", "--no-memory"];
     let outcome = featherlight(&dir, &args);
     assert!(outcome.success, "{outcome:#?}");
     assert!(!outcome.stdout.contains("idle-sandbox-"), "{outcome:#?}");
@@ -559,6 +600,13 @@ fn wasmtime_spellings_featherlight_has_are_accepted() {
     // A memory cap below what the component starts with refuses it, as in wasmtime.
     let small = featherlight(&dir, &["run", "-W", "max-memory-size=65536", WASI_APP, "hello"]);
     assert_fails_with(&small, &["exceeds memory limits"]);
+    // Linear memory grows like wasmtime's: a 1 GiB Vec works by default, and
+    // `-W max-memory-size` caps it (the allocation fails inside Wasm).
+    let big = featherlight(&dir, &["run", WASI_APP, "alloc", "1024"]);
+    assert_eq!((big.code, big.stdout.as_str()), (Some(0), "allocated 1024 MiB, 262144 pages written\n"), "{big:#?}");
+    let capped = featherlight(&dir, &["run", "-W", "max-memory-size=268435456", WASI_APP, "alloc", "512"]);
+    assert_ne!(capped.code, Some(0), "{capped:#?}");
+    assert!(capped.stderr.contains("memory allocation"), "{capped:#?}");
     // Running past the deadline is wasmtime's `interrupt` trap, status 134.
     let slow = featherlight(&dir, &["run", "-W", "timeout=500ms", WASI_APP, "lines", "1000000000"]);
     assert_eq!(slow.code, Some(134), "{}", slow.stderr);

@@ -71,6 +71,15 @@ fn main() {
                 println!("line {i}");
             }
         }
+        "alloc" => {
+            // A Vec of the given number of MiB, every page written.
+            let mib: usize = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(1);
+            let mut buffer = vec![0u8; mib << 20];
+            for page in buffer.chunks_mut(4096) {
+                page[0] = 1;
+            }
+            println!("allocated {} MiB, {} pages written", mib, buffer.iter().filter(|b| **b == 1).count());
+        }
         "stdin" => {
             let mut input = String::new();
             std::io::stdin().read_to_string(&mut input).expect("stdin readable");

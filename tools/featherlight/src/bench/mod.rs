@@ -11,7 +11,8 @@
 //! | `fib-wasmtime`     | the same `fib(n)` with wasmtime in this process           | `fib-wasmtime` |
 //!
 //! Memory-hungry programs (`memory-grow-64MiB-*`, `sieve-64MB-*`, `sha256-64MiB-*`, each
-//! in the VM against wasmtime in this process) are measured in `memory.rs`.
+//! in the VM against wasmtime in this process) are measured in `memory.rs`, a real
+//! crates.io program (`comrak-1MB-*`) in `program.rs`.
 //!
 //! The rows of each kind are measured in a module of their own: these in `calls.rs`,
 //! snapshots and restore in `restore.rs`, the idle-sandbox memory rows (`idle-sandbox-*`)
@@ -26,6 +27,7 @@ mod idle;
 mod load;
 mod measure;
 mod memory;
+mod program;
 mod restore;
 mod table;
 mod values;
@@ -65,6 +67,7 @@ const TARGETS: &[(&str, f64)] = &[
     ("memory-grow-64MiB-vm", 1.0 / 0.9),
     ("sieve-64MB-vm", 1.0 / 0.95),
     ("sha256-64MiB-vm", 1.0 / 0.95),
+    ("comrak-1MB-vm", 1.0 / 0.9),
 ];
 
 /// At most this many timed echoes of 16 MiB on each side.
@@ -105,6 +108,8 @@ Measurements (ratio = median / the baseline's median):
   sieve-64MB-vm     a sieve over a 64 MB Vec, then a restore
   sha256-64MiB-vm   SHA-256 of 64 MiB, then a restore
   <row>-wasmtime    the same on a fresh wasmtime instance in this process (baseline)
+  comrak-1MB-vm     comrak (crates.io) rendering ~1 MB of Markdown from stdin, in a new
+                    sandbox (vs comrak-1MB-wasmtime: wasmtime + wasmtime-wasi in process)
 
 Idle sandboxes (--idle-sandboxes N of them from one snapshot, each after one call,
 all alive; per sandbox):
@@ -115,8 +120,9 @@ all alive; per sandbox):
   idle-sandbox-fds          open file descriptors
 
 Targets, printed alongside, not enforced: call-noop <= 1.2 x raw-exit, fib-vm <= 1/0.95 x
-fib-wasmtime; echo-*-vm <= 1/0.8 x echo-*-wasmtime; sandbox-from-snapshot <= 1.5 x vm-create-exit; restores flat in scratch
-size (<= 1.2 x the smallest scratch's row with the same D); a host-CoW restore <=
+fib-wasmtime; echo-*-vm <= 1/0.8 x echo-*-wasmtime; sandbox-from-snapshot <= 1.5 x
+vm-create-exit; restores flat in scratch size (<= 1.2 x the smallest scratch's row with
+the same D); a host-CoW restore <=
 vcpu-ioctl + 2 x D x memset-page; host-cow-touch-N-restore <= 1.2 x raw-exit + N x 1 µs;
 idle-sandbox-private <= 1 MiB. Needs /dev/kvm.")]
 pub struct BenchArgs {
@@ -149,7 +155,7 @@ pub struct BenchArgs {
     #[arg(long)]
     pub no_idle: bool,
 
-    /// Leave out the memory-hungry program rows.
+    /// Leave out the memory-hungry program rows (and comrak's).
     #[arg(long)]
     pub no_memory: bool,
 
@@ -237,12 +243,15 @@ pub fn bench(args: &BenchArgs, session: &Session) -> anyhow::Result<()> {
         measurements.extend(echoes);
         throughputs = rates;
     }
-    if !args.no_memory {
-        measurements.extend(memory::measure(&engine, args.memory_iterations, &progress)?);
-    }
     if !args.no_restore {
         let cache_dir = engine.config().cache_dir.clone();
         measurements.extend(restore::measure(CALCULATOR_WASM, cache_dir, quick.min(20_000), &progress)?);
+    }
+    if !args.no_memory {
+        measurements.extend(memory::measure(&engine, args.memory_iterations, &progress)?);
+        // comrak's ~1 MB of stdin travels in the Init message: a larger input buffer.
+        let program_engine = session.engine_with(|config| config.memory.input_size = 4 << 20)?;
+        measurements.extend(program::measure(&program_engine, args.memory_iterations, &progress)?);
     }
 
     let idle = if args.no_idle {
