@@ -122,9 +122,9 @@ all alive; per sandbox):
 Targets, printed alongside, not enforced: call-noop <= 1.2 x raw-exit, fib-vm <= 1/0.95 x
 fib-wasmtime; echo-*-vm <= 1/0.8 x echo-*-wasmtime; sandbox-from-snapshot <= 1.5 x
 vm-create-exit; restores flat in scratch size (<= 1.2 x the smallest scratch's row with
-the same D); a host-CoW restore <=
-vcpu-ioctl + 2 x D x memset-page; host-cow-touch-N-restore <= 1.2 x raw-exit + N x 1 µs;
-idle-sandbox-private <= 1 MiB. Needs /dev/kvm.")]
+the same D); a host-CoW restore <= vcpu-ioctl + 2 x D x memset-page;
+host-cow-touch-N-restore <= 1.2 x raw-exit + N x 1 µs; idle-sandbox-private <= 1 MiB.
+Needs /dev/kvm.")]
 pub struct BenchArgs {
     /// Print one JSON object per line and measurement, with the keys `name`,
     /// `median_ns`, `min_ns`, `iterations`, `baseline`, `ratio`, and `target_ns`
