@@ -88,11 +88,16 @@ impl std::fmt::Display for HostReport {
         }
         writeln!(f, "CPU features the compiler targets (guest code runs natively; the guest never reads CPUID):")?;
         for feature in &self.cpu_features {
-            let host = if feature.host_cpu { "host CPU has it" } else { "MISSING from the host CPU (required)" };
-            let vm = match feature.vm_cpuid {
-                Some(true) => "in VM CPUID",
-                Some(false) => "not in VM CPUID",
-                None => "VM CPUID unknown",
+            let host = match (feature.host_cpu, feature.required) {
+                (true, _) => "host CPU has it",
+                (false, true) => "MISSING from the host CPU (required)",
+                (false, false) => "not on this host CPU (used only where present)",
+            };
+            let vm = match (feature.vm_cpuid, feature.required) {
+                (Some(true), _) => "in VM CPUID",
+                (Some(false), _) => "not in VM CPUID",
+                (None, true) => "VM CPUID unknown",
+                (None, false) => "VM CPUID not checked",
             };
             writeln!(f, "  {}: {host}; {vm}", feature.name)?;
         }
@@ -111,7 +116,11 @@ mod tests {
         let kvm = &report.devices[0];
         assert_eq!(kvm.status, DeviceStatus::Usable);
         assert!(kvm.capabilities.iter().filter(|c| c.required).all(|c| c.supported), "{report}");
-        assert!(report.cpu_features.iter().all(|f| f.host_cpu && f.vm_cpuid.is_some()), "{report}");
+        let required = report.cpu_features.iter().filter(|f| f.required);
+        assert!(
+            required.clone().count() == 5 && required.clone().all(|f| f.host_cpu && f.vm_cpuid.is_some()),
+            "{report}"
+        );
         let text = report.to_string();
         assert!(text.starts_with("hypervisor: KVM (/dev/kvm)"), "{text}");
         assert!(text.contains("MSR filter"), "{text}");

@@ -189,6 +189,9 @@ pub(crate) const REQUIRED_LEAF1_ECX: u32 = {
 pub struct CpuFeatureReport {
     /// The feature's usual name (SSE4.1, POPCNT, …).
     pub name: &'static str,
+    /// Part of the baseline, always compiled for (else compiled for only
+    /// where the host CPU has it, with [`CpuFeatures::Host`]).
+    pub required: bool,
     /// Whether the host CPU has it (required).
     pub host_cpu: bool,
     /// Whether the chosen hypervisor's VMs report it in CPUID; `None` when
@@ -219,6 +222,7 @@ pub(crate) fn feature_reports(vm_leaf1_ecx: Option<u32>) -> Vec<CpuFeatureReport
         .iter()
         .map(|feature| CpuFeatureReport {
             name: feature.name,
+            required: feature.baseline,
             host_cpu: (feature.on_host)(),
             vm_cpuid: vm_leaf1_ecx
                 .filter(|_| feature.cpuid_leaf1_ecx != 0)

@@ -12,6 +12,7 @@ use super::{BootImageError, DirtyPageMode, PAGE, host_usize};
 use crate::hypervisor::descriptors::{CowEntries, GDT_ADDRESS, IDT_ADDRESS, gdt_page, idt_page};
 use crate::image::GuestImage;
 use featherlight_abi::layout::{PAGE_SIZE, Region, SCRATCH_BASE};
+use featherlight_abi::paging::HUGE_PAGE_SIZE;
 
 /// The read-only region a sandbox boots from, plus what it needs
 /// to start: the image and artifact before anything ran.
@@ -95,11 +96,17 @@ impl BootImage {
             }
         }
 
-        // The artifact after the image and a guard page, page aligned.
-        let artifact_address = image.end + PAGE_SIZE;
+        // The artifact after the image and a guard page, on a 2 MiB boundary
+        // and padded to whole 2 MiB: its code and data are then mapped with
+        // 2 MiB pages (see `page_tables::add_mappings`), so a new VM takes one
+        // fault per 2 MiB of it rather than one per 4 KiB page touched
+        // (comrak's first run: 235 of 768 guest page-table walks were its
+        // artifact's pages).
+        let artifact_address = (image.end + PAGE_SIZE).next_multiple_of(HUGE_PAGE_SIZE);
         put(&mut contents, artifact_address, artifact);
         let artifact_region = Region { address: artifact_address, size: artifact.len() as u64 };
-        let tables_base = (artifact_address + artifact.len() as u64).next_multiple_of(PAGE_SIZE);
+        let artifact_mapped = (artifact.len() as u64).next_multiple_of(HUGE_PAGE_SIZE);
+        let tables_base = artifact_address + artifact_mapped;
         contents.resize(host_usize(tables_base), 0);
 
         let mut mappings = Vec::new();
@@ -116,7 +123,7 @@ impl BootImage {
             }
             page += PAGE_SIZE;
         }
-        map(artifact_address, artifact_address, artifact.len() as u64, Access::ReadOnly);
+        map(artifact_address, artifact_address, artifact_mapped, Access::ReadOnly);
         for region in [layout.boot_params, layout.input, layout.output, layout.exception_stack] {
             map(region.address, region.address, region.size, Access::ReadWrite);
         }
