@@ -372,6 +372,17 @@ pub fn triple(a: u32, b: &str, c: f64) -> Value {
     Value::Tuple(vec![Value::U32(a), string(b), Value::Float64(c)])
 }
 
+/// This process's resident memory in bytes (`VmRSS`).
+///
+/// # Panics
+///
+/// If `/proc/self/status` cannot be read or has no `VmRSS` line.
+pub fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).expect("VmRSS");
+    line.split_whitespace().nth(1).and_then(|kib| kib.parse::<u64>().ok()).expect("a number") * 1024
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

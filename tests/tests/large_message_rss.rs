@@ -4,15 +4,9 @@
 //! resident memory, which tests running alongside would disturb.
 
 use featherlight::{Config, DirtyPageMode, Linker, MemoryConfig, Sandbox, Value};
-use featherlight_tests::{Fixture, LARGE_WASM};
+use featherlight_tests::{Fixture, LARGE_WASM, rss_bytes};
 
 const MIB: u64 = 1 << 20;
-
-fn rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).expect("VmRSS");
-    line.split_whitespace().nth(1).and_then(|kib| kib.parse::<u64>().ok()).expect("a number") * 1024
-}
 
 fn gives_memory_back(mode: DirtyPageMode) {
     let memory = MemoryConfig { dirty_pages: mode, scratch_size: 1 << 30, ..MemoryConfig::default() };

@@ -151,14 +151,24 @@ impl std::fmt::Debug for InProcess {
     }
 }
 
+/// `wasm` (the `what` component) compiled by wasmtime in this process with its
+/// default configuration, and a linker in which every import traps.
+pub(super) fn in_process(
+    wasm: &[u8],
+    what: &str,
+) -> anyhow::Result<(wasmtime::Engine, wasmtime::component::Component, wasmtime::component::Linker<()>)> {
+    let engine = wasmtime::Engine::default();
+    let component = wasmtime::component::Component::new(&engine, wasm)
+        .map_err(from_wasmtime)
+        .with_context(|| format!("wasmtime cannot compile the {what} component"))?;
+    let mut linker = wasmtime::component::Linker::<()>::new(&engine);
+    linker.define_unknown_imports_as_traps(&component).map_err(from_wasmtime)?;
+    Ok((engine, component, linker))
+}
+
 impl InProcess {
     fn new(wasm: &[u8]) -> anyhow::Result<Self> {
-        let engine = wasmtime::Engine::default();
-        let component = wasmtime::component::Component::new(&engine, wasm)
-            .map_err(from_wasmtime)
-            .context("wasmtime cannot compile the calculator")?;
-        let mut linker = wasmtime::component::Linker::<()>::new(&engine);
-        linker.define_unknown_imports_as_traps(&component).map_err(from_wasmtime)?;
+        let (engine, component, linker) = in_process(wasm, "calculator")?;
         let mut store = wasmtime::Store::new(&engine, ());
         let instance = linker
             .instantiate(&mut store, &component)

@@ -104,12 +104,7 @@ struct InProcess {
 
 impl InProcess {
     fn new(wasm: &[u8]) -> anyhow::Result<Self> {
-        let engine = wasmtime::Engine::default();
-        let component = wasmtime::component::Component::new(&engine, wasm)
-            .map_err(from_wasmtime)
-            .context("wasmtime cannot compile the memory component")?;
-        let mut linker = wasmtime::component::Linker::<()>::new(&engine);
-        linker.define_unknown_imports_as_traps(&component).map_err(from_wasmtime)?;
+        let (engine, component, linker) = super::calls::in_process(wasm, "memory")?;
         Ok(Self { engine, component, linker })
     }
 

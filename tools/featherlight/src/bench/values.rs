@@ -151,12 +151,7 @@ impl std::fmt::Debug for InProcess {
 
 impl InProcess {
     fn new(wasm: &[u8]) -> anyhow::Result<Self> {
-        let engine = wasmtime::Engine::default();
-        let component = wasmtime::component::Component::new(&engine, wasm)
-            .map_err(super::calls::from_wasmtime)
-            .context("wasmtime cannot compile the calculator")?;
-        let mut linker = wasmtime::component::Linker::<()>::new(&engine);
-        linker.define_unknown_imports_as_traps(&component).map_err(super::calls::from_wasmtime)?;
+        let (engine, component, linker) = super::calls::in_process(wasm, "calculator")?;
         let mut store = wasmtime::Store::new(&engine, ());
         store.set_hostcall_fuel(usize::try_from(ECHO_FUEL)?);
         let instance = linker
