@@ -11,6 +11,7 @@
 extern crate alloc;
 
 pub mod engine;
+pub mod fs;
 pub mod layout;
 pub mod message;
 pub mod packed;
