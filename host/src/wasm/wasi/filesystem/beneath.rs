@@ -74,10 +74,15 @@ pub(crate) fn code(errno: Errno) -> ErrorCode {
 }
 
 /// `openat2` beneath `dir`, retried when a concurrent rename disturbed it.
+/// (`openat2` refuses a mode without `O_CREAT` and, with `O_PATH`, any flag
+/// but `O_DIRECTORY` / `O_NOFOLLOW` / `O_CLOEXEC`.)
 pub(super) fn open(dir: BorrowedFd<'_>, path: &str, flags: OFlags, mode: Mode) -> Result<OwnedFd, ErrorCode> {
+    let mode = if flags.contains(OFlags::CREATE) { mode } else { Mode::empty() };
+    let flags =
+        if flags.contains(OFlags::PATH) { flags | OFlags::CLOEXEC } else { flags | OFlags::CLOEXEC | OFlags::NOCTTY };
     let mut tries = 0;
     loop {
-        match rustix::fs::openat2(dir, path, flags | OFlags::CLOEXEC | OFlags::NOCTTY, mode, RESOLVE) {
+        match rustix::fs::openat2(dir, path, flags, mode, RESOLVE) {
             Err(Errno::AGAIN) if tries < RETRIES => tries += 1,
             other => return other.map_err(code),
         }
