@@ -447,9 +447,9 @@ fn hash(dev: u64, ino: u64) -> Reply {
 fn read_directory(d: &Descriptor) -> Outcome {
     let listed = beneath::open(d.fd.as_fd(), ".", OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty())?;
     let mut entries = Vec::new();
-    let mut dir = rustix::fs::Dir::read_from(&listed).map_err(code)?;
+    let dir = rustix::fs::Dir::read_from(&listed).map_err(code)?;
     let mut deferred = 0u64;
-    while let Some(entry) = dir.next() {
+    for entry in dir {
         let entry = entry.map_err(code)?;
         let name = entry.file_name().to_bytes();
         if name == b"." || name == b".." {
