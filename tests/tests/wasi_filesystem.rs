@@ -201,3 +201,54 @@ fn granting_a_missing_directory_is_a_typed_error() {
     let file = WasiConfig::new().preopened_dir("/proc/self/status", "/x", FsPerms::ReadOnly);
     assert!(matches!(file, Err(featherlight::FsError::Open { .. })), "{file:?}");
 }
+
+/// Descriptors this process has open on files beneath `dir`.
+fn open_fds(dir: &Path) -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .expect("/proc/self/fd")
+        .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+        .filter(|target| target.starts_with(dir))
+        .count()
+}
+
+#[test]
+fn descriptors_are_limited_closed_on_restore_and_on_drop() {
+    let fixture = Fixture::new();
+    let (_root, grant) = tree();
+    let stdout = CapturedOutput::new();
+    let wasi = WasiConfig::new()
+        .args(["wasi-app.wasm", "fs-open-many", GUEST, "5"].map(str::to_owned))
+        .stdout(OutputSink::Capture(stdout.clone()))
+        .preopened_dir(&grant, GUEST, FsPerms::ReadWrite)
+        .expect("grant")
+        .max_open_files(3);
+    let mut linker = Linker::new();
+    linker.wasi(wasi);
+    let component = fixture.load(WASI_APP_WASM);
+    let mut sandbox = Sandbox::new(&component, &linker).expect("instantiate");
+    let snapshot = sandbox.snapshot().expect("snapshot");
+    sandbox.call("wasi:cli/run.run", &[]).expect("run");
+    let printed = stdout.take();
+    let printed = String::from_utf8_lossy(&printed);
+    let outcomes: Vec<&str> = printed.lines().map(|l| l.split_once(": ").map_or(l, |(_, o)| o)).collect();
+    assert_eq!(
+        outcomes,
+        ["ok ()", "ok ()", "ok ()", "error OutOfMemory (os Some(48))", "error OutOfMemory (os Some(48))"],
+        "the fourth descriptor is refused with insufficient-memory"
+    );
+    assert_eq!(sandbox.open_files(), 3, "the leaked files stay open until restore");
+    // The grant itself (held by the configuration and the sandbox) and three files.
+    assert_eq!(open_fds(&grant.join("open-0.txt")) + open_fds(&grant.join("open-1.txt")), 2);
+    sandbox.restore(&snapshot).expect("restore");
+    assert_eq!(sandbox.open_files(), 0, "restore closes what was opened after the snapshot");
+    sandbox.call("wasi:cli/run.run", &[]).expect("run after restore");
+    assert_eq!(sandbox.open_files(), 3, "the limit holds again after restore");
+    sandbox.restore(&snapshot).expect("restore");
+    assert_eq!(open_fds(&grant.join("open-0.txt")), 0, "restore closed the host's descriptors");
+    sandbox.call("wasi:cli/run.run", &[]).expect("run again");
+    assert_eq!(open_fds(&grant.join("open-0.txt")), 1);
+    drop(sandbox);
+    drop(snapshot);
+    drop(linker);
+    assert_eq!(open_fds(&grant), 0, "dropping the sandbox and its configuration closes every descriptor");
+}

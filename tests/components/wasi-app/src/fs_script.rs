@@ -166,3 +166,13 @@ pub fn escape(d: &str) {
     show(s, "read_link rel_link", fs::read_link(p("rel_link")));
     show(s, "inside still readable", fs::read_to_string(p("inside.txt")));
 }
+
+/// Opens `count` files beneath `d` and keeps them open (leaked), printing
+/// each outcome: the host's descriptor limit and restore are seen from here.
+pub fn open_many(d: &str, count: usize) {
+    let s = &mut 0;
+    for i in 0..count {
+        let file = File::create(format!("{d}/open-{i}.txt"));
+        show(s, "open", file.map(std::mem::forget));
+    }
+}

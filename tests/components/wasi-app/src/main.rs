@@ -129,6 +129,10 @@ fn main() {
         },
         "fs-script" => fs_script::script(args.get(2).map_or(".", String::as_str)),
         "fs-read-only" => fs_script::read_only(args.get(2).map_or(".", String::as_str)),
+        "fs-open-many" => fs_script::open_many(
+            args.get(2).map_or(".", String::as_str),
+            args.get(3).and_then(|n| n.parse().ok()).unwrap_or(1),
+        ),
         "fs-escape" => fs_script::escape(args.get(2).map_or(".", String::as_str)),
         "interleave" => {
             print!("out 1 ");
