@@ -48,7 +48,7 @@ fn forged_requests_get_error_codes_and_leave_the_sandbox_usable() {
         "n1".into(),                       // one preopen
         e(ErrorCode::NotPermitted),        // read-only grant
         e(ErrorCode::BadDescriptor),       // advise on a directory
-        "b65536".into(),                   // a read is capped at 64 KiB
+        "b100000".into(),                  // all of the file (reads are capped at 960 KiB)
         e(ErrorCode::Invalid),             // at an offset past i64::MAX
         e(ErrorCode::NotPermitted),        // write under a read-only grant
         e(ErrorCode::NotPermitted),        // set-size under a read-only grant

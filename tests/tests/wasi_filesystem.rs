@@ -100,12 +100,6 @@ impl WasiView for Reference {
 }
 
 fn wasmtime_run(scenario: &str, grant: &Path, perms: FsPerms) -> String {
-    static ENGINE: OnceLock<(wasmtime::Engine, wasmtime::component::Component)> = OnceLock::new();
-    let (engine, component) = ENGINE.get_or_init(|| {
-        let engine = wasmtime::Engine::default();
-        let component = wasmtime::component::Component::from_file(&engine, WASI_APP_WASM).expect("compile");
-        (engine, component)
-    });
     let stdout = MemoryOutputPipe::new(1 << 20);
     let mut builder = WasiCtxBuilder::new();
     builder.args(&args(scenario)).stdout(stdout.clone());
@@ -114,12 +108,23 @@ fn wasmtime_run(scenario: &str, grant: &Path, perms: FsPerms) -> String {
         FsPerms::ReadWrite => wasmtime_wasi::FsPerms::ReadWrite,
     };
     builder.preopened_dir(grant, GUEST, perms).expect("wasmtime grant");
+    run_reference(builder);
+    String::from_utf8_lossy(&stdout.contents()).into_owned()
+}
+
+/// Runs `wasi-app` in wasmtime with wasmtime-wasi and `builder`'s context.
+fn run_reference(mut builder: WasiCtxBuilder) {
+    static ENGINE: OnceLock<(wasmtime::Engine, wasmtime::component::Component)> = OnceLock::new();
+    let (engine, component) = ENGINE.get_or_init(|| {
+        let engine = wasmtime::Engine::default();
+        let component = wasmtime::component::Component::from_file(&engine, WASI_APP_WASM).expect("compile");
+        (engine, component)
+    });
     let mut store = wasmtime::Store::new(engine, Reference { ctx: builder.build(), table: ResourceTable::new() });
     let mut linker = wasmtime::component::Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).expect("link");
     let command = Command::instantiate(&mut store, component, &linker).expect("instantiate");
     assert!(matches!(command.wasi_cli_run().call_run(&mut store), Ok(Ok(()))));
-    String::from_utf8_lossy(&stdout.contents()).into_owned()
 }
 
 /// Runs `scenario` under both hosts, each on a fresh tree; returns the
@@ -251,4 +256,64 @@ fn descriptors_are_limited_closed_on_restore_and_on_drop() {
     drop(snapshot);
     drop(linker);
     assert_eq!(open_fds(&grant), 0, "dropping the sandbox and its configuration closes every descriptor");
+}
+
+/// The filesystem benchmark (`cargo test -p featherlight-tests --release --test
+/// wasi_filesystem -- --ignored --nocapture`): sequential write and read of
+/// 256 MiB in 64 KiB `std::io` calls and `read_dir` of 10 000 entries, in the VM
+/// and in wasmtime-wasi in process, alternating; MiB/s and VM exits per MiB.
+#[test]
+#[ignore = "a benchmark: run it on purpose"]
+fn bench_filesystem_throughput() {
+    let fixture = Fixture::new();
+    let root = TempDir::new();
+    let grant = root.path().to_owned();
+    std::fs::create_dir(grant.join("many")).expect("many");
+    for i in 0..10_000 {
+        std::fs::write(grant.join(format!("many/entry-{i:05}")), "").expect("entry");
+    }
+    let component = fixture.load(WASI_APP_WASM);
+    println!("{:<20} {:>12} {:>12} {:>10}", "operation", "VM MiB/s", "wasmtime", "exits/MiB");
+    for what in ["write", "read", "readdir"] {
+        let stdout = CapturedOutput::new();
+        let wasi = WasiConfig::new()
+            .args(["wasi-app.wasm", "fs-bench", GUEST, what].map(str::to_owned))
+            .stdout(OutputSink::Capture(stdout.clone()))
+            .preopened_dir(&grant, GUEST, FsPerms::ReadWrite)
+            .expect("grant");
+        let mut linker = Linker::new();
+        linker.wasi(wasi);
+        let mut sandbox = Sandbox::new(&component, &linker).expect("instantiate");
+        let snapshot = sandbox.snapshot().expect("snapshot");
+        let (mut vm, mut reference) = (Vec::new(), Vec::new());
+        let mut exits = 0;
+        for _ in 0..3 {
+            let (start, before) = (std::time::Instant::now(), sandbox.vm_exits());
+            sandbox.call("wasi:cli/run.run", &[]).expect("run");
+            vm.push(start.elapsed().as_secs_f64());
+            exits = sandbox.vm_exits() - before;
+            sandbox.restore(&snapshot).expect("restore");
+            let start = std::time::Instant::now();
+            wasmtime_bench(what, &grant);
+            reference.push(start.elapsed().as_secs_f64());
+        }
+        let best = |samples: &[f64]| samples.iter().copied().fold(f64::INFINITY, f64::min);
+        let mib = if what == "readdir" { 1.0 } else { 256.0 };
+        println!(
+            "{:<20} {:>12.1} {:>12.1} {:>10.1}   ({})",
+            what,
+            mib / best(&vm),
+            mib / best(&reference),
+            exits as f64 / mib,
+            stdout.to_string_lossy().lines().next().unwrap_or("")
+        );
+    }
+}
+
+fn wasmtime_bench(what: &str, grant: &Path) {
+    let stdout = MemoryOutputPipe::new(1 << 20);
+    let mut builder = WasiCtxBuilder::new();
+    builder.args(&["wasi-app.wasm", "fs-bench", GUEST, what]).stdout(stdout.clone());
+    builder.preopened_dir(grant, GUEST, wasmtime_wasi::FsPerms::ReadWrite).expect("grant");
+    run_reference(builder)
 }

@@ -92,5 +92,10 @@ pub mod open_flags {
 /// `path-flags` bits.
 pub const SYMLINK_FOLLOW: u32 = 1;
 
-/// The most bytes one `Read` moves (wasmtime-wasi's read size too).
-pub const MAX_READ: u64 = 64 * 1024;
+/// The most bytes one `Read` moves: the guest's read-ahead of a file stream
+/// (a little under the default 1 MiB input buffer, so a reply is one exit).
+pub const MAX_READ: u64 = 960 * 1024;
+
+/// The most bytes `descriptor.read` returns, and what a file stream's
+/// `check-write` grants: wasmtime-wasi's 64 KiB.
+pub const WASI_CHUNK: u64 = 64 * 1024;

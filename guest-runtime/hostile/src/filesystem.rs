@@ -56,7 +56,7 @@ fn ask(request: &Forged<'_>) -> String {
     match reply.as_ref().and_then(|r| r.body_as_fs_reply()) {
         None => String::from("no reply"),
         Some(r) if r.error() != 0 => alloc::format!("e{}", r.error()),
-        Some(r) if r.fd() != 0 => alloc::format!("fd"),
+        Some(r) if r.fd() != 0 => String::from("fd"),
         Some(r) if r.bytes().is_some() => alloc::format!("b{}", r.bytes().map_or(0, |b| b.len())),
         Some(r) if r.entries().is_some() => alloc::format!("n{}", r.entries().map_or(0, |e| e.len())),
         Some(_) => String::from("ok"),

@@ -33,9 +33,9 @@ fn encode<'a>(fbb: &mut FlatBufferBuilder<'a>, reply: &Reply) -> flatbuffers::WI
         let entries: Vec<_> = reply
             .entries
             .iter()
-            .map(|(type_, name)| {
+            .map(|(type_, name, hash)| {
                 let name = fbb.create_vector(name);
-                fb::FsDirEntry::create(fbb, &fb::FsDirEntryArgs { type_: *type_, name: Some(name) })
+                fb::FsDirEntry::create(fbb, &fb::FsDirEntryArgs { type_: *type_, name: Some(name), hash: *hash })
             })
             .collect();
         fbb.create_vector(&entries)

@@ -6106,6 +6106,7 @@ impl<'a> ::flatbuffers::Follow<'a> for FsDirEntry<'a> {
 impl<'a> FsDirEntry<'a> {
   pub const VT_TYPE_: ::flatbuffers::VOffsetT = 4;
   pub const VT_NAME: ::flatbuffers::VOffsetT = 6;
+  pub const VT_HASH: ::flatbuffers::VOffsetT = 8;
 
   #[inline]
   pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
@@ -6117,6 +6118,7 @@ impl<'a> FsDirEntry<'a> {
     args: &'args FsDirEntryArgs<'args>
   ) -> ::flatbuffers::WIPOffset<FsDirEntry<'bldr>> {
     let mut builder = FsDirEntryBuilder::new(_fbb);
+    builder.add_hash(args.hash);
     if let Some(x) = args.name { builder.add_name(x); }
     builder.add_type_(args.type_);
     builder.finish()
@@ -6137,6 +6139,13 @@ impl<'a> FsDirEntry<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(FsDirEntry::VT_NAME, None)}
   }
+  #[inline]
+  pub fn hash(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(FsDirEntry::VT_HASH, Some(0)).unwrap()}
+  }
 }
 
 impl ::flatbuffers::Verifiable for FsDirEntry<'_> {
@@ -6147,6 +6156,7 @@ impl ::flatbuffers::Verifiable for FsDirEntry<'_> {
     v.visit_table(pos)?
      .visit_field::<u8>("type_", Self::VT_TYPE_, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("name", Self::VT_NAME, false)?
+     .visit_field::<u64>("hash", Self::VT_HASH, false)?
      .finish();
     Ok(())
   }
@@ -6154,6 +6164,7 @@ impl ::flatbuffers::Verifiable for FsDirEntry<'_> {
 pub struct FsDirEntryArgs<'a> {
     pub type_: u8,
     pub name: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
+    pub hash: u64,
 }
 impl<'a> Default for FsDirEntryArgs<'a> {
   #[inline]
@@ -6161,6 +6172,7 @@ impl<'a> Default for FsDirEntryArgs<'a> {
     FsDirEntryArgs {
       type_: 0,
       name: None,
+      hash: 0,
     }
   }
 }
@@ -6177,6 +6189,10 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> FsDirEntryBuilder<'a, 'b, A> 
   #[inline]
   pub fn add_name(&mut self, name: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
     self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(FsDirEntry::VT_NAME, name);
+  }
+  #[inline]
+  pub fn add_hash(&mut self, hash: u64) {
+    self.fbb_.push_slot::<u64>(FsDirEntry::VT_HASH, hash, 0);
   }
   #[inline]
   pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> FsDirEntryBuilder<'a, 'b, A> {
@@ -6198,6 +6214,7 @@ impl ::core::fmt::Debug for FsDirEntry<'_> {
     let mut ds = f.debug_struct("FsDirEntry");
       ds.field("type_", &self.type_());
       ds.field("name", &self.name());
+      ds.field("hash", &self.hash());
       ds.finish()
   }
 }

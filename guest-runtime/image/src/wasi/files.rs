@@ -26,9 +26,58 @@ pub struct DescriptorInfo {
 #[derive(Debug)]
 pub struct FileStream {
     pub fd: u32,
+    /// Where the component stands in the file.
     pub position: u64,
     pub append: bool,
     pub closed: bool,
+    /// Bytes read ahead from `position` on (`ahead[consumed..]`), valid
+    /// while [`generation`] is `ahead_generation`.
+    pub ahead: Vec<u8>,
+    pub consumed: usize,
+    pub ahead_generation: u64,
+}
+
+impl FileStream {
+    pub fn new(fd: u32, position: u64, append: bool) -> Self {
+        Self { fd, position, append, closed: false, ahead: Vec::new(), consumed: 0, ahead_generation: 0 }
+    }
+
+    /// The bytes read ahead that are still current.
+    pub fn buffered(&self) -> &[u8] {
+        if self.ahead_generation == generation() { self.ahead.get(self.consumed..).unwrap_or_default() } else { &[] }
+    }
+}
+
+/// Bumped by every request that may change a file or a directory: what was
+/// read ahead, or hashed while listing, before it is not used after it.
+static GENERATION: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(1);
+
+/// The current generation.
+pub fn generation() -> u64 {
+    GENERATION.load(core::sync::atomic::Ordering::Relaxed)
+}
+
+/// Whether `op` may change what reads, stats or listings answer.
+fn changes_files(op: fb::FsOp) -> bool {
+    use fb::FsOp as F;
+    !matches!(
+        op,
+        F::Read
+            | F::Stat
+            | F::StatAt
+            | F::ReadDirectory
+            | F::MetadataHash
+            | F::MetadataHashAt
+            | F::GetFlags
+            | F::GetType
+            | F::ReadlinkAt
+            | F::IsSameObject
+            | F::Preopens
+            | F::Advise
+            | F::Sync
+            | F::SyncData
+            | F::Close
+    )
 }
 
 /// The component's files. Stream and listing numbers start above stdio's.
@@ -37,12 +86,24 @@ pub struct Files {
     pub descriptors: BTreeMap<u32, DescriptorInfo>,
     pub streams: BTreeMap<u32, FileStream>,
     pub listings: BTreeMap<u32, (Vec<DirectoryEntry>, usize, Option<ErrorCode>)>,
+    /// Metadata hashes of entries listed by `read-directory` (by directory
+    /// descriptor and name), for the `metadata-hash-at` wasi-libc asks for
+    /// each entry; valid for one [`generation`].
+    pub hashes: BTreeMap<(u32, String), (u64, u64)>,
+    pub hashes_generation: u64,
     next: u32,
 }
 
 impl Default for Files {
     fn default() -> Self {
-        Self { descriptors: BTreeMap::new(), streams: BTreeMap::new(), listings: BTreeMap::new(), next: 3 }
+        Self {
+            descriptors: BTreeMap::new(),
+            streams: BTreeMap::new(),
+            listings: BTreeMap::new(),
+            hashes: BTreeMap::new(),
+            hashes_generation: 0,
+            next: 3,
+        }
     }
 }
 
@@ -79,12 +140,16 @@ pub struct Reply {
     pub value: u64,
     pub value2: u64,
     pub stat: Option<DescriptorStat>,
-    pub entries: Vec<(u8, Vec<u8>)>,
+    /// Listed entries: type, name, metadata hash (lower half).
+    pub entries: Vec<(u8, Vec<u8>, u64)>,
 }
 
 /// Asks the host to do `request`: the reply, or the operation's error code.
 /// An exchange that fails traps the call.
 pub fn call(request: &Request<'_>) -> wasmtime::Result<Result<Reply, ErrorCode>> {
+    if changes_files(request.op) {
+        GENERATION.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+    }
     let mut fbb = flatbuffers::FlatBufferBuilder::with_capacity(request.data.len() + 128);
     let path = vector(&mut fbb, request.path.as_bytes());
     let path2 = vector(&mut fbb, request.path2.as_bytes());
@@ -130,7 +195,7 @@ pub fn call(request: &Request<'_>) -> wasmtime::Result<Result<Reply, ErrorCode>>
         .entries()
         .iter()
         .flatten()
-        .map(|e| (e.type_(), e.name().map(|n| n.bytes().to_vec()).unwrap_or_default()))
+        .map(|e| (e.type_(), e.name().map(|n| n.bytes().to_vec()).unwrap_or_default(), e.hash()))
         .collect();
     Ok(Ok(Reply {
         fd: reply.fd(),

@@ -15,7 +15,11 @@ use crate::store::Host;
 use alloc::string::String;
 use alloc::vec::Vec;
 use featherlight_abi::fb;
+use featherlight_abi::fs::{MAX_READ, WASI_CHUNK};
 use wasmtime::Result;
+
+/// wasmtime-wasi's upper half of a metadata hash: the lower half xor this.
+const HASH_UPPER: u64 = 4_614_256_656_552_045_848;
 use wasmtime::component::{LinkerInstance, Resource};
 
 /// `descriptor`: its rep is the host's descriptor number.
@@ -44,7 +48,7 @@ fn info(store: &Ctx, fd: &Fd) -> Fs<DescriptorInfo> {
 fn stream(store: &mut Ctx, fd: u32, position: u64, append: bool) -> u32 {
     let files = &mut store.data_mut().wasi.files;
     let rep = files.next_rep();
-    files.streams.insert(rep, FileStream { fd, position, append, closed: false });
+    files.streams.insert(rep, FileStream::new(fd, position, append));
     rep
 }
 
@@ -100,6 +104,8 @@ pub fn types(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
         },
     )?;
     instance.func_wrap("[method]descriptor.read", |_: Ctx, (fd, len, offset): (Fd, u64, u64)| {
+        // At most what wasmtime-wasi returns at once.
+        let len = len.min(WASI_CHUNK);
         let reply = host(Request { op: fb::FsOp::Read, fd: fd.rep(), len, offset, ..Request::default() })?;
         Ok((reply.map(|r| (r.bytes, r.end)),))
     })?;
@@ -112,9 +118,18 @@ pub fn types(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
             Ok(reply) => reply,
             Err(e) => return Ok((Err(e),)),
         };
-        let entries: Vec<DirectoryEntry> = reply.entries.into_iter().map(|(t, n)| files::entry(t, n)).collect();
+        let entries: Vec<(DirectoryEntry, u64)> =
+            reply.entries.into_iter().map(|(t, n, hash)| (files::entry(t, n), hash)).collect();
         let deferred = (reply.value != 0).then(|| ErrorCode::from_wire(u8::try_from(reply.value).unwrap_or(0)));
         let files = &mut store.data_mut().wasi.files;
+        if files.hashes_generation != files::generation() {
+            files.hashes.clear();
+            files.hashes_generation = files::generation();
+        }
+        for (entry, hash) in &entries {
+            files.hashes.insert((fd.rep(), entry.name.clone()), (*hash, *hash ^ HASH_UPPER));
+        }
+        let entries = entries.into_iter().map(|(entry, _)| entry).collect();
         let rep = files.next_rep();
         files.listings.insert(rep, (entries, 0, deferred));
         Ok((Ok(Resource::<DirectoryEntryStream>::new_own(rep)),))
@@ -249,7 +264,7 @@ pub fn preopens(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
     instance.func_wrap("get-directories", |mut store: Ctx, (): ()| {
         let reply = host(Request { op: fb::FsOp::Preopens, ..Request::default() })?.unwrap_or_default();
         let mut directories = Vec::with_capacity(reply.entries.len());
-        for (id, (writable, name)) in (0u32..).zip(reply.entries) {
+        for (id, (writable, name, _)) in (0u32..).zip(reply.entries) {
             let info = DescriptorInfo { is_dir: true, writable: writable != 0 };
             store.data_mut().wasi.files.descriptors.insert(id, info);
             directories.push((Resource::<Descriptor>::new_own(id), String::from_utf8_lossy(&name).into_owned()));
@@ -291,37 +306,56 @@ fn failed(store: &mut Ctx, rep: u32, code: ErrorCode) -> Result<StreamError> {
     Ok(StreamError::LastOperationFailed(store.data_mut().table.push(error)?))
 }
 
-/// Reads at most `len` bytes of file stream `rep`.
+/// Reads at most `len` bytes of file stream `rep`: from what was read
+/// ahead if nothing changed since, else one exit reading up to
+/// [`MAX_READ`] ahead.
 pub fn read(store: &mut Ctx, rep: u32, len: u64) -> Result<core::result::Result<Vec<u8>, StreamError>> {
-    let Some(stream) = store.data().wasi.files.streams.get(&rep) else { return Ok(Err(StreamError::Closed)) };
+    let Some(stream) = store.data_mut().wasi.files.streams.get_mut(&rep) else { return Ok(Err(StreamError::Closed)) };
     if stream.closed {
         return Ok(Err(StreamError::Closed));
     }
     if len == 0 {
         return Ok(Ok(Vec::new()));
     }
-    let request = Request { op: fb::FsOp::Read, fd: stream.fd, offset: stream.position, len, ..Request::default() };
-    match host(request)? {
-        Ok(reply) if reply.end => {
-            if let Some(stream) = store.data_mut().wasi.files.streams.get_mut(&rep) {
-                stream.closed = true;
+    let want = usize::try_from(len.min(WASI_CHUNK)).unwrap_or(0);
+    if stream.buffered().is_empty() {
+        // Asked of the host even after a short read: the file may have grown.
+        let request =
+            Request { op: fb::FsOp::Read, fd: stream.fd, offset: stream.position, len: MAX_READ, ..Request::default() };
+        match host(request)? {
+            Ok(reply) => {
+                let stream = store
+                    .data_mut()
+                    .wasi
+                    .files
+                    .streams
+                    .get_mut(&rep)
+                    .ok_or_else(|| wasmtime::Error::msg("stream gone"))?;
+                stream.ahead = reply.bytes;
+                stream.consumed = 0;
+                stream.ahead_generation = files::generation();
             }
-            Ok(Err(StreamError::Closed))
+            Err(code) => return Ok(Err(failed(store, rep, code)?)),
         }
-        Ok(reply) => {
-            if let Some(stream) = store.data_mut().wasi.files.streams.get_mut(&rep) {
-                stream.position = stream.position.saturating_add(reply.bytes.len() as u64);
-            }
-            Ok(Ok(reply.bytes))
-        }
-        Err(code) => Ok(Err(failed(store, rep, code)?)),
     }
+    let stream =
+        store.data_mut().wasi.files.streams.get_mut(&rep).ok_or_else(|| wasmtime::Error::msg("stream gone"))?;
+    let buffered = stream.buffered();
+    if buffered.is_empty() {
+        // The end of the file.
+        stream.closed = true;
+        return Ok(Err(StreamError::Closed));
+    }
+    let taken = buffered.get(..want.min(buffered.len())).unwrap_or_default().to_vec();
+    stream.consumed += taken.len();
+    stream.position = stream.position.saturating_add(taken.len() as u64);
+    Ok(Ok(taken))
 }
 
 /// What `check-write` grants a file stream (wasmtime-wasi's 64 KiB).
 pub fn check_write(store: &mut Ctx, rep: u32) -> core::result::Result<u64, StreamError> {
     match store.data().wasi.files.streams.get(&rep) {
-        Some(stream) if !stream.closed => Ok(64 * 1024),
+        Some(stream) if !stream.closed => Ok(WASI_CHUNK),
         _ => Err(StreamError::Closed),
     }
 }

@@ -176,3 +176,32 @@ pub fn open_many(d: &str, count: usize) {
         show(s, "open", file.map(std::mem::forget));
     }
 }
+
+/// The benchmark's work: `write` 256 MiB, `read` them back, or `readdir` a
+/// directory, in 64 KiB `std::io` calls; prints what it moved.
+pub fn bench(d: &str, what: &str) {
+    const TOTAL: usize = 256 << 20;
+    let chunk = vec![0x5au8; 64 << 10];
+    match what {
+        "write" => {
+            let mut file = File::create(format!("{d}/big.bin")).expect("create");
+            for _ in 0..TOTAL / chunk.len() {
+                file.write_all(&chunk).expect("write");
+            }
+            println!("wrote {TOTAL}");
+        }
+        "read" => {
+            let mut file = File::open(format!("{d}/big.bin")).expect("open");
+            let mut buffer = vec![0u8; 64 << 10];
+            let mut total = 0;
+            loop {
+                match file.read(&mut buffer).expect("read") {
+                    0 => break,
+                    n => total += n,
+                }
+            }
+            println!("read {total}");
+        }
+        _ => println!("listed {}", fs::read_dir(format!("{d}/many")).expect("read_dir").count()),
+    }
+}

@@ -21,7 +21,8 @@ pub(crate) struct Reply {
     pub(crate) value: u64,
     pub(crate) value2: u64,
     pub(crate) stat: Option<Stat>,
-    pub(crate) entries: Vec<(u8, Vec<u8>)>,
+    /// Type, name and metadata hash (lower half) of listed entries.
+    pub(crate) entries: Vec<(u8, Vec<u8>, u64)>,
 }
 
 /// `descriptor-stat`.
@@ -73,7 +74,7 @@ fn writable(perms: FsPerms) -> Result<(), ErrorCode> {
 fn run(table: &mut Descriptors, r: &FsRequest<'_>) -> Outcome {
     if r.op == FsOp::Preopens {
         let entries =
-            table.preopens().iter().map(|p| (u8::from(p.perms.writable()), p.guest_path.clone().into_bytes()));
+            table.preopens().iter().map(|p| (u8::from(p.perms.writable()), p.guest_path.clone().into_bytes(), 0));
         return Ok(Reply { entries: entries.collect(), ..Reply::default() });
     }
     if r.op == FsOp::Close {
@@ -433,12 +434,17 @@ fn stat_raw(d: &Descriptor, flags: u32, path: &str) -> Result<(u64, u64), ErrorC
 
 /// wasmtime-wasi's metadata hash of a file's identity.
 fn hash(dev: u64, ino: u64) -> Reply {
+    let lower = hash_lower(dev, ino);
+    Reply { value: lower, value2: lower ^ 4_614_256_656_552_045_848, ..Reply::default() }
+}
+
+/// The lower half of [`hash`].
+fn hash_lower(dev: u64, ino: u64) -> u64 {
     use std::hash::{Hash, Hasher};
     #[allow(deprecated, reason = "the hasher wasmtime-wasi uses, for the same values")]
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     (dev, ino).hash(&mut hasher);
-    let lower = hasher.finish();
-    Reply { value: lower, value2: lower ^ 4_614_256_656_552_045_848, ..Reply::default() }
+    hasher.finish()
 }
 
 /// Every entry of a directory but `.` and `..`, in the order the kernel
@@ -459,17 +465,20 @@ fn read_directory(d: &Descriptor) -> Outcome {
             deferred = u64::from(ErrorCode::IllegalByteSequence.to_wire());
             break;
         }
+        // The entry's identity (as `metadata-hash-at` would hash it), and
+        // its type where the listing does not tell.
+        let st = match rustix::fs::statat(&listed, entry.file_name(), AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) => st,
+            Err(e) => {
+                deferred = u64::from(code(e).to_wire());
+                break;
+            }
+        };
         let type_ = match entry.file_type() {
-            FileType::Unknown => match rustix::fs::statat(&listed, entry.file_name(), AtFlags::SYMLINK_NOFOLLOW) {
-                Ok(st) => file_type(FileType::from_raw_mode(st.st_mode)),
-                Err(e) => {
-                    deferred = u64::from(code(e).to_wire());
-                    break;
-                }
-            },
+            FileType::Unknown => file_type(FileType::from_raw_mode(st.st_mode)),
             known => file_type(known),
         };
-        entries.push((type_, name.to_vec()));
+        entries.push((type_, name.to_vec(), hash_lower(st.st_dev, st.st_ino)));
     }
     Ok(Reply { entries, value: deferred, ..Reply::default() })
 }
