@@ -273,7 +273,7 @@ fn bench_filesystem_throughput() {
         std::fs::write(grant.join(format!("many/entry-{i:05}")), "").expect("entry");
     }
     let component = fixture.load(WASI_APP_WASM);
-    println!("{:<20} {:>12} {:>12} {:>10}", "operation", "VM MiB/s", "wasmtime", "exits/MiB");
+    println!("{:<24} {:>10} {:>10} {:>10}", "operation (per second)", "VM", "wasmtime", "exits/MiB");
     for what in ["write", "read", "readdir"] {
         let stdout = CapturedOutput::new();
         let wasi = WasiConfig::new()
@@ -298,10 +298,10 @@ fn bench_filesystem_throughput() {
             reference.push(start.elapsed().as_secs_f64());
         }
         let best = |samples: &[f64]| samples.iter().copied().fold(f64::INFINITY, f64::min);
-        let mib = if what == "readdir" { 1.0 } else { 256.0 };
+        let (mib, unit) = if what == "readdir" { (1.0, "10k-entry listings") } else { (256.0, "MiB") };
         println!(
-            "{:<20} {:>12.1} {:>12.1} {:>10.1}   ({})",
-            what,
+            "{:<24} {:>10.1} {:>10.1} {:>10.1}   ({})",
+            format!("{what} ({unit})"),
             mib / best(&vm),
             mib / best(&reference),
             exits as f64 / mib,
