@@ -60,7 +60,7 @@ pub enum FsError {
          upgrade the kernel or run without --dir"
     )]
     Openat2Unsupported,
-    /// The guest path is not absolute-free, or is empty.
+    /// The guest path is empty or contains NUL.
     #[error("the guest path of a granted directory must not be empty or contain NUL")]
     GuestPath,
     /// The component holds as many open descriptors as the sandbox allows

@@ -482,3 +482,75 @@ fn read_directory(d: &Descriptor) -> Outcome {
     }
     Ok(Reply { entries, value: deferred, ..Reply::default() })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wasm::wasi::filesystem::Preopen;
+
+    /// A grant holding `f.txt`, `up -> ..`, `abs -> /etc`, beside `secret`.
+    fn table(name: &str) -> (std::path::PathBuf, Descriptors) {
+        let root = std::env::temp_dir().join(format!("featherlight-ops-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let grant = root.join("grant");
+        std::fs::create_dir_all(&grant).expect("grant");
+        std::fs::write(root.join("secret"), "secret").expect("secret");
+        std::fs::write(grant.join("f.txt"), "data").expect("file");
+        std::os::unix::fs::symlink("..", grant.join("up")).expect("link");
+        std::os::unix::fs::symlink("/etc", grant.join("abs")).expect("link");
+        let preopen = Preopen::open(&grant, "/g", FsPerms::ReadWrite).expect("preopen");
+        (root, Descriptors::new(vec![preopen], 2))
+    }
+
+    fn request(op: FsOp, path: &[u8]) -> FsRequest<'_> {
+        FsRequest { op, fd: 0, fd2: 0, path, path2: b"", flags: 0, flags2: 0, offset: 0, len: 0, data: b"" }
+    }
+
+    #[test]
+    fn paths_stay_beneath_the_grant() {
+        let (root, mut table) = table("beneath");
+        for (path, code) in [
+            (&b"../secret"[..], ErrorCode::NotPermitted),
+            (b"up/secret", ErrorCode::NotPermitted),
+            (b"abs/passwd", ErrorCode::NotPermitted),
+            (b"/etc/passwd", ErrorCode::NotPermitted),
+            (b"/", ErrorCode::NotPermitted),
+            (b"", ErrorCode::NoEntry),
+            (b"a\0b", ErrorCode::Invalid),
+            (b"\xff", ErrorCode::IllegalByteSequence),
+        ] {
+            let opened = serve(&mut table, &request(FsOp::OpenAt, path));
+            assert_eq!(opened.error, Some(code), "open {:?}", String::from_utf8_lossy(path));
+            let stat = serve(&mut table, &FsRequest { flags: SYMLINK_FOLLOW, ..request(FsOp::StatAt, path) });
+            assert_eq!(stat.error, Some(code), "stat {:?}", String::from_utf8_lossy(path));
+        }
+        let removed = serve(&mut table, &request(FsOp::UnlinkFileAt, b"up/secret"));
+        assert_eq!(removed.error, Some(ErrorCode::NotPermitted));
+        assert!(root.join("secret").exists());
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[test]
+    fn descriptors_are_checked_limited_and_closed() {
+        let (root, mut table) = table("limits");
+        let forged = serve(&mut table, &FsRequest { fd: 12_345, ..request(FsOp::Stat, b"") });
+        assert_eq!(forged.error, Some(ErrorCode::BadDescriptor));
+        let read_dir_as_file = serve(&mut table, &FsRequest { len: 10, ..request(FsOp::Read, b"") });
+        assert_eq!(read_dir_as_file.error, Some(ErrorCode::BadDescriptor));
+        let open = |table: &mut Descriptors| serve(table, &request(FsOp::OpenAt, b"f.txt"));
+        let (a, b) = (open(&mut table), open(&mut table));
+        assert_eq!((a.error, b.error), (None, None));
+        assert_eq!(open(&mut table).error, Some(ErrorCode::InsufficientMemory), "the limit is 2");
+        let read = serve(&mut table, &FsRequest { fd: a.fd, len: u64::MAX, ..request(FsOp::Read, b"") });
+        assert_eq!((read.error, read.bytes.as_slice()), (None, &b"data"[..]));
+        serve(&mut table, &FsRequest { fd: a.fd, ..request(FsOp::Close, b"") });
+        assert_eq!(table.open_count(), 1);
+        let closed = serve(&mut table, &FsRequest { fd: a.fd, ..request(FsOp::Stat, b"") });
+        assert_eq!(closed.error, Some(ErrorCode::BadDescriptor), "numbers are not reused");
+        serve(&mut table, &FsRequest { fd: 0, ..request(FsOp::Close, b"") });
+        assert_eq!(serve(&mut table, &request(FsOp::Stat, b"")).error, None, "a preopen stays open");
+        table.close_all();
+        assert_eq!(table.open_count(), 0);
+        let _ = std::fs::remove_dir_all(root);
+    }
+}
