@@ -176,6 +176,42 @@ fn no_path_leads_out_of_the_grant() {
 }
 
 #[test]
+fn a_directory_moved_out_during_resolution_does_not_lead_out() {
+    let fixture = Fixture::new();
+    let (root, grant) = tree();
+    std::fs::create_dir_all(grant.join("x/y")).expect("x/y");
+    let stdout = CapturedOutput::new();
+    let wasi = WasiConfig::new()
+        .args(["wasi-app.wasm", "fs-race", GUEST, "3000"].map(str::to_owned))
+        .stdout(OutputSink::Capture(stdout.clone()))
+        .preopened_dir(&grant, GUEST, FsPerms::ReadOnly)
+        .expect("grant");
+    let mut linker = Linker::new();
+    linker.wasi(wasi);
+    let mut sandbox = Sandbox::new(&fixture.load(WASI_APP_WASM), &linker).expect("instantiate");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mover = {
+        let (stop, inside, outside) = (stop.clone(), grant.join("x/y"), root.path().join("y"));
+        std::thread::spawn(move || {
+            let mut moves = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                std::fs::rename(&inside, &outside).expect("move out");
+                std::fs::rename(&outside, &inside).expect("move back");
+                moves += 1;
+            }
+            moves
+        })
+    };
+    sandbox.call("wasi:cli/run.run", &[]).expect("run");
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let moves = mover.join().expect("mover");
+    let printed = stdout.to_string_lossy();
+    assert!(printed.starts_with("read 0 "), "the secret beside the grant was read: {printed}");
+    assert!(moves > 0, "the directory never moved");
+    println!("{printed} with {moves} moves");
+}
+
+#[test]
 fn restore_closes_what_the_component_opened_and_keeps_the_grant() {
     let fixture = Fixture::new();
     let (_root, grant) = tree();

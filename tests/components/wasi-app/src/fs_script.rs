@@ -205,3 +205,18 @@ pub fn bench(d: &str, what: &str) {
         _ => println!("listed {}", fs::read_dir(format!("{d}/many")).expect("read_dir").count()),
     }
 }
+
+/// Reads `x/y/../secret.txt` beneath `d` `count` times while the host moves
+/// `x/y` in and out of the grant: were `..` resolved after `y` left, it would
+/// reach the secret beside the grant. Prints what the reads saw.
+pub fn race(d: &str, count: usize) {
+    let (mut found, mut missing, mut other) = (0, 0, 0);
+    for _ in 0..count {
+        match fs::read_to_string(format!("{d}/x/y/../secret.txt")) {
+            Ok(_) => found += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => missing += 1,
+            Err(_) => other += 1,
+        }
+    }
+    println!("read {found} not found {missing} other errors {other}");
+}

@@ -134,6 +134,10 @@ fn main() {
             args.get(3).and_then(|n| n.parse().ok()).unwrap_or(1),
         ),
         "fs-bench" => fs_script::bench(args.get(2).map_or(".", String::as_str), args.get(3).map_or("", String::as_str)),
+        "fs-race" => fs_script::race(
+            args.get(2).map_or(".", String::as_str),
+            args.get(3).and_then(|n| n.parse().ok()).unwrap_or(1),
+        ),
         "fs-escape" => fs_script::escape(args.get(2).map_or(".", String::as_str)),
         "interleave" => {
             print!("out 1 ");
