@@ -1,7 +1,8 @@
 //! WASI 0.2 inside the guest: what `wasm32-wasip2` components import by
 //! default (cli, clocks, random, io), answered without leaving the VM except
-//! to hand buffered output to the host. Filesystem and sockets link but are
-//! not granted.
+//! to hand buffered output to the host and read stdin; filesystem calls are
+//! forwarded to the host, which resolves them beneath the directories the
+//! embedder granted (none by default). Sockets link but are not granted.
 //!
 //! Every 0.2.x version a component imports is linked: the functions are
 //! defined under the exact instance names the component uses.
