@@ -67,7 +67,7 @@ pub use wasm::component::Component;
 pub use wasm::engine::{Config, Engine};
 pub use wasm::types::{FuncType, ValueType};
 pub use wasm::value::Value;
-pub use wasm::wasi::{CapturedOutput, OutputSink, WasiClock, WasiConfig, WasiRandom};
+pub use wasm::wasi::{CapturedOutput, FsError, FsPerms, OutputSink, WasiClock, WasiConfig, WasiRandom};
 pub use wasm::world::{ComponentWorld, WorldError, WorldFunction};
 
 // Guest addresses and sizes are u64; the host is x86-64 (KVM), where usize

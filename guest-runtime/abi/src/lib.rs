@@ -12,6 +12,7 @@
 extern crate alloc;
 
 pub mod engine;
+pub mod fs;
 pub mod layout;
 pub mod linear_memory;
 pub mod message;

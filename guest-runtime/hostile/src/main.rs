@@ -10,6 +10,7 @@
 
 extern crate alloc;
 
+mod filesystem;
 mod fpu;
 mod messages;
 mod misbehave;

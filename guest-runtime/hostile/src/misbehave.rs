@@ -110,6 +110,10 @@ pub fn run(name: &str, state: &mut State) -> Vec<u8> {
             exceptions::fatal()
         }
         "deep-nesting" => messages::result(Some(Reply::Nested(200))),
+        // Filesystem requests: forged ones answered with error codes, an
+        // unknown operation malformed.
+        "fs-forged" => crate::filesystem::forged(),
+        "fs-unknown-op" => deliver(&crate::filesystem::unknown_op()),
         "garbage-flatbuffer" => {
             let mut message = alloc::vec![0u8; 4096];
             message[..4].copy_from_slice(&4092u32.to_le_bytes());

@@ -336,6 +336,10 @@ impl Sandbox {
                     self.serve_stdin(request)?;
                     continue;
                 }
+                GuestMessage::Fs(request) => {
+                    self.serve_filesystem(&request)?;
+                    continue;
+                }
             }
             // A failed host function traps the call, whatever the guest says
             // (the real runtime cannot catch it; a hostile one could).

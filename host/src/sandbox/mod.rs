@@ -1,6 +1,7 @@
 //! Sandboxes: one micro-VM running one component instance.
 
 mod exchange;
+mod filesystem;
 mod guest_cow;
 mod handles;
 pub mod host_functions;
@@ -55,6 +56,8 @@ pub struct Sandbox {
     wasi: WasiConfig,
     /// Handles the guest holds to host objects.
     handles: handles::HandleTable,
+    /// Granted directories and the files the component opened beneath them.
+    descriptors: crate::wasm::wasi::filesystem::Descriptors,
     /// What the guest has yet to take of a message larger than the input
     /// buffer.
     outbound: Option<exchange::Outbound>,
@@ -191,6 +194,7 @@ impl Sandbox {
             interrupts,
             call_timeout: component.engine().config().call_timeout,
             wasi: linker.wasi_config().clone(),
+            descriptors: linker.wasi_config().descriptors(),
             handles: handles::HandleTable::default(),
             outbound: None,
             exits: 0,

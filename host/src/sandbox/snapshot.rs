@@ -143,6 +143,10 @@ impl Sandbox {
     pub fn restore(&mut self, snapshot: &Arc<Snapshot>) -> Result<(), Error> {
         self.check_compatible(snapshot)?;
         let same_image = self.origin.as_ref().is_some_and(|origin| Arc::ptr_eq(origin, snapshot));
+        // Files are not memory: what the component opened is closed, and a
+        // handle the restored guest kept from before the snapshot answers
+        // `bad-descriptor` (descriptor numbers are never reused).
+        self.descriptors.close_all();
         let outcome = (|| {
             if self.poisoned.is_some() {
                 self.settle_vcpu()?;

@@ -8,8 +8,10 @@
 //! chosen here. Nothing of the host leaks by default: no arguments, no
 //! environment variables, empty stdin.
 
+pub(crate) mod filesystem;
 mod stdin;
 
+pub use filesystem::{FsError, FsPerms};
 pub(crate) use stdin::{MAX_CHUNK as MAX_STDIN_CHUNK, StdinReply};
 
 use featherlight_abi::fb;
@@ -46,6 +48,8 @@ pub struct WasiConfig {
     stderr: OutputSink,
     clock: WasiClock,
     random: WasiRandom,
+    preopens: Vec<filesystem::Preopen>,
+    max_open_files: usize,
 }
 
 /// Where a component's stdout or stderr goes.
@@ -146,6 +150,8 @@ impl WasiConfig {
             stderr: OutputSink::Inherit,
             clock: WasiClock::Real,
             random: WasiRandom::Fresh,
+            preopens: Vec::new(),
+            max_open_files: DEFAULT_MAX_OPEN_FILES,
         }
     }
 
@@ -241,6 +247,52 @@ impl WasiConfig {
     pub fn random(mut self, random: WasiRandom) -> Self {
         self.random = random;
         self
+    }
+
+    /// Grants the component the host directory `host` as `guest` (a
+    /// preopened directory, as `wasmtime run --dir host::guest`), with
+    /// `perms`. The directory is opened now, and every sandbox made with
+    /// this configuration reaches it through that descriptor: renaming or
+    /// replacing `host` later does not change what is granted. Paths the
+    /// component uses are resolved by the kernel beneath it (`openat2` with
+    /// `RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS`, Linux 5.6 or newer), so
+    /// `..`, absolute paths and symlinks cannot lead out of it.
+    ///
+    /// Files are not part of a sandbox's memory: [`Sandbox::restore`]
+    /// (crate::Sandbox::restore) does not undo changes to them, and closes
+    /// every descriptor the component opened (preopens stay).
+    ///
+    /// ```no_run
+    /// use featherlight::{FsPerms, WasiConfig};
+    /// let wasi = WasiConfig::new()
+    ///     .preopened_dir("/srv/data", "/data", FsPerms::ReadOnly)?
+    ///     .preopened_dir(".", ".", FsPerms::ReadWrite)?;
+    /// # Ok::<(), featherlight::FsError>(())
+    /// ```
+    pub fn preopened_dir(
+        mut self,
+        host: impl AsRef<std::path::Path>,
+        guest: impl AsRef<str>,
+        perms: FsPerms,
+    ) -> Result<Self, FsError> {
+        if self.preopens.len() >= filesystem::MAX_PREOPENS {
+            return Err(FsError::TooManyDescriptors { limit: filesystem::MAX_PREOPENS });
+        }
+        self.preopens.push(filesystem::Preopen::open(host.as_ref(), guest.as_ref(), perms)?);
+        Ok(self)
+    }
+
+    /// How many descriptors (files and directories, preopens not counted)
+    /// a component may hold open at once; opening one more fails with
+    /// `insufficient-memory` (default 1024).
+    pub fn max_open_files(mut self, limit: usize) -> Self {
+        self.max_open_files = limit;
+        self
+    }
+
+    /// A fresh descriptor table for one sandbox.
+    pub(crate) fn descriptors(&self) -> filesystem::Descriptors {
+        filesystem::Descriptors::new(self.preopens.clone(), self.max_open_files)
     }
 
     /// The `WasiInit` table of the `Init` message.
@@ -372,6 +424,9 @@ impl From<std::io::Error> for WriteFailure {
         }
     }
 }
+
+/// Descriptors a component may hold open unless the embedder says otherwise.
+const DEFAULT_MAX_OPEN_FILES: usize = 1024;
 
 /// 32 bytes from the OS's random generator.
 fn fresh_seed() -> [u8; 32] {

@@ -64,6 +64,8 @@ pub enum GuestMessage<'a> {
     Output(fb::Output<'a>),
     /// The component reads its WASI stdin.
     StdinRead(StdinRequest),
+    /// The component calls `wasi:filesystem`.
+    Fs(crate::filesystem::FsRequest<'a>),
 }
 
 /// What the guest asks of stdin (every field unchecked: the guest chose it).
@@ -176,6 +178,8 @@ pub fn decode_message(bytes: &[u8]) -> Result<GuestMessage<'_>, WireError> {
             wait_ns: read.wait_ns(),
             position: read.position(),
         }))
+    } else if let Some(request) = message.body_as_fs_request() {
+        Ok(GuestMessage::Fs(crate::filesystem::decode_request(request)?))
     } else {
         Err(Malformed::NoBody.into())
     }

@@ -11,6 +11,7 @@
 
 pub mod chunks;
 pub mod codec;
+pub mod filesystem;
 pub mod guest;
 mod malformed;
 pub mod page_tables;

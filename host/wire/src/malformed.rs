@@ -44,6 +44,12 @@ pub enum Malformed {
     /// (an offset or length out of bounds, nesting too deep, bad UTF-8...).
     #[error("the message is not a valid flatbuffer: {0}")]
     Flatbuffer(flatbuffers::InvalidFlatbuffer),
+    /// A filesystem request names an operation this host does not know.
+    #[error("unknown filesystem operation {op}")]
+    UnknownFsOp {
+        /// The operation's number on the wire.
+        op: u8,
+    },
     /// The message has no body, or one of a type this host does not know.
     #[error("a message without a body (or with a body of an unknown type)")]
     NoBody,

@@ -274,6 +274,27 @@ pub fn messages() -> Vec<(String, Vec<u8>)> {
         }),
     ));
     out.push((
+        "fs-request".into(),
+        guest_message(|fbb| {
+            let path = Some(fbb.create_vector(b"dir/file.txt"));
+            let path2 = Some(fbb.create_vector(b"../elsewhere"));
+            let data = Some(fbb.create_vector(b"contents"));
+            let args = fb::FsRequestArgs {
+                op: fb::FsOp::RenameAt,
+                fd: 3,
+                fd2: 65_536,
+                path,
+                path2,
+                flags: 1,
+                flags2: 9,
+                offset: 4096,
+                len: 65_536,
+                data,
+            };
+            (fb::GuestBody::FsRequest, fb::FsRequest::create(fbb, &args).as_union_value())
+        }),
+    ));
+    out.push((
         "abort".into(),
         guest_message(|fbb| {
             let message = Some(fbb.create_string("panicked at kernel/src/heap.rs"));
@@ -416,6 +437,17 @@ mod tests {
                 }
                 GuestMessage::StdinRead(read) => {
                     assert_eq!(read, StdinRequest { max_len: 8192, wait_ns: u64::MAX, position: 12 }, "{name}");
+                }
+                GuestMessage::Fs(request) => {
+                    assert_eq!(request.op, crate::filesystem::FsOp::RenameAt, "{name}");
+                    assert_eq!(
+                        (request.fd, request.fd2, request.path, request.path2),
+                        (3, 65_536, &b"dir/file.txt"[..], &b"../elsewhere"[..])
+                    );
+                    assert_eq!(
+                        (request.flags, request.flags2, request.offset, request.len, request.data),
+                        (1, 9, 4096, 65_536, &b"contents"[..])
+                    );
                 }
             }
         }

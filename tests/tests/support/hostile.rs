@@ -79,6 +79,8 @@ world hostile {
   export rewire-page-table: func();
   export announce-over-limit: func();
   export chunk-then-spin: func();
+  export fs-forged: func() -> string;
+  export fs-unknown-op: func();
   export chunk-then-new-message: func();
   export chunked-garbage: func();
   export unannounced-continuation: func();

@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::{Context, anyhow, bail};
 use clap::Args;
 use featherlight::wasm::wave::{display_results, parse_invoke};
-use featherlight::{Component, ComponentWorld, Linker, Sandbox, Value, WasiConfig, WorldFunction};
+use featherlight::{Component, ComponentWorld, FsPerms, Linker, Sandbox, Value, WasiConfig, WorldFunction};
 
 use crate::options::Session;
 use crate::report::{errln, outln};
@@ -24,8 +24,8 @@ const TRAP_STATUS: i32 = 134;
 const QUOTED_CALL_CHARS: usize = 80;
 
 /// The WASI 0.2 interfaces the guest runtime implements (under any `wasi:*@0.2.x`
-/// version; `guest-runtime/image/src/wasi/mod.rs`), besides `filesystem/*` and
-/// `sockets/*`, which link without granting anything. The terminal interfaces only
+/// version; `guest-runtime/image/src/wasi/mod.rs`), besides `filesystem/*` (granted by
+/// `--dir`) and `sockets/*`, which links without granting anything. The terminal interfaces only
 /// define resources. A test checks this list against the guest runtime's source.
 const LINKED_WASI: &[&str] = &[
     "io/error",
@@ -55,12 +55,13 @@ const LINKED_WASI: &[&str] = &[
     after_help = "\
 Options go before COMPONENT; everything after it is an argument for the guest.
 `featherlight app.wasm ...` is short for `featherlight run app.wasm ...`, as with wasmtime.
-wasmtime's other options (--dir, --preload, --profile, -O, -D, and the -W/-S/-C keys
+wasmtime's other options (--preload, --profile, -O, -D, and the -W/-S/-C keys
 not listed by `-W help`, `-S help`, `-C help`) are refused by name.
 
 Examples:
   featherlight run app.wasm arg1 arg2
   featherlight run --env NAME=value --env HOME app.wasm
+  featherlight run --dir . --dir-ro /srv/data::/data app.wasm
   featherlight run -W timeout=5s,max-memory-size=16777216 app.wasm
   featherlight run --invoke 'add(1, 2)' --trap-unknown-imports calculator.wasm
   featherlight run --invoke 'my:pkg/iface.add@1.0.0(1, 2)' component.cwasm"
@@ -122,13 +123,19 @@ pub struct RunArgs {
     #[doc(hidden)]
     pub record: Vec<Settings>,
 
-    /// wasmtime run's options featherlight has no meaning for, refused by name.
-    #[arg(long = "dir", hide = true, value_parser = Refused {
-        option: "--dir",
-        why: "featherlight grants the guest no host directories (filesystem calls fail with `access`)",
-    })]
-    #[doc(hidden)]
+    /// Grant the guest the host directory HOST as GUEST (default: HOST as written), as
+    /// `wasmtime run --dir`: the guest reads and writes beneath it and nowhere else (paths
+    /// are resolved by the kernel beneath the directory; `..`, absolute paths and symlinks
+    /// cannot leave it). Repeatable; `--dir .` grants the current directory as `.`.
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
     pub dir: Vec<String>,
+
+    /// Like `--dir`, read-only: every change beneath it (writing, truncating, creating,
+    /// removing, renaming) fails with `not-permitted`, as wasmtime-wasi's read-only grants.
+    #[arg(long = "dir-ro", value_name = "HOST[::GUEST]")]
+    pub dir_ro: Vec<String>,
+
+    /// wasmtime run's options featherlight has no meaning for, refused by name.
     #[arg(long = "preload", hide = true, value_parser = Refused {
         option: "--preload",
         why: "featherlight runs one component; it links no other modules",
@@ -231,6 +238,14 @@ impl RunArgs {
                 Some(value) => wasi.env(name, value),
                 None => wasi.inherit_env(name),
             };
+        }
+        for (grants, perms) in [(&self.dir, FsPerms::ReadWrite), (&self.dir_ro, FsPerms::ReadOnly)] {
+            for grant in grants {
+                let (host, guest) = grant.split_once("::").unwrap_or((grant, grant));
+                wasi = wasi
+                    .preopened_dir(host, guest, perms)
+                    .with_context(|| format!("cannot grant `{grant}` (--dir HOST[::GUEST])"))?;
+            }
         }
         Ok(wasi.inherit_stdin())
     }

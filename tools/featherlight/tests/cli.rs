@@ -546,9 +546,7 @@ fn assert_refused_on_one_line(outcome: &Outcome, needles: &[&str]) {
 fn wasmtime_options_featherlight_lacks_are_refused_by_name() {
     let dir = scratch("refused-options");
     for (args, named) in [
-        (&["--dir", "."][..], "`--dir`"),
-        (&["--dir=."], "`--dir`"),
-        (&["--preload", "m=m.wasm"], "`--preload`"),
+        (&["--preload", "m=m.wasm"][..], "`--preload`"),
         (&["--profile", "perfmap"], "`--profile`"),
         (&["-S", "http"], "-S http"),
         (&["--wasi", "inherit-network"], "-S inherit-network"),
@@ -579,7 +577,7 @@ fn wasmtime_options_featherlight_lacks_are_refused_by_name() {
     assert!(typo.stderr.starts_with("error: unexpected argument '--envv' found"), "{typo:#?}");
     assert!(!typo.stderr.contains("main module"), "{typo:#?}");
     // The same without `run`.
-    assert_refused_on_one_line(&featherlight(&dir, &["--dir", ".", WASI_APP]), &["`--dir`"]);
+    assert_refused_on_one_line(&featherlight(&dir, &["--preload", "m=m.wasm", WASI_APP]), &["`--preload`"]);
     // An empty variable name is an error, not dropped.
     let empty = featherlight(&dir, &["run", "--env", "=x", WASI_APP, "env"]);
     assert_eq!(empty.code, Some(2), "{empty:#?}");
@@ -779,4 +777,32 @@ fn cache_subcommands_show_bound_and_clear_the_cache() {
 
     let outcome = featherlight(&dir, &["--cache-max-size", "1X", "cache", "info"]);
     assert!(!outcome.success && outcome.stderr.contains("--cache-max-size"), "{outcome:#?}");
+}
+
+#[test]
+fn dir_grants_a_directory_and_dir_ro_grants_it_read_only() {
+    let dir = scratch("dir-grants");
+    let grant = dir.join("grant");
+    std::fs::create_dir_all(grant.join("sub")).expect("grant");
+    std::fs::write(grant.join("target.txt"), "target contents").expect("file");
+    let host = grant.to_str().expect("UTF-8 path");
+    let writable = featherlight(&dir, &["run", "--dir", &format!("{host}::/work"), WASI_APP, "fs-read-only", "/work"]);
+    assert!(writable.success, "{writable:#?}");
+    assert!(writable.stdout.contains("01 read: ok \"target contents\""), "{writable:#?}");
+    assert!(writable.stdout.contains("04 create: ok ()"), "{writable:#?}");
+    std::fs::remove_file(grant.join("new.txt")).ok();
+    std::fs::write(grant.join("target.txt"), "target contents").expect("file");
+    let read_only =
+        featherlight(&dir, &["run", "--dir-ro", &format!("{host}::/work"), WASI_APP, "fs-read-only", "/work"]);
+    assert!(read_only.success, "{read_only:#?}");
+    assert!(read_only.stdout.contains("03 write: error PermissionDenied"), "{read_only:#?}");
+    assert_eq!(std::fs::read_to_string(grant.join("target.txt")).expect("file"), "target contents");
+    // Without GUEST the host path is the guest's.
+    let same = featherlight(&dir, &["run", "--dir", host, WASI_APP, "fs-read-only", host]);
+    assert!(same.stdout.contains("01 read: ok \"target contents\""), "{same:#?}");
+    // Nothing granted: nothing reachable.
+    let none = featherlight(&dir, &["run", WASI_APP, "fs-read-only", "/work"]);
+    assert!(none.stdout.contains("01 read: error"), "{none:#?}");
+    let missing = featherlight(&dir, &["run", "--dir", "/surely/missing::/x", WASI_APP, "hello"]);
+    assert!(!missing.success && missing.stderr.contains("cannot grant `/surely/missing::/x`"), "{missing:#?}");
 }

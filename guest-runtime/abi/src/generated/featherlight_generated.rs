@@ -551,10 +551,10 @@ impl ::flatbuffers::SimpleToVerifyInSlice for StdinStatus {}
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
 pub const ENUM_MIN_HOST_BODY: u8 = 0;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
-pub const ENUM_MAX_HOST_BODY: u8 = 6;
+pub const ENUM_MAX_HOST_BODY: u8 = 7;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
 #[allow(non_camel_case_types)]
-pub const ENUM_VALUES_HOST_BODY: [HostBody; 7] = [
+pub const ENUM_VALUES_HOST_BODY: [HostBody; 8] = [
   HostBody::NONE,
   HostBody::Init,
   HostBody::FunctionCall,
@@ -562,6 +562,7 @@ pub const ENUM_VALUES_HOST_BODY: [HostBody; 7] = [
   HostBody::Fault,
   HostBody::StdinData,
   HostBody::OutputWritten,
+  HostBody::FsReply,
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -576,9 +577,10 @@ impl HostBody {
   pub const Fault: Self = Self(4);
   pub const StdinData: Self = Self(5);
   pub const OutputWritten: Self = Self(6);
+  pub const FsReply: Self = Self(7);
 
   pub const ENUM_MIN: u8 = 0;
-  pub const ENUM_MAX: u8 = 6;
+  pub const ENUM_MAX: u8 = 7;
   pub const ENUM_VALUES: &'static [Self] = &[
     Self::NONE,
     Self::Init,
@@ -587,6 +589,7 @@ impl HostBody {
     Self::Fault,
     Self::StdinData,
     Self::OutputWritten,
+    Self::FsReply,
   ];
   /// Returns the variant's name or "" if unknown.
   pub fn variant_name(self) -> Option<&'static str> {
@@ -598,6 +601,7 @@ impl HostBody {
       Self::Fault => Some("Fault"),
       Self::StdinData => Some("StdinData"),
       Self::OutputWritten => Some("OutputWritten"),
+      Self::FsReply => Some("FsReply"),
       _ => None,
     }
   }
@@ -835,12 +839,188 @@ impl<'a> ::flatbuffers::Verifiable for OutputStream {
 
 impl ::flatbuffers::SimpleToVerifyInSlice for OutputStream {}
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
-pub const ENUM_MIN_GUEST_BODY: u8 = 0;
+pub const ENUM_MIN_FS_OP: u8 = 0;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
-pub const ENUM_MAX_GUEST_BODY: u8 = 6;
+pub const ENUM_MAX_FS_OP: u8 = 24;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
 #[allow(non_camel_case_types)]
-pub const ENUM_VALUES_GUEST_BODY: [GuestBody; 7] = [
+pub const ENUM_VALUES_FS_OP: [FsOp; 25] = [
+  FsOp::Close,
+  FsOp::OpenAt,
+  FsOp::Read,
+  FsOp::Write,
+  FsOp::Append,
+  FsOp::Stat,
+  FsOp::StatAt,
+  FsOp::ReadDirectory,
+  FsOp::CreateDirectoryAt,
+  FsOp::RemoveDirectoryAt,
+  FsOp::UnlinkFileAt,
+  FsOp::RenameAt,
+  FsOp::SetSize,
+  FsOp::Sync,
+  FsOp::SyncData,
+  FsOp::MetadataHash,
+  FsOp::MetadataHashAt,
+  FsOp::GetFlags,
+  FsOp::GetType,
+  FsOp::ReadlinkAt,
+  FsOp::SymlinkAt,
+  FsOp::LinkAt,
+  FsOp::Advise,
+  FsOp::IsSameObject,
+  FsOp::Preopens,
+];
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(transparent)]
+pub struct FsOp(pub u8);
+#[allow(non_upper_case_globals)]
+impl FsOp {
+  pub const Close: Self = Self(0);
+  pub const OpenAt: Self = Self(1);
+  pub const Read: Self = Self(2);
+  pub const Write: Self = Self(3);
+  pub const Append: Self = Self(4);
+  pub const Stat: Self = Self(5);
+  pub const StatAt: Self = Self(6);
+  pub const ReadDirectory: Self = Self(7);
+  pub const CreateDirectoryAt: Self = Self(8);
+  pub const RemoveDirectoryAt: Self = Self(9);
+  pub const UnlinkFileAt: Self = Self(10);
+  pub const RenameAt: Self = Self(11);
+  pub const SetSize: Self = Self(12);
+  pub const Sync: Self = Self(13);
+  pub const SyncData: Self = Self(14);
+  pub const MetadataHash: Self = Self(15);
+  pub const MetadataHashAt: Self = Self(16);
+  pub const GetFlags: Self = Self(17);
+  pub const GetType: Self = Self(18);
+  pub const ReadlinkAt: Self = Self(19);
+  pub const SymlinkAt: Self = Self(20);
+  pub const LinkAt: Self = Self(21);
+  pub const Advise: Self = Self(22);
+  pub const IsSameObject: Self = Self(23);
+  pub const Preopens: Self = Self(24);
+
+  pub const ENUM_MIN: u8 = 0;
+  pub const ENUM_MAX: u8 = 24;
+  pub const ENUM_VALUES: &'static [Self] = &[
+    Self::Close,
+    Self::OpenAt,
+    Self::Read,
+    Self::Write,
+    Self::Append,
+    Self::Stat,
+    Self::StatAt,
+    Self::ReadDirectory,
+    Self::CreateDirectoryAt,
+    Self::RemoveDirectoryAt,
+    Self::UnlinkFileAt,
+    Self::RenameAt,
+    Self::SetSize,
+    Self::Sync,
+    Self::SyncData,
+    Self::MetadataHash,
+    Self::MetadataHashAt,
+    Self::GetFlags,
+    Self::GetType,
+    Self::ReadlinkAt,
+    Self::SymlinkAt,
+    Self::LinkAt,
+    Self::Advise,
+    Self::IsSameObject,
+    Self::Preopens,
+  ];
+  /// Returns the variant's name or "" if unknown.
+  pub fn variant_name(self) -> Option<&'static str> {
+    match self {
+      Self::Close => Some("Close"),
+      Self::OpenAt => Some("OpenAt"),
+      Self::Read => Some("Read"),
+      Self::Write => Some("Write"),
+      Self::Append => Some("Append"),
+      Self::Stat => Some("Stat"),
+      Self::StatAt => Some("StatAt"),
+      Self::ReadDirectory => Some("ReadDirectory"),
+      Self::CreateDirectoryAt => Some("CreateDirectoryAt"),
+      Self::RemoveDirectoryAt => Some("RemoveDirectoryAt"),
+      Self::UnlinkFileAt => Some("UnlinkFileAt"),
+      Self::RenameAt => Some("RenameAt"),
+      Self::SetSize => Some("SetSize"),
+      Self::Sync => Some("Sync"),
+      Self::SyncData => Some("SyncData"),
+      Self::MetadataHash => Some("MetadataHash"),
+      Self::MetadataHashAt => Some("MetadataHashAt"),
+      Self::GetFlags => Some("GetFlags"),
+      Self::GetType => Some("GetType"),
+      Self::ReadlinkAt => Some("ReadlinkAt"),
+      Self::SymlinkAt => Some("SymlinkAt"),
+      Self::LinkAt => Some("LinkAt"),
+      Self::Advise => Some("Advise"),
+      Self::IsSameObject => Some("IsSameObject"),
+      Self::Preopens => Some("Preopens"),
+      _ => None,
+    }
+  }
+}
+impl ::core::fmt::Debug for FsOp {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter) -> ::core::fmt::Result {
+    if let Some(name) = self.variant_name() {
+      f.write_str(name)
+    } else {
+      f.write_fmt(format_args!("<UNKNOWN {:?}>", self.0))
+    }
+  }
+}
+impl<'a> ::flatbuffers::Follow<'a> for FsOp {
+  type Inner = Self;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    let b = unsafe { ::flatbuffers::read_scalar_at::<u8>(buf, loc) };
+    Self(b)
+  }
+}
+
+impl ::flatbuffers::Push for FsOp {
+    type Output = FsOp;
+    #[inline]
+    unsafe fn push(&self, dst: &mut [u8], _written_len: usize) {
+        unsafe { ::flatbuffers::emplace_scalar::<u8>(dst, self.0) };
+    }
+}
+
+impl ::flatbuffers::EndianScalar for FsOp {
+  type Scalar = u8;
+  #[inline]
+  fn to_little_endian(self) -> u8 {
+    self.0.to_le()
+  }
+  #[inline]
+  #[allow(clippy::wrong_self_convention)]
+  fn from_little_endian(v: u8) -> Self {
+    let b = u8::from_le(v);
+    Self(b)
+  }
+}
+
+impl<'a> ::flatbuffers::Verifiable for FsOp {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    u8::run_verifier(v, pos)
+  }
+}
+
+impl ::flatbuffers::SimpleToVerifyInSlice for FsOp {}
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+pub const ENUM_MIN_GUEST_BODY: u8 = 0;
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+pub const ENUM_MAX_GUEST_BODY: u8 = 7;
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+#[allow(non_camel_case_types)]
+pub const ENUM_VALUES_GUEST_BODY: [GuestBody; 8] = [
   GuestBody::NONE,
   GuestBody::FunctionCall,
   GuestBody::FunctionCallResult,
@@ -848,6 +1028,7 @@ pub const ENUM_VALUES_GUEST_BODY: [GuestBody; 7] = [
   GuestBody::Abort,
   GuestBody::Output,
   GuestBody::StdinRead,
+  GuestBody::FsRequest,
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -862,9 +1043,10 @@ impl GuestBody {
   pub const Abort: Self = Self(4);
   pub const Output: Self = Self(5);
   pub const StdinRead: Self = Self(6);
+  pub const FsRequest: Self = Self(7);
 
   pub const ENUM_MIN: u8 = 0;
-  pub const ENUM_MAX: u8 = 6;
+  pub const ENUM_MAX: u8 = 7;
   pub const ENUM_VALUES: &'static [Self] = &[
     Self::NONE,
     Self::FunctionCall,
@@ -873,6 +1055,7 @@ impl GuestBody {
     Self::Abort,
     Self::Output,
     Self::StdinRead,
+    Self::FsRequest,
   ];
   /// Returns the variant's name or "" if unknown.
   pub fn variant_name(self) -> Option<&'static str> {
@@ -884,6 +1067,7 @@ impl GuestBody {
       Self::Abort => Some("Abort"),
       Self::Output => Some("Output"),
       Self::StdinRead => Some("StdinRead"),
+      Self::FsRequest => Some("FsRequest"),
       _ => None,
     }
   }
@@ -939,6 +1123,133 @@ impl<'a> ::flatbuffers::Verifiable for GuestBody {
 
 impl ::flatbuffers::SimpleToVerifyInSlice for GuestBody {}
 pub struct GuestBodyUnionTableOffset {}
+
+// struct FsTime, aligned to 8
+#[repr(transparent)]
+#[derive(Clone, Copy, PartialEq)]
+pub struct FsTime(pub [u8; 16]);
+impl Default for FsTime { 
+  fn default() -> Self { 
+    Self([0; 16])
+  }
+}
+impl ::core::fmt::Debug for FsTime {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter) -> ::core::fmt::Result {
+    f.debug_struct("FsTime")
+      .field("seconds", &self.seconds())
+      .field("nanoseconds", &self.nanoseconds())
+      .finish()
+  }
+}
+
+impl ::flatbuffers::SimpleToVerifyInSlice for FsTime {}
+impl<'a> ::flatbuffers::Follow<'a> for FsTime {
+  type Inner = &'a FsTime;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    unsafe { <&'a FsTime>::follow(buf, loc) }
+  }
+}
+impl<'a> ::flatbuffers::Follow<'a> for &'a FsTime {
+  type Inner = &'a FsTime;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    unsafe { ::flatbuffers::follow_cast_ref::<FsTime>(buf, loc) }
+  }
+}
+impl<'b> ::flatbuffers::Push for FsTime {
+    type Output = FsTime;
+    #[inline]
+    unsafe fn push(&self, dst: &mut [u8], _written_len: usize) {
+        let src = unsafe { ::core::slice::from_raw_parts(self as *const FsTime as *const u8, <Self as ::flatbuffers::Push>::size()) };
+        dst.copy_from_slice(src);
+    }
+    #[inline]
+    fn alignment() -> ::flatbuffers::PushAlignment {
+        ::flatbuffers::PushAlignment::new(8)
+    }
+}
+
+impl<'a> ::flatbuffers::Verifiable for FsTime {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.in_buffer::<Self>(pos)
+  }
+}
+
+impl<'a> FsTime {
+  #[allow(clippy::too_many_arguments)]
+  pub fn new(
+    seconds: u64,
+    nanoseconds: u32,
+  ) -> Self {
+    let mut s = Self([0; 16]);
+    s.set_seconds(seconds);
+    s.set_nanoseconds(nanoseconds);
+    s
+  }
+
+  pub fn seconds(&self) -> u64 {
+    let mut mem = ::core::mem::MaybeUninit::<<u64 as ::flatbuffers::EndianScalar>::Scalar>::uninit();
+    // Safety:
+    // Created from a valid Table for this object
+    // Which contains a valid value in this slot
+    ::flatbuffers::EndianScalar::from_little_endian(unsafe {
+      ::core::ptr::copy_nonoverlapping(
+        self.0[0..].as_ptr(),
+        mem.as_mut_ptr() as *mut u8,
+        ::core::mem::size_of::<<u64 as ::flatbuffers::EndianScalar>::Scalar>(),
+      );
+      mem.assume_init()
+    })
+  }
+
+  pub fn set_seconds(&mut self, x: u64) {
+    let x_le = ::flatbuffers::EndianScalar::to_little_endian(x);
+    // Safety:
+    // Created from a valid Table for this object
+    // Which contains a valid value in this slot
+    unsafe {
+      ::core::ptr::copy_nonoverlapping(
+        &x_le as *const _ as *const u8,
+        self.0[0..].as_mut_ptr(),
+        ::core::mem::size_of::<<u64 as ::flatbuffers::EndianScalar>::Scalar>(),
+      );
+    }
+  }
+
+  pub fn nanoseconds(&self) -> u32 {
+    let mut mem = ::core::mem::MaybeUninit::<<u32 as ::flatbuffers::EndianScalar>::Scalar>::uninit();
+    // Safety:
+    // Created from a valid Table for this object
+    // Which contains a valid value in this slot
+    ::flatbuffers::EndianScalar::from_little_endian(unsafe {
+      ::core::ptr::copy_nonoverlapping(
+        self.0[8..].as_ptr(),
+        mem.as_mut_ptr() as *mut u8,
+        ::core::mem::size_of::<<u32 as ::flatbuffers::EndianScalar>::Scalar>(),
+      );
+      mem.assume_init()
+    })
+  }
+
+  pub fn set_nanoseconds(&mut self, x: u32) {
+    let x_le = ::flatbuffers::EndianScalar::to_little_endian(x);
+    // Safety:
+    // Created from a valid Table for this object
+    // Which contains a valid value in this slot
+    unsafe {
+      ::core::ptr::copy_nonoverlapping(
+        &x_le as *const _ as *const u8,
+        self.0[8..].as_mut_ptr(),
+        ::core::mem::size_of::<<u32 as ::flatbuffers::EndianScalar>::Scalar>(),
+      );
+    }
+  }
+
+}
 
 pub enum BoolValOffset {}
 #[derive(Copy, Clone, PartialEq)]
@@ -5596,6 +5907,532 @@ impl ::core::fmt::Debug for OutputWritten<'_> {
       ds.finish()
   }
 }
+pub enum FsStatOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct FsStat<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for FsStat<'a> {
+  type Inner = FsStat<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> FsStat<'a> {
+  pub const VT_TYPE_: ::flatbuffers::VOffsetT = 4;
+  pub const VT_LINK_COUNT: ::flatbuffers::VOffsetT = 6;
+  pub const VT_SIZE: ::flatbuffers::VOffsetT = 8;
+  pub const VT_ACCESSED: ::flatbuffers::VOffsetT = 10;
+  pub const VT_MODIFIED: ::flatbuffers::VOffsetT = 12;
+  pub const VT_CHANGED: ::flatbuffers::VOffsetT = 14;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    FsStat { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args FsStatArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<FsStat<'bldr>> {
+    let mut builder = FsStatBuilder::new(_fbb);
+    builder.add_size(args.size);
+    builder.add_link_count(args.link_count);
+    if let Some(x) = args.changed { builder.add_changed(x); }
+    if let Some(x) = args.modified { builder.add_modified(x); }
+    if let Some(x) = args.accessed { builder.add_accessed(x); }
+    builder.add_type_(args.type_);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn type_(&self) -> u8 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u8>(FsStat::VT_TYPE_, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn link_count(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(FsStat::VT_LINK_COUNT, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn size(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(FsStat::VT_SIZE, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn accessed(&self) -> Option<&'a FsTime> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<FsTime>(FsStat::VT_ACCESSED, None)}
+  }
+  #[inline]
+  pub fn modified(&self) -> Option<&'a FsTime> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<FsTime>(FsStat::VT_MODIFIED, None)}
+  }
+  #[inline]
+  pub fn changed(&self) -> Option<&'a FsTime> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<FsTime>(FsStat::VT_CHANGED, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for FsStat<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<u8>("type_", Self::VT_TYPE_, false)?
+     .visit_field::<u64>("link_count", Self::VT_LINK_COUNT, false)?
+     .visit_field::<u64>("size", Self::VT_SIZE, false)?
+     .visit_field::<FsTime>("accessed", Self::VT_ACCESSED, false)?
+     .visit_field::<FsTime>("modified", Self::VT_MODIFIED, false)?
+     .visit_field::<FsTime>("changed", Self::VT_CHANGED, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct FsStatArgs<'a> {
+    pub type_: u8,
+    pub link_count: u64,
+    pub size: u64,
+    pub accessed: Option<&'a FsTime>,
+    pub modified: Option<&'a FsTime>,
+    pub changed: Option<&'a FsTime>,
+}
+impl<'a> Default for FsStatArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    FsStatArgs {
+      type_: 0,
+      link_count: 0,
+      size: 0,
+      accessed: None,
+      modified: None,
+      changed: None,
+    }
+  }
+}
+
+pub struct FsStatBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> FsStatBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_type_(&mut self, type_: u8) {
+    self.fbb_.push_slot::<u8>(FsStat::VT_TYPE_, type_, 0);
+  }
+  #[inline]
+  pub fn add_link_count(&mut self, link_count: u64) {
+    self.fbb_.push_slot::<u64>(FsStat::VT_LINK_COUNT, link_count, 0);
+  }
+  #[inline]
+  pub fn add_size(&mut self, size: u64) {
+    self.fbb_.push_slot::<u64>(FsStat::VT_SIZE, size, 0);
+  }
+  #[inline]
+  pub fn add_accessed(&mut self, accessed: &FsTime) {
+    self.fbb_.push_slot_always::<&FsTime>(FsStat::VT_ACCESSED, accessed);
+  }
+  #[inline]
+  pub fn add_modified(&mut self, modified: &FsTime) {
+    self.fbb_.push_slot_always::<&FsTime>(FsStat::VT_MODIFIED, modified);
+  }
+  #[inline]
+  pub fn add_changed(&mut self, changed: &FsTime) {
+    self.fbb_.push_slot_always::<&FsTime>(FsStat::VT_CHANGED, changed);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> FsStatBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    FsStatBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<FsStat<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for FsStat<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("FsStat");
+      ds.field("type_", &self.type_());
+      ds.field("link_count", &self.link_count());
+      ds.field("size", &self.size());
+      ds.field("accessed", &self.accessed());
+      ds.field("modified", &self.modified());
+      ds.field("changed", &self.changed());
+      ds.finish()
+  }
+}
+pub enum FsDirEntryOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct FsDirEntry<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for FsDirEntry<'a> {
+  type Inner = FsDirEntry<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> FsDirEntry<'a> {
+  pub const VT_TYPE_: ::flatbuffers::VOffsetT = 4;
+  pub const VT_NAME: ::flatbuffers::VOffsetT = 6;
+  pub const VT_HASH: ::flatbuffers::VOffsetT = 8;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    FsDirEntry { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args FsDirEntryArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<FsDirEntry<'bldr>> {
+    let mut builder = FsDirEntryBuilder::new(_fbb);
+    builder.add_hash(args.hash);
+    if let Some(x) = args.name { builder.add_name(x); }
+    builder.add_type_(args.type_);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn type_(&self) -> u8 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u8>(FsDirEntry::VT_TYPE_, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn name(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(FsDirEntry::VT_NAME, None)}
+  }
+  #[inline]
+  pub fn hash(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(FsDirEntry::VT_HASH, Some(0)).unwrap()}
+  }
+}
+
+impl ::flatbuffers::Verifiable for FsDirEntry<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<u8>("type_", Self::VT_TYPE_, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("name", Self::VT_NAME, false)?
+     .visit_field::<u64>("hash", Self::VT_HASH, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct FsDirEntryArgs<'a> {
+    pub type_: u8,
+    pub name: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
+    pub hash: u64,
+}
+impl<'a> Default for FsDirEntryArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    FsDirEntryArgs {
+      type_: 0,
+      name: None,
+      hash: 0,
+    }
+  }
+}
+
+pub struct FsDirEntryBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> FsDirEntryBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_type_(&mut self, type_: u8) {
+    self.fbb_.push_slot::<u8>(FsDirEntry::VT_TYPE_, type_, 0);
+  }
+  #[inline]
+  pub fn add_name(&mut self, name: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(FsDirEntry::VT_NAME, name);
+  }
+  #[inline]
+  pub fn add_hash(&mut self, hash: u64) {
+    self.fbb_.push_slot::<u64>(FsDirEntry::VT_HASH, hash, 0);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> FsDirEntryBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    FsDirEntryBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<FsDirEntry<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for FsDirEntry<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("FsDirEntry");
+      ds.field("type_", &self.type_());
+      ds.field("name", &self.name());
+      ds.field("hash", &self.hash());
+      ds.finish()
+  }
+}
+pub enum FsReplyOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct FsReply<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for FsReply<'a> {
+  type Inner = FsReply<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> FsReply<'a> {
+  pub const VT_ERROR: ::flatbuffers::VOffsetT = 4;
+  pub const VT_FD: ::flatbuffers::VOffsetT = 6;
+  pub const VT_BYTES: ::flatbuffers::VOffsetT = 8;
+  pub const VT_END: ::flatbuffers::VOffsetT = 10;
+  pub const VT_VALUE: ::flatbuffers::VOffsetT = 12;
+  pub const VT_VALUE2: ::flatbuffers::VOffsetT = 14;
+  pub const VT_STAT: ::flatbuffers::VOffsetT = 16;
+  pub const VT_ENTRIES: ::flatbuffers::VOffsetT = 18;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    FsReply { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args FsReplyArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<FsReply<'bldr>> {
+    let mut builder = FsReplyBuilder::new(_fbb);
+    builder.add_value2(args.value2);
+    builder.add_value(args.value);
+    if let Some(x) = args.entries { builder.add_entries(x); }
+    if let Some(x) = args.stat { builder.add_stat(x); }
+    if let Some(x) = args.bytes { builder.add_bytes(x); }
+    builder.add_fd(args.fd);
+    builder.add_end(args.end);
+    builder.add_error(args.error);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn error(&self) -> u8 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u8>(FsReply::VT_ERROR, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn fd(&self) -> u32 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u32>(FsReply::VT_FD, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn bytes(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(FsReply::VT_BYTES, None)}
+  }
+  #[inline]
+  pub fn end(&self) -> bool {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<bool>(FsReply::VT_END, Some(false)).unwrap()}
+  }
+  #[inline]
+  pub fn value(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(FsReply::VT_VALUE, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn value2(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(FsReply::VT_VALUE2, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn stat(&self) -> Option<FsStat<'a>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<FsStat>>(FsReply::VT_STAT, None)}
+  }
+  #[inline]
+  pub fn entries(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<FsDirEntry<'a>>>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<FsDirEntry>>>>(FsReply::VT_ENTRIES, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for FsReply<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<u8>("error", Self::VT_ERROR, false)?
+     .visit_field::<u32>("fd", Self::VT_FD, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("bytes", Self::VT_BYTES, false)?
+     .visit_field::<bool>("end", Self::VT_END, false)?
+     .visit_field::<u64>("value", Self::VT_VALUE, false)?
+     .visit_field::<u64>("value2", Self::VT_VALUE2, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<FsStat>>("stat", Self::VT_STAT, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<FsDirEntry>>>>("entries", Self::VT_ENTRIES, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct FsReplyArgs<'a> {
+    pub error: u8,
+    pub fd: u32,
+    pub bytes: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
+    pub end: bool,
+    pub value: u64,
+    pub value2: u64,
+    pub stat: Option<::flatbuffers::WIPOffset<FsStat<'a>>>,
+    pub entries: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<FsDirEntry<'a>>>>>,
+}
+impl<'a> Default for FsReplyArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    FsReplyArgs {
+      error: 0,
+      fd: 0,
+      bytes: None,
+      end: false,
+      value: 0,
+      value2: 0,
+      stat: None,
+      entries: None,
+    }
+  }
+}
+
+pub struct FsReplyBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> FsReplyBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_error(&mut self, error: u8) {
+    self.fbb_.push_slot::<u8>(FsReply::VT_ERROR, error, 0);
+  }
+  #[inline]
+  pub fn add_fd(&mut self, fd: u32) {
+    self.fbb_.push_slot::<u32>(FsReply::VT_FD, fd, 0);
+  }
+  #[inline]
+  pub fn add_bytes(&mut self, bytes: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(FsReply::VT_BYTES, bytes);
+  }
+  #[inline]
+  pub fn add_end(&mut self, end: bool) {
+    self.fbb_.push_slot::<bool>(FsReply::VT_END, end, false);
+  }
+  #[inline]
+  pub fn add_value(&mut self, value: u64) {
+    self.fbb_.push_slot::<u64>(FsReply::VT_VALUE, value, 0);
+  }
+  #[inline]
+  pub fn add_value2(&mut self, value2: u64) {
+    self.fbb_.push_slot::<u64>(FsReply::VT_VALUE2, value2, 0);
+  }
+  #[inline]
+  pub fn add_stat(&mut self, stat: ::flatbuffers::WIPOffset<FsStat<'b >>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<FsStat>>(FsReply::VT_STAT, stat);
+  }
+  #[inline]
+  pub fn add_entries(&mut self, entries: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<FsDirEntry<'b >>>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(FsReply::VT_ENTRIES, entries);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> FsReplyBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    FsReplyBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<FsReply<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for FsReply<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("FsReply");
+      ds.field("error", &self.error());
+      ds.field("fd", &self.fd());
+      ds.field("bytes", &self.bytes());
+      ds.field("end", &self.end());
+      ds.field("value", &self.value());
+      ds.field("value2", &self.value2());
+      ds.field("stat", &self.stat());
+      ds.field("entries", &self.entries());
+      ds.finish()
+  }
+}
 pub enum HostMessageOffset {}
 #[derive(Copy, Clone, PartialEq)]
 
@@ -5735,6 +6572,21 @@ impl<'a> HostMessage<'a> {
     }
   }
 
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn body_as_fs_reply(&self) -> Option<FsReply<'a>> {
+    if self.body_type() == HostBody::FsReply {
+      self.body().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { FsReply::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
 }
 
 impl ::flatbuffers::Verifiable for HostMessage<'_> {
@@ -5751,6 +6603,7 @@ impl ::flatbuffers::Verifiable for HostMessage<'_> {
           HostBody::Fault => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<Fault>>("HostBody::Fault", pos),
           HostBody::StdinData => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<StdinData>>("HostBody::StdinData", pos),
           HostBody::OutputWritten => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<OutputWritten>>("HostBody::OutputWritten", pos),
+          HostBody::FsReply => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<FsReply>>("HostBody::FsReply", pos),
           _ => Ok(()),
         }
      })?
@@ -5842,6 +6695,13 @@ impl ::core::fmt::Debug for HostMessage<'_> {
         },
         HostBody::OutputWritten => {
           if let Some(x) = self.body_as_output_written() {
+            ds.field("body", &x)
+          } else {
+            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        HostBody::FsReply => {
+          if let Some(x) = self.body_as_fs_reply() {
             ds.field("body", &x)
           } else {
             ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
@@ -6420,6 +7280,255 @@ impl ::core::fmt::Debug for StdinRead<'_> {
       ds.finish()
   }
 }
+pub enum FsRequestOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct FsRequest<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for FsRequest<'a> {
+  type Inner = FsRequest<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> FsRequest<'a> {
+  pub const VT_OP: ::flatbuffers::VOffsetT = 4;
+  pub const VT_FD: ::flatbuffers::VOffsetT = 6;
+  pub const VT_FD2: ::flatbuffers::VOffsetT = 8;
+  pub const VT_PATH: ::flatbuffers::VOffsetT = 10;
+  pub const VT_PATH2: ::flatbuffers::VOffsetT = 12;
+  pub const VT_FLAGS: ::flatbuffers::VOffsetT = 14;
+  pub const VT_FLAGS2: ::flatbuffers::VOffsetT = 16;
+  pub const VT_OFFSET: ::flatbuffers::VOffsetT = 18;
+  pub const VT_LEN: ::flatbuffers::VOffsetT = 20;
+  pub const VT_DATA: ::flatbuffers::VOffsetT = 22;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    FsRequest { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args FsRequestArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<FsRequest<'bldr>> {
+    let mut builder = FsRequestBuilder::new(_fbb);
+    builder.add_len(args.len);
+    builder.add_offset(args.offset);
+    if let Some(x) = args.data { builder.add_data(x); }
+    builder.add_flags2(args.flags2);
+    builder.add_flags(args.flags);
+    if let Some(x) = args.path2 { builder.add_path2(x); }
+    if let Some(x) = args.path { builder.add_path(x); }
+    builder.add_fd2(args.fd2);
+    builder.add_fd(args.fd);
+    builder.add_op(args.op);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn op(&self) -> FsOp {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<FsOp>(FsRequest::VT_OP, Some(FsOp::Close)).unwrap()}
+  }
+  #[inline]
+  pub fn fd(&self) -> u32 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u32>(FsRequest::VT_FD, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn fd2(&self) -> u32 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u32>(FsRequest::VT_FD2, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn path(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(FsRequest::VT_PATH, None)}
+  }
+  #[inline]
+  pub fn path2(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(FsRequest::VT_PATH2, None)}
+  }
+  #[inline]
+  pub fn flags(&self) -> u32 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u32>(FsRequest::VT_FLAGS, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn flags2(&self) -> u32 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u32>(FsRequest::VT_FLAGS2, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn offset(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(FsRequest::VT_OFFSET, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn len(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(FsRequest::VT_LEN, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn data(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(FsRequest::VT_DATA, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for FsRequest<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<FsOp>("op", Self::VT_OP, false)?
+     .visit_field::<u32>("fd", Self::VT_FD, false)?
+     .visit_field::<u32>("fd2", Self::VT_FD2, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("path", Self::VT_PATH, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("path2", Self::VT_PATH2, false)?
+     .visit_field::<u32>("flags", Self::VT_FLAGS, false)?
+     .visit_field::<u32>("flags2", Self::VT_FLAGS2, false)?
+     .visit_field::<u64>("offset", Self::VT_OFFSET, false)?
+     .visit_field::<u64>("len", Self::VT_LEN, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("data", Self::VT_DATA, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct FsRequestArgs<'a> {
+    pub op: FsOp,
+    pub fd: u32,
+    pub fd2: u32,
+    pub path: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
+    pub path2: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
+    pub flags: u32,
+    pub flags2: u32,
+    pub offset: u64,
+    pub len: u64,
+    pub data: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
+}
+impl<'a> Default for FsRequestArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    FsRequestArgs {
+      op: FsOp::Close,
+      fd: 0,
+      fd2: 0,
+      path: None,
+      path2: None,
+      flags: 0,
+      flags2: 0,
+      offset: 0,
+      len: 0,
+      data: None,
+    }
+  }
+}
+
+pub struct FsRequestBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> FsRequestBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_op(&mut self, op: FsOp) {
+    self.fbb_.push_slot::<FsOp>(FsRequest::VT_OP, op, FsOp::Close);
+  }
+  #[inline]
+  pub fn add_fd(&mut self, fd: u32) {
+    self.fbb_.push_slot::<u32>(FsRequest::VT_FD, fd, 0);
+  }
+  #[inline]
+  pub fn add_fd2(&mut self, fd2: u32) {
+    self.fbb_.push_slot::<u32>(FsRequest::VT_FD2, fd2, 0);
+  }
+  #[inline]
+  pub fn add_path(&mut self, path: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(FsRequest::VT_PATH, path);
+  }
+  #[inline]
+  pub fn add_path2(&mut self, path2: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(FsRequest::VT_PATH2, path2);
+  }
+  #[inline]
+  pub fn add_flags(&mut self, flags: u32) {
+    self.fbb_.push_slot::<u32>(FsRequest::VT_FLAGS, flags, 0);
+  }
+  #[inline]
+  pub fn add_flags2(&mut self, flags2: u32) {
+    self.fbb_.push_slot::<u32>(FsRequest::VT_FLAGS2, flags2, 0);
+  }
+  #[inline]
+  pub fn add_offset(&mut self, offset: u64) {
+    self.fbb_.push_slot::<u64>(FsRequest::VT_OFFSET, offset, 0);
+  }
+  #[inline]
+  pub fn add_len(&mut self, len: u64) {
+    self.fbb_.push_slot::<u64>(FsRequest::VT_LEN, len, 0);
+  }
+  #[inline]
+  pub fn add_data(&mut self, data: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(FsRequest::VT_DATA, data);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> FsRequestBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    FsRequestBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<FsRequest<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for FsRequest<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("FsRequest");
+      ds.field("op", &self.op());
+      ds.field("fd", &self.fd());
+      ds.field("fd2", &self.fd2());
+      ds.field("path", &self.path());
+      ds.field("path2", &self.path2());
+      ds.field("flags", &self.flags());
+      ds.field("flags2", &self.flags2());
+      ds.field("offset", &self.offset());
+      ds.field("len", &self.len());
+      ds.field("data", &self.data());
+      ds.finish()
+  }
+}
 pub enum GuestMessageOffset {}
 #[derive(Copy, Clone, PartialEq)]
 
@@ -6559,6 +7668,21 @@ impl<'a> GuestMessage<'a> {
     }
   }
 
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn body_as_fs_request(&self) -> Option<FsRequest<'a>> {
+    if self.body_type() == GuestBody::FsRequest {
+      self.body().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { FsRequest::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
 }
 
 impl ::flatbuffers::Verifiable for GuestMessage<'_> {
@@ -6575,6 +7699,7 @@ impl ::flatbuffers::Verifiable for GuestMessage<'_> {
           GuestBody::Abort => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<Abort>>("GuestBody::Abort", pos),
           GuestBody::Output => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<Output>>("GuestBody::Output", pos),
           GuestBody::StdinRead => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<StdinRead>>("GuestBody::StdinRead", pos),
+          GuestBody::FsRequest => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<FsRequest>>("GuestBody::FsRequest", pos),
           _ => Ok(()),
         }
      })?
@@ -6666,6 +7791,13 @@ impl ::core::fmt::Debug for GuestMessage<'_> {
         },
         GuestBody::StdinRead => {
           if let Some(x) = self.body_as_stdin_read() {
+            ds.field("body", &x)
+          } else {
+            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        GuestBody::FsRequest => {
+          if let Some(x) = self.body_as_fs_request() {
             ds.field("body", &x)
           } else {
             ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")

@@ -1,6 +1,6 @@
-//! `wasi:filesystem` and `wasi:sockets`: they link so components that
-//! import them run, but nothing is granted. No preopened directories are
-//! listed; a call that can fail with an error code fails with `access` /
+//! `wasi:sockets` (and any interface defined from its types alone): it links
+//! so components that import it run, but nothing is granted. A list result
+//! is empty; a call that can fail with an error code fails with `access` /
 //! `access-denied`; anything else traps with a "not granted" error.
 
 use crate::import_failure::ImportFailure;

@@ -9,9 +9,10 @@
 //! report `closed` when the reader went away (EPIPE) and
 //! `last-operation-failed` for other failures of the host's sink.
 
+use super::filesystem;
 use super::state::{Stream, WriteFailure};
 use super::stdin::{Answer, FOREVER};
-use super::{Ctx, InputStream, IoError, OutputStream, Pollable, STDERR, STDOUT, StreamError, Wasi};
+use super::{Ctx, InputStream, IoError, OutputStream, Pollable, STDERR, STDIN, STDOUT, StreamError, Wasi};
 use crate::store::Host;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -136,7 +137,7 @@ fn output_stream(stream: &Resource<OutputStream>) -> Result<Stream> {
 
 /// A `last-operation-failed` error carrying `reason`.
 fn failed(store: &mut Ctx, reason: String) -> Result<StreamError> {
-    Ok(StreamError::LastOperationFailed(store.data_mut().table.push(IoError(reason))?))
+    Ok(StreamError::LastOperationFailed(store.data_mut().table.push(IoError { text: reason, code: None })?))
 }
 
 /// The failure the host reported for `stream`, if the component has not
@@ -188,30 +189,37 @@ fn read_stdin(store: &mut Ctx, len: u64, wait_ns: u64) -> Result<core::result::R
 
 pub(super) fn streams(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
     type In = (Resource<InputStream>, u64);
-    instance.func_wrap("[method]input-stream.read", |mut store: Ctx, (_, len): In| {
-        Ok((read_stdin(&mut store, len, 0)?,))
+    instance.func_wrap("[method]input-stream.read", |mut store: Ctx, (stream, len): In| {
+        Ok((read_input(&mut store, &stream, len, 0)?,))
     })?;
-    instance.func_wrap("[method]input-stream.blocking-read", |mut store: Ctx, (_, len): In| {
-        Ok((read_stdin(&mut store, len, FOREVER)?,))
+    instance.func_wrap("[method]input-stream.blocking-read", |mut store: Ctx, (stream, len): In| {
+        Ok((read_input(&mut store, &stream, len, FOREVER)?,))
     })?;
-    instance.func_wrap("[method]input-stream.skip", |mut store: Ctx, (_, len): In| {
-        Ok((read_stdin(&mut store, len, 0)?.map(|b| b.len() as u64),))
+    instance.func_wrap("[method]input-stream.skip", |mut store: Ctx, (stream, len): In| {
+        Ok((read_input(&mut store, &stream, len, 0)?.map(|b| b.len() as u64),))
     })?;
-    instance.func_wrap("[method]input-stream.blocking-skip", |mut store: Ctx, (_, len): In| {
-        Ok((read_stdin(&mut store, len, FOREVER)?.map(|b| b.len() as u64),))
+    instance.func_wrap("[method]input-stream.blocking-skip", |mut store: Ctx, (stream, len): In| {
+        Ok((read_input(&mut store, &stream, len, FOREVER)?.map(|b| b.len() as u64),))
     })?;
-    instance.func_wrap("[method]input-stream.subscribe", |mut store: Ctx, (_,): (Resource<InputStream>,)| {
-        Ok((store.data_mut().table.push(Pollable::Stdin)?,))
+    instance.func_wrap("[method]input-stream.subscribe", |mut store: Ctx, (stream,): (Resource<InputStream>,)| {
+        let pollable = if stream.rep() == STDIN { Pollable::Stdin } else { Pollable::Ready };
+        Ok((store.data_mut().table.push(pollable)?,))
     })?;
 
     type Out = (Resource<OutputStream>,);
     instance.func_wrap("[method]output-stream.check-write", |mut store: Ctx, (stream,): Out| {
+        if filesystem::is_file_stream(&store, stream.rep()) {
+            return Ok((filesystem::check_write(&mut store, stream.rep()),));
+        }
         let stream = output_stream(&stream)?;
         Ok((output_op(&mut store, stream, |wasi| wasi.write_budget() as u64)?,))
     })?;
     instance.func_wrap(
         "[method]output-stream.write",
         |mut store: Ctx, (stream, contents): (Resource<OutputStream>, Vec<u8>)| {
+            if filesystem::is_file_stream(&store, stream.rep()) {
+                return Ok((filesystem::write(&mut store, stream.rep(), &contents)?,));
+            }
             let stream = output_stream(&stream)?;
             Ok((output_op(&mut store, stream, |wasi| wasi.write(stream, &contents))?,))
         },
@@ -219,6 +227,9 @@ pub(super) fn streams(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
     instance.func_wrap(
         "[method]output-stream.blocking-write-and-flush",
         |mut store: Ctx, (stream, contents): (Resource<OutputStream>, Vec<u8>)| {
+            if filesystem::is_file_stream(&store, stream.rep()) {
+                return Ok((filesystem::write(&mut store, stream.rep(), &contents)?,));
+            }
             let stream = output_stream(&stream)?;
             Ok((output_op(&mut store, stream, |wasi| {
                 wasi.write(stream, &contents);
@@ -227,6 +238,9 @@ pub(super) fn streams(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
         },
     )?;
     let flush = |mut store: Ctx, (stream,): Out| {
+        if filesystem::is_file_stream(&store, stream.rep()) {
+            return Ok((filesystem::flush(&mut store, stream.rep()),));
+        }
         let stream = output_stream(&stream)?;
         Ok((output_op(&mut store, stream, Wasi::flush_if_due)?,))
     };
@@ -236,6 +250,10 @@ pub(super) fn streams(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
         Ok((store.data_mut().table.push(Pollable::Ready)?,))
     })?;
     let zeroes = |mut store: Ctx, (stream, len): (Resource<OutputStream>, u64)| {
+        if filesystem::is_file_stream(&store, stream.rep()) {
+            let zeroes = alloc::vec![0; usize::try_from(len.min(64 * 1024)).unwrap_or(0)];
+            return Ok((filesystem::write(&mut store, stream.rep(), &zeroes)?,));
+        }
         let stream = output_stream(&stream)?;
         Ok((output_op(&mut store, stream, |wasi| {
             let len = usize::try_from(len).unwrap_or(usize::MAX).min(wasi.write_budget());
@@ -246,25 +264,52 @@ pub(super) fn streams(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
     instance.func_wrap("[method]output-stream.blocking-write-zeroes-and-flush", zeroes)?;
     instance.func_wrap(
         "[method]output-stream.splice",
-        |mut store: Ctx, (stream, _, len): (Resource<OutputStream>, Resource<InputStream>, u64)| {
-            splice(&mut store, &stream, len, 0)
+        |mut store: Ctx, (stream, source, len): (Resource<OutputStream>, Resource<InputStream>, u64)| {
+            splice(&mut store, &stream, &source, len, 0)
         },
     )?;
     instance.func_wrap(
         "[method]output-stream.blocking-splice",
-        |mut store: Ctx, (stream, _, len): (Resource<OutputStream>, Resource<InputStream>, u64)| {
-            splice(&mut store, &stream, len, FOREVER)
+        |mut store: Ctx, (stream, source, len): (Resource<OutputStream>, Resource<InputStream>, u64)| {
+            splice(&mut store, &stream, &source, len, FOREVER)
         },
     )
 }
 
-/// Moves up to `len` bytes of stdin to an output stream.
+/// Reads an input stream: stdin or a file.
+fn read_input(
+    store: &mut Ctx,
+    stream: &Resource<InputStream>,
+    len: u64,
+    wait_ns: u64,
+) -> Result<core::result::Result<Vec<u8>, StreamError>> {
+    if stream.rep() == STDIN { read_stdin(store, len, wait_ns) } else { filesystem::read(store, stream.rep(), len) }
+}
+
+/// Moves up to `len` bytes of an input stream to an output stream.
 fn splice(
     store: &mut Ctx,
     stream: &Resource<OutputStream>,
+    source: &Resource<InputStream>,
     len: u64,
     wait_ns: u64,
 ) -> Result<(core::result::Result<u64, StreamError>,)> {
+    if filesystem::is_file_stream(store, stream.rep()) || source.rep() != STDIN {
+        let len = len.min(64 * 1024);
+        let bytes = match read_input(store, source, len, wait_ns)? {
+            Ok(bytes) => bytes,
+            Err(error) => return Ok((Err(error),)),
+        };
+        let written = bytes.len() as u64;
+        if filesystem::is_file_stream(store, stream.rep()) {
+            return Ok((filesystem::write(store, stream.rep(), &bytes)?.map(|()| written),));
+        }
+        let stream = output_stream(stream)?;
+        return Ok((output_op(store, stream, |wasi| {
+            wasi.write(stream, &bytes);
+            written
+        })?,));
+    }
     let stream = output_stream(stream)?;
     if let Some(error) = write_failure(store, stream)? {
         return Ok((Err(error),));

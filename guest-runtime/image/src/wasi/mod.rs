@@ -1,12 +1,16 @@
 //! WASI 0.2 inside the guest: what `wasm32-wasip2` components import by
 //! default (cli, clocks, random, io), answered without leaving the VM except
-//! to hand buffered output to the host. Filesystem and sockets link but are
-//! not granted.
+//! to hand buffered output to the host and read stdin; filesystem calls are
+//! forwarded to the host, which resolves them beneath the directories the
+//! embedder granted (none by default). Sockets link but are not granted.
 //!
 //! Every 0.2.x version a component imports is linked: the functions are
 //! defined under the exact instance names the component uses.
 
 mod denied;
+mod files;
+mod filesystem;
+mod fs_types;
 mod io;
 mod random;
 pub(crate) mod state;
@@ -19,7 +23,7 @@ use crate::store::Host;
 use alloc::string::String;
 use alloc::vec::Vec;
 use featherlight_abi::fb;
-use wasmtime::component::{ComponentType, Linker, LinkerInstance, Lower, Resource, ResourceType};
+use wasmtime::component::{ComponentType, Lift, Linker, LinkerInstance, Lower, Resource, ResourceType};
 use wasmtime::{Result, StoreContextMut};
 
 /// `wasi:cli/exit` was called: the call ends with this status.
@@ -39,7 +43,11 @@ impl core::error::Error for Exit {}
 /// the store's table.
 pub struct InputStream;
 pub struct OutputStream;
-pub struct IoError(String);
+pub struct IoError {
+    text: String,
+    /// What `filesystem-error-code` tells (errors of file streams).
+    code: Option<fs_types::ErrorCode>,
+}
 pub struct TerminalInput;
 pub struct TerminalOutput;
 
@@ -64,7 +72,7 @@ pub enum StreamError {
     Closed,
 }
 
-#[derive(ComponentType, Lower, Clone, Copy)]
+#[derive(ComponentType, Lower, Lift, Clone, Copy, Debug)]
 #[component(record)]
 pub struct Datetime {
     seconds: u64,
@@ -122,7 +130,9 @@ pub fn define(linker: &mut Linker<Host>, component: &wasmtime::component::Compon
                 let random = &mut store.data_mut().wasi.random;
                 Ok(((random.next_u64(), random.next_u64()),))
             })?,
-            _ if interface.starts_with("filesystem/") || interface.starts_with("sockets/") => {
+            "filesystem/types" => filesystem::types(&mut instance)?,
+            "filesystem/preopens" => filesystem::preopens(&mut instance)?,
+            _ if interface.starts_with("sockets/") => {
                 denied::define(&mut instance, name, &item.ty, &engine)?;
             }
             _ => {}
@@ -149,11 +159,21 @@ fn define_resources(
         match name.as_str() {
             "pollable" => instance.resource(&name, ResourceType::host::<Pollable>(), drop_from_table::<Pollable>)?,
             "error" => instance.resource(&name, ResourceType::host::<IoError>(), drop_from_table::<IoError>)?,
-            "input-stream" => instance.resource(&name, ResourceType::host::<InputStream>(), nothing)?,
-            "output-stream" => instance.resource(&name, ResourceType::host::<OutputStream>(), nothing)?,
+            "input-stream" => instance.resource(&name, ResourceType::host::<InputStream>(), filesystem::drop_stream)?,
+            "output-stream" => {
+                instance.resource(&name, ResourceType::host::<OutputStream>(), filesystem::drop_stream)?
+            }
+            "descriptor" => {
+                instance.resource(&name, ResourceType::host::<filesystem::Descriptor>(), filesystem::drop_descriptor)?
+            }
+            "directory-entry-stream" => instance.resource(
+                &name,
+                ResourceType::host::<filesystem::DirectoryEntryStream>(),
+                filesystem::drop_listing,
+            )?,
             "terminal-input" => instance.resource(&name, ResourceType::host::<TerminalInput>(), nothing)?,
             "terminal-output" => instance.resource(&name, ResourceType::host::<TerminalOutput>(), nothing)?,
-            // Filesystem and socket resources are never created.
+            // Socket resources are never created.
             _ => {}
         }
     }
@@ -171,7 +191,7 @@ fn drop_from_table<T: 'static>(mut store: Ctx, rep: u32) -> Result<()> {
 
 fn io_error(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
     instance.func_wrap("[method]error.to-debug-string", |store: Ctx, (error,): (Resource<IoError>,)| {
-        Ok((store.data().table.get(&error)?.0.clone(),))
+        Ok((store.data().table.get(&error)?.text.clone(),))
     })
 }
 

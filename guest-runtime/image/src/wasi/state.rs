@@ -60,6 +60,8 @@ pub struct Wasi {
     last_flush_tsc: u64,
     pub clock: Clock,
     pub random: ChaCha20,
+    /// Descriptors, file streams and listings the component holds.
+    pub files: super::files::Files,
 }
 
 impl core::fmt::Debug for Wasi {
@@ -96,6 +98,7 @@ impl Wasi {
             last_flush_tsc: 0,
             clock: Clock::default(),
             random: ChaCha20::new(seed),
+            files: super::files::Files::default(),
         };
         wasi.begin_call(context);
         wasi

@@ -6,6 +6,8 @@ use std::hash::BuildHasher;
 use std::io::{Read, Write};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+mod fs_script;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str).unwrap_or("") {
@@ -134,6 +136,18 @@ fn main() {
             Ok(text) => println!("read {} bytes", text.len()),
             Err(e) => println!("error: {e}"),
         },
+        "fs-script" => fs_script::script(args.get(2).map_or(".", String::as_str)),
+        "fs-read-only" => fs_script::read_only(args.get(2).map_or(".", String::as_str)),
+        "fs-open-many" => fs_script::open_many(
+            args.get(2).map_or(".", String::as_str),
+            args.get(3).and_then(|n| n.parse().ok()).unwrap_or(1),
+        ),
+        "fs-bench" => fs_script::bench(args.get(2).map_or(".", String::as_str), args.get(3).map_or("", String::as_str)),
+        "fs-race" => fs_script::race(
+            args.get(2).map_or(".", String::as_str),
+            args.get(3).and_then(|n| n.parse().ok()).unwrap_or(1),
+        ),
+        "fs-escape" => fs_script::escape(args.get(2).map_or(".", String::as_str)),
         "interleave" => {
             print!("out 1 ");
             std::io::stdout().flush().expect("flush");
