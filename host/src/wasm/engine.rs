@@ -129,10 +129,10 @@ impl Engine {
         wasm.memory_init_cow(false);
         wasm.max_wasm_stack(usize::try_from(config.memory.max_wasm_stack).unwrap_or(usize::MAX));
         let cpu_features = config.cpu_features.bits();
-        // SAFETY: the guest enables exactly these CPU features (CPUID and
-        // boot parameters; a sandbox is refused on a CPU without them) and
-        // its soft-float runtime exchanges floats with Cranelift code
-        // through memory, which x86_float_abi_ok vouches for.
+        // The guest enables exactly these CPU features (CPUID and boot
+        // parameters; a sandbox is refused on a CPU without them).
+        // SAFETY: as just said; and its soft-float runtime exchanges floats
+        // with Cranelift code through memory, which x86_float_abi_ok vouches for.
         unsafe {
             for feature in CPU_FEATURES.iter().filter(|f| cpu_features & f.boot_bit != 0) {
                 wasm.cranelift_flag_enable(feature.cranelift_flag);
