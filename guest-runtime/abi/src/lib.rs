@@ -13,6 +13,7 @@ extern crate alloc;
 
 pub mod engine;
 pub mod fs;
+pub mod http;
 pub mod layout;
 pub mod linear_memory;
 pub mod message;

@@ -551,10 +551,10 @@ impl ::flatbuffers::SimpleToVerifyInSlice for StdinStatus {}
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
 pub const ENUM_MIN_HOST_BODY: u8 = 0;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
-pub const ENUM_MAX_HOST_BODY: u8 = 7;
+pub const ENUM_MAX_HOST_BODY: u8 = 11;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
 #[allow(non_camel_case_types)]
-pub const ENUM_VALUES_HOST_BODY: [HostBody; 8] = [
+pub const ENUM_VALUES_HOST_BODY: [HostBody; 12] = [
   HostBody::NONE,
   HostBody::Init,
   HostBody::FunctionCall,
@@ -563,6 +563,10 @@ pub const ENUM_VALUES_HOST_BODY: [HostBody; 8] = [
   HostBody::StdinData,
   HostBody::OutputWritten,
   HostBody::FsReply,
+  HostBody::HttpRequest,
+  HostBody::BodyData,
+  HostBody::BodyWritten,
+  HostBody::HttpIncomingResponse,
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -578,9 +582,13 @@ impl HostBody {
   pub const StdinData: Self = Self(5);
   pub const OutputWritten: Self = Self(6);
   pub const FsReply: Self = Self(7);
+  pub const HttpRequest: Self = Self(8);
+  pub const BodyData: Self = Self(9);
+  pub const BodyWritten: Self = Self(10);
+  pub const HttpIncomingResponse: Self = Self(11);
 
   pub const ENUM_MIN: u8 = 0;
-  pub const ENUM_MAX: u8 = 7;
+  pub const ENUM_MAX: u8 = 11;
   pub const ENUM_VALUES: &'static [Self] = &[
     Self::NONE,
     Self::Init,
@@ -590,6 +598,10 @@ impl HostBody {
     Self::StdinData,
     Self::OutputWritten,
     Self::FsReply,
+    Self::HttpRequest,
+    Self::BodyData,
+    Self::BodyWritten,
+    Self::HttpIncomingResponse,
   ];
   /// Returns the variant's name or "" if unknown.
   pub fn variant_name(self) -> Option<&'static str> {
@@ -602,6 +614,10 @@ impl HostBody {
       Self::StdinData => Some("StdinData"),
       Self::OutputWritten => Some("OutputWritten"),
       Self::FsReply => Some("FsReply"),
+      Self::HttpRequest => Some("HttpRequest"),
+      Self::BodyData => Some("BodyData"),
+      Self::BodyWritten => Some("BodyWritten"),
+      Self::HttpIncomingResponse => Some("HttpIncomingResponse"),
       _ => None,
     }
   }
@@ -1017,10 +1033,10 @@ impl ::flatbuffers::SimpleToVerifyInSlice for FsOp {}
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
 pub const ENUM_MIN_GUEST_BODY: u8 = 0;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
-pub const ENUM_MAX_GUEST_BODY: u8 = 7;
+pub const ENUM_MAX_GUEST_BODY: u8 = 10;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
 #[allow(non_camel_case_types)]
-pub const ENUM_VALUES_GUEST_BODY: [GuestBody; 8] = [
+pub const ENUM_VALUES_GUEST_BODY: [GuestBody; 11] = [
   GuestBody::NONE,
   GuestBody::FunctionCall,
   GuestBody::FunctionCallResult,
@@ -1029,6 +1045,9 @@ pub const ENUM_VALUES_GUEST_BODY: [GuestBody; 8] = [
   GuestBody::Output,
   GuestBody::StdinRead,
   GuestBody::FsRequest,
+  GuestBody::BodyRead,
+  GuestBody::HttpResponse,
+  GuestBody::HttpOutgoingRequest,
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -1044,9 +1063,12 @@ impl GuestBody {
   pub const Output: Self = Self(5);
   pub const StdinRead: Self = Self(6);
   pub const FsRequest: Self = Self(7);
+  pub const BodyRead: Self = Self(8);
+  pub const HttpResponse: Self = Self(9);
+  pub const HttpOutgoingRequest: Self = Self(10);
 
   pub const ENUM_MIN: u8 = 0;
-  pub const ENUM_MAX: u8 = 7;
+  pub const ENUM_MAX: u8 = 10;
   pub const ENUM_VALUES: &'static [Self] = &[
     Self::NONE,
     Self::FunctionCall,
@@ -1056,6 +1078,9 @@ impl GuestBody {
     Self::Output,
     Self::StdinRead,
     Self::FsRequest,
+    Self::BodyRead,
+    Self::HttpResponse,
+    Self::HttpOutgoingRequest,
   ];
   /// Returns the variant's name or "" if unknown.
   pub fn variant_name(self) -> Option<&'static str> {
@@ -1068,6 +1093,9 @@ impl GuestBody {
       Self::Output => Some("Output"),
       Self::StdinRead => Some("StdinRead"),
       Self::FsRequest => Some("FsRequest"),
+      Self::BodyRead => Some("BodyRead"),
+      Self::HttpResponse => Some("HttpResponse"),
+      Self::HttpOutgoingRequest => Some("HttpOutgoingRequest"),
       _ => None,
     }
   }
@@ -5360,6 +5388,7 @@ impl<'a> ::flatbuffers::Follow<'a> for FunctionCallResult<'a> {
 impl<'a> FunctionCallResult<'a> {
   pub const VT_RESULTS: ::flatbuffers::VOffsetT = 4;
   pub const VT_ERROR: ::flatbuffers::VOffsetT = 6;
+  pub const VT_HTTP_RESPONSE: ::flatbuffers::VOffsetT = 8;
 
   #[inline]
   pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
@@ -5371,6 +5400,7 @@ impl<'a> FunctionCallResult<'a> {
     args: &'args FunctionCallResultArgs<'args>
   ) -> ::flatbuffers::WIPOffset<FunctionCallResult<'bldr>> {
     let mut builder = FunctionCallResultBuilder::new(_fbb);
+    if let Some(x) = args.http_response { builder.add_http_response(x); }
     if let Some(x) = args.error { builder.add_error(x); }
     if let Some(x) = args.results { builder.add_results(x); }
     builder.finish()
@@ -5391,6 +5421,13 @@ impl<'a> FunctionCallResult<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<CallError>>(FunctionCallResult::VT_ERROR, None)}
   }
+  #[inline]
+  pub fn http_response(&self) -> Option<HttpResponse<'a>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<HttpResponse>>(FunctionCallResult::VT_HTTP_RESPONSE, None)}
+  }
 }
 
 impl ::flatbuffers::Verifiable for FunctionCallResult<'_> {
@@ -5401,6 +5438,7 @@ impl ::flatbuffers::Verifiable for FunctionCallResult<'_> {
     v.visit_table(pos)?
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<Value>>>>("results", Self::VT_RESULTS, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<CallError>>("error", Self::VT_ERROR, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<HttpResponse>>("http_response", Self::VT_HTTP_RESPONSE, false)?
      .finish();
     Ok(())
   }
@@ -5408,6 +5446,7 @@ impl ::flatbuffers::Verifiable for FunctionCallResult<'_> {
 pub struct FunctionCallResultArgs<'a> {
     pub results: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Value<'a>>>>>,
     pub error: Option<::flatbuffers::WIPOffset<CallError<'a>>>,
+    pub http_response: Option<::flatbuffers::WIPOffset<HttpResponse<'a>>>,
 }
 impl<'a> Default for FunctionCallResultArgs<'a> {
   #[inline]
@@ -5415,6 +5454,7 @@ impl<'a> Default for FunctionCallResultArgs<'a> {
     FunctionCallResultArgs {
       results: None,
       error: None,
+      http_response: None,
     }
   }
 }
@@ -5431,6 +5471,10 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> FunctionCallResultBuilder<'a,
   #[inline]
   pub fn add_error(&mut self, error: ::flatbuffers::WIPOffset<CallError<'b >>) {
     self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<CallError>>(FunctionCallResult::VT_ERROR, error);
+  }
+  #[inline]
+  pub fn add_http_response(&mut self, http_response: ::flatbuffers::WIPOffset<HttpResponse<'b >>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<HttpResponse>>(FunctionCallResult::VT_HTTP_RESPONSE, http_response);
   }
   #[inline]
   pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> FunctionCallResultBuilder<'a, 'b, A> {
@@ -5452,6 +5496,7 @@ impl ::core::fmt::Debug for FunctionCallResult<'_> {
     let mut ds = f.debug_struct("FunctionCallResult");
       ds.field("results", &self.results());
       ds.field("error", &self.error());
+      ds.field("http_response", &self.http_response());
       ds.finish()
   }
 }
@@ -6433,6 +6478,758 @@ impl ::core::fmt::Debug for FsReply<'_> {
       ds.finish()
   }
 }
+pub enum HttpFieldOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct HttpField<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for HttpField<'a> {
+  type Inner = HttpField<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> HttpField<'a> {
+  pub const VT_NAME: ::flatbuffers::VOffsetT = 4;
+  pub const VT_VALUE: ::flatbuffers::VOffsetT = 6;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    HttpField { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args HttpFieldArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<HttpField<'bldr>> {
+    let mut builder = HttpFieldBuilder::new(_fbb);
+    if let Some(x) = args.value { builder.add_value(x); }
+    if let Some(x) = args.name { builder.add_name(x); }
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn name(&self) -> Option<&'a str> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(HttpField::VT_NAME, None)}
+  }
+  #[inline]
+  pub fn value(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(HttpField::VT_VALUE, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for HttpField<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("name", Self::VT_NAME, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("value", Self::VT_VALUE, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct HttpFieldArgs<'a> {
+    pub name: Option<::flatbuffers::WIPOffset<&'a str>>,
+    pub value: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
+}
+impl<'a> Default for HttpFieldArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    HttpFieldArgs {
+      name: None,
+      value: None,
+    }
+  }
+}
+
+pub struct HttpFieldBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> HttpFieldBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_name(&mut self, name: ::flatbuffers::WIPOffset<&'b  str>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(HttpField::VT_NAME, name);
+  }
+  #[inline]
+  pub fn add_value(&mut self, value: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(HttpField::VT_VALUE, value);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> HttpFieldBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    HttpFieldBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<HttpField<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for HttpField<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("HttpField");
+      ds.field("name", &self.name());
+      ds.field("value", &self.value());
+      ds.finish()
+  }
+}
+pub enum HttpRequestOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct HttpRequest<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for HttpRequest<'a> {
+  type Inner = HttpRequest<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> HttpRequest<'a> {
+  pub const VT_METHOD: ::flatbuffers::VOffsetT = 4;
+  pub const VT_SCHEME: ::flatbuffers::VOffsetT = 6;
+  pub const VT_AUTHORITY: ::flatbuffers::VOffsetT = 8;
+  pub const VT_PATH_WITH_QUERY: ::flatbuffers::VOffsetT = 10;
+  pub const VT_HEADERS: ::flatbuffers::VOffsetT = 12;
+  pub const VT_BODY: ::flatbuffers::VOffsetT = 14;
+  pub const VT_BODY_END: ::flatbuffers::VOffsetT = 16;
+  pub const VT_CONTEXT: ::flatbuffers::VOffsetT = 18;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    HttpRequest { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args HttpRequestArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<HttpRequest<'bldr>> {
+    let mut builder = HttpRequestBuilder::new(_fbb);
+    if let Some(x) = args.context { builder.add_context(x); }
+    if let Some(x) = args.body { builder.add_body(x); }
+    if let Some(x) = args.headers { builder.add_headers(x); }
+    if let Some(x) = args.path_with_query { builder.add_path_with_query(x); }
+    if let Some(x) = args.authority { builder.add_authority(x); }
+    if let Some(x) = args.scheme { builder.add_scheme(x); }
+    if let Some(x) = args.method { builder.add_method(x); }
+    builder.add_body_end(args.body_end);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn method(&self) -> Option<&'a str> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(HttpRequest::VT_METHOD, None)}
+  }
+  #[inline]
+  pub fn scheme(&self) -> Option<&'a str> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(HttpRequest::VT_SCHEME, None)}
+  }
+  #[inline]
+  pub fn authority(&self) -> Option<&'a str> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(HttpRequest::VT_AUTHORITY, None)}
+  }
+  #[inline]
+  pub fn path_with_query(&self) -> Option<&'a str> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(HttpRequest::VT_PATH_WITH_QUERY, None)}
+  }
+  #[inline]
+  pub fn headers(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<HttpField<'a>>>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<HttpField>>>>(HttpRequest::VT_HEADERS, None)}
+  }
+  #[inline]
+  pub fn body(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(HttpRequest::VT_BODY, None)}
+  }
+  #[inline]
+  pub fn body_end(&self) -> bool {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<bool>(HttpRequest::VT_BODY_END, Some(false)).unwrap()}
+  }
+  #[inline]
+  pub fn context(&self) -> Option<CallContext<'a>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<CallContext>>(HttpRequest::VT_CONTEXT, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for HttpRequest<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("method", Self::VT_METHOD, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("scheme", Self::VT_SCHEME, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("authority", Self::VT_AUTHORITY, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("path_with_query", Self::VT_PATH_WITH_QUERY, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<HttpField>>>>("headers", Self::VT_HEADERS, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("body", Self::VT_BODY, false)?
+     .visit_field::<bool>("body_end", Self::VT_BODY_END, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<CallContext>>("context", Self::VT_CONTEXT, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct HttpRequestArgs<'a> {
+    pub method: Option<::flatbuffers::WIPOffset<&'a str>>,
+    pub scheme: Option<::flatbuffers::WIPOffset<&'a str>>,
+    pub authority: Option<::flatbuffers::WIPOffset<&'a str>>,
+    pub path_with_query: Option<::flatbuffers::WIPOffset<&'a str>>,
+    pub headers: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<HttpField<'a>>>>>,
+    pub body: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
+    pub body_end: bool,
+    pub context: Option<::flatbuffers::WIPOffset<CallContext<'a>>>,
+}
+impl<'a> Default for HttpRequestArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    HttpRequestArgs {
+      method: None,
+      scheme: None,
+      authority: None,
+      path_with_query: None,
+      headers: None,
+      body: None,
+      body_end: false,
+      context: None,
+    }
+  }
+}
+
+pub struct HttpRequestBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> HttpRequestBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_method(&mut self, method: ::flatbuffers::WIPOffset<&'b  str>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(HttpRequest::VT_METHOD, method);
+  }
+  #[inline]
+  pub fn add_scheme(&mut self, scheme: ::flatbuffers::WIPOffset<&'b  str>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(HttpRequest::VT_SCHEME, scheme);
+  }
+  #[inline]
+  pub fn add_authority(&mut self, authority: ::flatbuffers::WIPOffset<&'b  str>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(HttpRequest::VT_AUTHORITY, authority);
+  }
+  #[inline]
+  pub fn add_path_with_query(&mut self, path_with_query: ::flatbuffers::WIPOffset<&'b  str>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(HttpRequest::VT_PATH_WITH_QUERY, path_with_query);
+  }
+  #[inline]
+  pub fn add_headers(&mut self, headers: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<HttpField<'b >>>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(HttpRequest::VT_HEADERS, headers);
+  }
+  #[inline]
+  pub fn add_body(&mut self, body: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(HttpRequest::VT_BODY, body);
+  }
+  #[inline]
+  pub fn add_body_end(&mut self, body_end: bool) {
+    self.fbb_.push_slot::<bool>(HttpRequest::VT_BODY_END, body_end, false);
+  }
+  #[inline]
+  pub fn add_context(&mut self, context: ::flatbuffers::WIPOffset<CallContext<'b >>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<CallContext>>(HttpRequest::VT_CONTEXT, context);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> HttpRequestBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    HttpRequestBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<HttpRequest<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for HttpRequest<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("HttpRequest");
+      ds.field("method", &self.method());
+      ds.field("scheme", &self.scheme());
+      ds.field("authority", &self.authority());
+      ds.field("path_with_query", &self.path_with_query());
+      ds.field("headers", &self.headers());
+      ds.field("body", &self.body());
+      ds.field("body_end", &self.body_end());
+      ds.field("context", &self.context());
+      ds.finish()
+  }
+}
+pub enum BodyDataOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct BodyData<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for BodyData<'a> {
+  type Inner = BodyData<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> BodyData<'a> {
+  pub const VT_STATUS: ::flatbuffers::VOffsetT = 4;
+  pub const VT_BYTES: ::flatbuffers::VOffsetT = 6;
+  pub const VT_ERROR: ::flatbuffers::VOffsetT = 8;
+  pub const VT_TRAILERS: ::flatbuffers::VOffsetT = 10;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    BodyData { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args BodyDataArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<BodyData<'bldr>> {
+    let mut builder = BodyDataBuilder::new(_fbb);
+    if let Some(x) = args.trailers { builder.add_trailers(x); }
+    if let Some(x) = args.error { builder.add_error(x); }
+    if let Some(x) = args.bytes { builder.add_bytes(x); }
+    builder.add_status(args.status);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn status(&self) -> StdinStatus {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<StdinStatus>(BodyData::VT_STATUS, Some(StdinStatus::Pending)).unwrap()}
+  }
+  #[inline]
+  pub fn bytes(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(BodyData::VT_BYTES, None)}
+  }
+  #[inline]
+  pub fn error(&self) -> Option<&'a str> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(BodyData::VT_ERROR, None)}
+  }
+  #[inline]
+  pub fn trailers(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<HttpField<'a>>>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<HttpField>>>>(BodyData::VT_TRAILERS, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for BodyData<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<StdinStatus>("status", Self::VT_STATUS, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("bytes", Self::VT_BYTES, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("error", Self::VT_ERROR, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<HttpField>>>>("trailers", Self::VT_TRAILERS, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct BodyDataArgs<'a> {
+    pub status: StdinStatus,
+    pub bytes: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
+    pub error: Option<::flatbuffers::WIPOffset<&'a str>>,
+    pub trailers: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<HttpField<'a>>>>>,
+}
+impl<'a> Default for BodyDataArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    BodyDataArgs {
+      status: StdinStatus::Pending,
+      bytes: None,
+      error: None,
+      trailers: None,
+    }
+  }
+}
+
+pub struct BodyDataBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> BodyDataBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_status(&mut self, status: StdinStatus) {
+    self.fbb_.push_slot::<StdinStatus>(BodyData::VT_STATUS, status, StdinStatus::Pending);
+  }
+  #[inline]
+  pub fn add_bytes(&mut self, bytes: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(BodyData::VT_BYTES, bytes);
+  }
+  #[inline]
+  pub fn add_error(&mut self, error: ::flatbuffers::WIPOffset<&'b  str>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(BodyData::VT_ERROR, error);
+  }
+  #[inline]
+  pub fn add_trailers(&mut self, trailers: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<HttpField<'b >>>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(BodyData::VT_TRAILERS, trailers);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> BodyDataBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    BodyDataBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<BodyData<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for BodyData<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("BodyData");
+      ds.field("status", &self.status());
+      ds.field("bytes", &self.bytes());
+      ds.field("error", &self.error());
+      ds.field("trailers", &self.trailers());
+      ds.finish()
+  }
+}
+pub enum BodyWrittenOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct BodyWritten<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for BodyWritten<'a> {
+  type Inner = BodyWritten<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> BodyWritten<'a> {
+  pub const VT_CLOSED: ::flatbuffers::VOffsetT = 4;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    BodyWritten { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args BodyWrittenArgs
+  ) -> ::flatbuffers::WIPOffset<BodyWritten<'bldr>> {
+    let mut builder = BodyWrittenBuilder::new(_fbb);
+    builder.add_closed(args.closed);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn closed(&self) -> bool {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<bool>(BodyWritten::VT_CLOSED, Some(false)).unwrap()}
+  }
+}
+
+impl ::flatbuffers::Verifiable for BodyWritten<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<bool>("closed", Self::VT_CLOSED, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct BodyWrittenArgs {
+    pub closed: bool,
+}
+impl<'a> Default for BodyWrittenArgs {
+  #[inline]
+  fn default() -> Self {
+    BodyWrittenArgs {
+      closed: false,
+    }
+  }
+}
+
+pub struct BodyWrittenBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> BodyWrittenBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_closed(&mut self, closed: bool) {
+    self.fbb_.push_slot::<bool>(BodyWritten::VT_CLOSED, closed, false);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> BodyWrittenBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    BodyWrittenBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<BodyWritten<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for BodyWritten<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("BodyWritten");
+      ds.field("closed", &self.closed());
+      ds.finish()
+  }
+}
+pub enum HttpIncomingResponseOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct HttpIncomingResponse<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for HttpIncomingResponse<'a> {
+  type Inner = HttpIncomingResponse<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> HttpIncomingResponse<'a> {
+  pub const VT_ERROR: ::flatbuffers::VOffsetT = 4;
+  pub const VT_ERROR_TEXT: ::flatbuffers::VOffsetT = 6;
+  pub const VT_STATUS: ::flatbuffers::VOffsetT = 8;
+  pub const VT_HEADERS: ::flatbuffers::VOffsetT = 10;
+  pub const VT_BODY: ::flatbuffers::VOffsetT = 12;
+  pub const VT_BODY_END: ::flatbuffers::VOffsetT = 14;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    HttpIncomingResponse { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args HttpIncomingResponseArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<HttpIncomingResponse<'bldr>> {
+    let mut builder = HttpIncomingResponseBuilder::new(_fbb);
+    if let Some(x) = args.body { builder.add_body(x); }
+    if let Some(x) = args.headers { builder.add_headers(x); }
+    if let Some(x) = args.error_text { builder.add_error_text(x); }
+    builder.add_status(args.status);
+    builder.add_body_end(args.body_end);
+    builder.add_error(args.error);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn error(&self) -> u8 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u8>(HttpIncomingResponse::VT_ERROR, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn error_text(&self) -> Option<&'a str> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(HttpIncomingResponse::VT_ERROR_TEXT, None)}
+  }
+  #[inline]
+  pub fn status(&self) -> u16 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u16>(HttpIncomingResponse::VT_STATUS, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn headers(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<HttpField<'a>>>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<HttpField>>>>(HttpIncomingResponse::VT_HEADERS, None)}
+  }
+  #[inline]
+  pub fn body(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(HttpIncomingResponse::VT_BODY, None)}
+  }
+  #[inline]
+  pub fn body_end(&self) -> bool {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<bool>(HttpIncomingResponse::VT_BODY_END, Some(false)).unwrap()}
+  }
+}
+
+impl ::flatbuffers::Verifiable for HttpIncomingResponse<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<u8>("error", Self::VT_ERROR, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("error_text", Self::VT_ERROR_TEXT, false)?
+     .visit_field::<u16>("status", Self::VT_STATUS, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<HttpField>>>>("headers", Self::VT_HEADERS, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("body", Self::VT_BODY, false)?
+     .visit_field::<bool>("body_end", Self::VT_BODY_END, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct HttpIncomingResponseArgs<'a> {
+    pub error: u8,
+    pub error_text: Option<::flatbuffers::WIPOffset<&'a str>>,
+    pub status: u16,
+    pub headers: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<HttpField<'a>>>>>,
+    pub body: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
+    pub body_end: bool,
+}
+impl<'a> Default for HttpIncomingResponseArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    HttpIncomingResponseArgs {
+      error: 0,
+      error_text: None,
+      status: 0,
+      headers: None,
+      body: None,
+      body_end: false,
+    }
+  }
+}
+
+pub struct HttpIncomingResponseBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> HttpIncomingResponseBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_error(&mut self, error: u8) {
+    self.fbb_.push_slot::<u8>(HttpIncomingResponse::VT_ERROR, error, 0);
+  }
+  #[inline]
+  pub fn add_error_text(&mut self, error_text: ::flatbuffers::WIPOffset<&'b  str>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(HttpIncomingResponse::VT_ERROR_TEXT, error_text);
+  }
+  #[inline]
+  pub fn add_status(&mut self, status: u16) {
+    self.fbb_.push_slot::<u16>(HttpIncomingResponse::VT_STATUS, status, 0);
+  }
+  #[inline]
+  pub fn add_headers(&mut self, headers: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<HttpField<'b >>>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(HttpIncomingResponse::VT_HEADERS, headers);
+  }
+  #[inline]
+  pub fn add_body(&mut self, body: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(HttpIncomingResponse::VT_BODY, body);
+  }
+  #[inline]
+  pub fn add_body_end(&mut self, body_end: bool) {
+    self.fbb_.push_slot::<bool>(HttpIncomingResponse::VT_BODY_END, body_end, false);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> HttpIncomingResponseBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    HttpIncomingResponseBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<HttpIncomingResponse<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for HttpIncomingResponse<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("HttpIncomingResponse");
+      ds.field("error", &self.error());
+      ds.field("error_text", &self.error_text());
+      ds.field("status", &self.status());
+      ds.field("headers", &self.headers());
+      ds.field("body", &self.body());
+      ds.field("body_end", &self.body_end());
+      ds.finish()
+  }
+}
 pub enum HostMessageOffset {}
 #[derive(Copy, Clone, PartialEq)]
 
@@ -6587,6 +7384,66 @@ impl<'a> HostMessage<'a> {
     }
   }
 
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn body_as_http_request(&self) -> Option<HttpRequest<'a>> {
+    if self.body_type() == HostBody::HttpRequest {
+      self.body().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { HttpRequest::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn body_as_body_data(&self) -> Option<BodyData<'a>> {
+    if self.body_type() == HostBody::BodyData {
+      self.body().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { BodyData::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn body_as_body_written(&self) -> Option<BodyWritten<'a>> {
+    if self.body_type() == HostBody::BodyWritten {
+      self.body().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { BodyWritten::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn body_as_http_incoming_response(&self) -> Option<HttpIncomingResponse<'a>> {
+    if self.body_type() == HostBody::HttpIncomingResponse {
+      self.body().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { HttpIncomingResponse::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
 }
 
 impl ::flatbuffers::Verifiable for HostMessage<'_> {
@@ -6604,6 +7461,10 @@ impl ::flatbuffers::Verifiable for HostMessage<'_> {
           HostBody::StdinData => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<StdinData>>("HostBody::StdinData", pos),
           HostBody::OutputWritten => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<OutputWritten>>("HostBody::OutputWritten", pos),
           HostBody::FsReply => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<FsReply>>("HostBody::FsReply", pos),
+          HostBody::HttpRequest => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<HttpRequest>>("HostBody::HttpRequest", pos),
+          HostBody::BodyData => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<BodyData>>("HostBody::BodyData", pos),
+          HostBody::BodyWritten => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<BodyWritten>>("HostBody::BodyWritten", pos),
+          HostBody::HttpIncomingResponse => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<HttpIncomingResponse>>("HostBody::HttpIncomingResponse", pos),
           _ => Ok(()),
         }
      })?
@@ -6702,6 +7563,34 @@ impl ::core::fmt::Debug for HostMessage<'_> {
         },
         HostBody::FsReply => {
           if let Some(x) = self.body_as_fs_reply() {
+            ds.field("body", &x)
+          } else {
+            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        HostBody::HttpRequest => {
+          if let Some(x) = self.body_as_http_request() {
+            ds.field("body", &x)
+          } else {
+            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        HostBody::BodyData => {
+          if let Some(x) = self.body_as_body_data() {
+            ds.field("body", &x)
+          } else {
+            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        HostBody::BodyWritten => {
+          if let Some(x) = self.body_as_body_written() {
+            ds.field("body", &x)
+          } else {
+            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        HostBody::HttpIncomingResponse => {
+          if let Some(x) = self.body_as_http_incoming_response() {
             ds.field("body", &x)
           } else {
             ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
@@ -7529,6 +8418,577 @@ impl ::core::fmt::Debug for FsRequest<'_> {
       ds.finish()
   }
 }
+pub enum BodyReadOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct BodyRead<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for BodyRead<'a> {
+  type Inner = BodyRead<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> BodyRead<'a> {
+  pub const VT_STREAM: ::flatbuffers::VOffsetT = 4;
+  pub const VT_MAX_LEN: ::flatbuffers::VOffsetT = 6;
+  pub const VT_WAIT_NS: ::flatbuffers::VOffsetT = 8;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    BodyRead { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args BodyReadArgs
+  ) -> ::flatbuffers::WIPOffset<BodyRead<'bldr>> {
+    let mut builder = BodyReadBuilder::new(_fbb);
+    builder.add_wait_ns(args.wait_ns);
+    builder.add_max_len(args.max_len);
+    builder.add_stream(args.stream);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn stream(&self) -> u32 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u32>(BodyRead::VT_STREAM, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn max_len(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(BodyRead::VT_MAX_LEN, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn wait_ns(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(BodyRead::VT_WAIT_NS, Some(0)).unwrap()}
+  }
+}
+
+impl ::flatbuffers::Verifiable for BodyRead<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<u32>("stream", Self::VT_STREAM, false)?
+     .visit_field::<u64>("max_len", Self::VT_MAX_LEN, false)?
+     .visit_field::<u64>("wait_ns", Self::VT_WAIT_NS, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct BodyReadArgs {
+    pub stream: u32,
+    pub max_len: u64,
+    pub wait_ns: u64,
+}
+impl<'a> Default for BodyReadArgs {
+  #[inline]
+  fn default() -> Self {
+    BodyReadArgs {
+      stream: 0,
+      max_len: 0,
+      wait_ns: 0,
+    }
+  }
+}
+
+pub struct BodyReadBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> BodyReadBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_stream(&mut self, stream: u32) {
+    self.fbb_.push_slot::<u32>(BodyRead::VT_STREAM, stream, 0);
+  }
+  #[inline]
+  pub fn add_max_len(&mut self, max_len: u64) {
+    self.fbb_.push_slot::<u64>(BodyRead::VT_MAX_LEN, max_len, 0);
+  }
+  #[inline]
+  pub fn add_wait_ns(&mut self, wait_ns: u64) {
+    self.fbb_.push_slot::<u64>(BodyRead::VT_WAIT_NS, wait_ns, 0);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> BodyReadBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    BodyReadBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<BodyRead<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for BodyRead<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("BodyRead");
+      ds.field("stream", &self.stream());
+      ds.field("max_len", &self.max_len());
+      ds.field("wait_ns", &self.wait_ns());
+      ds.finish()
+  }
+}
+pub enum HttpResponseHeadOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct HttpResponseHead<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for HttpResponseHead<'a> {
+  type Inner = HttpResponseHead<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> HttpResponseHead<'a> {
+  pub const VT_STATUS: ::flatbuffers::VOffsetT = 4;
+  pub const VT_HEADERS: ::flatbuffers::VOffsetT = 6;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    HttpResponseHead { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args HttpResponseHeadArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<HttpResponseHead<'bldr>> {
+    let mut builder = HttpResponseHeadBuilder::new(_fbb);
+    if let Some(x) = args.headers { builder.add_headers(x); }
+    builder.add_status(args.status);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn status(&self) -> u16 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u16>(HttpResponseHead::VT_STATUS, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn headers(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<HttpField<'a>>>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<HttpField>>>>(HttpResponseHead::VT_HEADERS, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for HttpResponseHead<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<u16>("status", Self::VT_STATUS, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<HttpField>>>>("headers", Self::VT_HEADERS, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct HttpResponseHeadArgs<'a> {
+    pub status: u16,
+    pub headers: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<HttpField<'a>>>>>,
+}
+impl<'a> Default for HttpResponseHeadArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    HttpResponseHeadArgs {
+      status: 0,
+      headers: None,
+    }
+  }
+}
+
+pub struct HttpResponseHeadBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> HttpResponseHeadBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_status(&mut self, status: u16) {
+    self.fbb_.push_slot::<u16>(HttpResponseHead::VT_STATUS, status, 0);
+  }
+  #[inline]
+  pub fn add_headers(&mut self, headers: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<HttpField<'b >>>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(HttpResponseHead::VT_HEADERS, headers);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> HttpResponseHeadBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    HttpResponseHeadBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<HttpResponseHead<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for HttpResponseHead<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("HttpResponseHead");
+      ds.field("status", &self.status());
+      ds.field("headers", &self.headers());
+      ds.finish()
+  }
+}
+pub enum HttpResponseOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct HttpResponse<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for HttpResponse<'a> {
+  type Inner = HttpResponse<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> HttpResponse<'a> {
+  pub const VT_HEAD: ::flatbuffers::VOffsetT = 4;
+  pub const VT_BODY: ::flatbuffers::VOffsetT = 6;
+  pub const VT_END: ::flatbuffers::VOffsetT = 8;
+  pub const VT_TRAILERS: ::flatbuffers::VOffsetT = 10;
+  pub const VT_ERROR: ::flatbuffers::VOffsetT = 12;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    HttpResponse { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args HttpResponseArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<HttpResponse<'bldr>> {
+    let mut builder = HttpResponseBuilder::new(_fbb);
+    if let Some(x) = args.error { builder.add_error(x); }
+    if let Some(x) = args.trailers { builder.add_trailers(x); }
+    if let Some(x) = args.body { builder.add_body(x); }
+    if let Some(x) = args.head { builder.add_head(x); }
+    builder.add_end(args.end);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn head(&self) -> Option<HttpResponseHead<'a>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<HttpResponseHead>>(HttpResponse::VT_HEAD, None)}
+  }
+  #[inline]
+  pub fn body(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(HttpResponse::VT_BODY, None)}
+  }
+  #[inline]
+  pub fn end(&self) -> bool {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<bool>(HttpResponse::VT_END, Some(false)).unwrap()}
+  }
+  #[inline]
+  pub fn trailers(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<HttpField<'a>>>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<HttpField>>>>(HttpResponse::VT_TRAILERS, None)}
+  }
+  #[inline]
+  pub fn error(&self) -> Option<&'a str> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(HttpResponse::VT_ERROR, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for HttpResponse<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<HttpResponseHead>>("head", Self::VT_HEAD, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("body", Self::VT_BODY, false)?
+     .visit_field::<bool>("end", Self::VT_END, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<HttpField>>>>("trailers", Self::VT_TRAILERS, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("error", Self::VT_ERROR, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct HttpResponseArgs<'a> {
+    pub head: Option<::flatbuffers::WIPOffset<HttpResponseHead<'a>>>,
+    pub body: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
+    pub end: bool,
+    pub trailers: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<HttpField<'a>>>>>,
+    pub error: Option<::flatbuffers::WIPOffset<&'a str>>,
+}
+impl<'a> Default for HttpResponseArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    HttpResponseArgs {
+      head: None,
+      body: None,
+      end: false,
+      trailers: None,
+      error: None,
+    }
+  }
+}
+
+pub struct HttpResponseBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> HttpResponseBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_head(&mut self, head: ::flatbuffers::WIPOffset<HttpResponseHead<'b >>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<HttpResponseHead>>(HttpResponse::VT_HEAD, head);
+  }
+  #[inline]
+  pub fn add_body(&mut self, body: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(HttpResponse::VT_BODY, body);
+  }
+  #[inline]
+  pub fn add_end(&mut self, end: bool) {
+    self.fbb_.push_slot::<bool>(HttpResponse::VT_END, end, false);
+  }
+  #[inline]
+  pub fn add_trailers(&mut self, trailers: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<HttpField<'b >>>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(HttpResponse::VT_TRAILERS, trailers);
+  }
+  #[inline]
+  pub fn add_error(&mut self, error: ::flatbuffers::WIPOffset<&'b  str>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(HttpResponse::VT_ERROR, error);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> HttpResponseBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    HttpResponseBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<HttpResponse<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for HttpResponse<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("HttpResponse");
+      ds.field("head", &self.head());
+      ds.field("body", &self.body());
+      ds.field("end", &self.end());
+      ds.field("trailers", &self.trailers());
+      ds.field("error", &self.error());
+      ds.finish()
+  }
+}
+pub enum HttpOutgoingRequestOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+pub struct HttpOutgoingRequest<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for HttpOutgoingRequest<'a> {
+  type Inner = HttpOutgoingRequest<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> HttpOutgoingRequest<'a> {
+  pub const VT_ID: ::flatbuffers::VOffsetT = 4;
+  pub const VT_REQUEST: ::flatbuffers::VOffsetT = 6;
+  pub const VT_CONNECT_TIMEOUT_NS: ::flatbuffers::VOffsetT = 8;
+  pub const VT_FIRST_BYTE_TIMEOUT_NS: ::flatbuffers::VOffsetT = 10;
+  pub const VT_BETWEEN_BYTES_TIMEOUT_NS: ::flatbuffers::VOffsetT = 12;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    HttpOutgoingRequest { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args HttpOutgoingRequestArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<HttpOutgoingRequest<'bldr>> {
+    let mut builder = HttpOutgoingRequestBuilder::new(_fbb);
+    builder.add_between_bytes_timeout_ns(args.between_bytes_timeout_ns);
+    builder.add_first_byte_timeout_ns(args.first_byte_timeout_ns);
+    builder.add_connect_timeout_ns(args.connect_timeout_ns);
+    if let Some(x) = args.request { builder.add_request(x); }
+    builder.add_id(args.id);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn id(&self) -> u32 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u32>(HttpOutgoingRequest::VT_ID, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn request(&self) -> Option<HttpRequest<'a>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<HttpRequest>>(HttpOutgoingRequest::VT_REQUEST, None)}
+  }
+  #[inline]
+  pub fn connect_timeout_ns(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(HttpOutgoingRequest::VT_CONNECT_TIMEOUT_NS, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn first_byte_timeout_ns(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(HttpOutgoingRequest::VT_FIRST_BYTE_TIMEOUT_NS, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn between_bytes_timeout_ns(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(HttpOutgoingRequest::VT_BETWEEN_BYTES_TIMEOUT_NS, Some(0)).unwrap()}
+  }
+}
+
+impl ::flatbuffers::Verifiable for HttpOutgoingRequest<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<u32>("id", Self::VT_ID, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<HttpRequest>>("request", Self::VT_REQUEST, false)?
+     .visit_field::<u64>("connect_timeout_ns", Self::VT_CONNECT_TIMEOUT_NS, false)?
+     .visit_field::<u64>("first_byte_timeout_ns", Self::VT_FIRST_BYTE_TIMEOUT_NS, false)?
+     .visit_field::<u64>("between_bytes_timeout_ns", Self::VT_BETWEEN_BYTES_TIMEOUT_NS, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct HttpOutgoingRequestArgs<'a> {
+    pub id: u32,
+    pub request: Option<::flatbuffers::WIPOffset<HttpRequest<'a>>>,
+    pub connect_timeout_ns: u64,
+    pub first_byte_timeout_ns: u64,
+    pub between_bytes_timeout_ns: u64,
+}
+impl<'a> Default for HttpOutgoingRequestArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    HttpOutgoingRequestArgs {
+      id: 0,
+      request: None,
+      connect_timeout_ns: 0,
+      first_byte_timeout_ns: 0,
+      between_bytes_timeout_ns: 0,
+    }
+  }
+}
+
+pub struct HttpOutgoingRequestBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> HttpOutgoingRequestBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_id(&mut self, id: u32) {
+    self.fbb_.push_slot::<u32>(HttpOutgoingRequest::VT_ID, id, 0);
+  }
+  #[inline]
+  pub fn add_request(&mut self, request: ::flatbuffers::WIPOffset<HttpRequest<'b >>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<HttpRequest>>(HttpOutgoingRequest::VT_REQUEST, request);
+  }
+  #[inline]
+  pub fn add_connect_timeout_ns(&mut self, connect_timeout_ns: u64) {
+    self.fbb_.push_slot::<u64>(HttpOutgoingRequest::VT_CONNECT_TIMEOUT_NS, connect_timeout_ns, 0);
+  }
+  #[inline]
+  pub fn add_first_byte_timeout_ns(&mut self, first_byte_timeout_ns: u64) {
+    self.fbb_.push_slot::<u64>(HttpOutgoingRequest::VT_FIRST_BYTE_TIMEOUT_NS, first_byte_timeout_ns, 0);
+  }
+  #[inline]
+  pub fn add_between_bytes_timeout_ns(&mut self, between_bytes_timeout_ns: u64) {
+    self.fbb_.push_slot::<u64>(HttpOutgoingRequest::VT_BETWEEN_BYTES_TIMEOUT_NS, between_bytes_timeout_ns, 0);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> HttpOutgoingRequestBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    HttpOutgoingRequestBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<HttpOutgoingRequest<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for HttpOutgoingRequest<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("HttpOutgoingRequest");
+      ds.field("id", &self.id());
+      ds.field("request", &self.request());
+      ds.field("connect_timeout_ns", &self.connect_timeout_ns());
+      ds.field("first_byte_timeout_ns", &self.first_byte_timeout_ns());
+      ds.field("between_bytes_timeout_ns", &self.between_bytes_timeout_ns());
+      ds.finish()
+  }
+}
 pub enum GuestMessageOffset {}
 #[derive(Copy, Clone, PartialEq)]
 
@@ -7683,6 +9143,51 @@ impl<'a> GuestMessage<'a> {
     }
   }
 
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn body_as_body_read(&self) -> Option<BodyRead<'a>> {
+    if self.body_type() == GuestBody::BodyRead {
+      self.body().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { BodyRead::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn body_as_http_response(&self) -> Option<HttpResponse<'a>> {
+    if self.body_type() == GuestBody::HttpResponse {
+      self.body().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { HttpResponse::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn body_as_http_outgoing_request(&self) -> Option<HttpOutgoingRequest<'a>> {
+    if self.body_type() == GuestBody::HttpOutgoingRequest {
+      self.body().map(|t| {
+       // Safety:
+       // Created from a valid Table for this object
+       // Which contains a valid union in this slot
+       unsafe { HttpOutgoingRequest::init_from_table(t) }
+     })
+    } else {
+      None
+    }
+  }
+
 }
 
 impl ::flatbuffers::Verifiable for GuestMessage<'_> {
@@ -7700,6 +9205,9 @@ impl ::flatbuffers::Verifiable for GuestMessage<'_> {
           GuestBody::Output => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<Output>>("GuestBody::Output", pos),
           GuestBody::StdinRead => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<StdinRead>>("GuestBody::StdinRead", pos),
           GuestBody::FsRequest => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<FsRequest>>("GuestBody::FsRequest", pos),
+          GuestBody::BodyRead => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<BodyRead>>("GuestBody::BodyRead", pos),
+          GuestBody::HttpResponse => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<HttpResponse>>("GuestBody::HttpResponse", pos),
+          GuestBody::HttpOutgoingRequest => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<HttpOutgoingRequest>>("GuestBody::HttpOutgoingRequest", pos),
           _ => Ok(()),
         }
      })?
@@ -7798,6 +9306,27 @@ impl ::core::fmt::Debug for GuestMessage<'_> {
         },
         GuestBody::FsRequest => {
           if let Some(x) = self.body_as_fs_request() {
+            ds.field("body", &x)
+          } else {
+            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        GuestBody::BodyRead => {
+          if let Some(x) = self.body_as_body_read() {
+            ds.field("body", &x)
+          } else {
+            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        GuestBody::HttpResponse => {
+          if let Some(x) = self.body_as_http_response() {
+            ds.field("body", &x)
+          } else {
+            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        GuestBody::HttpOutgoingRequest => {
+          if let Some(x) = self.body_as_http_outgoing_request() {
             ds.field("body", &x)
           } else {
             ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
