@@ -302,8 +302,11 @@ impl Sandbox {
             self.outbound = None;
             let bytes = self.receive()?;
             match guest::decode_message(&bytes)? {
-                GuestMessage::Finished(_) => {}
+                GuestMessage::Finished(_) => self.take_final_response_part(&bytes)?,
                 GuestMessage::Failed(failure) => {
+                    // What the component had produced of its response still
+                    // goes out (a trap after the head aborts the body).
+                    self.take_final_response_part(&bytes)?;
                     let error = call_error(failure, host_failure.take());
                     if let Error::MessageTooLarge { .. } = error {
                         // The guest gave up on a message mid-call (its results,
@@ -338,6 +341,18 @@ impl Sandbox {
                 }
                 GuestMessage::Fs(request) => {
                     self.serve_filesystem(&request)?;
+                    continue;
+                }
+                GuestMessage::BodyRead(read) => {
+                    self.serve_body_read(read)?;
+                    continue;
+                }
+                GuestMessage::HttpResponse(part) => {
+                    self.serve_response_part(part)?;
+                    continue;
+                }
+                GuestMessage::HttpOutgoing(request) => {
+                    self.serve_outgoing(request)?;
                     continue;
                 }
             }
