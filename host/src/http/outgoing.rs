@@ -109,15 +109,11 @@ impl OutgoingHttp for HyperClient {
             code: ErrorCode::InternalError,
             text: Some("outgoing requests need the server's tokio runtime".into()),
         })?;
-        let scheme = request.scheme.unwrap_or("http");
+        // As wasmtime-wasi-http: a request without a scheme is https.
+        let scheme = request.scheme.unwrap_or("https");
         let default_port = match scheme {
             "http" => 80,
-            "https" => {
-                return Err(OutgoingError {
-                    code: ErrorCode::InternalError,
-                    text: Some("https is not supported for outgoing requests yet".into()),
-                });
-            }
+            "https" => 443,
             _ => return Err(error(ErrorCode::HttpProtocolError)),
         };
         let authority: http::uri::Authority = request
@@ -150,29 +146,77 @@ impl OutgoingHttp for HyperClient {
         let connect_timeout = request.connect_timeout.unwrap_or(CONNECT_TIMEOUT);
         let first_byte_timeout = request.first_byte_timeout.unwrap_or(FIRST_BYTE_TIMEOUT);
         let between_bytes = request.between_bytes_timeout.unwrap_or(BETWEEN_BYTES_TIMEOUT);
-        let address = format!("{}:{port}", authority.host().trim_start_matches('[').trim_end_matches(']'));
+        let host = authority.host().trim_start_matches('[').trim_end_matches(']').to_string();
+        let address = format!("{host}:{port}");
         let response = runtime.block_on(async {
             let stream = match tokio::time::timeout(connect_timeout, tokio::net::TcpStream::connect(&address)).await {
                 Err(_) => return Err(error(ErrorCode::ConnectionTimeout)),
                 Ok(Err(e)) => return Err(connect_error(&e)),
                 Ok(Ok(stream)) => stream,
             };
-            let io = hyper_util::rt::TokioIo::new(stream);
-            let (mut sender, connection) = hyper::client::conn::http1::handshake(io)
-                .await
-                .map_err(|e| OutgoingError { code: ErrorCode::HttpProtocolError, text: Some(e.to_string()) })?;
-            tokio::spawn(async move {
-                let _ = connection.await;
-            });
-            match tokio::time::timeout(first_byte_timeout, sender.send_request(outgoing)).await {
-                Err(_) => Err(error(ErrorCode::ConnectionReadTimeout)),
-                Ok(Err(e)) => Err(OutgoingError { code: ErrorCode::HttpProtocolError, text: Some(e.to_string()) }),
-                Ok(Ok(response)) => Ok(response),
-            }
+            let exchange = if scheme == "https" {
+                let name = rustls::pki_types::ServerName::try_from(host.clone())
+                    .map_err(|_| error(ErrorCode::HttpRequestUriInvalid))?;
+                let tls = match tokio::time::timeout(connect_timeout, tls_connector()?.connect(name, stream)).await {
+                    Err(_) => return Err(error(ErrorCode::ConnectionTimeout)),
+                    Ok(Err(e)) => {
+                        return Err(OutgoingError { code: ErrorCode::TlsProtocolError, text: Some(e.to_string()) });
+                    }
+                    Ok(Ok(tls)) => tls,
+                };
+                exchange(tls, outgoing, first_byte_timeout).await
+            } else {
+                exchange(stream, outgoing, first_byte_timeout).await
+            };
+            exchange
         })?;
         let (parts, body) = response.into_parts();
         let head = ResponseHead { status: parts.status, headers: parts.headers };
         Ok((head, Box::new(ResponseSource { body, runtime, between_bytes, last: Instant::now(), leftover: Bytes::new() })))
+    }
+}
+
+/// Sends `request` over `stream` (one request per connection) and waits
+/// for the response's head.
+async fn exchange<S>(
+    stream: S,
+    request: http::Request<Full<Bytes>>,
+    first_byte_timeout: Duration,
+) -> Result<http::Response<Incoming>, OutgoingError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    let io = hyper_util::rt::TokioIo::new(stream);
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(io)
+        .await
+        .map_err(|e| OutgoingError { code: ErrorCode::HttpProtocolError, text: Some(e.to_string()) })?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    match tokio::time::timeout(first_byte_timeout, sender.send_request(request)).await {
+        Err(_) => Err(OutgoingError::new(ErrorCode::ConnectionReadTimeout)),
+        Ok(Err(e)) => Err(OutgoingError { code: ErrorCode::HttpProtocolError, text: Some(e.to_string()) }),
+        Ok(Ok(response)) => Ok(response),
+    }
+}
+
+/// TLS client settings: the Mozilla root certificates, made once.
+fn tls_connector() -> Result<tokio_rustls::TlsConnector, OutgoingError> {
+    static CONFIG: std::sync::OnceLock<Result<Arc<rustls::ClientConfig>, String>> = std::sync::OnceLock::new();
+    let config = CONFIG.get_or_init(|| {
+        let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+        // ring, as wasmtime-wasi-http uses, rather than aws-lc-rs (post-quantum
+        // key exchange, but a C build with cmake).
+        #[allow(deprecated, reason = "ring's provider lacks only post-quantum key exchange")]
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map(|builder| Arc::new(builder.with_root_certificates(roots).with_no_client_auth()))
+            .map_err(|e| e.to_string())
+    });
+    match config {
+        Ok(config) => Ok(tokio_rustls::TlsConnector::from(config.clone())),
+        Err(e) => Err(OutgoingError { code: ErrorCode::TlsProtocolError, text: Some(e.clone()) }),
     }
 }
 
