@@ -268,7 +268,8 @@ pub fn outgoing_handler(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
 /// when it is not.
 pub fn define_resource(instance: &mut LinkerInstance<'_, Host>, name: &str) -> Result<bool> {
     match name {
-        "fields" => {
+        // `headers` and `trailers` are aliases of `fields`.
+        "fields" | "headers" | "trailers" => {
             instance.resource(name, ResourceType::host::<fields::Fields>(), drop_from_table::<fields::Fields>)?
         }
         "incoming-request" => {
