@@ -68,7 +68,8 @@ struct Upstream;
 impl OutgoingHttp for Upstream {
     fn send(&self, request: OutgoingHttpRequest<'_>) -> Result<(ResponseHead, Box<dyn BodySource>), OutgoingError> {
         let path = request.path_with_query.to_string();
-        let head = ResponseHead { status: http::StatusCode::NON_AUTHORITATIVE_INFORMATION, headers: Default::default() };
+        let head =
+            ResponseHead { status: http::StatusCode::NON_AUTHORITATIVE_INFORMATION, headers: Default::default() };
         Ok((head, Box::new(FullBody(Bytes::from(format!("upstream saw {path}"))))))
     }
 }
@@ -137,7 +138,11 @@ fn small_routes_answer_like_the_component_says() {
     outcome.expect("404");
     assert_eq!(status(&seen), 404);
 
-    let req = request("PUT", "/headers?a=1&b=2", &[("x-one", "1"), ("x-two", "2"), ("host", "example"), ("connection", "close")]);
+    let req = request(
+        "PUT",
+        "/headers?a=1&b=2",
+        &[("x-one", "1"), ("x-two", "2"), ("host", "example"), ("connection", "close")],
+    );
     let (outcome, seen) = server.send(&req, Box::new(FullBody::default()));
     outcome.expect("headers");
     let text = String::from_utf8(seen.body).unwrap();
@@ -230,4 +235,82 @@ fn stdout_and_sleep_work_inside_a_request() {
     let (outcome, seen) = server.get("/sleep?ms=20");
     outcome.expect("sleep");
     assert_eq!(seen.body, b"slept 20 ms\n");
+}
+
+#[test]
+fn a_small_request_costs_one_exit() {
+    let fixture = Fixture::new();
+    let mut server = Server::new(&fixture);
+    let echo = request("POST", "/echo", &[("content-type", "text/plain")]);
+    for path in ["/hello", "/counter", "/status/204", "/headers?x=1", "/echo"] {
+        let before = server.sandbox.vm_exits();
+        let (outcome, seen) = if path == "/echo" {
+            server.send(&echo, Box::new(FullBody(Bytes::from(vec![7u8; 100 * 1024]))))
+        } else {
+            server.get(path)
+        };
+        outcome.expect(path);
+        assert!(seen.finished, "{path}");
+        assert_eq!(server.sandbox.vm_exits() - before, 1, "{path}: one entry, one exit");
+    }
+    // A body past what one message carries takes a few more.
+    let before = server.sandbox.vm_exits();
+    let (outcome, seen) = server.send(&echo, Box::new(FullBody(Bytes::from(vec![7u8; 1024 * 1024]))));
+    outcome.expect("1 MiB echo");
+    assert_eq!(seen.body.len(), 1024 * 1024);
+    let exits = server.sandbox.vm_exits() - before;
+    assert!((2..=12).contains(&exits), "a 1 MiB echo took {exits} exits");
+}
+
+#[test]
+fn misused_resources_get_wasmtimes_errors() {
+    let fixture = Fixture::new();
+    let mut server = Server::new(&fixture);
+    let snapshot = server.sandbox.snapshot().expect("snapshot");
+    let text = |server: &mut Server, case: &str| {
+        let (outcome, seen) = server.get(&format!("/misuse/{case}"));
+        outcome.unwrap_or_else(|e| panic!("{case}: {e}"));
+        String::from_utf8(seen.body).unwrap()
+    };
+    assert_eq!(text(&mut server, "double-consume"), "first: true, second: false\n");
+    let fields = text(&mut server, "fields");
+    for line in [
+        "from-list host: Err(HeaderError::Forbidden)",
+        "from-list bad name: Err(HeaderError::InvalidSyntax)",
+        "from-list bad value: Err(HeaderError::InvalidSyntax)",
+        "from-list length: Err(HeaderError::InvalidSyntax)",
+        "append: Ok(())",
+        "set: Ok(())",
+        "delete forbidden: Err(HeaderError::Forbidden)",
+        "entries: [(\"x-up\", [49]), (\"x-two\", [97]), (\"x-two\", [98])]",
+        "get X-UP: [[49]], has bad: false",
+        "immutable set: Err(HeaderError::Immutable)",
+        "immutable append bad: Err(HeaderError::InvalidSyntax)",
+        "immutable delete host: Err(HeaderError::Forbidden)",
+        "clone set: Ok(())",
+        "request headers set: Err(HeaderError::Immutable)",
+        "status 1000: Err(())",
+    ] {
+        assert!(fields.lines().any(|l| l == line), "missing {line:?} in\n{fields}");
+    }
+    let length = text(&mut server, "content-length");
+    for line in [
+        "write 3: Ok(())",
+        "write 4 more: Err(\"Some(ErrorCode::HttpResponseBodySize(Some(7)))\")",
+        "finish: Err(ErrorCode::HttpResponseBodySize(Some(7)))",
+        "second body: false",
+        "finish short: Err(ErrorCode::HttpResponseBodySize(Some(0)))",
+    ] {
+        assert!(length.lines().any(|l| l == line), "missing {line:?} in\n{length}");
+    }
+    // wasmtime traps on these ("resource has children"; a write that can
+    // never drain); the guest runtime neither panics nor hangs.
+    for case in ["finish-with-stream", "drop-body-with-stream", "write-before-set"] {
+        server.sandbox.restore(&snapshot).expect("restore");
+        let (outcome, _) = server.get(&format!("/misuse/{case}"));
+        let error = outcome.expect_err(case);
+        assert!(matches!(error, Error::Trap { .. }), "{case}: {error:?}");
+        server.sandbox.restore(&snapshot).expect("restore");
+        assert_eq!(server.get("/hello").1.body, b"hello, world\n");
+    }
 }
