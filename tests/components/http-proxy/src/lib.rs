@@ -14,6 +14,12 @@
 //! - `/stdout`: prints a line to stdout and one to stderr
 //! - `/sleep?ms=N`: waits N ms on the monotonic clock
 //! - `/secret`: writes a secret into a static buffer; says whether it was already there
+//! - `/misuse/CASE`: uses resources wrongly and reports (or traps on) what
+//!   `wasi:http` answered: `double-consume`, `fields` (header errors),
+//!   `content-length` (writing past, finishing short), `finish-with-stream`
+//!   and `drop-body-with-stream` (trap: the stream is the body's child),
+//!   `write-before-set` (more than the body takes before the response is
+//!   set: waits forever in wasmtime, traps here)
 //! - anything else: 404
 
 use std::io::{Read, Write};
@@ -22,7 +28,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use wasip2::exports::http::incoming_handler::Guest;
 use wasip2::http::types::{
     Fields, IncomingRequest, Method, OutgoingBody, OutgoingRequest, OutgoingResponse, ResponseOutparam, Scheme,
+    http_error_code,
 };
+use wasip2::io::streams::StreamError;
 
 struct Proxy;
 
@@ -80,6 +88,7 @@ impl Guest for Proxy {
                 unsafe { std::ptr::write_volatile(slot, *SECRET) };
                 respond(out, 200, &[], format!("already set: {was_set}\n").as_bytes());
             }
+            _ if path.starts_with("/misuse/") => misuse(request, out, &path["/misuse/".len()..]),
             _ => match path.strip_prefix("/status/").and_then(|n| n.parse::<u16>().ok()) {
                 Some(status) => respond(out, status, &[], b""),
                 None => respond(out, 404, &[], b"not found\n"),
@@ -217,4 +226,86 @@ fn get(url: &str) -> Result<(u16, Vec<u8>), String> {
         .read_to_end(&mut bytes)
         .map_err(|e| format!("reading the response body: {e}"))?;
     Ok((status, bytes))
+}
+
+/// Misuses `wasi:http` resources as `case` says; what the calls answered
+/// becomes the body.
+fn misuse(request: IncomingRequest, out: ResponseOutparam, case: &str) {
+    let mut report = String::new();
+    match case {
+        "double-consume" => {
+            let first = request.consume();
+            let second = request.consume();
+            report = format!("first: {}, second: {}\n", first.is_ok(), second.is_ok());
+        }
+        "fields" => {
+            let list = |entries: &[(&str, &[u8])]| {
+                Fields::from_list(&entries.iter().map(|(n, v)| (n.to_string(), v.to_vec())).collect::<Vec<_>>())
+                    .map(|_| ())
+            };
+            report.push_str(&format!("from-list host: {:?}\n", list(&[("host", b"x")])));
+            report.push_str(&format!("from-list bad name: {:?}\n", list(&[("a b", b"x")])));
+            report.push_str(&format!("from-list bad value: {:?}\n", list(&[("a", b"x\ny")])));
+            report.push_str(&format!("from-list length: {:?}\n", list(&[("content-length", b"+5")])));
+            let fields = Fields::new();
+            report.push_str(&format!("append: {:?}\n", fields.append("X-Up", b"1")));
+            report.push_str(&format!("set: {:?}\n", fields.set("x-two", &[b"a".to_vec(), b"b".to_vec()])));
+            report.push_str(&format!("delete forbidden: {:?}\n", fields.delete("connection")));
+            report.push_str(&format!("entries: {:?}\n", fields.entries()));
+            report.push_str(&format!("get X-UP: {:?}, has bad: {}\n", fields.get("X-UP"), fields.has("a b")));
+            let response = OutgoingResponse::new(fields);
+            let headers = response.headers();
+            report.push_str(&format!("immutable set: {:?}\n", headers.set("x-three", &[b"c".to_vec()])));
+            report.push_str(&format!("immutable append bad: {:?}\n", headers.append("x", b"\0")));
+            report.push_str(&format!("immutable delete host: {:?}\n", headers.delete("host")));
+            report.push_str(&format!("clone set: {:?}\n", headers.clone().set("x-three", &[b"c".to_vec()])));
+            report.push_str(&format!("request headers set: {:?}\n", request.headers().set("x", &[])));
+            report.push_str(&format!("status 1000: {:?}\n", response.set_status_code(1000)));
+        }
+        "content-length" => {
+            let response = OutgoingResponse::new(
+                Fields::from_list(&[("content-length".to_string(), b"5".to_vec())]).expect("valid"),
+            );
+            let body = response.body().expect("a body");
+            let stream = body.write().expect("a stream");
+            let code = |e: StreamError| match e {
+                StreamError::LastOperationFailed(e) => format!("{:?}", http_error_code(&e)),
+                StreamError::Closed => "closed".to_string(),
+            };
+            report.push_str(&format!("write 3: {:?}\n", stream.write(b"abc").map_err(code)));
+            report.push_str(&format!("write 4 more: {:?}\n", stream.write(b"defg").map_err(code)));
+            drop(stream);
+            report.push_str(&format!("finish: {:?}\n", OutgoingBody::finish(body, None)));
+            let short = OutgoingResponse::new(
+                Fields::from_list(&[("content-length".to_string(), b"5".to_vec())]).expect("valid"),
+            );
+            let body = short.body().expect("a body");
+            report.push_str(&format!("second body: {:?}\n", short.body().is_ok()));
+            report.push_str(&format!("finish short: {:?}\n", OutgoingBody::finish(body, None)));
+        }
+        "finish-with-stream" => {
+            let (body, stream) = start(out, 200, &[]);
+            OutgoingBody::finish(body, None).expect("finishing");
+            drop(stream);
+            return;
+        }
+        "drop-body-with-stream" => {
+            let body = request.consume().expect("the body");
+            let stream = body.stream().expect("its stream");
+            drop(body);
+            drop(stream);
+        }
+        "write-before-set" => {
+            let response = OutgoingResponse::new(Fields::new());
+            let body = response.body().expect("a body");
+            let mut stream = body.write().expect("a stream");
+            stream.write_all(&vec![b'x'; 4 * 1024 * 1024]).expect("writing");
+            drop(stream);
+            ResponseOutparam::set(out, Ok(response));
+            OutgoingBody::finish(body, None).expect("finishing");
+            return;
+        }
+        _ => report.push_str("no such case\n"),
+    }
+    respond(out, 200, &[], report.as_bytes());
 }

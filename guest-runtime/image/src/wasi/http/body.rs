@@ -69,6 +69,16 @@ impl Reader {
         }
     }
 
+    /// Whether a read or readiness check answers without the host.
+    pub fn known_ready(&self) -> bool {
+        self.buffered() != 0 || self.end
+    }
+
+    /// Whether the host said the body ended.
+    pub fn ended(&self) -> bool {
+        self.end
+    }
+
     /// Reads at most `len` bytes, letting the host wait `wait_ns` for some.
     pub fn read(&mut self, len: u64, wait_ns: u64) -> Result<core::result::Result<Vec<u8>, ReadEnd>> {
         if self.buffered() == 0 && !self.end && len != 0 {

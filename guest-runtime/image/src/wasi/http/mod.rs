@@ -109,6 +109,17 @@ pub enum Wait {
     Response(u32),
 }
 
+/// Whether `wait` is over without asking the host.
+pub fn known_ready(http: &Http, wait: Wait) -> bool {
+    match wait {
+        Wait::Read(body) => http.readers.get(&body).is_none_or(Reader::known_ready),
+        // What is left of the body is dropped unread: only its end counts.
+        Wait::Trailers(body) => http.readers.get(&body).is_none_or(Reader::ended),
+        Wait::Write(body) => http.writers.get(&body).is_none_or(|w| w.attached || w.closed),
+        Wait::Response(id) => outgoing::resolved(http, id),
+    }
+}
+
 /// Whether `wait` is over, letting the host wait up to `wait_ns` (0: not
 /// at all). `blocking`: the component will wait for nothing else, so an
 /// outgoing request whose body is unfinished resolves to an error instead
@@ -190,7 +201,10 @@ pub fn read(store: &mut Ctx, rep: u32, len: u64, wait_ns: u64) -> Result<core::r
     let Some(&StreamOf::Read(body)) = http.streams.get(&rep) else {
         return Err(wasmtime::Error::msg("not an input stream"));
     };
-    if wait_ns != 0 {
+    // Only a read that may wait on the host sends the response's pending
+    // bytes first: reading what is buffered costs nothing.
+    let waits = wait_ns != 0 && len != 0 && http.readers.get(&body).is_some_and(|r| !r.known_ready());
+    if waits {
         http.before_wait()?;
     }
     let result = match http.readers.get_mut(&body) {
@@ -200,7 +214,7 @@ pub fn read(store: &mut Ctx, rep: u32, len: u64, wait_ns: u64) -> Result<core::r
         }),
         None => Err(Fail::Closed),
     };
-    if wait_ns != 0 {
+    if waits {
         // The host may have waited: stdout should not lag behind.
         store.data_mut().wasi.flush();
     }
@@ -268,7 +282,8 @@ pub fn outgoing_handler(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
 /// when it is not.
 pub fn define_resource(instance: &mut LinkerInstance<'_, Host>, name: &str) -> Result<bool> {
     match name {
-        "fields" => {
+        // `headers` and `trailers` are aliases of `fields`.
+        "fields" | "headers" | "trailers" => {
             instance.resource(name, ResourceType::host::<fields::Fields>(), drop_from_table::<fields::Fields>)?
         }
         "incoming-request" => {

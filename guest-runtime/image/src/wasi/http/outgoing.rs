@@ -309,6 +309,11 @@ pub fn resolve(http: &mut Http, id: u32, blocking: bool) -> Result<bool> {
     }
 }
 
+/// Whether request `id`'s response is known.
+pub fn resolved(http: &Http, id: u32) -> bool {
+    http.outgoing.get(&id).is_none_or(|o| !matches!(o.state, State::Waiting))
+}
+
 /// Whether request `id`'s response can come without the component doing
 /// more (its body is not still open).
 pub fn sendable(http: &Http, id: u32) -> bool {

@@ -85,9 +85,9 @@ impl Scheme {
     }
 }
 
+/// A `variant` in the WIT, though no case has a payload.
 #[derive(ComponentType, Lower, Lift, Clone, Copy, Debug, PartialEq, Eq)]
-#[component(enum)]
-#[repr(u8)]
+#[component(variant)]
 pub enum HeaderError {
     #[component(name = "invalid-syntax")]
     InvalidSyntax,
