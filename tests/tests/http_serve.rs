@@ -1,7 +1,7 @@
 //! `featherlight::http::Proxy` behind `featherlight::http::serve`, on real KVM
 //! and real loopback sockets: the same requests answered exactly as
-//! wasmtime-wasi-http answers them in process, one VM exit for a small
-//! request, and no state from one request in the next.
+//! wasmtime-wasi-http answers them in process, and no state from one request
+//! in the next (one exit per small request: `http_guest.rs`).
 
 #[path = "support/http.rs"]
 mod support;
@@ -106,7 +106,10 @@ fn responses_match_wasmtime_wasi_http() {
             assert_eq!(actual.status, expected.status, "{} {}", case.method, case.path);
             assert_eq!(actual.headers, expected.headers, "{} {}", case.method, case.path);
             match (&actual.body, &expected.body) {
-                (Ok(a), Ok(b)) => assert!(a == b, "{} {}: bodies differ ({} vs {} bytes)", case.method, case.path, a.len(), b.len()),
+                (Ok(a), Ok(b)) if a.len() < 4096 => assert_eq!(a, b, "{} {}", case.method, case.path),
+                (Ok(a), Ok(b)) => {
+                    assert!(a == b, "{} {}: bodies differ ({} vs {} bytes)", case.method, case.path, a.len(), b.len());
+                }
                 (a, b) => assert_eq!(a.is_ok(), b.is_ok(), "{} {}: {a:?} vs {b:?}", case.method, case.path),
             }
         }
@@ -116,11 +119,14 @@ fn responses_match_wasmtime_wasi_http() {
         assert_eq!(reply.status, 502);
         let text = String::from_utf8_lossy(reply.body.as_deref().unwrap_or_default()).into_owned();
         assert!(text.contains("HttpRequestDenied"), "{text}");
-        // A trap after the head cuts the body on both sides.
-        let expected = run(&case("GET", "/trap-after"), theirs.addr).await;
-        let actual = run(&case("GET", "/trap-after"), ours.addr).await;
-        assert_eq!((actual.status, actual.body.is_err()), (expected.status, expected.body.is_err()));
-        assert!(actual.body.is_err(), "a trap after the head must not look like a complete body");
+        // A trap after the head never looks like a complete response (the
+        // connection is cut, with or without the head). wasmtime-wasi-http
+        // sometimes ends such a body cleanly (the trap drops its sender), so
+        // there is no comparison here.
+        let request = request("GET", ours.addr, "/trap-after").body(Full::new(Bytes::new())).unwrap();
+        let reply = send(ours.addr, request).await;
+        let complete = reply.as_ref().is_ok_and(|reply| reply.body.is_ok());
+        assert!(!complete, "a trap after the head must not look like a complete response: {reply:?}");
         ours.stop().await;
         theirs.stop().await;
         upstream.stop().await;
@@ -130,7 +136,7 @@ fn responses_match_wasmtime_wasi_http() {
 
 /// Keeps what a sandbox sends for a response.
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<(Option<u16>, Vec<u8>, bool)>>);
+struct Captured(Arc<Mutex<(Option<u16>, Vec<u8>, bool)>>, Arc<Mutex<Option<String>>>);
 
 impl ResponseSink for Captured {
     fn head(&mut self, head: ResponseHead) {
@@ -143,7 +149,9 @@ impl ResponseSink for Captured {
     fn finish(&mut self, _trailers: Option<HeaderMap>) {
         self.0.lock().unwrap().2 = true;
     }
-    fn abort(&mut self, _why: &featherlight::Error) {}
+    fn abort(&mut self, why: &featherlight::Error) {
+        *self.1.lock().unwrap() = Some(why.to_string());
+    }
 }
 
 fn incoming(method: Method, path: &str, headers: HeaderMap) -> IncomingRequest {
@@ -151,39 +159,6 @@ fn incoming(method: Method, path: &str, headers: HeaderMap) -> IncomingRequest {
     let mut request = IncomingRequest::from_parts(&parts, "http");
     request.headers = headers;
     request
-}
-
-#[test]
-fn a_small_request_and_response_cost_one_exit() {
-    let fixture = Fixture::new();
-    let component = Component::from_file(&fixture.engine, HTTP_PROXY_WASM).unwrap();
-    let mut sandbox = Sandbox::new(&component, &Linker::new()).unwrap();
-    let snapshot = sandbox.snapshot().unwrap();
-    for (method, path, body, expected) in [
-        (Method::GET, "/hello", Bytes::new(), Bytes::from_static(b"hello, world\n")),
-        (Method::POST, "/echo", pattern(1024), pattern(1024)),
-        (Method::POST, "/echo", pattern(100_000), pattern(100_000)),
-    ] {
-        let mut headers = HeaderMap::new();
-        headers.insert(http::header::CONTENT_LENGTH, body.len().into());
-        let captured = Captured::default();
-        let io = HttpIo { body: Box::new(FullBody(body)), response: Box::new(captured.clone()), outgoing: None };
-        let before = sandbox.vm_exits();
-        sandbox.handle_http(&incoming(method, path, headers), io).unwrap();
-        assert_eq!(sandbox.vm_exits() - before, 1, "{path}: one entry, one exit");
-        let (status, got, finished) = captured.0.lock().unwrap().clone();
-        assert_eq!((status, finished), (Some(200), true));
-        assert!(got == expected, "{path}: wrong body");
-        sandbox.restore(&snapshot).unwrap();
-    }
-    // A body past the inline size adds body and response exchanges.
-    let captured = Captured::default();
-    let body = pattern(4 << 20);
-    let io = HttpIo { body: Box::new(FullBody(body.clone())), response: Box::new(captured.clone()), outgoing: None };
-    let before = sandbox.vm_exits();
-    sandbox.handle_http(&incoming(Method::POST, "/echo", HeaderMap::new()), io).unwrap();
-    assert!(sandbox.vm_exits() - before > 1);
-    assert!(captured.0.lock().unwrap().1 == body);
 }
 
 #[test]
@@ -205,22 +180,42 @@ fn no_request_sees_another_requests_state() {
 }
 
 #[test]
-fn a_secret_is_gone_from_memory_after_the_restore() {
+fn a_request_leaves_nothing_in_memory_after_the_restore() {
     let fixture = Fixture::new();
     let component = Component::from_file(&fixture.engine, HTTP_PROXY_WASM).unwrap();
     let mut sandbox = Sandbox::new(&component, &Linker::new()).unwrap();
     let snapshot = sandbox.snapshot().unwrap();
-    let secret = b"featherlight-http-secret-5f3a9c1";
-    let contains = |sandbox: &Sandbox| {
-        let memory = featherlight::testing::linear_memory_contents(sandbox).unwrap();
-        let scratch = featherlight::testing::scratch_contents(sandbox).unwrap();
-        [memory, scratch].iter().any(|bytes| bytes.windows(secret.len()).any(|w| w == secret))
+    let memory = |sandbox: &Sandbox| {
+        (
+            featherlight::testing::linear_memory_contents(sandbox).unwrap(),
+            featherlight::testing::scratch_contents(sandbox).unwrap(),
+        )
     };
-    assert!(!contains(&sandbox));
+    let warm = memory(&sandbox);
     let captured = Captured::default();
     let io = HttpIo { body: Box::new(FullBody(Bytes::new())), response: Box::new(captured.clone()), outgoing: None };
     sandbox.handle_http(&incoming(Method::GET, "/secret", HeaderMap::new()), io).unwrap();
-    assert!(contains(&sandbox), "the component wrote its secret");
+    assert_eq!(captured.0.lock().unwrap().1, b"already set: false\n");
+    let after_request = memory(&sandbox);
+    assert!(after_request.0 != warm.0, "the request wrote its secret into linear memory");
     sandbox.restore(&snapshot).unwrap();
-    assert!(!contains(&sandbox), "the restore left the secret in memory");
+    let restored = memory(&sandbox);
+    assert!(restored.0 == warm.0, "linear memory differs from the warm snapshot after the restore");
+    assert!(restored.1 == warm.1, "scratch memory differs from the warm snapshot after the restore");
+}
+
+#[test]
+fn a_trap_after_the_head_aborts_the_body() {
+    let fixture = Fixture::new();
+    let component = Component::from_file(&fixture.engine, HTTP_PROXY_WASM).unwrap();
+    let mut sandbox = Sandbox::new(&component, &Linker::new()).unwrap();
+    let snapshot = sandbox.snapshot().unwrap();
+    let captured = Captured::default();
+    let io = HttpIo { body: Box::new(FullBody(Bytes::new())), response: Box::new(captured.clone()), outgoing: None };
+    let outcome = sandbox.handle_http(&incoming(Method::GET, "/trap-after", HeaderMap::new()), io);
+    assert!(matches!(outcome, Err(featherlight::Error::Trap { .. })), "{outcome:?}");
+    let (status, body, finished) = captured.0.lock().unwrap().clone();
+    assert_eq!((status, body.as_slice(), finished), (Some(200), &b"partial body\n"[..], false));
+    assert!(captured.1.lock().unwrap().is_some(), "the sink was not told the response failed");
+    sandbox.restore(&snapshot).unwrap();
 }

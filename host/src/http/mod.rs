@@ -6,8 +6,8 @@
 //! the [`BodySource`] and [`ResponseSink`] traits.
 
 pub use crate::sandbox::http::{
-    BodyChunk, BodySource, ClientGone, EmptyBody, FullBody, HttpCallStats, HttpError, HttpIo, IncomingRequest,
-    OutgoingError, OutgoingHttp, OutgoingHttpRequest, ResponseSink,
+    BodyChunk, BodySource, ClientGone, EmptyBody, FORBIDDEN_HEADERS, FullBody, HttpCallStats, HttpError, HttpIo,
+    IncomingRequest, OutgoingError, OutgoingHttp, OutgoingHttpRequest, ResponseSink,
 };
 pub use featherlight_abi::http::ErrorCode;
 pub use featherlight_wire::http::ResponseHead;

@@ -3,29 +3,17 @@
 //! a new connection each, within the component's (or the default) time
 //! limits.
 
-use crate::sandbox::http::{BodyChunk, BodySource, OutgoingError, OutgoingHttp, OutgoingHttpRequest};
+use crate::sandbox::http::{
+    BodyChunk, BodySource, OutgoingError, OutgoingHttp, OutgoingHttpRequest, remove_forbidden_headers,
+};
 use bytes::Bytes;
 use featherlight_abi::http::ErrorCode;
 use featherlight_wire::http::ResponseHead;
-use http::{HeaderMap, HeaderName};
+use http::HeaderMap;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// Header fields a component may not send (hop-by-hop, or the host's to
-/// set), as wasmtime-wasi-http filters them.
-const FORBIDDEN: [&str; 9] = [
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "proxy-connection",
-    "transfer-encoding",
-    "upgrade",
-    "host",
-    "http2-settings",
-];
 
 /// Time limits when the component sets none.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(600);
@@ -132,9 +120,7 @@ impl OutgoingHttp for HyperClient {
             .build()
             .map_err(|_| error(ErrorCode::HttpRequestUriInvalid))?;
         let mut headers = request.headers;
-        for name in FORBIDDEN {
-            headers.remove(HeaderName::from_static(name));
-        }
+        remove_forbidden_headers(&mut headers);
         let mut outgoing = http::Request::new(Full::new(Bytes::copy_from_slice(request.body)));
         *outgoing.method_mut() = request.method;
         *outgoing.uri_mut() = uri;
@@ -172,7 +158,10 @@ impl OutgoingHttp for HyperClient {
         })?;
         let (parts, body) = response.into_parts();
         let head = ResponseHead { status: parts.status, headers: parts.headers };
-        Ok((head, Box::new(ResponseSource { body, runtime, between_bytes, last: Instant::now(), leftover: Bytes::new() })))
+        Ok((
+            head,
+            Box::new(ResponseSource { body, runtime, between_bytes, last: Instant::now(), leftover: Bytes::new() }),
+        ))
     }
 }
 

@@ -106,7 +106,7 @@ impl WasiHttpView for WasmtimeState {
     }
 }
 
-type WasmtimeBody = http_body_util::combinators::BoxBody<Bytes, String>;
+type WasmtimeBody = http_body_util::combinators::UnsyncBoxBody<Bytes, String>;
 
 /// wasmtime-wasi-http in process: a new instance per request, as `wasmtime
 /// serve` runs it; failures answered as featherlight answers them (500 and
@@ -118,9 +118,7 @@ pub struct Wasmtime {
 
 impl Wasmtime {
     pub fn new(path: &str) -> Self {
-        let mut config = wasmtime::Config::new();
-        config.async_support(true);
-        let engine = wasmtime::Engine::new(&config).expect("a wasmtime engine");
+        let engine = wasmtime::Engine::new(&wasmtime::Config::new()).expect("a wasmtime engine");
         let component = wasmtime::component::Component::from_file(&engine, path).expect("the component compiles");
         let mut linker = wasmtime::component::Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).expect("WASI links");
@@ -145,7 +143,7 @@ impl Wasmtime {
             proxy.wasi_http_incoming_handler().call_handle(&mut store, request, out).await
         });
         match receiver.await {
-            Ok(Ok(response)) => response.map(|body| body.map_err(|e| format!("{e:?}")).boxed()),
+            Ok(Ok(response)) => response.map(|body| body.map_err(|e| format!("{e:?}")).boxed_unsync()),
             _ => {
                 let _ = task.await;
                 text_response(StatusCode::INTERNAL_SERVER_ERROR, "internal server error\n")
@@ -182,7 +180,7 @@ impl Wasmtime {
 }
 
 fn text_response(status: StatusCode, text: &'static str) -> Response<WasmtimeBody> {
-    let body = Full::new(Bytes::from_static(text.as_bytes())).map_err(|e: Infallible| match e {}).boxed();
+    let body = Full::new(Bytes::from_static(text.as_bytes())).map_err(|e: Infallible| match e {}).boxed_unsync();
     let mut response = Response::new(body);
     *response.status_mut() = status;
     response.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/plain"));
@@ -202,9 +200,8 @@ pub struct Reply {
 /// Sends one request on a new connection and reads the whole reply.
 pub async fn send(addr: SocketAddr, request: Request<Full<Bytes>>) -> Result<Reply, String> {
     let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-        .await
-        .map_err(|e| e.to_string())?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
     tokio::spawn(connection);
     let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
     let (parts, body) = response.into_parts();
@@ -220,7 +217,8 @@ pub async fn send(addr: SocketAddr, request: Request<Full<Bytes>>) -> Result<Rep
 
 /// A request builder for `path` on `addr`.
 pub fn request(method: &str, addr: SocketAddr, path: &str) -> http::request::Builder {
-    Request::builder().method(method).uri(format!("http://{addr}{path}")).header(http::header::HOST, addr.to_string())
+    // One Host for every server, so replies compare.
+    Request::builder().method(method).uri(format!("http://{addr}{path}")).header(http::header::HOST, "localhost:8080")
 }
 
 /// `GET path`.
