@@ -26,6 +26,12 @@ impl Default for ServeOptions {
     }
 }
 
+/// The size of a request's head as sent: request line and header fields.
+fn head_size<B>(request: &http::Request<B>) -> usize {
+    let line = request.method().as_str().len() + request.uri().to_string().len() + 12;
+    request.headers().iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum::<usize>() + line
+}
+
 /// Serves `proxy` on `listener` until `shutdown` completes, then stops
 /// accepting and lets in-flight requests finish (within the grace period).
 pub async fn serve(
@@ -50,9 +56,19 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let proxy = proxy.clone();
+        let max_header_size = options.max_header_size;
         let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
             let proxy = proxy.clone();
-            async move { Ok::<_, std::convert::Infallible>(proxy.handle(request).await) }
+            async move {
+                if max_header_size.is_some_and(|max| head_size(&request) > max) {
+                    let response = super::proxy::error_response(
+                        http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                        "request header fields too large\n",
+                    );
+                    return Ok::<_, std::convert::Infallible>(response);
+                }
+                Ok(proxy.handle(request).await)
+            }
         });
         let mut builder = http1::Builder::new();
         if let Some(size) = options.max_header_size {
