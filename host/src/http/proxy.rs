@@ -58,7 +58,7 @@ impl Default for ProxyConfig {
 /// use featherlight::http::{Proxy, ProxyConfig};
 /// use featherlight::{Component, Engine, Linker};
 ///
-/// let engine = Engine::default();
+/// let engine = Engine::new(featherlight::Config::default())?;
 /// let component = Component::from_file(&engine, "proxy.wasm")?;
 /// let proxy = Proxy::new(&component, &Linker::new(), ProxyConfig::default())?;
 /// // In a hyper service (or axum handler): any `http::Request` whose body
