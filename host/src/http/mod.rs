@@ -26,6 +26,6 @@ pub use body::{BodyError, ResponseBody};
 #[cfg(feature = "serve")]
 pub use outgoing::{AllowedHost, OutgoingPolicy};
 #[cfg(feature = "serve")]
-pub use proxy::{Proxy, ProxyConfig};
+pub use proxy::{Proxy, ProxyConfig, ProxyStats};
 #[cfg(feature = "serve")]
 pub use server::{ServeOptions, serve};

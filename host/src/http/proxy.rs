@@ -82,6 +82,17 @@ struct Inner {
     queued: AtomicUsize,
     next_request: AtomicU64,
     outgoing: Option<Arc<dyn crate::sandbox::http::OutgoingHttp>>,
+    served: AtomicU64,
+    vm_exits: AtomicU64,
+}
+
+/// Counts of what a [`Proxy`] did since it was made.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProxyStats {
+    /// Requests that ran in a VM (whatever their outcome).
+    pub requests: u64,
+    /// VM exits those requests took, in total.
+    pub vm_exits: u64,
 }
 
 impl std::fmt::Debug for Proxy {
@@ -118,8 +129,18 @@ impl Proxy {
                 next_request: AtomicU64::new(0),
                 config,
                 outgoing,
+                served: AtomicU64::new(0),
+                vm_exits: AtomicU64::new(0),
             }),
         })
+    }
+
+    /// Requests served and VM exits taken so far.
+    pub fn stats(&self) -> ProxyStats {
+        ProxyStats {
+            requests: self.inner.served.load(Ordering::Relaxed),
+            vm_exits: self.inner.vm_exits.load(Ordering::Relaxed),
+        }
     }
 
     /// The snapshot requests start from.
@@ -254,6 +275,8 @@ impl Proxy {
         let io = HttpIo { body: source, response: Box::new(sink), outgoing: inner.outgoing.clone() };
         let outcome = sandbox.handle_http(request, io);
         let exits = sandbox.vm_exits() - exits_before;
+        inner.served.fetch_add(1, Ordering::Relaxed);
+        inner.vm_exits.fetch_add(exits, Ordering::Relaxed);
         if let Err(e) = &outcome {
             tracing::warn!("request {id} failed: {e}");
         }

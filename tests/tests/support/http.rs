@@ -1,6 +1,6 @@
 //! HTTP test harness: a featherlight server ([`featherlight::http::serve`])
-//! and a wasmtime-wasi-http server in process for the same component, both on
-//! loopback, and a client that records exactly what came back.
+//! and wasmtime-wasi-http in process (`featherlight_bench::http`) for the same
+//! component, both on loopback, and a client that records exactly what came back.
 
 #![allow(dead_code, reason = "each test binary uses part of the harness")]
 
@@ -8,17 +8,13 @@ use bytes::Bytes;
 use featherlight::http::{OutgoingPolicy, Proxy, ProxyConfig, ServeOptions};
 use featherlight::{Component, Linker};
 use featherlight_tests::Fixture;
-use http::{HeaderMap, Request, Response, StatusCode};
+use http::{HeaderMap, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_http::p2::bindings::ProxyPre;
-use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+use featherlight_bench::http::WasmtimeProxy;
 
 /// A multi-threaded runtime for one test.
 pub fn runtime() -> tokio::runtime::Runtime {
@@ -88,103 +84,30 @@ pub fn allowing_loopback() -> ProxyConfig {
     }
 }
 
-struct WasmtimeState {
-    wasi: WasiCtx,
-    http: WasiHttpCtx,
-    table: wasmtime::component::ResourceTable,
-}
-
-impl WasiView for WasmtimeState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
-    }
-}
-
-impl WasiHttpView for WasmtimeState {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: Default::default() }
-    }
-}
-
-type WasmtimeBody = http_body_util::combinators::UnsyncBoxBody<Bytes, String>;
-
-/// wasmtime-wasi-http in process: a new instance per request, as `wasmtime
-/// serve` runs it; failures answered as featherlight answers them (500 and
-/// the same text), so responses compare one to one.
-#[derive(Clone)]
-pub struct Wasmtime {
-    pre: ProxyPre<WasmtimeState>,
-}
+/// wasmtime-wasi-http in process, serving on an ephemeral loopback port.
+pub struct Wasmtime(WasmtimeProxy);
 
 impl Wasmtime {
     pub fn new(path: &str) -> Self {
-        let engine = wasmtime::Engine::new(&wasmtime::Config::new()).expect("a wasmtime engine");
-        let component = wasmtime::component::Component::from_file(&engine, path).expect("the component compiles");
-        let mut linker = wasmtime::component::Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).expect("WASI links");
-        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).expect("wasi:http links");
-        let pre = ProxyPre::new(linker.instantiate_pre(&component).expect("pre-instantiates")).expect("a proxy");
-        Self { pre }
+        let wasm = std::fs::read(path).expect("the component");
+        Self(WasmtimeProxy::new(&wasm).expect("wasmtime-wasi-http serves it"))
     }
 
-    async fn handle(&self, request: Request<hyper::body::Incoming>) -> Response<WasmtimeBody> {
-        let state = WasmtimeState {
-            wasi: WasiCtx::builder().build(),
-            http: WasiHttpCtx::new(),
-            table: wasmtime::component::ResourceTable::new(),
-        };
-        let mut store = wasmtime::Store::new(self.pre.engine(), state);
-        let (sender, receiver) = oneshot::channel();
-        let request = store.data_mut().http().new_incoming_request(Scheme::Http, request).expect("a request");
-        let out = store.data_mut().http().new_response_outparam(sender).expect("an outparam");
-        let pre = self.pre.clone();
-        let task = tokio::spawn(async move {
-            let proxy = pre.instantiate_async(&mut store).await?;
-            proxy.wasi_http_incoming_handler().call_handle(&mut store, request, out).await
-        });
-        match receiver.await {
-            Ok(Ok(response)) => response.map(|body| body.map_err(|e| format!("{e:?}")).boxed_unsync()),
-            _ => {
-                let _ = task.await;
-                text_response(StatusCode::INTERNAL_SERVER_ERROR, "internal server error\n")
-            }
-        }
-    }
-
-    /// Serves on an ephemeral loopback port.
     pub async fn serve(&self) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
         let addr = listener.local_addr().expect("its address");
-        let (shutdown, mut stopped) = oneshot::channel::<()>();
-        let this = self.clone();
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let proxy = self.0.clone();
         let done = tokio::spawn(async move {
-            loop {
-                let (stream, _) = tokio::select! {
-                    accepted = listener.accept() => accepted?,
-                    _ = &mut stopped => return Ok(()),
-                };
-                let this = this.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |request| {
-                        let this = this.clone();
-                        async move { Ok::<_, Infallible>(this.handle(request).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                        .await;
-                });
-            }
+            proxy
+                .serve(listener, async move {
+                    let _ = stopped.await;
+                })
+                .await;
+            Ok(())
         });
         Server { addr, shutdown: Some(shutdown), done: Some(done) }
     }
-}
-
-fn text_response(status: StatusCode, text: &'static str) -> Response<WasmtimeBody> {
-    let body = Full::new(Bytes::from_static(text.as_bytes())).map_err(|e: Infallible| match e {}).boxed_unsync();
-    let mut response = Response::new(body);
-    *response.status_mut() = status;
-    response.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/plain"));
-    response
 }
 
 /// What a client got back.

@@ -7,6 +7,7 @@
 //! - [`memory`]: what idle sandboxes cost in memory;
 //! - [`process`]: what the process holds (open files, RSS), which both read.
 
+pub mod http;
 pub mod load;
 pub mod memory;
 pub mod process;

@@ -29,6 +29,7 @@ mod measure;
 mod memory;
 mod program;
 mod restore;
+mod serve;
 mod table;
 mod values;
 
@@ -187,6 +188,12 @@ pub struct BenchArgs {
     #[arg(long, value_name = "N", default_value_t = 10_000, requires = "load")]
     pub load_calls: usize,
 
+    /// Measure `featherlight serve` instead: requests/s and p50/p99 latency of a hello and a
+    /// 1 MiB echo at concurrency 1 and 2 x CPUs, against wasmtime-wasi-http in process, with
+    /// the raw-exit and restore baselines (requests scaled by --iterations / 100000).
+    #[arg(long, conflicts_with = "load")]
+    pub serve: bool,
+
     /// Threads making the load test's calls.
     #[arg(long, value_name = "N", default_value_t = 2, requires = "load")]
     pub load_threads: usize,
@@ -211,6 +218,9 @@ pub fn bench(args: &BenchArgs, session: &Session) -> anyhow::Result<()> {
     progress("compiling the calculator component");
     let engine = session.engine()?;
     let component = Component::new(&engine, CALCULATOR_WASM).context("cannot load the calculator component")?;
+    if args.serve {
+        return serve::run(&engine, args.iterations, args.json, &progress);
+    }
     if args.load {
         let scale =
             load::LoadScale { sandboxes: args.load_sandboxes, calls: args.load_calls, threads: args.load_threads };

@@ -179,11 +179,7 @@ pub(super) fn measure(
     let samples = batched(iterations, || Ok(vm.read_registers()?))?;
     measurements.push(Measurement { name: "vcpu-ioctl", baseline: "raw-exit", iterations, samples });
 
-    let tiny = wat::parse_str(TINY_WAT).context("the tiny component's WAT does not parse")?;
-    let tiny_component = |mib: u64, mode: DirtyPageMode| -> anyhow::Result<Component> {
-        let config = Config { memory: small_memory(mib, mode), cache_dir: cache_dir.clone(), ..Config::default() };
-        Component::new(&Engine::new(config)?, &tiny).context("cannot load the tiny component")
-    };
+    let tiny_component = |mib: u64, mode: DirtyPageMode| tiny_component(cache_dir.clone(), mib, mode);
     let modes = RESTORES.iter().map(|&(name, mib, dirty)| (name, mib, dirty, DirtyPageMode::HostCow));
     let guest = GUEST_COW_RESTORES.iter().map(|&(name, mib, dirty)| (name, mib, dirty, DirtyPageMode::GuestCow));
     for (name, mib, dirty, mode) in modes.chain(guest) {
@@ -215,6 +211,22 @@ pub(super) fn measure(
     let count = iterations.min(RESTORE_ITERATIONS);
     measurements.extend(cold_starts(&snapshot, noop, count, progress)?);
     Ok(measurements)
+}
+
+/// The tiny component in a sandbox with `mib` MiB of scratch.
+fn tiny_component(cache_dir: Option<std::path::PathBuf>, mib: u64, mode: DirtyPageMode) -> anyhow::Result<Component> {
+    let tiny = wat::parse_str(TINY_WAT).context("the tiny component's WAT does not parse")?;
+    let config = Config { memory: small_memory(mib, mode), cache_dir, ..Config::default() };
+    Component::new(&Engine::new(config)?, &tiny).context("cannot load the tiny component")
+}
+
+/// The `restore-16MiB-dirty-10` row alone (a baseline of `featherlight bench --serve`).
+pub(super) fn restore_16mib_dirty_10(
+    cache_dir: Option<std::path::PathBuf>,
+    iterations: u32,
+) -> anyhow::Result<Measurement> {
+    let component = tiny_component(cache_dir, 16, DirtyPageMode::HostCow)?;
+    restore("restore-16MiB-dirty-10", &component, 10, iterations.min(RESTORE_ITERATIONS))
 }
 
 /// The `vm-create-exit` baseline and the sandbox-from-snapshot rows, new VM
