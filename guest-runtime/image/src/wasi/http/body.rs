@@ -8,8 +8,7 @@
 //! costs one exit per large chunk. A body written is buffered here (see
 //! `response.rs` for when a response's bytes leave).
 
-use super::fields::FieldList;
-use super::wire::{self, BodyData};
+use super::wire::{self, BodyData, FieldList};
 use super::wit::ErrorCode;
 use alloc::string::String;
 use alloc::vec::Vec;

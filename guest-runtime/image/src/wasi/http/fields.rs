@@ -7,6 +7,7 @@
 //! mutability, value), so the same calls fail with the same `header-error`.
 
 use super::Ctx;
+use super::wire::FieldList;
 use super::wit::HeaderError;
 use crate::store::Host;
 use alloc::string::{String, ToString};
@@ -46,9 +47,6 @@ pub struct Fields {
     mutable: bool,
     size: usize,
 }
-
-/// A field list as it travels: lowercase name, value.
-pub type FieldList = Vec<(String, Vec<u8>)>;
 
 impl Fields {
     pub fn new_mutable() -> Self {
