@@ -314,3 +314,41 @@ fn misused_resources_get_wasmtimes_errors() {
         assert_eq!(server.get("/hello").1.body, b"hello, world\n");
     }
 }
+
+#[test]
+fn a_restore_forgets_what_a_request_wrote() {
+    let fixture = Fixture::new();
+    let mut server = Server::new(&fixture);
+    let snapshot = server.sandbox.snapshot().expect("snapshot");
+    assert_eq!(server.get("/secret").1.body, b"already set: false\n");
+    assert_eq!(server.get("/secret").1.body, b"already set: true\n");
+    server.sandbox.restore(&snapshot).expect("restore");
+    assert_eq!(server.get("/secret").1.body, b"already set: false\n");
+}
+
+#[test]
+fn large_bodies_cost_exits_in_proportion_to_their_size() {
+    let fixture = Fixture::new();
+    let mut server = Server::new(&fixture);
+    let echo = request("POST", "/echo", &[]);
+    // Each exit carries up to 256 KiB one way: an echo needs one to read and
+    // one to answer per 256 KiB (when the host has that much at hand).
+    for mib in [1usize, 8, 32] {
+        let len = mib * 1024 * 1024;
+        let before = server.sandbox.vm_exits();
+        let (outcome, seen) = server.send(&echo, Box::new(Chunked { left: vec![1; len], chunk: 1024 * 1024 }));
+        outcome.expect("echo");
+        assert_eq!(seen.body.len(), len);
+        let exits = usize::try_from(server.sandbox.vm_exits() - before).unwrap();
+        eprintln!("echo of {mib} MiB: {exits} exits, {} response parts", seen.parts);
+        assert!(exits <= 2 * (len / (256 * 1024)) + 4, "echo of {mib} MiB took {exits} exits");
+
+        let before = server.sandbox.vm_exits();
+        let (outcome, seen) = server.get(&format!("/download?bytes={len}"));
+        outcome.expect("download");
+        assert_eq!(seen.body.len(), len);
+        let exits = usize::try_from(server.sandbox.vm_exits() - before).unwrap();
+        eprintln!("download of {mib} MiB: {exits} exits");
+        assert!(exits <= len / (256 * 1024) + 2, "download of {mib} MiB took {exits} exits");
+    }
+}

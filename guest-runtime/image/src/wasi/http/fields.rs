@@ -158,11 +158,12 @@ impl Fields {
             Some(i) => {
                 let old: usize = self.groups[i].1.iter().map(|v| v.len() + VALUE_OVERHEAD).sum();
                 if checked.is_empty() {
-                    self.size -= old + name.len() + NAME_OVERHEAD;
+                    self.size = self.size.saturating_sub(old + name.len() + NAME_OVERHEAD);
                     self.groups.swap_remove(i);
                 } else {
-                    self.check_size(self.size - old + new)?;
-                    self.size = self.size - old + new;
+                    let size = self.size.saturating_sub(old) + new;
+                    self.check_size(size)?;
+                    self.size = size;
                     self.groups[i].1 = checked;
                 }
             }
@@ -181,7 +182,8 @@ impl Fields {
         self.check_mutable()?;
         if let Some(i) = self.position(&name) {
             let (name, values) = self.groups.swap_remove(i);
-            self.size -= name.len() + NAME_OVERHEAD + values.iter().map(|v| v.len() + VALUE_OVERHEAD).sum::<usize>();
+            let removed = name.len() + NAME_OVERHEAD + values.iter().map(|v| v.len() + VALUE_OVERHEAD).sum::<usize>();
+            self.size = self.size.saturating_sub(removed);
         }
         Ok(())
     }

@@ -136,12 +136,18 @@ pub fn read(store: &mut Ctx, rep: u32, len: u64, wait_ns: u64) -> Result<core::r
     let Some(&StreamOf::Read(body)) = http.streams.get(&rep) else {
         return Err(wasmtime::Error::msg("not an input stream"));
     };
-    // Only a read that may wait on the host sends the response's pending
-    // bytes first: reading what is buffered costs nothing.
-    let waits = wait_ns != 0 && len != 0 && http.readers.get(&body).is_some_and(|r| !r.known_ready());
-    if waits {
-        http.before_wait()?;
+    // A read that would wait first takes what the host has now; only when
+    // nothing is there do output and the response's pending bytes leave
+    // before the wait (a part per read would cost an exit each).
+    if wait_ns != 0 && len != 0 && http.readers.get(&body).is_some_and(|r| !r.known_ready()) {
+        let reader = http.readers.get_mut(&body).ok_or_else(|| wasmtime::Error::msg("body gone"))?;
+        reader.ready(0)?;
+        if !reader.known_ready() {
+            http.before_wait()?;
+            store.data_mut().wasi.flush();
+        }
     }
+    let http = &mut store.data_mut().http;
     let result = match http.readers.get_mut(&body) {
         Some(reader) => reader.read(len, wait_ns)?.map_err(|end| match end {
             ReadEnd::Closed => Fail::Closed,
@@ -149,10 +155,6 @@ pub fn read(store: &mut Ctx, rep: u32, len: u64, wait_ns: u64) -> Result<core::r
         }),
         None => Err(Fail::Closed),
     };
-    if waits {
-        // The host may have waited: stdout should not lag behind.
-        store.data_mut().wasi.flush();
-    }
     outcome(store, result)
 }
 
