@@ -22,6 +22,7 @@ struct Seen {
     /// How many `data` calls (response parts with bytes).
     parts: usize,
     finished: bool,
+    trailers: Option<http::HeaderMap>,
     aborted: bool,
 }
 
@@ -38,8 +39,10 @@ impl ResponseSink for Collect {
         seen.parts += 1;
         Ok(())
     }
-    fn finish(&mut self, _trailers: Option<http::HeaderMap>) {
-        self.0.lock().unwrap().finished = true;
+    fn finish(&mut self, trailers: Option<http::HeaderMap>) {
+        let mut seen = self.0.lock().unwrap();
+        seen.finished = true;
+        seen.trailers = trailers;
     }
     fn abort(&mut self, _why: &Error) {
         self.0.lock().unwrap().aborted = true;
@@ -59,6 +62,22 @@ impl BodySource for Chunked {
         }
         let n = max_len.min(self.chunk).min(self.left.len());
         BodyChunk::Data(Bytes::from(self.left.drain(..n).collect::<Vec<u8>>()))
+    }
+}
+
+/// A small body with trailers.
+struct WithTrailers(Option<Bytes>);
+
+impl BodySource for WithTrailers {
+    fn read(&mut self, _max_len: usize, _wait: Duration) -> BodyChunk {
+        match self.0.take() {
+            Some(bytes) => BodyChunk::Data(bytes),
+            None => {
+                let mut trailers = http::HeaderMap::new();
+                trailers.insert("x-sum", "42".parse().unwrap());
+                BodyChunk::End(Some(trailers))
+            }
+        }
     }
 }
 
@@ -351,4 +370,15 @@ fn large_bodies_cost_exits_in_proportion_to_their_size() {
         eprintln!("download of {mib} MiB: {exits} exits");
         assert!(exits <= len / (256 * 1024) + 2, "download of {mib} MiB took {exits} exits");
     }
+}
+
+#[test]
+fn trailers_travel_both_ways() {
+    let fixture = Fixture::new();
+    let mut server = Server::new(&fixture);
+    let req = request("POST", "/trailers", &[]);
+    let (outcome, seen) = server.send(&req, Box::new(WithTrailers(Some(Bytes::from_static(b"12345")))));
+    outcome.expect("trailers");
+    assert_eq!(String::from_utf8(seen.body).unwrap(), "5 bytes, trailers [(\"x-sum\", [52, 50])]\n");
+    assert_eq!(seen.trailers.expect("response trailers").get("x-checksum").unwrap(), "abc");
 }

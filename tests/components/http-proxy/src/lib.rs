@@ -14,6 +14,8 @@
 //! - `/stdout`: prints a line to stdout and one to stderr
 //! - `/sleep?ms=N`: waits N ms on the monotonic clock
 //! - `/secret`: writes a secret into a static buffer; says whether it was already there
+//! - `/trailers`: reads the request body and its trailers, and answers with
+//!   their entries as the body and the trailer `x-checksum: abc`
 //! - `/misuse/CASE`: uses resources wrongly and reports (or traps on) what
 //!   `wasi:http` answered: `double-consume`, `fields` (header errors),
 //!   `content-length` (writing past, finishing short), `finish-with-stream`
@@ -27,8 +29,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use wasip2::exports::http::incoming_handler::Guest;
 use wasip2::http::types::{
-    Fields, IncomingRequest, Method, OutgoingBody, OutgoingRequest, OutgoingResponse, ResponseOutparam, Scheme,
-    http_error_code,
+    Fields, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingRequest, OutgoingResponse, ResponseOutparam,
+    Scheme, http_error_code,
 };
 use wasip2::io::streams::StreamError;
 
@@ -70,6 +72,7 @@ impl Guest for Proxy {
             }
             "/download" => download(out, param(query, "bytes").and_then(|b| b.parse().ok()).unwrap_or(0)),
             "/fetch" => fetch(out, &param(query, "url").unwrap_or_default()),
+            "/trailers" => trailers(request, out),
             "/stdout" => {
                 println!("a line on stdout");
                 eprintln!("a line on stderr");
@@ -308,4 +311,21 @@ fn misuse(request: IncomingRequest, out: ResponseOutparam, case: &str) {
         _ => report.push_str("no such case\n"),
     }
     respond(out, 200, &[], report.as_bytes());
+}
+
+fn trailers(request: IncomingRequest, out: ResponseOutparam) {
+    let body = request.consume().expect("the request body");
+    let mut bytes = Vec::new();
+    body.stream().expect("its stream").read_to_end(&mut bytes).expect("reading the body");
+    let future = IncomingBody::finish(body);
+    future.subscribe().block();
+    let report = match future.get() {
+        Some(Ok(Ok(Some(fields)))) => format!("{} bytes, trailers {:?}\n", bytes.len(), fields.entries()),
+        other => format!("{} bytes, {other:?}\n", bytes.len()),
+    };
+    let (outgoing, mut stream) = start(out, 200, &[]);
+    stream.write_all(report.as_bytes()).expect("writing the body");
+    drop(stream);
+    let trailers = Fields::from_list(&[("x-checksum".to_string(), b"abc".to_vec())]).expect("valid");
+    OutgoingBody::finish(outgoing, Some(trailers)).expect("finishing the body");
 }

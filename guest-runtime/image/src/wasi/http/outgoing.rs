@@ -249,7 +249,8 @@ pub fn define_handler(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
             return Ok((Err(code),));
         }
         let http = &mut store.data_mut().http;
-        http.next_request += 1;
+        // Never 0, the incoming request's body.
+        http.next_request = http.next_request.wrapping_add(1).max(1);
         let id = http.next_request;
         if let Some(writer) = request.body.and_then(|w| http.writers.get_mut(&w)) {
             writer.attached = true;

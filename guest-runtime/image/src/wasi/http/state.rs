@@ -40,18 +40,26 @@ pub(super) enum StreamOf {
 impl Http {
     /// Forgets the previous request's bodies and response (they belong to
     /// it even when the sandbox was not restored in between).
+    /// Body and request numbers keep counting, so a resource kept from an
+    /// earlier request finds nothing instead of this request's bodies.
     pub(super) fn begin_call(&mut self, tsc_khz: u64) {
-        *self = Self { tsc_khz, generation: self.generation.wrapping_add(1), ..Self::default() };
+        *self = Self {
+            tsc_khz,
+            generation: self.generation.wrapping_add(1),
+            next_body: self.next_body,
+            next_request: self.next_request,
+            ..Self::default()
+        };
     }
 
     pub(super) fn add_reader(&mut self, reader: Reader) -> u32 {
-        self.next_body += 1;
+        self.next_body = self.next_body.wrapping_add(1);
         self.readers.insert(self.next_body, reader);
         self.next_body
     }
 
     pub(super) fn add_writer(&mut self, writer: Writer) -> u32 {
-        self.next_body += 1;
+        self.next_body = self.next_body.wrapping_add(1);
         self.writers.insert(self.next_body, writer);
         self.next_body
     }
