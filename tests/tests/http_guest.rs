@@ -29,6 +29,25 @@ struct Seen {
 #[derive(Clone, Default)]
 struct Collect(Arc<Mutex<Seen>>);
 
+/// A client that goes away after the first body bytes.
+struct Leaves(Collect);
+
+impl ResponseSink for Leaves {
+    fn head(&mut self, head: ResponseHead) {
+        self.0.head(head);
+    }
+    fn data(&mut self, bytes: Bytes) -> Result<(), ClientGone> {
+        let _ = self.0.data(bytes);
+        Err(ClientGone)
+    }
+    fn finish(&mut self, trailers: Option<http::HeaderMap>) {
+        self.0.finish(trailers);
+    }
+    fn abort(&mut self, why: &Error) {
+        self.0.abort(why);
+    }
+}
+
 impl ResponseSink for Collect {
     fn head(&mut self, head: ResponseHead) {
         self.0.lock().unwrap().head = Some(head);
@@ -381,4 +400,21 @@ fn trailers_travel_both_ways() {
     outcome.expect("trailers");
     assert_eq!(String::from_utf8(seen.body).unwrap(), "5 bytes, trailers [(\"x-sum\", [52, 50])]\n");
     assert_eq!(seen.trailers.expect("response trailers").get("x-checksum").unwrap(), "abc");
+}
+
+#[test]
+fn a_client_that_goes_away_closes_the_body_stream() {
+    let fixture = Fixture::new();
+    let mut server = Server::new(&fixture);
+    let seen = Collect::default();
+    let io = HttpIo { body: Box::new(FullBody::default()), response: Box::new(Leaves(seen.clone())), outgoing: None };
+    let before = server.sandbox.vm_exits();
+    let outcome = server.sandbox.handle_http(&request("GET", "/download?bytes=100000000", &[]), io);
+    // The component's writes report `closed`; `write_all` fails and the
+    // component panics, as under wasmtime: long before 100 MB were made.
+    assert!(outcome.is_err());
+    let exits = server.sandbox.vm_exits() - before;
+    // The part the client left during, the panic's message, the result.
+    assert!(exits <= 5, "{exits} exits after the client left");
+    assert!(seen.0.lock().unwrap().parts == 1);
 }

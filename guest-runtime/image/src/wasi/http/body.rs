@@ -85,7 +85,7 @@ impl Reader {
         }
         if self.buffered() != 0 {
             let n = usize::try_from(len).unwrap_or(usize::MAX).min(self.buffered());
-            let bytes = self.buffer[self.taken..self.taken + n].to_vec();
+            let bytes = self.buffer.get(self.taken..self.taken + n).unwrap_or_default().to_vec();
             self.taken += n;
             if self.taken == self.buffer.len() {
                 self.buffer = Vec::new();
