@@ -81,6 +81,8 @@ fn valid_authority(authority: &str) -> bool {
     for (i, b) in authority.bytes().enumerate() {
         match b {
             b'/' | b'?' | b'#' => return false,
+            // At most an IPv6 address's colons and a port's.
+            b':' if colons >= 8 => return false,
             b':' => colons += 1,
             b'[' if percent || open => return false,
             b'[' => open = true,
@@ -239,6 +241,9 @@ pub fn define_handler(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
             Some(ErrorCode::HttpProtocolError)
         } else if request.authority.as_deref().is_none_or(str::is_empty) {
             Some(ErrorCode::HttpRequestUriInvalid)
+        } else if request.path_with_query.is_none() {
+            // wasmtime's URI builder refuses a scheme without a path.
+            Some(ErrorCode::HttpProtocolError)
         } else {
             None
         };
