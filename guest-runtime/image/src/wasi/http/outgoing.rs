@@ -57,13 +57,21 @@ fn valid_method(method: &Method) -> bool {
     }
 }
 
-/// A path and query the http crate accepts (`PathAndQuery::from_str`).
+/// A path and query the http crate (1.6) accepts (`PathAndQuery::from_str`):
+/// `*`, or `/`, `?` or `#` first, then URI characters (a fragment is cut).
 fn valid_path(path: &str) -> bool {
+    if path == "*" {
+        return true;
+    }
+    if !path.starts_with(['/', '?', '#']) || path.len() > usize::from(u16::MAX - 1) {
+        return false;
+    }
     let mut in_query = false;
     for b in path.bytes() {
         match b {
             b'#' => return true,
             b'?' if !in_query => in_query = true,
+            0x80..=0xFF => {}
             0x21 | 0x24..=0x3B | 0x3D | 0x40..=0x5F | 0x61..=0x7A | 0x7C | 0x7E | b'"' | b'{' | b'}' if !in_query => {}
             0x21 | 0x24..=0x3B | 0x3D | 0x3F..=0x7E if in_query => {}
             _ => return false,
