@@ -205,7 +205,7 @@ fn checked_name(name: &str) -> core::result::Result<String, HeaderError> {
 /// A valid header name, lowercased (as the http crate reads one).
 pub fn parse_name(name: &str) -> Option<String> {
     let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
-    (!name.is_empty() && name.len() < MAX_NAME && name.bytes().all(token)).then(|| name.to_ascii_lowercase())
+    (!name.is_empty() && name.len() <= MAX_NAME && name.bytes().all(token)).then(|| name.to_ascii_lowercase())
 }
 
 /// A valid value: no control characters but tab; `content-length` digits
