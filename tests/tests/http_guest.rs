@@ -106,9 +106,11 @@ struct Upstream;
 impl OutgoingHttp for Upstream {
     fn send(&self, request: OutgoingHttpRequest<'_>) -> Result<(ResponseHead, Box<dyn BodySource>), OutgoingError> {
         let path = request.path_with_query.to_string();
+        let method = request.method.clone();
+        let body = request.body.len();
         let head =
             ResponseHead { status: http::StatusCode::NON_AUTHORITATIVE_INFORMATION, headers: Default::default() };
-        Ok((head, Box::new(FullBody(Bytes::from(format!("upstream saw {path}"))))))
+        Ok((head, Box::new(FullBody(Bytes::from(format!("upstream saw {method} {path} with {body} bytes"))))))
     }
 }
 
@@ -260,7 +262,12 @@ fn outgoing_requests_are_denied_unless_allowed() {
     let (outcome, seen) = server.get("/fetch?url=http://upstream.test/x%3Fy");
     outcome.expect("allowed fetch");
     assert_eq!(status(&seen), 203);
-    assert_eq!(seen.body, b"upstream saw /x?y");
+    assert_eq!(seen.body, b"upstream saw GET /x?y with 0 bytes");
+    // A body written after `handle` leaves with the request once finished.
+    let post = request("POST", "/fetch?url=http://upstream.test/up", &[]);
+    let (outcome, seen) = server.send(&post, Box::new(FullBody(Bytes::from(vec![9u8; 700 * 1024]))));
+    outcome.expect("forwarded body");
+    assert_eq!(String::from_utf8(seen.body).unwrap(), format!("upstream saw POST /up with {} bytes", 700 * 1024));
 }
 
 #[test]

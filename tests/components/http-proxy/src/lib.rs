@@ -9,8 +9,9 @@
 //! - `/trap`: panics before setting a response
 //! - `/trap-after`: sets the head, writes some body, then panics
 //! - `/download?bytes=N`: N bytes of a pattern, written 64 KiB at a time
-//! - `/fetch?url=U`: GETs `U` through `wasi:http/outgoing-handler`; the
-//!   upstream's status and body, or 502 with the error code's debug text
+//! - `/fetch?url=U`: GETs `U` through `wasi:http/outgoing-handler` (POSTs the
+//!   request's body when it has one); the upstream's status and body, or 502
+//!   with the error code's debug text
 //! - `/stdout`: prints a line to stdout and one to stderr
 //! - `/sleep?ms=N`: waits N ms on the monotonic clock
 //! - `/secret`: writes a secret into a static buffer; says whether it was already there
@@ -71,7 +72,12 @@ impl Guest for Proxy {
                 panic!("/trap-after asked for a trap after the head");
             }
             "/download" => download(out, param(query, "bytes").and_then(|b| b.parse().ok()).unwrap_or(0)),
-            "/fetch" => fetch(out, &param(query, "url").unwrap_or_default()),
+            "/fetch" => {
+                let mut body = Vec::new();
+                let incoming = request.consume().expect("the request body");
+                incoming.stream().expect("its stream").read_to_end(&mut body).expect("reading the body");
+                fetch(out, &param(query, "url").unwrap_or_default(), &body);
+            }
             "/trailers" => trailers(request, out),
             "/stdout" => {
                 println!("a line on stdout");
@@ -192,15 +198,16 @@ fn download(out: ResponseOutparam, bytes: u64) {
     OutgoingBody::finish(outgoing, None).expect("finishing the body");
 }
 
-fn fetch(out: ResponseOutparam, url: &str) {
-    match get(url) {
+fn fetch(out: ResponseOutparam, url: &str, body: &[u8]) {
+    match send(url, body) {
         Ok((status, body)) => respond(out, status, &[], &body),
         Err(error) => respond(out, 502, &[], format!("{error}\n").as_bytes()),
     }
 }
 
-/// GETs `url` (`http://authority/path` or `https://...`): status and body.
-fn get(url: &str) -> Result<(u16, Vec<u8>), String> {
+/// GETs `url` (`http://authority/path` or `https://...`), or POSTs `body`
+/// there when there is one: status and body.
+fn send(url: &str, body: &[u8]) -> Result<(u16, Vec<u8>), String> {
     let (scheme, rest) = match url.split_once("://") {
         Some(("http", rest)) => (Scheme::Http, rest),
         Some(("https", rest)) => (Scheme::Https, rest),
@@ -214,7 +221,20 @@ fn get(url: &str) -> Result<(u16, Vec<u8>), String> {
     request.set_scheme(Some(&scheme)).map_err(|()| "invalid scheme".to_string())?;
     request.set_authority(Some(authority)).map_err(|()| "invalid authority".to_string())?;
     request.set_path_with_query(Some(path)).map_err(|()| "invalid path".to_string())?;
+    let outgoing = if body.is_empty() {
+        None
+    } else {
+        request.set_method(&Method::Post).map_err(|()| "invalid method".to_string())?;
+        Some(request.body().map_err(|()| "the request body was taken".to_string())?)
+    };
     let future = wasip2::http::outgoing_handler::handle(request, None).map_err(|e| format!("{e:?}"))?;
+    // The body is written after `handle`, as a streaming client would.
+    if let Some(outgoing) = outgoing {
+        let mut stream = outgoing.write().map_err(|()| "the body's stream was taken".to_string())?;
+        stream.write_all(body).map_err(|e| format!("writing the request body: {e}"))?;
+        drop(stream);
+        OutgoingBody::finish(outgoing, None).map_err(|e| format!("{e:?}"))?;
+    }
     future.subscribe().block();
     let response = match future.get() {
         Some(Ok(Ok(response))) => response,
