@@ -4,6 +4,8 @@
 //!   embeds (`CALCULATOR_WASM`) and the tests run. Building it here also leaves
 //!   `target/wasm-components/wasm32-wasip2/release/calculator.wasm` for the README's
 //!   `featherlight run` example;
+//! - `tests/components/http-proxy`, a `wasi:http/proxy` component for `featherlight serve`'s
+//!   tests and `featherlight bench --serve` (`FEATHERLIGHT_CLI_HTTP_PROXY_WASM`);
 //! - `tests/components/math`, whose export lives in a versioned interface, for the tests of
 //!   qualified `--invoke` names (`FEATHERLIGHT_CLI_MATH_WASM`);
 //! - `tests/components/wasi-app`, a WASI command built from plain Rust std, for the tests of
@@ -43,6 +45,8 @@ fn build() -> Result<(), String> {
     println!("cargo:rustc-env=CALCULATOR_WASM={}", calculator.display());
     let memory = component(workspace.join("tests/components/memory"))?;
     println!("cargo:rustc-env=FEATHERLIGHT_CLI_MEMORY_WASM={}", memory.display());
+    let http_proxy = component(workspace.join("tests/components/http-proxy"))?;
+    println!("cargo:rustc-env=FEATHERLIGHT_CLI_HTTP_PROXY_WASM={}", http_proxy.display());
     let math = component(manifest_dir.join("tests/components/math"))?;
     println!("cargo:rustc-env=FEATHERLIGHT_CLI_MATH_WASM={}", math.display());
     let wasi_app = workspace.join("tests/components/wasi-app");

@@ -6,8 +6,26 @@
 //! the [`BodySource`] and [`ResponseSink`] traits.
 
 pub use crate::sandbox::http::{
-    BodyChunk, BodySource, ClientGone, EmptyBody, FullBody, HttpCallStats, HttpError, HttpIo, IncomingRequest,
-    OutgoingError, OutgoingHttp, OutgoingHttpRequest, ResponseSink,
+    BodyChunk, BodySource, ClientGone, EmptyBody, FORBIDDEN_HEADERS, FullBody, HttpCallStats, HttpError, HttpIo,
+    IncomingRequest, OutgoingError, OutgoingHttp, OutgoingHttpRequest, ResponseSink,
 };
 pub use featherlight_abi::http::ErrorCode;
 pub use featherlight_wire::http::ResponseHead;
+
+#[cfg(feature = "serve")]
+mod body;
+#[cfg(feature = "serve")]
+mod outgoing;
+#[cfg(feature = "serve")]
+mod proxy;
+#[cfg(feature = "serve")]
+mod server;
+
+#[cfg(feature = "serve")]
+pub use body::{BodyError, ResponseBody};
+#[cfg(feature = "serve")]
+pub use outgoing::{AllowedHost, OutgoingPolicy};
+#[cfg(feature = "serve")]
+pub use proxy::{Proxy, ProxyConfig};
+#[cfg(feature = "serve")]
+pub use server::{ServeOptions, serve};

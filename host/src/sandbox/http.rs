@@ -23,6 +23,31 @@ use std::time::{Duration, Instant};
 /// stop request or deadline.
 const WAIT_SLICE: Duration = Duration::from_millis(10);
 
+/// Header fields that never reach a component nor leave one (hop-by-hop,
+/// or the host's to set), as wasmtime-wasi-http's default list.
+pub const FORBIDDEN_HEADERS: [&str; 9] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "http2-settings",
+];
+
+/// Removes the [`FORBIDDEN_HEADERS`] from `headers` the way
+/// wasmtime-wasi-http does (`HeaderMap::remove`, in the map's order), so the
+/// fields left keep the order they have there.
+pub fn remove_forbidden_headers(headers: &mut HeaderMap) {
+    let forbidden: Vec<http::HeaderName> =
+        headers.keys().filter(|name| FORBIDDEN_HEADERS.contains(&name.as_str())).cloned().collect();
+    for name in forbidden {
+        headers.remove(&name);
+    }
+}
+
 /// Bodies of outgoing responses a component may hold open at once.
 const MAX_OPEN_BODIES: usize = 64;
 
@@ -133,19 +158,22 @@ pub struct IncomingRequest {
 
 impl IncomingRequest {
     /// The head of `parts` as a server received it: the scheme given, the
-    /// authority from the URI or else the `host` header.
+    /// authority from the URI or else the `host` header, the header fields
+    /// less the forbidden ones.
     pub fn from_parts(parts: &http::request::Parts, scheme: &str) -> Self {
         let authority = parts
             .uri
             .authority()
             .map(|a| a.as_str().to_string())
             .or_else(|| parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).map(str::to_string));
+        let mut headers = parts.headers.clone();
+        remove_forbidden_headers(&mut headers);
         Self {
             method: parts.method.clone(),
             scheme: Some(parts.uri.scheme_str().unwrap_or(scheme).to_string()),
             authority,
             path_with_query: parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_string(),
-            headers: parts.headers.clone(),
+            headers,
         }
     }
 }
@@ -331,7 +359,8 @@ impl Sandbox {
                     .ok_or(Malformed::HttpSequence("a body read of a body that does not exist"))?
                     .as_mut()
             };
-            let wait = until.map_or(WAIT_SLICE, |until| until.saturating_duration_since(Instant::now()).min(WAIT_SLICE));
+            let wait =
+                until.map_or(WAIT_SLICE, |until| until.saturating_duration_since(Instant::now()).min(WAIT_SLICE));
             match source.read(max_len, wait) {
                 BodyChunk::Pending if until.is_none_or(|until| Instant::now() < until) => self.check_stop()?,
                 chunk => break chunk,
@@ -382,7 +411,8 @@ impl Sandbox {
     /// `HttpIncomingResponse`.
     pub(super) fn serve_outgoing(&mut self, request: fb::HttpOutgoingRequest<'_>) -> Result<(), Error> {
         let request = wire::decode_outgoing(request)?;
-        let session = self.http.as_mut().ok_or(Malformed::HttpSequence("an outgoing request outside an HTTP request"))?;
+        let session =
+            self.http.as_mut().ok_or(Malformed::HttpSequence("an outgoing request outside an HTTP request"))?;
         if request.id == REQUEST_BODY || session.bodies.contains_key(&request.id) {
             return Err(Malformed::HttpSequence("an outgoing request with an id in use").into());
         }

@@ -19,6 +19,10 @@ pub const MATH: &str = env!("FEATHERLIGHT_CLI_MATH_WASM");
 /// picks what it does.
 pub const WASI_APP: &str = env!("FEATHERLIGHT_CLI_WASI_APP_WASM");
 
+/// A `wasi:http/proxy` component (`tests/components/http-proxy`) with routes such as
+/// `/hello`, `/echo`, `/stdout`, `/sleep?ms=N`.
+pub const HTTP_PROXY: &str = env!("FEATHERLIGHT_CLI_HTTP_PROXY_WASM");
+
 /// An empty scratch directory for `test`.
 pub fn scratch(test: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("featherlight-cli-{test}"));
