@@ -22,11 +22,31 @@ struct Seen {
     /// How many `data` calls (response parts with bytes).
     parts: usize,
     finished: bool,
+    trailers: Option<http::HeaderMap>,
     aborted: bool,
 }
 
 #[derive(Clone, Default)]
 struct Collect(Arc<Mutex<Seen>>);
+
+/// A client that goes away after the first body bytes.
+struct Leaves(Collect);
+
+impl ResponseSink for Leaves {
+    fn head(&mut self, head: ResponseHead) {
+        self.0.head(head);
+    }
+    fn data(&mut self, bytes: Bytes) -> Result<(), ClientGone> {
+        let _ = self.0.data(bytes);
+        Err(ClientGone)
+    }
+    fn finish(&mut self, trailers: Option<http::HeaderMap>) {
+        self.0.finish(trailers);
+    }
+    fn abort(&mut self, why: &Error) {
+        self.0.abort(why);
+    }
+}
 
 impl ResponseSink for Collect {
     fn head(&mut self, head: ResponseHead) {
@@ -38,8 +58,10 @@ impl ResponseSink for Collect {
         seen.parts += 1;
         Ok(())
     }
-    fn finish(&mut self, _trailers: Option<http::HeaderMap>) {
-        self.0.lock().unwrap().finished = true;
+    fn finish(&mut self, trailers: Option<http::HeaderMap>) {
+        let mut seen = self.0.lock().unwrap();
+        seen.finished = true;
+        seen.trailers = trailers;
     }
     fn abort(&mut self, _why: &Error) {
         self.0.lock().unwrap().aborted = true;
@@ -62,15 +84,33 @@ impl BodySource for Chunked {
     }
 }
 
+/// A small body with trailers.
+struct WithTrailers(Option<Bytes>);
+
+impl BodySource for WithTrailers {
+    fn read(&mut self, _max_len: usize, _wait: Duration) -> BodyChunk {
+        match self.0.take() {
+            Some(bytes) => BodyChunk::Data(bytes),
+            None => {
+                let mut trailers = http::HeaderMap::new();
+                trailers.insert("x-sum", "42".parse().unwrap());
+                BodyChunk::End(Some(trailers))
+            }
+        }
+    }
+}
+
 /// Answers every outgoing request with 203 and the request's path.
 struct Upstream;
 
 impl OutgoingHttp for Upstream {
     fn send(&self, request: OutgoingHttpRequest<'_>) -> Result<(ResponseHead, Box<dyn BodySource>), OutgoingError> {
         let path = request.path_with_query.to_string();
+        let method = request.method.clone();
+        let body = request.body.len();
         let head =
             ResponseHead { status: http::StatusCode::NON_AUTHORITATIVE_INFORMATION, headers: Default::default() };
-        Ok((head, Box::new(FullBody(Bytes::from(format!("upstream saw {path}"))))))
+        Ok((head, Box::new(FullBody(Bytes::from(format!("upstream saw {method} {path} with {body} bytes"))))))
     }
 }
 
@@ -165,7 +205,7 @@ fn bodies_stream_both_ways_in_parts() {
     assert_eq!(seen.parts, 1);
 
     // 3 MiB arriving in 100 KiB pieces: read with BodyRead, answered in parts.
-    let body: Vec<u8> = (0..3 * 1024 * 1024).map(|i: u32| (i % 251) as u8).collect();
+    let body: Vec<u8> = (0..3 * 1024 * 1024).map(|i: u32| u8::try_from(i % 251).unwrap()).collect();
     let (outcome, seen) = server.send(&req, Box::new(Chunked { left: body.clone(), chunk: 100 * 1024 }));
     outcome.expect("large echo");
     assert_eq!(seen.body.len(), body.len());
@@ -175,7 +215,7 @@ fn bodies_stream_both_ways_in_parts() {
     let (outcome, seen) = server.get("/download?bytes=5000000");
     outcome.expect("download");
     assert_eq!(seen.body.len(), 5_000_000);
-    assert!(seen.body.iter().enumerate().all(|(i, &b)| b == b'a' + (i % 65536 % 26) as u8));
+    assert!(seen.body.iter().enumerate().all(|(i, &b)| b == b"abcdefghijklmnopqrstuvwxyz"[i % 65536 % 26]));
     assert!(seen.parts >= 5_000_000 / (256 * 1024));
     assert!(seen.finished);
 }
@@ -222,7 +262,12 @@ fn outgoing_requests_are_denied_unless_allowed() {
     let (outcome, seen) = server.get("/fetch?url=http://upstream.test/x%3Fy");
     outcome.expect("allowed fetch");
     assert_eq!(status(&seen), 203);
-    assert_eq!(seen.body, b"upstream saw /x?y");
+    assert_eq!(seen.body, b"upstream saw GET /x?y with 0 bytes");
+    // A body written after `handle` leaves with the request once finished.
+    let post = request("POST", "/fetch?url=http://upstream.test/up", &[]);
+    let (outcome, seen) = server.send(&post, Box::new(FullBody(Bytes::from(vec![9u8; 700 * 1024]))));
+    outcome.expect("forwarded body");
+    assert_eq!(String::from_utf8(seen.body).unwrap(), format!("upstream saw POST /up with {} bytes", 700 * 1024));
 }
 
 #[test]
@@ -313,4 +358,70 @@ fn misused_resources_get_wasmtimes_errors() {
         server.sandbox.restore(&snapshot).expect("restore");
         assert_eq!(server.get("/hello").1.body, b"hello, world\n");
     }
+}
+
+#[test]
+fn a_restore_forgets_what_a_request_wrote() {
+    let fixture = Fixture::new();
+    let mut server = Server::new(&fixture);
+    let snapshot = server.sandbox.snapshot().expect("snapshot");
+    assert_eq!(server.get("/secret").1.body, b"already set: false\n");
+    assert_eq!(server.get("/secret").1.body, b"already set: true\n");
+    server.sandbox.restore(&snapshot).expect("restore");
+    assert_eq!(server.get("/secret").1.body, b"already set: false\n");
+}
+
+#[test]
+fn large_bodies_cost_exits_in_proportion_to_their_size() {
+    let fixture = Fixture::new();
+    let mut server = Server::new(&fixture);
+    let echo = request("POST", "/echo", &[]);
+    // Each exit carries up to 256 KiB one way: an echo needs one to read and
+    // one to answer per 256 KiB (when the host has that much at hand).
+    for mib in [1usize, 8, 32] {
+        let len = mib * 1024 * 1024;
+        let before = server.sandbox.vm_exits();
+        let (outcome, seen) = server.send(&echo, Box::new(Chunked { left: vec![1; len], chunk: 1024 * 1024 }));
+        outcome.expect("echo");
+        assert_eq!(seen.body.len(), len);
+        let exits = usize::try_from(server.sandbox.vm_exits() - before).unwrap();
+        eprintln!("echo of {mib} MiB: {exits} exits, {} response parts", seen.parts);
+        assert!(exits <= 2 * (len / (256 * 1024)) + 4, "echo of {mib} MiB took {exits} exits");
+
+        let before = server.sandbox.vm_exits();
+        let (outcome, seen) = server.get(&format!("/download?bytes={len}"));
+        outcome.expect("download");
+        assert_eq!(seen.body.len(), len);
+        let exits = usize::try_from(server.sandbox.vm_exits() - before).unwrap();
+        eprintln!("download of {mib} MiB: {exits} exits");
+        assert!(exits <= len / (256 * 1024) + 2, "download of {mib} MiB took {exits} exits");
+    }
+}
+
+#[test]
+fn trailers_travel_both_ways() {
+    let fixture = Fixture::new();
+    let mut server = Server::new(&fixture);
+    let req = request("POST", "/trailers", &[]);
+    let (outcome, seen) = server.send(&req, Box::new(WithTrailers(Some(Bytes::from_static(b"12345")))));
+    outcome.expect("trailers");
+    assert_eq!(String::from_utf8(seen.body).unwrap(), "5 bytes, trailers [(\"x-sum\", [52, 50])]\n");
+    assert_eq!(seen.trailers.expect("response trailers").get("x-checksum").unwrap(), "abc");
+}
+
+#[test]
+fn a_client_that_goes_away_closes_the_body_stream() {
+    let fixture = Fixture::new();
+    let mut server = Server::new(&fixture);
+    let seen = Collect::default();
+    let io = HttpIo { body: Box::new(FullBody::default()), response: Box::new(Leaves(seen.clone())), outgoing: None };
+    let before = server.sandbox.vm_exits();
+    let outcome = server.sandbox.handle_http(&request("GET", "/download?bytes=100000000", &[]), io);
+    // The component's writes report `closed`; `write_all` fails and the
+    // component panics, as under wasmtime: long before 100 MB were made.
+    assert!(outcome.is_err());
+    let exits = server.sandbox.vm_exits() - before;
+    // The part the client left during, the panic's message, the result.
+    assert!(exits <= 5, "{exits} exits after the client left");
+    assert!(seen.0.lock().unwrap().parts == 1);
 }

@@ -93,8 +93,12 @@ impl Runtime {
         if max_memory != 0 {
             limits = limits.memory_size(usize::try_from(max_memory).unwrap_or(usize::MAX));
         }
-        let host =
-            Host { limits: limits.build(), table: ResourceTable::new(), wasi: Wasi::new(init.wasi(), init.context()) };
+        let host = Host {
+            limits: limits.build(),
+            table: ResourceTable::new(),
+            wasi: Wasi::new(init.wasi(), init.context()),
+            http: wasi::http::state::Http::default(),
+        };
         // Copied before instantiating: start functions may write output or
         // call the host, whose answers overwrite `init` in the input buffer.
         let export_names: Vec<(Option<String>, Option<String>)> = init

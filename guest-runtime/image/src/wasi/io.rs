@@ -9,10 +9,11 @@
 //! report `closed` when the reader went away (EPIPE) and
 //! `last-operation-failed` for other failures of the host's sink.
 
+use super::filesystem;
+use super::http::{self, Http};
 use super::state::{Stream, WriteFailure};
 use super::stdin::{Answer, FOREVER};
 use super::{Ctx, InputStream, IoError, OutputStream, Pollable, STDERR, STDIN, STDOUT, StreamError, Wasi};
-use super::{filesystem, http};
 use crate::store::Host;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -22,44 +23,48 @@ use wasmtime::component::{LinkerInstance, Resource};
 pub(super) fn poll(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
     instance.func_wrap("[method]pollable.ready", |mut store: Ctx, (pollable,): (Resource<Pollable>,)| {
         let kind = kind(&store, &pollable)?;
-        let wasi = &mut store.data_mut().wasi;
+        let Host { wasi, http: http_state, .. } = store.data_mut();
         Ok((match kind {
             Kind::Ready => true,
             Kind::Until(deadline) => wasi.clock.monotonic() >= deadline,
             Kind::Stdin => wasi.stdin.known_ready() || wasi.stdin.ready(0),
-            Kind::Http(wait) => http::ready(&mut wasi.http, wait, 0, false)?,
+            Kind::Http(wait) => http::ready(http_state, wait, 0, false)?,
         },))
     })?;
     instance.func_wrap("[method]pollable.block", |mut store: Ctx, (pollable,): (Resource<Pollable>,)| {
         match kind(&store, &pollable)? {
             Kind::Ready => {}
-            Kind::Until(deadline) => wait_until(&mut store.data_mut().wasi, deadline)?,
+            Kind::Until(deadline) => {
+                let Host { wasi, http: http_state, .. } = store.data_mut();
+                wait_until(wasi, http_state, deadline)?;
+            }
             Kind::Stdin => {
-                let wasi = &mut store.data_mut().wasi;
-                before_wait(wasi)?;
+                let Host { wasi, http: http_state, .. } = store.data_mut();
+                before_wait(wasi, http_state)?;
                 wasi.stdin.ready(FOREVER);
             }
             Kind::Http(wait) => {
-                let wasi = &mut store.data_mut().wasi;
-                if http::known_ready(&wasi.http, wait) {
+                let Host { wasi, http: http_state, .. } = store.data_mut();
+                if http::known_ready(http_state, wait) {
                     return Ok(());
                 }
-                if !http::waits_on_host(&wasi.http, wait) {
+                if !http::waits_on_host(http_state, wait) {
                     // Only the component could make it ready, and it waits.
-                    if !http::ready(&mut wasi.http, wait, 0, true)? {
+                    if !http::ready(http_state, wait, 0, true)? {
                         return Err(http::deadlock());
                     }
                     return Ok(());
                 }
-                before_wait(wasi)?;
-                while !http::ready(&mut wasi.http, wait, FOREVER, true)? {}
+                before_wait(wasi, http_state)?;
+                while !http::ready(http_state, wait, FOREVER, true)? {}
             }
         }
         Ok(())
     })?;
     instance.func_wrap("poll", |mut store: Ctx, (pollables,): (Vec<Resource<Pollable>>,)| {
         let kinds = pollables.iter().map(|p| kind(&store, p)).collect::<Result<Vec<_>>>()?;
-        Ok((poll_list(&mut store.data_mut().wasi, &kinds)?,))
+        let Host { wasi, http: http_state, .. } = store.data_mut();
+        Ok((poll_list(wasi, http_state, &kinds)?,))
     })
 }
 
@@ -82,9 +87,9 @@ fn kind(store: &Ctx, pollable: &Resource<Pollable>) -> Result<Kind> {
 }
 
 /// Output and the response's pending bytes leave before the guest waits.
-fn before_wait(wasi: &mut Wasi) -> Result<()> {
+fn before_wait(wasi: &mut Wasi, http_state: &mut Http) -> Result<()> {
     wasi.flush();
-    wasi.http.before_wait()
+    http_state.before_wait()
 }
 
 /// With several sources the host can wait on (stdin, HTTP bodies and
@@ -93,7 +98,7 @@ const SLICE_NS: u64 = 1_000_000;
 
 /// The indexes of the pollables in `kinds` that are ready, waiting until
 /// at least one is.
-fn poll_list(wasi: &mut Wasi, kinds: &[Kind]) -> Result<Vec<u32>> {
+fn poll_list(wasi: &mut Wasi, http_state: &mut Http, kinds: &[Kind]) -> Result<Vec<u32>> {
     if kinds.is_empty() {
         // As wasmtime: waiting for nothing would never end.
         return Err(wasmtime::Error::msg("empty poll list"));
@@ -110,14 +115,14 @@ fn poll_list(wasi: &mut Wasi, kinds: &[Kind]) -> Result<Vec<u32>> {
     let sources: Vec<usize> = (0..kinds.len())
         .filter(|&i| match kinds[i] {
             Kind::Stdin => true,
-            Kind::Http(wait) => http::waits_on_host(&wasi.http, wait),
+            Kind::Http(wait) => http::waits_on_host(http_state, wait),
             _ => false,
         })
         .collect();
     // What is known ready without asking the host answers at once.
     let known: Vec<u32> = (0u32..)
         .zip(kinds)
-        .filter(|(_, k)| matches!(k, Kind::Http(wait) if http::known_ready(&wasi.http, *wait)))
+        .filter(|(_, k)| matches!(k, Kind::Http(wait) if http::known_ready(http_state, *wait)))
         .map(|(i, _)| i)
         .collect();
     if !known.is_empty() {
@@ -133,7 +138,7 @@ fn poll_list(wasi: &mut Wasi, kinds: &[Kind]) -> Result<Vec<u32>> {
             Some(deadline) => deadline.saturating_sub(now).min(FOREVER - 1),
         };
         if wait_ns != 0 && !sources.is_empty() {
-            before_wait(wasi)?;
+            before_wait(wasi, http_state)?;
         }
         let mut ready = alloc::vec![false; kinds.len()];
         for (n, &i) in sources.iter().enumerate() {
@@ -142,23 +147,23 @@ fn poll_list(wasi: &mut Wasi, kinds: &[Kind]) -> Result<Vec<u32>> {
                 _ if n == 0 => wait_ns.min(SLICE_NS),
                 _ => 0,
             };
-            ready[i] = source_ready(wasi, kinds[i], wait)?;
+            ready[i] = source_ready(wasi, http_state, kinds[i], wait)?;
         }
         for (i, kind) in kinds.iter().enumerate() {
             if let Kind::Http(wait) = kind
                 && !sources.contains(&i)
             {
-                ready[i] = http::ready(&mut wasi.http, *wait, 0, false)?;
+                ready[i] = http::ready(http_state, *wait, 0, false)?;
             }
         }
         if !ready.contains(&true) {
             match earliest {
-                Some(deadline) if sources.len() <= 1 => wait_until(wasi, deadline)?,
+                Some(deadline) if sources.len() <= 1 => wait_until(wasi, http_state, deadline)?,
                 None if sources.is_empty() => {
                     // Only the component could make these ready, and it waits.
                     for (i, kind) in kinds.iter().enumerate() {
                         if let Kind::Http(wait) = kind {
-                            ready[i] = http::ready(&mut wasi.http, *wait, 0, true)?;
+                            ready[i] = http::ready(http_state, *wait, 0, true)?;
                         }
                     }
                     if !ready.contains(&true) {
@@ -187,10 +192,10 @@ fn poll_list(wasi: &mut Wasi, kinds: &[Kind]) -> Result<Vec<u32>> {
 
 /// Whether source `kind` (stdin, or an HTTP wait on the host) is ready,
 /// letting the host wait `wait_ns`.
-fn source_ready(wasi: &mut Wasi, kind: Kind, wait_ns: u64) -> Result<bool> {
+fn source_ready(wasi: &mut Wasi, http_state: &mut Http, kind: Kind, wait_ns: u64) -> Result<bool> {
     Ok(match kind {
         Kind::Stdin => wasi.stdin.known_ready() || wasi.stdin.ready(wait_ns),
-        Kind::Http(wait) => http::ready(&mut wasi.http, wait, wait_ns, false)?,
+        Kind::Http(wait) => http::ready(http_state, wait, wait_ns, false)?,
         Kind::Ready | Kind::Until(_) => false,
     })
 }
@@ -198,11 +203,11 @@ fn source_ready(wasi: &mut Wasi, kind: Kind, wait_ns: u64) -> Result<bool> {
 /// Waits for the monotonic clock to reach `deadline`: spinning on the TSC
 /// (the host can still interrupt), or skipping ahead when clocks are fixed.
 /// Output is flushed first so it is not held back by a sleep.
-fn wait_until(wasi: &mut Wasi, deadline: u64) -> Result<()> {
+fn wait_until(wasi: &mut Wasi, http_state: &mut Http, deadline: u64) -> Result<()> {
     if wasi.clock.monotonic() >= deadline {
         return Ok(());
     }
-    before_wait(wasi)?;
+    before_wait(wasi, http_state)?;
     if wasi.clock.is_fixed() {
         wasi.clock.skip_to(deadline);
         return Ok(());

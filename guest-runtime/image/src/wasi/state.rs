@@ -62,8 +62,6 @@ pub struct Wasi {
     pub random: ChaCha20,
     /// Descriptors, file streams and listings the component holds.
     pub files: super::files::Files,
-    /// The request being served and its bodies.
-    pub http: super::http::Http,
 }
 
 impl core::fmt::Debug for Wasi {
@@ -101,7 +99,6 @@ impl Wasi {
             clock: Clock::default(),
             random: ChaCha20::new(seed),
             files: super::files::Files::default(),
-            http: super::http::Http::default(),
         };
         wasi.begin_call(context);
         wasi

@@ -9,11 +9,14 @@
 //! - `/trap`: panics before setting a response
 //! - `/trap-after`: sets the head, writes some body, then panics
 //! - `/download?bytes=N`: N bytes of a pattern, written 64 KiB at a time
-//! - `/fetch?url=U`: GETs `U` through `wasi:http/outgoing-handler`; the
-//!   upstream's status and body, or 502 with the error code's debug text
+//! - `/fetch?url=U`: GETs `U` through `wasi:http/outgoing-handler` (POSTs the
+//!   request's body when it has one); the upstream's status and body, or 502
+//!   with the error code's debug text
 //! - `/stdout`: prints a line to stdout and one to stderr
 //! - `/sleep?ms=N`: waits N ms on the monotonic clock
 //! - `/secret`: writes a secret into a static buffer; says whether it was already there
+//! - `/trailers`: reads the request body and its trailers, and answers with
+//!   their entries as the body and the trailer `x-checksum: abc`
 //! - `/misuse/CASE`: uses resources wrongly and reports (or traps on) what
 //!   `wasi:http` answered: `double-consume`, `fields` (header errors),
 //!   `content-length` (writing past, finishing short), `finish-with-stream`
@@ -27,8 +30,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use wasip2::exports::http::incoming_handler::Guest;
 use wasip2::http::types::{
-    Fields, IncomingRequest, Method, OutgoingBody, OutgoingRequest, OutgoingResponse, ResponseOutparam, Scheme,
-    http_error_code,
+    Fields, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingRequest, OutgoingResponse, ResponseOutparam,
+    Scheme, http_error_code,
 };
 use wasip2::io::streams::StreamError;
 
@@ -69,7 +72,13 @@ impl Guest for Proxy {
                 panic!("/trap-after asked for a trap after the head");
             }
             "/download" => download(out, param(query, "bytes").and_then(|b| b.parse().ok()).unwrap_or(0)),
-            "/fetch" => fetch(out, &param(query, "url").unwrap_or_default()),
+            "/fetch" => {
+                let mut body = Vec::new();
+                let incoming = request.consume().expect("the request body");
+                incoming.stream().expect("its stream").read_to_end(&mut body).expect("reading the body");
+                fetch(out, &param(query, "url").unwrap_or_default(), &body);
+            }
+            "/trailers" => trailers(request, out),
             "/stdout" => {
                 println!("a line on stdout");
                 eprintln!("a line on stderr");
@@ -189,15 +198,16 @@ fn download(out: ResponseOutparam, bytes: u64) {
     OutgoingBody::finish(outgoing, None).expect("finishing the body");
 }
 
-fn fetch(out: ResponseOutparam, url: &str) {
-    match get(url) {
+fn fetch(out: ResponseOutparam, url: &str, body: &[u8]) {
+    match send(url, body) {
         Ok((status, body)) => respond(out, status, &[], &body),
         Err(error) => respond(out, 502, &[], format!("{error}\n").as_bytes()),
     }
 }
 
-/// GETs `url` (`http://authority/path` or `https://...`): status and body.
-fn get(url: &str) -> Result<(u16, Vec<u8>), String> {
+/// GETs `url` (`http://authority/path` or `https://...`), or POSTs `body`
+/// there when there is one: status and body.
+fn send(url: &str, body: &[u8]) -> Result<(u16, Vec<u8>), String> {
     let (scheme, rest) = match url.split_once("://") {
         Some(("http", rest)) => (Scheme::Http, rest),
         Some(("https", rest)) => (Scheme::Https, rest),
@@ -211,7 +221,20 @@ fn get(url: &str) -> Result<(u16, Vec<u8>), String> {
     request.set_scheme(Some(&scheme)).map_err(|()| "invalid scheme".to_string())?;
     request.set_authority(Some(authority)).map_err(|()| "invalid authority".to_string())?;
     request.set_path_with_query(Some(path)).map_err(|()| "invalid path".to_string())?;
+    let outgoing = if body.is_empty() {
+        None
+    } else {
+        request.set_method(&Method::Post).map_err(|()| "invalid method".to_string())?;
+        Some(request.body().map_err(|()| "the request body was taken".to_string())?)
+    };
     let future = wasip2::http::outgoing_handler::handle(request, None).map_err(|e| format!("{e:?}"))?;
+    // The body is written after `handle`, as a streaming client would.
+    if let Some(outgoing) = outgoing {
+        let mut stream = outgoing.write().map_err(|()| "the body's stream was taken".to_string())?;
+        stream.write_all(body).map_err(|e| format!("writing the request body: {e}"))?;
+        drop(stream);
+        OutgoingBody::finish(outgoing, None).map_err(|e| format!("{e:?}"))?;
+    }
     future.subscribe().block();
     let response = match future.get() {
         Some(Ok(Ok(response))) => response,
@@ -308,4 +331,21 @@ fn misuse(request: IncomingRequest, out: ResponseOutparam, case: &str) {
         _ => report.push_str("no such case\n"),
     }
     respond(out, 200, &[], report.as_bytes());
+}
+
+fn trailers(request: IncomingRequest, out: ResponseOutparam) {
+    let body = request.consume().expect("the request body");
+    let mut bytes = Vec::new();
+    body.stream().expect("its stream").read_to_end(&mut bytes).expect("reading the body");
+    let future = IncomingBody::finish(body);
+    future.subscribe().block();
+    let report = match future.get() {
+        Some(Ok(Ok(Some(fields)))) => format!("{} bytes, trailers {:?}\n", bytes.len(), fields.entries()),
+        other => format!("{} bytes, {other:?}\n", bytes.len()),
+    };
+    let (outgoing, mut stream) = start(out, 200, &[]);
+    stream.write_all(report.as_bytes()).expect("writing the body");
+    drop(stream);
+    let trailers = Fields::from_list(&[("x-checksum".to_string(), b"abc".to_vec())]).expect("valid");
+    OutgoingBody::finish(outgoing, Some(trailers)).expect("finishing the body");
 }

@@ -8,8 +8,7 @@
 //! costs one exit per large chunk. A body written is buffered here (see
 //! `response.rs` for when a response's bytes leave).
 
-use super::fields::FieldList;
-use super::wire::{self, BodyData};
+use super::wire::{self, BodyData, FieldList};
 use super::wit::ErrorCode;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -86,7 +85,7 @@ impl Reader {
         }
         if self.buffered() != 0 {
             let n = usize::try_from(len).unwrap_or(usize::MAX).min(self.buffered());
-            let bytes = self.buffer[self.taken..self.taken + n].to_vec();
+            let bytes = self.buffer.get(self.taken..self.taken + n).unwrap_or_default().to_vec();
             self.taken += n;
             if self.taken == self.buffer.len() {
                 self.buffer = Vec::new();

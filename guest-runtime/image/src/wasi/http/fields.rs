@@ -7,6 +7,7 @@
 //! mutability, value), so the same calls fail with the same `header-error`.
 
 use super::Ctx;
+use super::wire::FieldList;
 use super::wit::HeaderError;
 use crate::store::Host;
 use alloc::string::{String, ToString};
@@ -46,9 +47,6 @@ pub struct Fields {
     mutable: bool,
     size: usize,
 }
-
-/// A field list as it travels: lowercase name, value.
-pub type FieldList = Vec<(String, Vec<u8>)>;
 
 impl Fields {
     pub fn new_mutable() -> Self {
@@ -160,11 +158,12 @@ impl Fields {
             Some(i) => {
                 let old: usize = self.groups[i].1.iter().map(|v| v.len() + VALUE_OVERHEAD).sum();
                 if checked.is_empty() {
-                    self.size -= old + name.len() + NAME_OVERHEAD;
+                    self.size = self.size.saturating_sub(old + name.len() + NAME_OVERHEAD);
                     self.groups.swap_remove(i);
                 } else {
-                    self.check_size(self.size - old + new)?;
-                    self.size = self.size - old + new;
+                    let size = self.size.saturating_sub(old) + new;
+                    self.check_size(size)?;
+                    self.size = size;
                     self.groups[i].1 = checked;
                 }
             }
@@ -183,7 +182,8 @@ impl Fields {
         self.check_mutable()?;
         if let Some(i) = self.position(&name) {
             let (name, values) = self.groups.swap_remove(i);
-            self.size -= name.len() + NAME_OVERHEAD + values.iter().map(|v| v.len() + VALUE_OVERHEAD).sum::<usize>();
+            let removed = name.len() + NAME_OVERHEAD + values.iter().map(|v| v.len() + VALUE_OVERHEAD).sum::<usize>();
+            self.size = self.size.saturating_sub(removed);
         }
         Ok(())
     }
@@ -205,7 +205,7 @@ fn checked_name(name: &str) -> core::result::Result<String, HeaderError> {
 /// A valid header name, lowercased (as the http crate reads one).
 pub fn parse_name(name: &str) -> Option<String> {
     let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
-    (!name.is_empty() && name.len() < MAX_NAME && name.bytes().all(token)).then(|| name.to_ascii_lowercase())
+    (!name.is_empty() && name.len() <= MAX_NAME && name.bytes().all(token)).then(|| name.to_ascii_lowercase())
 }
 
 /// A valid value: no control characters but tab; `content-length` digits

@@ -122,7 +122,7 @@ fn trailers_get(store: &mut Ctx, trailers: &Trailers) -> Result<TrailersResult> 
         return Ok(Some(Err(())));
     }
     let reader = entry.reader;
-    let http = &mut store.data_mut().wasi.http;
+    let http = &mut store.data_mut().http;
     let outcome = match http.readers.get_mut(&reader) {
         Some(body) => {
             if !body.drain(0)? {
@@ -144,13 +144,13 @@ fn trailers_get(store: &mut Ctx, trailers: &Trailers) -> Result<TrailersResult> 
 /// Finishing or dropping a body while its stream lives traps, as in wasmtime.
 fn check_no_stream(store: &Ctx, body: &Body) -> Result<()> {
     let stream = store.data().table.get(body)?.stream;
-    if store.data().wasi.http.stream_alive(stream) { Err(has_children()) } else { Ok(()) }
+    if store.data().http.stream_alive(stream) { Err(has_children()) } else { Ok(()) }
 }
 
 pub fn drop_request(mut store: Ctx, rep: u32) -> Result<()> {
     let request = store.data_mut().table.delete(Req::new_own(rep))?;
     if let Some(reader) = request.body {
-        store.data_mut().wasi.http.readers.remove(&reader);
+        store.data_mut().http.readers.remove(&reader);
     }
     Ok(())
 }
@@ -158,7 +158,7 @@ pub fn drop_request(mut store: Ctx, rep: u32) -> Result<()> {
 pub fn drop_response(mut store: Ctx, rep: u32) -> Result<()> {
     let response = store.data_mut().table.delete(Resp::new_own(rep))?;
     if let Some(reader) = response.body {
-        store.data_mut().wasi.http.readers.remove(&reader);
+        store.data_mut().http.readers.remove(&reader);
     }
     Ok(())
 }
@@ -167,12 +167,12 @@ pub fn drop_body(mut store: Ctx, rep: u32) -> Result<()> {
     let body = Body::new_own(rep);
     check_no_stream(&store, &body)?;
     let body = store.data_mut().table.delete(body)?;
-    store.data_mut().wasi.http.readers.remove(&body.reader);
+    store.data_mut().http.readers.remove(&body.reader);
     Ok(())
 }
 
 pub fn drop_trailers(mut store: Ctx, rep: u32) -> Result<()> {
     let trailers = store.data_mut().table.delete(Trailers::new_own(rep))?;
-    store.data_mut().wasi.http.readers.remove(&trailers.reader);
+    store.data_mut().http.readers.remove(&trailers.reader);
     Ok(())
 }

@@ -17,11 +17,13 @@
 //! the response is set).
 
 mod body;
+mod client;
 mod fields;
 mod incoming;
 mod outgoing;
 mod response;
 mod serve;
+pub(crate) mod state;
 mod wire;
 mod wit;
 
@@ -34,80 +36,13 @@ pub use wire::{Part, response as response_table};
 
 use super::{Ctx, IoError, Pollable, StreamError};
 use crate::store::Host;
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
-use body::{ReadEnd, Reader, Writer};
+use body::{ReadEnd, Reader};
+use state::StreamOf;
+pub use state::{Http, Wait};
 use wasmtime::Result;
 use wasmtime::component::{LinkerInstance, Resource, ResourceType};
-
-/// The guest's `wasi:http` state for the request being served.
-#[derive(Debug, Default)]
-pub struct Http {
-    readers: BTreeMap<u32, Reader>,
-    writers: BTreeMap<u32, Writer>,
-    /// Body streams by rep: which body each reads or writes.
-    streams: BTreeMap<u32, StreamOf>,
-    response: response::Response,
-    outgoing: BTreeMap<u32, outgoing::Outgoing>,
-    next_body: u32,
-    next_request: u32,
-    /// TSC ticks per millisecond (0: clocks are fixed).
-    tsc_khz: u64,
-    /// Counts requests served, so a resource kept from an earlier one is
-    /// told apart.
-    generation: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum StreamOf {
-    Read(u32),
-    Write(u32),
-}
-
-impl Http {
-    /// Forgets the previous request's bodies and response (they belong to
-    /// it even when the sandbox was not restored in between).
-    fn begin_call(&mut self, tsc_khz: u64) {
-        *self = Self { tsc_khz, generation: self.generation.wrapping_add(1), ..Self::default() };
-    }
-
-    fn add_reader(&mut self, reader: Reader) -> u32 {
-        self.next_body += 1;
-        self.readers.insert(self.next_body, reader);
-        self.next_body
-    }
-
-    fn add_writer(&mut self, writer: Writer) -> u32 {
-        self.next_body += 1;
-        self.writers.insert(self.next_body, writer);
-        self.next_body
-    }
-
-    /// Whether stream `rep` (of a body resource) is still alive.
-    fn stream_alive(&self, rep: Option<u32>) -> bool {
-        rep.is_some_and(|rep| self.streams.contains_key(&rep))
-    }
-
-    /// Sends the response's pending head and bytes before the component
-    /// waits (for the request body, a timer, an outgoing response).
-    pub fn before_wait(&mut self) -> Result<()> {
-        response::flush(self, response::Flush::All)
-    }
-}
-
-/// What an HTTP pollable waits for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wait {
-    /// Bytes (or the end) of a read body.
-    Read(u32),
-    /// Room in a written body.
-    Write(u32),
-    /// The end of a read body, for its trailers.
-    Trailers(u32),
-    /// The response to outgoing request `id`.
-    Response(u32),
-}
 
 /// Whether `wait` is over without asking the host.
 pub fn known_ready(http: &Http, wait: Wait) -> bool {
@@ -116,7 +51,7 @@ pub fn known_ready(http: &Http, wait: Wait) -> bool {
         // What is left of the body is dropped unread: only its end counts.
         Wait::Trailers(body) => http.readers.get(&body).is_none_or(Reader::ended),
         Wait::Write(body) => http.writers.get(&body).is_none_or(|w| w.attached || w.closed),
-        Wait::Response(id) => outgoing::resolved(http, id),
+        Wait::Response(id) => client::resolved(http, id),
     }
 }
 
@@ -135,7 +70,7 @@ pub fn ready(http: &mut Http, wait: Wait, wait_ns: u64, blocking: bool) -> Resul
             Some(reader) => reader.drain(wait_ns),
             None => Ok(true),
         },
-        Wait::Response(id) => outgoing::resolve(http, id, blocking),
+        Wait::Response(id) => client::resolve(http, id, blocking),
     }
 }
 
@@ -144,7 +79,7 @@ pub fn ready(http: &mut Http, wait: Wait, wait_ns: u64, blocking: bool) -> Resul
 pub fn waits_on_host(http: &Http, wait: Wait) -> bool {
     match wait {
         Wait::Read(_) | Wait::Trailers(_) => true,
-        Wait::Response(id) => outgoing::sendable(http, id),
+        Wait::Response(id) => client::sendable(http, id),
         Wait::Write(body) => http.writers.get(&body).is_some_and(|w| w.attached),
     }
 }
@@ -181,32 +116,38 @@ fn outcome<T>(store: &mut Ctx, result: core::result::Result<T, Fail>) -> Result<
 
 /// Whether `rep` is an HTTP body stream.
 pub fn is_stream(store: &Ctx, rep: u32) -> bool {
-    store.data().wasi.http.streams.contains_key(&rep)
+    store.data().http.streams.contains_key(&rep)
 }
 
 /// A new body stream of `of`.
 fn new_stream(store: &mut Ctx, of: StreamOf) -> u32 {
     let rep = store.data_mut().wasi.files.next_rep();
-    store.data_mut().wasi.http.streams.insert(rep, of);
+    store.data_mut().http.streams.insert(rep, of);
     rep
 }
 
 pub fn drop_stream(store: &mut Ctx, rep: u32) {
-    store.data_mut().wasi.http.streams.remove(&rep);
+    store.data_mut().http.streams.remove(&rep);
 }
 
 /// `read`/`blocking-read` (`wait_ns` `u64::MAX`) of body stream `rep`.
 pub fn read(store: &mut Ctx, rep: u32, len: u64, wait_ns: u64) -> Result<core::result::Result<Vec<u8>, StreamError>> {
-    let http = &mut store.data_mut().wasi.http;
+    let http = &mut store.data_mut().http;
     let Some(&StreamOf::Read(body)) = http.streams.get(&rep) else {
         return Err(wasmtime::Error::msg("not an input stream"));
     };
-    // Only a read that may wait on the host sends the response's pending
-    // bytes first: reading what is buffered costs nothing.
-    let waits = wait_ns != 0 && len != 0 && http.readers.get(&body).is_some_and(|r| !r.known_ready());
-    if waits {
-        http.before_wait()?;
+    // A read that would wait first takes what the host has now; only when
+    // nothing is there do output and the response's pending bytes leave
+    // before the wait (a part per read would cost an exit each).
+    if wait_ns != 0 && len != 0 && http.readers.get(&body).is_some_and(|r| !r.known_ready()) {
+        let reader = http.readers.get_mut(&body).ok_or_else(|| wasmtime::Error::msg("body gone"))?;
+        reader.ready(0)?;
+        if !reader.known_ready() {
+            http.before_wait()?;
+            store.data_mut().wasi.flush();
+        }
     }
+    let http = &mut store.data_mut().http;
     let result = match http.readers.get_mut(&body) {
         Some(reader) => reader.read(len, wait_ns)?.map_err(|end| match end {
             ReadEnd::Closed => Fail::Closed,
@@ -214,15 +155,11 @@ pub fn read(store: &mut Ctx, rep: u32, len: u64, wait_ns: u64) -> Result<core::r
         }),
         None => Err(Fail::Closed),
     };
-    if waits {
-        // The host may have waited: stdout should not lag behind.
-        store.data_mut().wasi.flush();
-    }
     outcome(store, result)
 }
 
 fn writer_of(store: &Ctx, rep: u32) -> Result<u32> {
-    match store.data().wasi.http.streams.get(&rep) {
+    match store.data().http.streams.get(&rep) {
         Some(&StreamOf::Write(body)) => Ok(body),
         _ => Err(wasmtime::Error::msg("not an output stream")),
     }
@@ -230,13 +167,13 @@ fn writer_of(store: &Ctx, rep: u32) -> Result<u32> {
 
 pub fn check_write(store: &mut Ctx, rep: u32) -> Result<core::result::Result<u64, StreamError>> {
     let body = writer_of(store, rep)?;
-    let result = response::check_write(&mut store.data_mut().wasi.http, body);
+    let result = response::check_write(&mut store.data_mut().http, body);
     outcome(store, result)
 }
 
 pub fn write(store: &mut Ctx, rep: u32, bytes: &[u8]) -> Result<core::result::Result<(), StreamError>> {
     let body = writer_of(store, rep)?;
-    let result = response::write(&mut store.data_mut().wasi.http, body, bytes)?;
+    let result = response::write(&mut store.data_mut().http, body, bytes)?;
     outcome(store, result)
 }
 
@@ -245,8 +182,8 @@ pub fn write(store: &mut Ctx, rep: u32, bytes: &[u8]) -> Result<core::result::Re
 /// exit each; see `FLUSH_INTERVAL_MS`).
 pub fn flush(store: &mut Ctx, rep: u32) -> Result<core::result::Result<(), StreamError>> {
     let body = writer_of(store, rep)?;
-    let http = &mut store.data_mut().wasi.http;
-    response::flush(http, response::Flush::IfDue)?;
+    let http = &mut store.data_mut().http;
+    state::flush(http, state::Flush::IfDue)?;
     let result = match http.writers.get(&body) {
         Some(writer) if !writer.closed => Ok(()),
         _ => Err(Fail::Closed),
@@ -255,7 +192,7 @@ pub fn flush(store: &mut Ctx, rep: u32) -> Result<core::result::Result<(), Strea
 }
 
 pub fn subscribe(store: &Ctx, rep: u32) -> Pollable {
-    match store.data().wasi.http.streams.get(&rep) {
+    match store.data().http.streams.get(&rep) {
         Some(&StreamOf::Read(body)) => Pollable::Http(Wait::Read(body)),
         Some(&StreamOf::Write(body)) => Pollable::Http(Wait::Write(body)),
         None => Pollable::Ready,

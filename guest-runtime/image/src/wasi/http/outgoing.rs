@@ -10,13 +10,14 @@
 //! answers with the response's head and the start of its body; the rest of
 //! the body is read with `BodyRead` on the request's id.
 
-use super::body::{End, Reader, Side, Writer};
+use super::body::{End, Side, Writer};
+use super::client;
 use super::fields::Fields;
 use super::incoming::IncomingResponse;
 use super::response;
-use super::wire::{self, IncomingResponse as Answer, OutgoingRequest as Wire};
+use super::state::{Outgoing, PendingRequest, State};
 use super::wit::{ErrorCode, Method, Scheme};
-use super::{Ctx, Http, Wait};
+use super::{Ctx, Wait};
 use crate::store::Host;
 use crate::wasi::Pollable;
 use alloc::string::String;
@@ -48,20 +49,6 @@ pub struct FutureIncomingResponse {
     id: u32,
 }
 
-/// A handled request, until its response is taken.
-#[derive(Debug)]
-pub struct Outgoing {
-    request: Option<(OutgoingRequest, RequestOptions)>,
-    state: State,
-}
-
-#[derive(Debug)]
-enum State {
-    Waiting,
-    Ready(core::result::Result<(u16, Fields, u32), ErrorCode>),
-    Consumed,
-}
-
 /// A method the http crate accepts: a non-empty token.
 fn valid_method(method: &Method) -> bool {
     match method {
@@ -70,13 +57,21 @@ fn valid_method(method: &Method) -> bool {
     }
 }
 
-/// A path and query the http crate accepts (`PathAndQuery::from_str`).
+/// A path and query the http crate (1.6) accepts (`PathAndQuery::from_str`):
+/// `*`, or `/`, `?` or `#` first, then URI characters (a fragment is cut).
 fn valid_path(path: &str) -> bool {
+    if path == "*" {
+        return true;
+    }
+    if !path.starts_with(['/', '?', '#']) || path.len() > usize::from(u16::MAX - 1) {
+        return false;
+    }
     let mut in_query = false;
     for b in path.bytes() {
         match b {
             b'#' => return true,
             b'?' if !in_query => in_query = true,
+            0x80..=0xFF => {}
             0x21 | 0x24..=0x3B | 0x3D | 0x40..=0x5F | 0x61..=0x7A | 0x7C | 0x7E | b'"' | b'{' | b'}' if !in_query => {}
             0x21 | 0x24..=0x3B | 0x3D | 0x3F..=0x7E if in_query => {}
             _ => return false,
@@ -94,6 +89,8 @@ fn valid_authority(authority: &str) -> bool {
     for (i, b) in authority.bytes().enumerate() {
         match b {
             b'/' | b'?' | b'#' => return false,
+            // At most an IPv6 address's colons and a port's.
+            b':' if colons >= 8 => return false,
             b':' => colons += 1,
             b'[' if percent || open => return false,
             b'[' => open = true,
@@ -142,7 +139,7 @@ pub fn define_types(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
             return Ok((Err(()),));
         }
         let Ok(length) = entry.headers.content_length() else { return Ok((Err(()),)) };
-        let writer = store.data_mut().wasi.http.add_writer(Writer::new(Side::Request, length));
+        let writer = store.data_mut().http.add_writer(Writer::new(Side::Request, length));
         store.data_mut().table.get_mut(&request)?.body = Some(writer);
         Ok((Ok(response::new_body(&mut store, writer)?),))
     })?;
@@ -252,120 +249,48 @@ pub fn define_handler(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
             Some(ErrorCode::HttpProtocolError)
         } else if request.authority.as_deref().is_none_or(str::is_empty) {
             Some(ErrorCode::HttpRequestUriInvalid)
+        } else if request.path_with_query.is_none() {
+            // wasmtime's URI builder refuses a scheme without a path.
+            Some(ErrorCode::HttpProtocolError)
         } else {
             None
         };
         if let Some(code) = refused {
             if let Some(writer) = request.body {
-                store.data_mut().wasi.http.writers.remove(&writer);
+                store.data_mut().http.writers.remove(&writer);
             }
             return Ok((Err(code),));
         }
-        let http = &mut store.data_mut().wasi.http;
-        http.next_request += 1;
+        let http = &mut store.data_mut().http;
+        // Never 0, the incoming request's body.
+        http.next_request = http.next_request.wrapping_add(1).max(1);
         let id = http.next_request;
         if let Some(writer) = request.body.and_then(|w| http.writers.get_mut(&w)) {
             writer.attached = true;
         }
         let finished = request.body.is_none_or(|w| http.writers.get(&w).is_none_or(|w| !matches!(w.end, End::Open)));
-        http.outgoing.insert(id, Outgoing { request: Some((request, options)), state: State::Waiting });
+        let pending = PendingRequest {
+            method: request.method,
+            scheme: request.scheme,
+            authority: request.authority,
+            path_with_query: request.path_with_query,
+            headers: request.headers.list(),
+            body: request.body,
+            timeouts: [options.connect, options.first_byte, options.between_bytes].map(|t| t.unwrap_or(0)),
+        };
+        http.outgoing.insert(id, Outgoing { request: Some(pending), state: State::Waiting });
         if finished {
             // Nothing more will come: the request leaves now.
-            send(http, id)?;
+            client::send(http, id)?;
         }
         Ok((Ok(store.data_mut().table.push(FutureIncomingResponse { id })?),))
     })
 }
 
-/// The body `writer` of a handled request was finished: the request leaves.
-pub fn body_finished(http: &mut Http, writer: u32) -> Result<()> {
-    let id = http.outgoing.iter().find(|(_, o)| o.request.as_ref().is_some_and(|(r, _)| r.body == Some(writer)));
-    match id.map(|(id, _)| *id) {
-        Some(id) => send(http, id),
-        None => Ok(()),
-    }
-}
-
-/// Whether request `id`'s response is known, sending the request if its
-/// body is complete. `blocking`: the component waits for nothing else, so
-/// a body it has not finished ends the wait with an error.
-pub fn resolve(http: &mut Http, id: u32, blocking: bool) -> Result<bool> {
-    let Some(outgoing) = http.outgoing.get_mut(&id) else { return Ok(true) };
-    let Some((request, _)) = &outgoing.request else { return Ok(true) };
-    match request.body.and_then(|w| http.writers.get(&w)).map(|w| &w.end) {
-        Some(End::Open) if blocking => {
-            outgoing.request = None;
-            outgoing.state = State::Ready(Err(ErrorCode::InternalError(Some(String::from(
-                "featherlight sends an outgoing request once its body is finished: \
-                 finish the outgoing-body before waiting for the response",
-            )))));
-            Ok(true)
-        }
-        Some(End::Open) => Ok(false),
-        _ => {
-            send(http, id)?;
-            Ok(true)
-        }
-    }
-}
-
-/// Whether request `id`'s response is known.
-pub fn resolved(http: &Http, id: u32) -> bool {
-    http.outgoing.get(&id).is_none_or(|o| !matches!(o.state, State::Waiting))
-}
-
-/// Whether request `id`'s response can come without the component doing
-/// more (its body is not still open).
-pub fn sendable(http: &Http, id: u32) -> bool {
-    match http.outgoing.get(&id) {
-        Some(Outgoing { request: Some((request, _)), .. }) => {
-            !matches!(request.body.and_then(|w| http.writers.get(&w)).map(|w| &w.end), Some(End::Open))
-        }
-        _ => true,
-    }
-}
-
-/// Sends request `id` (if not yet sent) and keeps the host's answer.
-fn send(http: &mut Http, id: u32) -> Result<()> {
-    let Some((request, options)) = http.outgoing.get_mut(&id).and_then(|o| o.request.take()) else { return Ok(()) };
-    let writer = request.body.and_then(|w| http.writers.remove(&w));
-    let state = if writer.as_ref().is_some_and(|w| matches!(w.end, End::Aborted)) {
-        // wasmtime's body fails when dropped unfinished.
-        State::Ready(Err(ErrorCode::HttpProtocolError))
-    } else {
-        http.before_wait()?;
-        let headers = request.headers.list();
-        // wasmtime's default is https (`handle` refused other schemes).
-        let scheme = if request.scheme == Some(Scheme::Http) { "http" } else { "https" };
-        let answer = wire::send_request(&Wire {
-            id,
-            method: request.method.as_wire(),
-            scheme: Some(scheme),
-            authority: request.authority.as_deref(),
-            path_with_query: request.path_with_query.as_deref(),
-            headers: &headers,
-            body: writer.as_ref().map_or(&[][..], |w| &w.buffer),
-            timeouts: [options.connect, options.first_byte, options.between_bytes].map(|t| t.unwrap_or(0)),
-        })?;
-        State::Ready(match answer {
-            Answer::Response { status, headers, body, body_end } => {
-                let reader = http.add_reader(Reader::new(id, body, body_end));
-                Ok((status, Fields::from_host(headers), reader))
-            }
-            Answer::Error(code, text) => Err(ErrorCode::from_wire(code, text.as_deref())
-                .unwrap_or(ErrorCode::InternalError(Some(String::from("the host sent an unknown error code"))))),
-        })
-    };
-    if let Some(outgoing) = http.outgoing.get_mut(&id) {
-        outgoing.state = state;
-    }
-    Ok(())
-}
-
 fn get(store: &mut Ctx, future: &Future) -> Result<GetResult> {
     let id = store.data().table.get(future)?.id;
-    let http = &mut store.data_mut().wasi.http;
-    if !resolve(http, id, false)? {
+    let http = &mut store.data_mut().http;
+    if !client::resolve(http, id, false)? {
         return Ok(None);
     }
     let Some(outgoing) = http.outgoing.get_mut(&id) else { return Ok(Some(Err(()))) };
@@ -377,7 +302,7 @@ fn get(store: &mut Ctx, future: &Future) -> Result<GetResult> {
         State::Consumed => Ok(Some(Err(()))),
         State::Ready(Err(code)) => Ok(Some(Ok(Err(code)))),
         State::Ready(Ok((status, headers, reader))) => {
-            let response = IncomingResponse { status, headers, body: Some(reader) };
+            let response = IncomingResponse { status, headers: Fields::from_host(headers), body: Some(reader) };
             Ok(Some(Ok(Ok(store.data_mut().table.push(response)?))))
         }
     }
@@ -386,7 +311,7 @@ fn get(store: &mut Ctx, future: &Future) -> Result<GetResult> {
 pub fn drop_request(mut store: Ctx, rep: u32) -> Result<()> {
     let request = store.data_mut().table.delete(Req::new_own(rep))?;
     // Its body can no longer be sent; the resource may still be written.
-    if let Some(writer) = request.body.and_then(|w| store.data_mut().wasi.http.writers.get_mut(&w)) {
+    if let Some(writer) = request.body.and_then(|w| store.data_mut().http.writers.get_mut(&w)) {
         writer.attached = false;
     }
     Ok(())
@@ -394,7 +319,7 @@ pub fn drop_request(mut store: Ctx, rep: u32) -> Result<()> {
 
 pub fn drop_future(mut store: Ctx, rep: u32) -> Result<()> {
     let future = store.data_mut().table.delete(Future::new_own(rep))?;
-    let http = &mut store.data_mut().wasi.http;
+    let http = &mut store.data_mut().http;
     if let Some(Outgoing { state: State::Ready(Ok((_, _, reader))), .. }) = http.outgoing.remove(&future.id) {
         http.readers.remove(&reader);
     }

@@ -11,35 +11,15 @@
 //! made and a small one costs no exit of its own.
 
 use super::body::{End, Side, Writer};
-use super::fields::{FieldList, Fields};
-use super::wire::{self, Part};
+use super::fields::Fields;
+use super::state::{Flush, Http, Response, StreamOf, flush};
+use super::wire;
 use super::wit::ErrorCode;
-use super::{Ctx, Fail, Http, StreamOf, has_children, new_stream, not_implemented};
+use super::{Ctx, Fail, has_children, new_stream, not_implemented};
 use crate::store::Host;
 use alloc::vec::Vec;
-use featherlight_abi::http::FLUSH_INTERVAL_MS;
 use wasmtime::Result;
 use wasmtime::component::{LinkerInstance, Resource};
-
-/// The response being made for the request being served.
-#[derive(Debug, Default)]
-pub enum Response {
-    #[default]
-    NotSet,
-    /// Set: the head until it left, the body's writer, and when the last
-    /// part left (TSC).
-    Set { head: Option<(u16, FieldList)>, body: Option<u32>, last_part: u64 },
-    /// Set to an error code (its debug text).
-    Error(alloc::string::String),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flush {
-    /// Everything, if the last part left `FLUSH_INTERVAL_MS` ago.
-    IfDue,
-    /// Everything pending.
-    All,
-}
 
 /// `outgoing-response`.
 #[derive(Debug)]
@@ -61,70 +41,6 @@ pub struct OutgoingBody {
 #[derive(Debug)]
 pub struct ResponseOutparam {
     pub generation: u64,
-}
-
-/// Sends the response's pending parts as `mode` asks.
-pub fn flush(http: &mut Http, mode: Flush) -> Result<()> {
-    let Http { response, writers, tsc_khz, .. } = http;
-    let Response::Set { head, body, last_part } = response else { return Ok(()) };
-    let limit = wire::inline_limit();
-    let mut writer = body.and_then(|b| writers.get_mut(&b));
-    loop {
-        let buffered = writer.as_ref().map_or(0, |w| w.buffer.len());
-        let pending = head.is_some() || buffered != 0;
-        let due = *tsc_khz != 0
-            && super::super::state::rdtsc().wrapping_sub(*last_part) >= tsc_khz.saturating_mul(FLUSH_INTERVAL_MS);
-        let send = match mode {
-            Flush::IfDue => buffered >= limit || (pending && due),
-            Flush::All => pending,
-        };
-        if !send {
-            return Ok(());
-        }
-        let bytes = match writer.as_mut() {
-            Some(w) if buffered > limit => {
-                let rest = w.buffer.split_off(limit);
-                core::mem::replace(&mut w.buffer, rest)
-            }
-            Some(w) => core::mem::take(&mut w.buffer),
-            None => Vec::new(),
-        };
-        let closed = wire::send_part(&Part { head: head.take(), body: bytes, ..Part::default() })?;
-        *last_part = super::super::state::rdtsc();
-        if let Some(w) = writer.as_mut() {
-            if closed {
-                w.closed = true;
-                w.buffer = Vec::new();
-            }
-            if w.buffer.is_empty() {
-                return Ok(());
-            }
-        } else {
-            return Ok(());
-        }
-    }
-}
-
-/// What is left of the response when the handler returned (`returned`)
-/// or trapped: `None` if it never set one. A body still open when the
-/// handler returns ends there (wasmtime ends it when the store goes).
-pub fn final_part(http: &mut Http, returned: bool) -> Option<Part> {
-    match core::mem::take(&mut http.response) {
-        Response::NotSet => None,
-        Response::Error(text) => Some(Part { error: Some(text), ..Part::default() }),
-        Response::Set { head, body, .. } => {
-            let (body, end, trailers) = match body.and_then(|b| http.writers.remove(&b)) {
-                None => (Vec::new(), true, None),
-                Some(w) if w.closed => (Vec::new(), false, None),
-                Some(w) => match w.end {
-                    End::Finished(trailers) => (w.buffer, true, trailers),
-                    End::Aborted => (w.buffer, false, None),
-                    End::Open => (w.buffer, returned, None),
-                },
-            };
-            Some(Part { head, body, end, trailers, error: None })
-        }
-    }
 }
 
 /// Outgoing request bodies travel whole in one message: at most this many
@@ -226,7 +142,7 @@ pub fn define(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
             return Ok((Err(()),));
         }
         let Ok(length) = entry.headers.content_length() else { return Ok((Err(()),)) };
-        let writer = store.data_mut().wasi.http.add_writer(Writer::new(Side::Response, length));
+        let writer = store.data_mut().http.add_writer(Writer::new(Side::Response, length));
         store.data_mut().table.get_mut(&response)?.body = Some(writer);
         Ok((Ok(new_body(&mut store, writer)?),))
     })?;
@@ -246,7 +162,7 @@ pub fn define(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
         "[static]outgoing-body.finish",
         |mut store: Ctx, (body, trailers): (Body, Option<Resource<Fields>>)| {
             let entry = store.data().table.get(&body)?;
-            if store.data().wasi.http.stream_alive(entry.stream) {
+            if store.data().http.stream_alive(entry.stream) {
                 return Err(has_children());
             }
             let entry = store.data_mut().table.delete(body)?;
@@ -254,11 +170,11 @@ pub fn define(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
                 Some(t) => Some(store.data_mut().table.delete(t)?.list()),
                 None => None,
             };
-            let http = &mut store.data_mut().wasi.http;
+            let http = &mut store.data_mut().http;
             let Some(writer) = http.writers.get_mut(&entry.writer) else { return Ok((Ok(()),)) };
             let finished: core::result::Result<(), ErrorCode> = writer.finish(trailers);
             if finished.is_ok() && writer.side == Side::Request {
-                super::outgoing::body_finished(http, entry.writer)?;
+                super::client::body_finished(http, entry.writer)?;
             }
             Ok((finished,))
         },
@@ -271,7 +187,7 @@ pub fn define(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
                 Ok(response) => Ok(store.data_mut().table.delete(response)?),
                 Err(code) => Err(code),
             };
-            let http = &mut store.data_mut().wasi.http;
+            let http = &mut store.data_mut().http;
             // An outparam kept from an earlier request answers nothing now.
             if param.generation != http.generation || !matches!(http.response, Response::NotSet) {
                 return Ok(());
@@ -282,7 +198,7 @@ pub fn define(instance: &mut LinkerInstance<'_, Host>) -> Result<()> {
                         writer.attached = true;
                     }
                     let head = Some((response.status, response.headers.list()));
-                    Response::Set { head, body: response.body, last_part: super::super::state::rdtsc() }
+                    Response::Set { head, body: response.body, last_part: crate::wasi::state::rdtsc() }
                 }
                 Err(code) => Response::Error(code.debug_text()),
             };
@@ -305,11 +221,11 @@ pub fn new_body(store: &mut Ctx, writer: u32) -> Result<Body> {
 /// Dropping an unfinished body aborts it.
 pub fn drop_body(mut store: Ctx, rep: u32) -> Result<()> {
     let body = Resource::<OutgoingBody>::new_own(rep);
-    if store.data().wasi.http.stream_alive(store.data().table.get(&body)?.stream) {
+    if store.data().http.stream_alive(store.data().table.get(&body)?.stream) {
         return Err(has_children());
     }
     let body = store.data_mut().table.delete(body)?;
-    let http = &mut store.data_mut().wasi.http;
+    let http = &mut store.data_mut().http;
     if let Some(writer) = http.writers.get_mut(&body.writer)
         && matches!(writer.end, End::Open)
     {

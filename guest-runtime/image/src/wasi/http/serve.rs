@@ -7,7 +7,7 @@ use super::body::Reader;
 use super::fields::Fields;
 use super::wire::{self, Part};
 use super::wit::{Method, Scheme};
-use super::{IncomingRequest, ResponseOutparam, response};
+use super::{IncomingRequest, ResponseOutparam, state};
 use crate::failure::Failure;
 use crate::store::Host;
 use alloc::string::{String, ToString};
@@ -51,7 +51,7 @@ pub fn serve(
     let host = store.data_mut();
     host.wasi.begin_call(request.context());
     let tsc_khz = host.wasi.clock.tsc_khz;
-    host.wasi.http.begin_call(tsc_khz);
+    host.http.begin_call(tsc_khz);
     let incoming = IncomingRequest {
         method: Method::from_wire(request.method().unwrap_or("GET")),
         scheme: request.scheme().map(Scheme::from_wire),
@@ -61,12 +61,12 @@ pub fn serve(
         body: None,
     };
     let body = request.body().map(|b| b.bytes().to_vec()).unwrap_or_default();
-    let reader = host.wasi.http.add_reader(Reader::new(REQUEST_BODY, body, request.body_end()));
+    let reader = host.http.add_reader(Reader::new(REQUEST_BODY, body, request.body_end()));
     let Some(handler) = handler else {
         let message = "the component exports no `wasi:http/incoming-handler@0.2.x` `handle` function";
         return (Err(Failure::new(fb::ErrorKind::Other, message)), None);
     };
-    let generation = host.wasi.http.generation;
+    let generation = host.http.generation;
     let pushed = host
         .table
         .push(IncomingRequest { body: Some(reader), ..incoming })
@@ -79,6 +79,6 @@ pub fn serve(
     let host = store.data_mut();
     // What the component printed reaches the host before the response ends.
     host.wasi.flush();
-    let part = response::final_part(&mut host.wasi.http, called.is_ok());
+    let part = state::final_part(&mut host.http, called.is_ok());
     (called.map_err(|e| Failure::from_wasmtime(e, fb::ErrorKind::Other)), part)
 }

@@ -2,13 +2,15 @@
 //! parts, `HttpOutgoingRequest`) and the host's answers, copied out of the
 //! input buffer before anything else can overwrite it.
 
-use super::fields::FieldList;
 use crate::import_failure::channel_failure;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use featherlight_abi::fb;
 use flatbuffers::{FlatBufferBuilder, ForwardsUOffset, Vector, WIPOffset};
 use wasmtime::Result;
+
+/// A field list as it travels: lowercase name, value.
+pub type FieldList = Vec<(String, Vec<u8>)>;
 
 /// The most body bytes one message carries: [`featherlight_abi::http::INLINE_BODY`],
 /// less when the message buffers are small, so a part or an answer takes
