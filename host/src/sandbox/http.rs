@@ -411,8 +411,14 @@ impl Sandbox {
     /// `HttpIncomingResponse`.
     pub(super) fn serve_outgoing(&mut self, request: fb::HttpOutgoingRequest<'_>) -> Result<(), Error> {
         let request = wire::decode_outgoing(request)?;
-        let session =
-            self.http.as_mut().ok_or(Malformed::HttpSequence("an outgoing request outside an HTTP request"))?;
+        let Some(session) = self.http.as_mut() else {
+            // A command (or an export other than the handler) may use
+            // outgoing-handler too: outside `handle_http` nothing is allowed.
+            let mut fbb = FlatBufferBuilder::new();
+            let args = fb::HttpIncomingResponseArgs { error: ErrorCode::HttpRequestDenied.wire(), ..Default::default() };
+            let response = fb::HttpIncomingResponse::create(&mut fbb, &args);
+            return self.send(fbb, fb::HostBody::HttpIncomingResponse, response.as_union_value());
+        };
         if request.id == REQUEST_BODY || session.bodies.contains_key(&request.id) {
             return Err(Malformed::HttpSequence("an outgoing request with an id in use").into());
         }

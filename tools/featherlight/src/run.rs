@@ -24,7 +24,8 @@ const TRAP_STATUS: i32 = 134;
 const QUOTED_CALL_CHARS: usize = 80;
 
 /// The WASI 0.2 interfaces the guest runtime implements (under any `wasi:*@0.2.x`
-/// version; `guest-runtime/image/src/wasi/mod.rs`), besides `filesystem/*` (granted by
+/// version; `guest-runtime/image/src/wasi/mod.rs`; outgoing HTTP is denied outside
+/// `featherlight serve`), besides `filesystem/*` (granted by
 /// `--dir`) and `sockets/*`, which links without granting anything. The terminal interfaces only
 /// define resources. A test checks this list against the guest runtime's source.
 const LINKED_WASI: &[&str] = &[
@@ -46,6 +47,8 @@ const LINKED_WASI: &[&str] = &[
     "random/random",
     "random/insecure",
     "random/insecure-seed",
+    "http/types",
+    "http/outgoing-handler",
 ];
 
 /// `featherlight run [OPTIONS] COMPONENT [ARGS]...`
