@@ -100,7 +100,9 @@ fn every_broken_exchange_is_a_typed_error_and_a_restore_serves_again() {
     server.assert_serves();
     let sequence = |e: &Error| matches!(e, Error::Malformed(Malformed::HttpSequence(_)));
     let field = |e: &Error| matches!(e, Error::Malformed(Malformed::HttpField { .. }));
-    let cases: [(&str, &dyn Fn(&Error) -> bool, bool); 10] = [
+    // Path, the error it must give, whether it poisons the sandbox.
+    type Case<'a> = (&'a str, &'a dyn Fn(&Error) -> bool, bool);
+    let cases: [Case<'_>; 10] = [
         ("/no-response", &|e| matches!(e, Error::Http(HttpError::NoResponse)), false),
         ("/two-heads", &sequence, true),
         ("/after-end", &sequence, true),
