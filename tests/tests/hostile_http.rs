@@ -128,7 +128,7 @@ fn every_broken_exchange_is_a_typed_error_and_a_restore_serves_again() {
 }
 
 #[test]
-fn a_flood_of_response_parts_ends_at_the_deadline() {
+fn floods_of_parts_or_reads_end_at_the_deadline() {
     let mut server = Server::new(Duration::from_millis(300));
     server.assert_serves();
     let (outcome, seen) = server.get("/flood");
@@ -136,6 +136,13 @@ fn a_flood_of_response_parts_ends_at_the_deadline() {
     assert!(matches!(error, Error::DeadlineExceeded { .. }), "{error:?}");
     assert!(seen.head && seen.aborted && !seen.finished);
     assert!(!seen.body.is_empty());
+    server.sandbox.restore(&server.snapshot).expect("restore");
+    server.assert_serves();
+
+    let (outcome, seen) = server.get("/read-flood");
+    let error = outcome.expect_err("read flood");
+    assert!(matches!(error, Error::DeadlineExceeded { .. }), "{error:?}");
+    assert!(seen.aborted && !seen.head);
     server.sandbox.restore(&server.snapshot).expect("restore");
     server.assert_serves();
 }

@@ -14,6 +14,7 @@
 //! - `/read-unknown-stream`: a `BodyRead` of a body that does not exist
 //! - `/unsent-outgoing-id`: an outgoing request numbered 0 (the request's body)
 //! - `/flood`: small response parts forever (the call's deadline ends it)
+//! - `/read-flood`: reads of the request's ended body forever (the same)
 
 use crate::messages;
 use alloc::vec::Vec;
@@ -148,6 +149,11 @@ pub fn misbehave(path: &str) -> Vec<u8> {
                 send_part(&Part { body: b"x", ..Part::default() });
             }
         }
+        "/read-flood" => loop {
+            let mut fbb = FlatBufferBuilder::new();
+            let read = fb::BodyRead::create(&mut fbb, &fb::BodyReadArgs { stream: 0, max_len: 1 << 20, wait_ns: 0 });
+            exchange(&messages::finish(fbb, fb::GuestBody::BodyRead, read.as_union_value()));
+        },
         _ => messages::error(fb::ErrorKind::Other, "no such hostile HTTP case"),
     }
 }
