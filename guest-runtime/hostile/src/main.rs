@@ -12,6 +12,7 @@ extern crate alloc;
 
 mod filesystem;
 mod fpu;
+mod http;
 mod messages;
 mod misbehave;
 
@@ -81,6 +82,10 @@ pub(crate) fn handle(state: &mut State) -> Vec<u8> {
             Some(name) => misbehave::run(name, state),
             None => messages::error(fb::ErrorKind::Malformed, "no such export"),
         };
+    }
+    if let Some(request) = message.body_as_http_request() {
+        let path = String::from(request.path_with_query().unwrap_or(""));
+        return http::misbehave(&path);
     }
     messages::error(fb::ErrorKind::Malformed, "unexpected message from the host")
 }
