@@ -166,7 +166,7 @@ pub enum Error {
     /// A wasi:http request did not get a complete response (the guest itself
     /// ran to the end).
     #[error(transparent)]
-    Http(#[from] crate::sandbox::http::HttpError),
+    Http(#[from] HttpError),
     /// An [`InterruptHandle`](crate::InterruptHandle) stopped the call.
     #[error("the call was interrupted; restore a snapshot or create a new sandbox to call again")]
     Interrupted,
@@ -575,4 +575,25 @@ mod tests {
             "invalid handle 3 for resource `i#r` from the host: it was dropped or never issued"
         );
     }
+}
+
+/// How an HTTP call went wrong although the guest ran to its end.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpError {
+    /// The component does not export `wasi:http/incoming-handler`.
+    #[error(
+        "the component does not export `wasi:http/incoming-handler@0.2.x`; build it as a wasi:http proxy (for \
+         example with the `wasip2` crate's `http::proxy::export!`)"
+    )]
+    NotAProxy,
+    /// The handler returned without calling `response-outparam.set`.
+    #[error("the component returned without setting a response")]
+    NoResponse,
+    /// The component set an error code instead of a response.
+    #[error("the component answered with error {0}")]
+    ErrorCode(String),
+    /// The handler returned without finishing the response's body.
+    #[error("the component returned without finishing the response body")]
+    Unfinished,
 }

@@ -12,7 +12,7 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
@@ -84,6 +84,8 @@ pub(super) struct ChannelSink {
     started: Option<oneshot::Sender<Started>>,
     frames: Option<mpsc::Sender<Result<Frame<Bytes>, BodyError>>>,
     over_limit: Arc<AtomicBool>,
+    /// The status the client got (500 until a head or failure says).
+    status: Arc<AtomicU16>,
 }
 
 impl ChannelSink {
@@ -100,6 +102,7 @@ impl ChannelSink {
             started: Some(started),
             frames: Some(frames),
             over_limit: Arc::new(AtomicBool::new(false)),
+            status: Arc::new(AtomicU16::new(StatusCode::INTERNAL_SERVER_ERROR.as_u16())),
         };
         (sink, ResponseBody { kind: Kind::Channel(receiver) })
     }
@@ -109,7 +112,13 @@ impl ChannelSink {
         self.over_limit.clone()
     }
 
+    /// The status the client got, once the call is over.
+    pub(super) fn status_flag(&self) -> Arc<AtomicU16> {
+        self.status.clone()
+    }
+
     fn fail_before_head(&mut self, status: StatusCode, why: &'static str) {
+        self.status.store(status.as_u16(), Ordering::Relaxed);
         if let Some(started) = self.started.take() {
             let _ = started.send(Started::Failed(status, why));
         }
@@ -118,6 +127,7 @@ impl ChannelSink {
 
 impl ResponseSink for ChannelSink {
     fn head(&mut self, head: ResponseHead) {
+        self.status.store(head.status.as_u16(), Ordering::Relaxed);
         if let Some(started) = self.started.take() {
             let _ = started.send(Started::Head(head));
         }
@@ -190,7 +200,24 @@ pub(super) struct IncomingBody<B> {
     limit: Option<u64>,
     seen: u64,
     over_limit: Arc<AtomicBool>,
-    done: bool,
+    /// How the body ended, repeated to every later read.
+    ended: Option<Ended>,
+}
+
+/// How a body ended.
+#[derive(Debug, Clone)]
+pub(super) enum Ended {
+    End(Option<HeaderMap>),
+    Failed(String),
+}
+
+impl Ended {
+    pub(super) fn chunk(&self) -> BodyChunk {
+        match self {
+            Ended::End(trailers) => BodyChunk::End(trailers.clone()),
+            Ended::Failed(why) => BodyChunk::Failed(why.clone()),
+        }
+    }
 }
 
 impl<B> IncomingBody<B> {
@@ -200,7 +227,7 @@ impl<B> IncomingBody<B> {
         limit: Option<u64>,
         over_limit: Arc<AtomicBool>,
     ) -> Self {
-        Self { body, runtime, leftover: Bytes::new(), limit, seen: 0, over_limit, done: false }
+        Self { body, runtime, leftover: Bytes::new(), limit, seen: 0, over_limit, ended: None }
     }
 }
 
@@ -213,40 +240,35 @@ where
         if !self.leftover.is_empty() {
             return BodyChunk::Data(self.leftover.split_to(max_len.min(self.leftover.len())));
         }
-        if self.done {
-            return BodyChunk::End(None);
+        if let Some(ended) = &self.ended {
+            return ended.chunk();
         }
         // A zero timeout still polls the body once.
         let next = self.runtime.block_on(tokio::time::timeout(wait, self.body.frame()));
-        match next {
-            Err(_elapsed) => BodyChunk::Pending,
-            Ok(None) => {
-                self.done = true;
-                BodyChunk::End(None)
-            }
-            Ok(Some(Err(e))) => {
-                self.done = true;
-                BodyChunk::Failed(format!("reading the request body failed: {e}"))
-            }
+        let ended = match next {
+            Err(_elapsed) => return BodyChunk::Pending,
+            Ok(None) => Ended::End(None),
+            Ok(Some(Err(e))) => Ended::Failed(format!("reading the request body failed: {e}")),
             Ok(Some(Ok(frame))) => match frame.into_data() {
                 Ok(mut data) => {
                     self.seen += data.len() as u64;
-                    if let Some(limit) = self.limit
-                        && self.seen > limit
-                    {
-                        self.done = true;
-                        self.over_limit.store(true, Ordering::Relaxed);
-                        return BodyChunk::Failed(format!("the request body exceeds the {limit}-byte limit"));
+                    match self.limit {
+                        Some(limit) if self.seen > limit => {
+                            self.over_limit.store(true, Ordering::Relaxed);
+                            Ended::Failed(format!("the request body exceeds the {limit}-byte limit"))
+                        }
+                        _ => {
+                            let first = data.split_to(max_len.min(data.len()));
+                            self.leftover = data;
+                            return BodyChunk::Data(first);
+                        }
                     }
-                    let first = data.split_to(max_len.min(data.len()));
-                    self.leftover = data;
-                    BodyChunk::Data(first)
                 }
-                Err(frame) => {
-                    self.done = true;
-                    BodyChunk::End(frame.into_trailers().ok())
-                }
+                Err(frame) => Ended::End(frame.into_trailers().ok()),
             },
-        }
+        };
+        let chunk = ended.chunk();
+        self.ended = Some(ended);
+        chunk
     }
 }

@@ -5,9 +5,10 @@
 //! one sandbox, blocking its thread, with the body and the response behind
 //! the [`BodySource`] and [`ResponseSink`] traits.
 
+pub use crate::error::HttpError;
 pub use crate::sandbox::http::{
-    BodyChunk, BodySource, ClientGone, EmptyBody, FORBIDDEN_HEADERS, FullBody, HttpCallStats, HttpError, HttpIo,
-    IncomingRequest, OutgoingError, OutgoingHttp, OutgoingHttpRequest, ResponseSink,
+    BodyChunk, BodySource, ClientGone, EmptyBody, FORBIDDEN_HEADERS, FullBody, HttpCallStats, HttpIo, IncomingRequest,
+    OutgoingError, OutgoingHttp, OutgoingHttpRequest, ResponseSink,
 };
 pub use featherlight_abi::http::ErrorCode;
 pub use featherlight_wire::http::ResponseHead;

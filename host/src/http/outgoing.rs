@@ -3,13 +3,13 @@
 //! a new connection each, within the component's (or the default) time
 //! limits.
 
+use super::body::Ended;
 use crate::sandbox::http::{
     BodyChunk, BodySource, OutgoingError, OutgoingHttp, OutgoingHttpRequest, remove_forbidden_headers,
 };
 use bytes::Bytes;
 use featherlight_abi::http::ErrorCode;
 use featherlight_wire::http::ResponseHead;
-use http::HeaderMap;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use std::sync::Arc;
@@ -140,7 +140,7 @@ impl OutgoingHttp for HyperClient {
                 Ok(Err(e)) => return Err(connect_error(&e)),
                 Ok(Ok(stream)) => stream,
             };
-            let exchange = if scheme == "https" {
+            if scheme == "https" {
                 let name = rustls::pki_types::ServerName::try_from(host.clone())
                     .map_err(|_| error(ErrorCode::HttpRequestUriInvalid))?;
                 let tls = match tokio::time::timeout(connect_timeout, tls_connector()?.connect(name, stream)).await {
@@ -153,14 +153,20 @@ impl OutgoingHttp for HyperClient {
                 exchange(tls, outgoing, first_byte_timeout).await
             } else {
                 exchange(stream, outgoing, first_byte_timeout).await
-            };
-            exchange
+            }
         })?;
         let (parts, body) = response.into_parts();
         let head = ResponseHead { status: parts.status, headers: parts.headers };
         Ok((
             head,
-            Box::new(ResponseSource { body, runtime, between_bytes, last: Instant::now(), leftover: Bytes::new() }),
+            Box::new(ResponseSource {
+                body,
+                runtime,
+                between_bytes,
+                last: Instant::now(),
+                leftover: Bytes::new(),
+                ended: None,
+            }),
         ))
     }
 }
@@ -226,6 +232,8 @@ struct ResponseSource {
     between_bytes: Duration,
     last: Instant,
     leftover: Bytes,
+    /// How the body ended, repeated to every later read.
+    ended: Option<Ended>,
 }
 
 impl BodySource for ResponseSource {
@@ -233,25 +241,31 @@ impl BodySource for ResponseSource {
         if !self.leftover.is_empty() {
             return BodyChunk::Data(self.leftover.split_to(max_len.min(self.leftover.len())));
         }
-        match self.runtime.block_on(tokio::time::timeout(wait, self.body.frame())) {
+        if let Some(ended) = &self.ended {
+            return ended.chunk();
+        }
+        let ended = match self.runtime.block_on(tokio::time::timeout(wait, self.body.frame())) {
             Err(_) if self.last.elapsed() > self.between_bytes => {
-                BodyChunk::Failed("the response stopped arriving (between-bytes timeout)".into())
+                Ended::Failed("the response stopped arriving (between-bytes timeout)".into())
             }
-            Err(_) => BodyChunk::Pending,
-            Ok(None) => BodyChunk::End(None),
-            Ok(Some(Err(e))) => BodyChunk::Failed(e.to_string()),
+            Err(_) => return BodyChunk::Pending,
+            Ok(None) => Ended::End(None),
+            Ok(Some(Err(e))) => Ended::Failed(e.to_string()),
             Ok(Some(Ok(frame))) => {
                 self.last = Instant::now();
                 match frame.into_data() {
                     Ok(mut data) => {
                         let first = data.split_to(max_len.min(data.len()));
                         self.leftover = data;
-                        BodyChunk::Data(first)
+                        return BodyChunk::Data(first);
                     }
-                    Err(frame) => BodyChunk::End(frame.into_trailers().ok().map(|t: HeaderMap| t)),
+                    Err(frame) => Ended::End(frame.into_trailers().ok()),
                 }
             }
-        }
+        };
+        let chunk = ended.chunk();
+        self.ended = Some(ended);
+        chunk
     }
 }
 

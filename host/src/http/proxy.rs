@@ -3,7 +3,8 @@
 
 use super::body::{ChannelSink, IncomingBody, ResponseBody, Started};
 use super::outgoing::OutgoingPolicy;
-use crate::sandbox::http::{BodySource, HttpError, HttpIo, IncomingRequest};
+use crate::error::HttpError;
+use crate::sandbox::http::{BodySource, HttpIo, IncomingRequest};
 use crate::{Component, Error, Linker, OutputSink, Sandbox, SharedWriter, Snapshot};
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
@@ -161,23 +162,26 @@ impl Proxy {
         let started = Instant::now();
         let id = self.inner.next_request.fetch_add(1, Ordering::Relaxed);
         let (parts, body) = request.into_parts();
-        let span = tracing::info_span!("request", id, method = %parts.method, path = %parts.uri.path());
-        let (response, served) = self.serve(id, parts.clone(), body).await;
-        let _entered = span.enter();
-        tracing::info!(
-            status = response.status().as_u16(),
-            duration_us = started.elapsed().as_micros() as u64,
-            vm_exits = served.map_or(0, |s| s.exits),
-            bytes_out = served.map_or(0, |s| s.bytes_out),
-            "{} {} -> {}",
-            parts.method,
-            parts.uri.path(),
-            response.status().as_u16()
-        );
-        response
+        let log = RequestLog { id, started, method: parts.method.clone(), path: parts.uri.path().to_owned() };
+        match self.serve(id, parts, body, log.clone()).await {
+            Ok(response) => response,
+            // Answered without a VM: logged here (a VM's request is logged
+            // when the VM is done with it).
+            Err(response) => {
+                log.emit(response.status(), None);
+                response
+            }
+        }
     }
 
-    async fn serve<B>(&self, id: u64, parts: http::request::Parts, body: B) -> (Response<ResponseBody>, Option<Served>)
+    /// The response, or `Err` with one made without running the component.
+    async fn serve<B>(
+        &self,
+        id: u64,
+        parts: http::request::Parts,
+        body: B,
+        log: RequestLog,
+    ) -> Result<Response<ResponseBody>, Response<ResponseBody>>
     where
         B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
         B::Error: std::fmt::Display,
@@ -192,20 +196,20 @@ impl Proxy {
         if let (Some(limit), Some(len)) = (limit, announced)
             && len > limit
         {
-            return (error_response(StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n"), None);
+            return Err(error_response(StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n"));
         }
         let permit = match inner.running.clone().try_acquire_owned() {
             Ok(permit) => permit,
             Err(_) => {
                 if inner.queued.fetch_add(1, Ordering::AcqRel) >= inner.config.max_queued {
                     inner.queued.fetch_sub(1, Ordering::AcqRel);
-                    return (error_response(StatusCode::SERVICE_UNAVAILABLE, "server busy\n"), None);
+                    return Err(error_response(StatusCode::SERVICE_UNAVAILABLE, "server busy\n"));
                 }
                 let permit = inner.running.clone().acquire_owned().await;
                 inner.queued.fetch_sub(1, Ordering::AcqRel);
                 match permit {
                     Ok(permit) => permit,
-                    Err(_) => return (error_response(StatusCode::SERVICE_UNAVAILABLE, "shutting down\n"), None),
+                    Err(_) => return Err(error_response(StatusCode::SERVICE_UNAVAILABLE, "shutting down\n")),
                 }
             }
         };
@@ -215,34 +219,27 @@ impl Proxy {
         let deadline = inner.config.request_timeout.map(|timeout| Instant::now() + timeout);
         let (sink, response_body) = ChannelSink::new(runtime.clone(), deadline, started_tx);
         let over_limit = sink.over_limit_flag();
+        let status = sink.status_flag();
         let source = IncomingBody::new(body, runtime.clone(), limit, over_limit);
         let this = self.clone();
-        let (served_tx, served_rx) = oneshot::channel();
         runtime.spawn_blocking(move || {
             let served = this.run_in_vm(id, &request, Box::new(source), sink);
             // The VM is back in the pool before the next request is let in.
             drop(permit);
-            let _ = served_tx.send(served);
+            let status =
+                StatusCode::from_u16(status.load(Ordering::Relaxed)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            log.emit(status, Some(served));
         });
-        match started_rx.await {
+        Ok(match started_rx.await {
             Ok(Started::Head(head)) => {
                 let mut response = Response::new(response_body);
                 *response.status_mut() = head.status;
                 *response.headers_mut() = head.headers;
-                // The log line waits for the whole body only when it is short
-                // (the VM finishes right after it sent the head).
-                let served = tokio::time::timeout(Duration::from_millis(1), served_rx).await.ok().and_then(Result::ok);
-                (response, served)
+                response
             }
-            Ok(Started::Failed(status, why)) => {
-                let served = served_rx.await.ok();
-                (error_response(status, &format!("{why}\n")), served)
-            }
-            Err(_) => {
-                let served = served_rx.await.ok();
-                (error_response(StatusCode::INTERNAL_SERVER_ERROR, "the request's VM went away\n"), served)
-            }
-        }
+            Ok(Started::Failed(status, why)) => error_response(status, &format!("{why}\n")),
+            Err(_) => error_response(StatusCode::INTERNAL_SERVER_ERROR, "the request's VM went away\n"),
+        })
     }
 
     /// Runs one request on a VM from the pool; returns what it did.
@@ -284,6 +281,33 @@ impl Proxy {
         // for the next request.
         drop(sandbox);
         Served { exits, bytes_out: outcome.map_or(0, |stats| stats.bytes_out) }
+    }
+}
+
+/// What the request log line says of one request.
+#[derive(Debug, Clone)]
+struct RequestLog {
+    id: u64,
+    started: Instant,
+    method: http::Method,
+    path: String,
+}
+
+impl RequestLog {
+    /// One line per request (`served`: what its VM did, if it ran in one).
+    fn emit(&self, status: StatusCode, served: Option<Served>) {
+        tracing::info!(
+            target: "featherlight::http",
+            id = self.id,
+            status = status.as_u16(),
+            duration_us = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            vm_exits = served.map_or(0, |s| s.exits),
+            bytes_out = served.map_or(0, |s| s.bytes_out),
+            "{} {} -> {}",
+            self.method,
+            self.path,
+            status.as_u16()
+        );
     }
 }
 

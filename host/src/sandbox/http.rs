@@ -8,7 +8,7 @@
 //! embedder's sources and sinks apply backpressure by blocking.
 
 use super::Sandbox;
-use crate::error::{Error, Malformed};
+use crate::error::{Error, HttpError, Malformed};
 use bytes::Bytes;
 use featherlight_abi::fb;
 use featherlight_abi::http::{ErrorCode, INLINE_BODY, REQUEST_BODY};
@@ -69,7 +69,8 @@ pub enum BodyChunk {
 pub trait BodySource: Send {
     /// At most `max_len` bytes of the body, waiting at most `wait` for them
     /// (zero: not at all). The sandbox calls again for longer waits, so
-    /// `wait` is short.
+    /// `wait` is short. Once it returned `End` or `Failed`, every later read
+    /// returns the same again.
     fn read(&mut self, max_len: usize, wait: Duration) -> BodyChunk;
 }
 
@@ -193,27 +194,6 @@ impl std::fmt::Debug for HttpIo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpIo").field("outgoing", &self.outgoing.is_some()).finish_non_exhaustive()
     }
-}
-
-/// How an HTTP call went wrong although the guest ran to its end.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum HttpError {
-    /// The component does not export `wasi:http/incoming-handler`.
-    #[error(
-        "the component does not export `wasi:http/incoming-handler@0.2.x`; build it as a wasi:http proxy (for \
-         example with the `wasip2` crate's `http::proxy::export!`)"
-    )]
-    NotAProxy,
-    /// The handler returned without calling `response-outparam.set`.
-    #[error("the component returned without setting a response")]
-    NoResponse,
-    /// The component set an error code instead of a response.
-    #[error("the component answered with error {0}")]
-    ErrorCode(String),
-    /// The handler returned without finishing the response's body.
-    #[error("the component returned without finishing the response body")]
-    Unfinished,
 }
 
 /// The state of one HTTP call, kept on the sandbox while it runs.
@@ -363,6 +343,7 @@ impl Sandbox {
                 until.map_or(WAIT_SLICE, |until| until.saturating_duration_since(Instant::now()).min(WAIT_SLICE));
             match source.read(max_len, wait) {
                 BodyChunk::Pending if until.is_none_or(|until| Instant::now() < until) => self.check_stop()?,
+                BodyChunk::Data(first) => break BodyChunk::Data(gather(source, first, max_len)),
                 chunk => break chunk,
             }
         };
@@ -415,7 +396,8 @@ impl Sandbox {
             // A command (or an export other than the handler) may use
             // outgoing-handler too: outside `handle_http` nothing is allowed.
             let mut fbb = FlatBufferBuilder::new();
-            let args = fb::HttpIncomingResponseArgs { error: ErrorCode::HttpRequestDenied.wire(), ..Default::default() };
+            let args =
+                fb::HttpIncomingResponseArgs { error: ErrorCode::HttpRequestDenied.wire(), ..Default::default() };
             let response = fb::HttpIncomingResponse::create(&mut fbb, &args);
             return self.send(fbb, fb::HostBody::HttpIncomingResponse, response.as_union_value());
         };
@@ -465,6 +447,33 @@ impl Sandbox {
         let response = fb::HttpIncomingResponse::create(&mut fbb, &args);
         self.send(fbb, fb::HostBody::HttpIncomingResponse, response.as_union_value())
     }
+}
+
+/// `first` and whatever more `source` has at once, up to `max_len` bytes:
+/// a body arriving in small frames still crosses in full replies.
+fn gather(source: &mut dyn BodySource, first: Bytes, max_len: usize) -> Bytes {
+    if first.len() >= max_len {
+        return first;
+    }
+    let mut gathered: Option<Vec<u8>> = None;
+    let mut len = first.len();
+    while len < max_len {
+        match source.read(max_len - len, Duration::ZERO) {
+            BodyChunk::Data(more) if !more.is_empty() => {
+                let buffer = gathered.get_or_insert_with(|| {
+                    let mut buffer = Vec::with_capacity(max_len);
+                    buffer.extend_from_slice(&first);
+                    buffer
+                });
+                buffer.extend_from_slice(&more[..more.len().min(max_len - len)]);
+                len = buffer.len();
+            }
+            // The end or a failure is for the next read to report (a
+            // source repeats it).
+            _ => break,
+        }
+    }
+    gathered.map_or(first, Bytes::from)
 }
 
 impl HttpSession {

@@ -7,6 +7,7 @@
 use bytes::Bytes;
 use featherlight::http::{OutgoingPolicy, Proxy, ProxyConfig, ServeOptions};
 use featherlight::{Component, Linker};
+use featherlight_bench::http::WasmtimeProxy;
 use featherlight_tests::Fixture;
 use http::{HeaderMap, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
@@ -14,7 +15,6 @@ use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
-use featherlight_bench::http::WasmtimeProxy;
 
 /// A multi-threaded runtime for one test.
 pub fn runtime() -> tokio::runtime::Runtime {

@@ -181,8 +181,9 @@ pub async fn load(
         tokio::spawn(async move {
             let error = |e: &dyn std::fmt::Display| LoadError(e.to_string());
             let stream = TcpStream::connect(addr).await.map_err(|e| error(&e))?;
-            let (mut sender, connection) =
-                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.map_err(|e| error(&e))?;
+            let (mut sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .map_err(|e| error(&e))?;
             tokio::spawn(connection);
             let mut latencies = Vec::with_capacity(requests_each);
             for _ in 0..requests_each {

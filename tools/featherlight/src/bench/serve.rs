@@ -48,7 +48,8 @@ pub(super) fn run(engine: &Engine, scale: u32, json: bool, progress: &dyn Fn(&st
 
     progress("compiling the http-proxy component for featherlight and wasmtime");
     let component = Component::new(engine, HTTP_PROXY_WASM).context("cannot load the http-proxy component")?;
-    let proxy = Proxy::new(&component, &Linker::new(), ProxyConfig { max_concurrent: 2 * cpus, ..ProxyConfig::default() })?;
+    let proxy =
+        Proxy::new(&component, &Linker::new(), ProxyConfig { max_concurrent: 2 * cpus, ..ProxyConfig::default() })?;
     let wasmtime = WasmtimeProxy::new(HTTP_PROXY_WASM)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
 
@@ -187,7 +188,8 @@ fn report(rows: &[ServeRow], raw_exit_ns: f64, restore_ns: f64, high: usize, jso
     // Targets: a hello takes one exit; its p50 at concurrency 1 stays within
     // 1.3 x (raw exit + restore + wasmtime's p50); at 2 x cores featherlight
     // serves at least half wasmtime's rate.
-    let (Some(ours), Some(theirs)) = (find("serve-hello-c1", "featherlight"), find("serve-hello-c1", "wasmtime")) else {
+    let (Some(ours), Some(theirs)) = (find("serve-hello-c1", "featherlight"), find("serve-hello-c1", "wasmtime"))
+    else {
         return;
     };
     let p50 = micros(ours.result.quantile(0.5));
