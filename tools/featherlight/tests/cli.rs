@@ -480,12 +480,13 @@ fn cache_subcommands_show_bound_and_clear_the_cache() {
     let add = ["run", "--trap-unknown-imports", "--invoke", "add(1, 2)", CALCULATOR];
     let outcome = featherlight(&dir, &add);
     assert_eq!((outcome.success, outcome.stdout.as_str()), (true, "3\n"), "{outcome:#?}");
-    assert!(info(&["--cache-max-size", "2G"]).contains("entries:   1\nsize:      "), "{}", info(&[]));
+    // The compiled component and its warm snapshot.
+    assert!(info(&["--cache-max-size", "2G"]).contains("entries:   2\nsize:      "), "{}", info(&[]));
     assert!(info(&["--cache-max-size", "2G"]).contains("of at most 2.0 GiB"), "{}", info(&[]));
 
     let outcome = featherlight(&dir, &["cache", "clear"]);
     assert!(outcome.success, "{outcome:#?}");
-    assert!(outcome.stdout.starts_with("removed 1 compiled components ("), "{outcome:#?}");
+    assert!(outcome.stdout.starts_with("removed 2 entries ("), "{outcome:#?}");
     assert!(info(&[]).contains("entries:   0"), "{}", info(&[]));
 
     // A component larger than the bound runs but is not cached.
