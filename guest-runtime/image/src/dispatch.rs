@@ -84,13 +84,13 @@ fn finish(outcome: Result<Option<(Vec<Val>, ComponentFunc)>, Failure>) -> Reply 
     let mut fbb = FlatBufferBuilder::with_capacity(hint.max(1024));
     let args = match &outcome {
         Ok(Some((results, ty))) => match crate::values::encode_each(&mut fbb, results.iter().zip(ty.results())) {
-            Ok(values) => fb::FunctionCallResultArgs { results: Some(values), error: None },
+            Ok(values) => fb::FunctionCallResultArgs { results: Some(values), error: None, http_response: None },
             Err(e) => {
                 fbb.reset();
                 error_args(&mut fbb, &Failure::new(fb::ErrorKind::Malformed, e))
             }
         },
-        Ok(None) => fb::FunctionCallResultArgs { results: None, error: None },
+        Ok(None) => fb::FunctionCallResultArgs { results: None, error: None, http_response: None },
         Err(failure) => error_args(&mut fbb, failure),
     };
     let result = fb::FunctionCallResult::create(&mut fbb, &args);
@@ -116,5 +116,5 @@ fn error_args<'a>(fbb: &mut FlatBufferBuilder<'a>, failure: &Failure) -> fb::Fun
             limit: failure.sizes.1,
         },
     );
-    fb::FunctionCallResultArgs { results: None, error: Some(error) }
+    fb::FunctionCallResultArgs { results: None, error: Some(error), http_response: None }
 }

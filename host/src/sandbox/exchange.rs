@@ -386,7 +386,7 @@ impl Sandbox {
                 // Owned and borrowed alike: the guest keeps results' handles.
                 self.handles.issue_to_guest(&mut results, &import.ty.results)?;
                 let values = encode_values(&mut fbb, &results, &import.ty.results)?;
-                fb::FunctionCallResultArgs { results: Some(values), error: None }
+                fb::FunctionCallResultArgs { results: Some(values), error: None, http_response: None }
             }
             Err(error) => {
                 let text = fbb.create_string(error.message());
@@ -395,7 +395,7 @@ impl Sandbox {
                     &mut fbb,
                     &fb::CallErrorArgs { kind: fb::ErrorKind::HostFunction, message: Some(text), ..Default::default() },
                 );
-                fb::FunctionCallResultArgs { results: None, error: Some(error) }
+                fb::FunctionCallResultArgs { results: None, error: Some(error), http_response: None }
             }
         };
         let reply = Outbound::from(finish_reply(fbb, args));
@@ -417,7 +417,10 @@ impl Sandbox {
                 ..Default::default()
             },
         );
-        Ok(Outbound::from(finish_reply(fbb, fb::FunctionCallResultArgs { results: None, error: Some(error) })))
+        Ok(Outbound::from(finish_reply(
+            fbb,
+            fb::FunctionCallResultArgs { results: None, error: Some(error), http_response: None },
+        )))
     }
 
     /// Emits a guest log record, applying the configured level itself (a

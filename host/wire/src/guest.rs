@@ -253,7 +253,7 @@ mod tests {
                 fbb,
                 &fb::CallErrorArgs { kind, message, exit_code, handle, ..Default::default() },
             ));
-            let args = fb::FunctionCallResultArgs { results: None, error };
+            let args = fb::FunctionCallResultArgs { results: None, error, http_response: None };
             (fb::GuestBody::FunctionCallResult, fb::FunctionCallResult::create(fbb, &args).as_union_value())
         })
     }
