@@ -19,6 +19,9 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
 use std::sync::OnceLock;
 
+/// Offsets of pages, sorted and disjoint.
+pub(crate) type Ranges = Vec<Range<usize>>;
+
 /// At most this many pages are made private up front per sandbox (512 KiB:
 /// a sandbox that stays idle keeps them).
 const MAX_PREPARED_PAGES: usize = 128;
@@ -170,7 +173,7 @@ impl ScratchImage {
     /// What a snapshot file stores of this image: the ranges sandboxes map
     /// from the file (at most [`MAX_OVERLAY_RANGES`], holes between stored
     /// ranges included), and the pages made private up front.
-    pub(crate) fn stored_ranges(&self) -> io::Result<(Vec<Range<usize>>, Vec<Range<usize>>)> {
+    pub(crate) fn stored_ranges(&self) -> io::Result<(Ranges, Ranges)> {
         let ranges = self.file_ranges()?.iter().map(|r| r.range.clone()).collect();
         Ok((ranges, self.prepared.get().cloned().unwrap_or_default()))
     }
@@ -223,7 +226,7 @@ impl ScratchImage {
     /// Where sandboxes use small pages when mapped by ranges: scratch (not
     /// an overlay) everywhere, as when it is one private file mapping.
     fn small_pages(&self) -> Vec<Range<usize>> {
-        if self.overlay { self.small_pages.clone() } else { vec![0..self.size()] }
+        if self.overlay { self.small_pages.clone() } else { std::iter::once(0..self.size()).collect() }
     }
 
     /// Maps `scratch` afresh from this image, in place.

@@ -432,7 +432,7 @@ pub fn sample_header() -> Vec<u8> {
             Extent { range: 0..2 * PAGE, file_offset: data },
             Extent { range: 8 * PAGE..9 * PAGE, file_offset: data + 2 * PAGE },
         ],
-        prepared: vec![0..PAGE],
+        prepared: std::iter::once(0..PAGE).collect(),
     };
     metadata.area = Part {
         size: 1 << 32,
