@@ -102,7 +102,7 @@ fn bench_prints_json_lines() {
     let per_call = calls.iter().flat_map(|call| ["host", "kvm", "guest"].map(|kind| format!("{kind}-{call}")));
     let last: Vec<String> = ["call-restore-noop", "vm-create-exit", "sandbox-from-snapshot", "sandbox-from-spare"]
         .into_iter()
-        .chain(["sandbox-from-file"])
+        .chain(["snapshot-load", "sandbox-from-file"])
         .map(str::to_owned)
         .chain(per_call)
         .chain(["process-version".to_owned(), "run-noop-cached".to_owned()])

@@ -109,7 +109,8 @@ Measurements (ratio = median / the baseline's median):
                     a sandbox from a snapshot on a new VM until its first call returns
   sandbox-from-spare
                     the same on the VM of a dropped sandbox (Config::spare_vms)
-  sandbox-from-file Snapshot::load of a saved snapshot file, then as sandbox-from-snapshot
+  snapshot-load     Snapshot::load of a saved snapshot file (checked, mapped)
+  sandbox-from-file the same, then as sandbox-from-snapshot
   host-<call>, kvm-<call>, guest-<call>
                     per call: the host's time outside KVM_RUN, the time inside it, and
                     that minus one raw-exit per run (the guest's own time, estimated);
@@ -263,7 +264,7 @@ pub fn bench(args: &BenchArgs, session: &Session) -> anyhow::Result<()> {
             let cache_dir = engine.config().cache_dir.clone();
             measurements.extend(restore::measure(CALCULATOR_WASM, cache_dir, quick.min(20_000), &progress)?);
             progress("sandbox-from-file");
-            measurements.push(startup::from_file(&component, &scratch, quick.min(MAX_SANDBOX_NEW))?);
+            measurements.extend(startup::from_file(&component, &scratch, quick.min(MAX_SANDBOX_NEW))?);
         }
         progress("host and guest time per call");
         let raw_exit = measurements[0].median();

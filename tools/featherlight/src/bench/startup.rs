@@ -3,6 +3,7 @@
 //!
 //! | name                     | one iteration                                              | baseline |
 //! |--------------------------|------------------------------------------------------------|----------|
+//! | `snapshot-load`          | `Snapshot::load` of a saved file (checked, mapped)          | `vm-create-exit` |
 //! | `sandbox-from-file`      | `Snapshot::load` of a saved file, `Sandbox::from_snapshot` on a new VM, until its first `noop` returns | `vm-create-exit` |
 //! | `process-version`        | this binary started as a process printing its version      | itself |
 //! | `run-noop-cached`        | a process `featherlight run --invoke 'noop()'`, component and warm snapshot in the cache | `process-version` |
@@ -30,19 +31,30 @@ const BATCHES: u32 = 20;
 /// Whole processes timed.
 const PROCESSES: u32 = 21;
 
-/// `sandbox-from-file`: a saved snapshot of `component` loaded and run, `count` times.
-pub(super) fn from_file(component: &Component, dir: &Path, count: u32) -> anyhow::Result<Measurement> {
+/// `snapshot-load` and `sandbox-from-file`: a snapshot of `component` saved after one
+/// `noop` call and a restore (so it carries the pages a first call writes, as the
+/// in-memory snapshot of `sandbox-from-snapshot` does), loaded alone and loaded and run,
+/// `count` times each.
+pub(super) fn from_file(component: &Component, dir: &Path, count: u32) -> anyhow::Result<[Measurement; 2]> {
     let linker = Linker::new();
     let noop = component.world().find_export("noop")?;
     let path = dir.join("calculator.snapshot");
-    Sandbox::new(component, &linker)?.snapshot()?.save(&path)?;
+    let mut sandbox = Sandbox::new(component, &linker)?;
+    let snapshot = sandbox.snapshot()?;
+    sandbox.call_index(noop, &[])?;
+    sandbox.restore(&snapshot)?;
+    snapshot.save(&path)?;
+    let load = one_by_one(count, || Ok(Snapshot::load(component, &path)?))?;
     let samples = one_by_one(count, || {
         let snapshot = Snapshot::load(component, &path)?;
         let mut sandbox = Sandbox::from_snapshot(&snapshot, &linker)?;
         sandbox.call_index(noop, &[])?;
         Ok(sandbox)
     })?;
-    Ok(Measurement { name: "sandbox-from-file", baseline: "vm-create-exit", iterations: count, samples })
+    Ok([
+        Measurement { name: "snapshot-load", baseline: "vm-create-exit", iterations: count, samples: load },
+        Measurement { name: "sandbox-from-file", baseline: "vm-create-exit", iterations: count, samples },
+    ])
 }
 
 /// `process-version` and `run-noop-cached`: whole processes of this binary, with the
