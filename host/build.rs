@@ -2,6 +2,7 @@
 //! `x86_64-unknown-none` and points `FEATHERLIGHT_GUEST_IMAGE` at it, so
 //! `src/image.rs` embeds it.
 
+use sha2::Digest;
 use std::path::Path;
 
 fn main() {
@@ -37,5 +38,12 @@ fn build() -> Result<(), featherlight_build::BuildError> {
     }
     let path = featherlight_build::cargo_build(&spec)?;
     println!("cargo:rustc-env=FEATHERLIGHT_GUEST_IMAGE={}", path.display());
+    // Its digest, so a process does not hash 7 MB at every start.
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| {
+        eprintln!("error: cannot read the guest image {}: {e}", path.display());
+        std::process::exit(1)
+    });
+    let digest: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    println!("cargo:rustc-env=FEATHERLIGHT_GUEST_IMAGE_SHA256={digest}");
     Ok(())
 }

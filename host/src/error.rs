@@ -7,6 +7,7 @@ use crate::mem::{BootImageError, MemoryConfigError, OutOfBounds};
 use std::sync::Arc;
 
 pub use featherlight_wire::page_tables::PageTableViolation;
+pub use featherlight_wire::snapshot_file::SnapshotFileError;
 pub use featherlight_wire::{Composite, InvalidFlatbuffer, Malformed, TrapCode};
 
 /// Everything that can go wrong in featherlight.
@@ -181,6 +182,25 @@ pub enum Error {
     /// A snapshot cannot be used with this sandbox or these host functions.
     #[error("{0}; restore only snapshots of sandboxes of the same Component with the same host functions")]
     SnapshotMismatch(String),
+    /// A snapshot file cannot be used (see [`SnapshotFileError`] for why
+    /// and what to do).
+    #[error("cannot use snapshot file {}: {error}", path.display())]
+    SnapshotFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        #[source]
+        error: SnapshotFileError,
+    },
+    /// A snapshot whose guest holds host-resource handles cannot be saved.
+    #[error(
+        "the snapshot's guest holds {live} host-resource handles, objects of this process; \
+         save a snapshot taken while it holds none"
+    )]
+    SnapshotHandles {
+        /// Handles the guest held.
+        live: usize,
+    },
     /// An earlier failure left the sandbox unusable, until a restore
     /// ([`Sandbox::restore`](crate::Sandbox::restore)) or for good.
     #[error("the sandbox is poisoned since {by} failed ({cause}); restore a snapshot or create a new sandbox")]
@@ -393,7 +413,9 @@ impl Error {
             | Self::ArgumentCount { .. }
             | Self::Http(_)
             | Self::MessageTooLarge { .. }
-            | Self::SnapshotMismatch(_) => false,
+            | Self::SnapshotMismatch(_)
+            | Self::SnapshotFile { .. }
+            | Self::SnapshotHandles { .. } => false,
         }
     }
 }
@@ -501,6 +523,8 @@ impl Error {
             Self::Interrupted => Self::Interrupted,
             Self::DeadlineExceeded { after } => Self::DeadlineExceeded { after: *after },
             Self::SnapshotMismatch(text) => Self::SnapshotMismatch(text.clone()),
+            Self::SnapshotFile { path, error } => Self::SnapshotFile { path: path.clone(), error: error.clone() },
+            Self::SnapshotHandles { live } => Self::SnapshotHandles { live: *live },
             Self::Poisoned { cause, by } => Self::Poisoned { cause: cause.clone(), by: *by },
             Self::InvalidHandle { resource, handle, reason, from } => {
                 Self::InvalidHandle { resource: resource.clone(), handle: *handle, reason: reason.clone(), from: *from }

@@ -32,7 +32,7 @@ pub mod wasm;
 
 pub use error::{
     Composite, Error, GuestViolation, HandleProblem, InvalidFlatbuffer, Malformed, PageTableViolation, PoisonedBy,
-    Side, TrapCode,
+    Side, SnapshotFileError, TrapCode,
 };
 /// Generates typed bindings for a WIT world, like
 /// `wasmtime::component::bindgen!`.

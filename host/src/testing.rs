@@ -5,7 +5,8 @@
 //!   whose exit round trip `featherlight bench` takes as its baseline;
 //! - [`inject_fault`]: makes a sandbox's guest runtime fail on purpose;
 //! - [`guest_copied_pages`], [`scratch_contents`], [`linear_memory_contents`]:
-//!   what the guest wrote, for the snapshot and hostile-guest tests.
+//!   what the guest wrote, for the snapshot and hostile-guest tests;
+//! - [`run_time_enable`], [`run_time_take`]: time spent inside `KVM_RUN`.
 
 use crate::{Error, Sandbox};
 
@@ -36,4 +37,17 @@ pub fn scratch_contents(sandbox: &Sandbox) -> Result<Vec<u8>, Error> {
 /// reservation's committed bytes, one after the other.
 pub fn linear_memory_contents(sandbox: &Sandbox) -> Result<Vec<u8>, Error> {
     sandbox.linear_memory_contents()
+}
+
+/// Time spent inside `KVM_RUN` (KVM only): while enabled, every run on a
+/// thread adds to that thread's count, which [`run_time_take`] reads and
+/// resets. Off by default (it costs two clock reads per run).
+pub fn run_time_enable(on: bool) {
+    crate::hypervisor::kvm::run_time::enable(on);
+}
+
+/// This thread's nanoseconds inside `KVM_RUN` and number of runs since the
+/// last call (see [`run_time_enable`]).
+pub fn run_time_take() -> (u64, u64) {
+    crate::hypervisor::kvm::run_time::take()
 }

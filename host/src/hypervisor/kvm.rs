@@ -246,8 +246,11 @@ impl VirtualMachine for KvmVm {
 
     fn run(&mut self) -> Result<Exit<'_>, HypervisorError> {
         self.regs_pending = false;
+        let timed = run_time::start();
+        let ran = self.vcpu.run();
+        run_time::stop(timed);
         // (Matched with a throwaway borrow so the returned exit can borrow.)
-        match self.vcpu.run() {
+        match ran {
             // A signal (or `immediate_exit`) stopped KVM_RUN: the caller
             // decides whether that was a stop request.
             Err(e) if e.errno() == libc::EINTR || e.errno() == libc::EAGAIN => return Ok(Exit::Interrupted),
@@ -302,3 +305,45 @@ impl VirtualMachine for KvmVm {
 
 super::regs::entry_state_conversion!(kvm_bindings::kvm_sregs, kvm_segment, kvm_dtable);
 super::regs::register_conversions!(kvm_regs, to_kvm, from_kvm);
+
+/// Time this thread spent inside `KVM_RUN`, when asked for
+/// (`featherlight::testing::RunTime`): `featherlight bench` splits a call's
+/// time into the host's own work and the rest (the guest and the exits).
+pub(crate) mod run_time {
+    use std::cell::Cell;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Instant;
+
+    /// Whether runs are timed (off: one relaxed load per run).
+    static ON: AtomicBool = AtomicBool::new(false);
+
+    thread_local! {
+        /// Nanoseconds inside `KVM_RUN` and runs, since the last `take`.
+        static SPENT: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    }
+
+    pub(crate) fn start() -> Option<Instant> {
+        ON.load(Ordering::Relaxed).then(Instant::now)
+    }
+
+    pub(crate) fn stop(started: Option<Instant>) {
+        if let Some(started) = started {
+            let ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            SPENT.with(|spent| {
+                let (total, runs) = spent.get();
+                spent.set((total.saturating_add(ns), runs + 1));
+            });
+        }
+    }
+
+    /// Turns timing on or off for every thread.
+    pub(crate) fn enable(on: bool) {
+        ON.store(on, Ordering::Relaxed);
+    }
+
+    /// This thread's nanoseconds inside `KVM_RUN` and runs since the last
+    /// call, reset.
+    pub(crate) fn take() -> (u64, u64) {
+        SPENT.with(|spent| spent.replace((0, 0)))
+    }
+}

@@ -28,6 +28,14 @@ pub struct OutOfBounds {
     pub size: u64,
 }
 
+/// Part of a mapping backed by a file: its offsets in the mapping, and
+/// where they start in the file (page-aligned).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FileRange {
+    pub range: Range<usize>,
+    pub file_offset: u64,
+}
+
 /// An owned `mmap` of guest memory.
 #[derive(Debug)]
 pub(crate) struct HostMapping {
@@ -120,8 +128,8 @@ impl HostMapping {
 
     /// Private, zero-filled anonymous memory of `size` bytes (a multiple
     /// of 2 MiB) at a 2 MiB-aligned address, reserved lazily, whose pages
-    /// in `ranges` (offsets) are instead a copy-on-write view of `file` at
-    /// the same offsets. Holes of a file mapped privately would be
+    /// in `ranges` (offsets, each with where it starts in the file) are
+    /// instead a copy-on-write view of `file`. Holes of a file mapped privately would be
     /// allocated in the file's page cache on the guest's first touch (the
     /// kernel reads a page before copying it): this way only the ranges
     /// that hold data are the file's, and the rest costs one anonymous page
@@ -130,7 +138,7 @@ impl HostMapping {
     pub(crate) fn private_copy_of_ranges(
         file: &File,
         size: usize,
-        ranges: &[Range<usize>],
+        ranges: &[FileRange],
         small_pages: &[Range<usize>],
         what: &'static str,
     ) -> io::Result<Self> {
@@ -145,7 +153,7 @@ impl HostMapping {
     pub(crate) fn remap_private_ranges(
         &mut self,
         file: &File,
-        ranges: &[Range<usize>],
+        ranges: &[FileRange],
         small_pages: &[Range<usize>],
     ) -> io::Result<()> {
         if !self.writable {
@@ -170,7 +178,7 @@ impl HostMapping {
         self.overlay(file, ranges, small_pages)
     }
 
-    fn overlay(&mut self, file: &File, ranges: &[Range<usize>], small_pages: &[Range<usize>]) -> io::Result<()> {
+    fn overlay(&mut self, file: &File, ranges: &[FileRange], small_pages: &[Range<usize>]) -> io::Result<()> {
         // SAFETY: advice on our own mapping; huge pages are only a hint.
         unsafe { libc::madvise(self.base.as_ptr().cast(), self.size, libc::MADV_HUGEPAGE) };
         for range in small_pages {
@@ -179,14 +187,53 @@ impl HostMapping {
             // SAFETY: as above, for a part of the mapping (checked).
             unsafe { libc::madvise(self.base.as_ptr().add(range.start).cast(), len, libc::MADV_NOHUGEPAGE) };
         }
-        for range in ranges {
+        for FileRange { range, file_offset } in ranges {
             let len = range.end.saturating_sub(range.start);
             self.check(range.start as u64, len).map_err(io::Error::other)?;
             // SAFETY: in bounds (checked): part of our own mapping, which
             // nothing references.
-            unsafe { map_private_at(self.base, range.start, len, file)? };
+            unsafe { map_private_at(self.base, range.start, len, file, *file_offset)? };
         }
         Ok(())
+    }
+
+    /// `size` bytes read-only, zero but for `ranges` (offsets, each with
+    /// where it starts in `file`), which are shared views of the file: the
+    /// host's read-only view of a snapshot file's part, kept with the file.
+    pub(crate) fn read_only_ranges(
+        file: File,
+        size: usize,
+        ranges: &[FileRange],
+        what: &'static str,
+    ) -> io::Result<Self> {
+        let mut mapping = Self::from_mmap(mmap_anonymous(size), size, what, false, None)?;
+        for FileRange { range, file_offset } in ranges {
+            let len = range.end.saturating_sub(range.start);
+            mapping.check(range.start as u64, len).map_err(io::Error::other)?;
+            let file_offset = libc::off_t::try_from(*file_offset).map_err(io::Error::other)?;
+            // SAFETY: in bounds (checked): part of the mapping just made,
+            // which nothing references; mapped read-only, so nothing writes
+            // the file through it.
+            let mapped = unsafe {
+                libc::mmap(
+                    mapping.base.as_ptr().add(range.start).cast(),
+                    len,
+                    libc::PROT_READ,
+                    libc::MAP_SHARED | libc::MAP_FIXED,
+                    file.as_raw_fd(),
+                    file_offset,
+                )
+            };
+            if mapped == libc::MAP_FAILED {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        // SAFETY: our own mapping; the anonymous rest becomes read-only too.
+        if unsafe { libc::mprotect(mapping.base.as_ptr().cast(), size, libc::PROT_READ) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        mapping.file = Some(file);
+        Ok(mapping)
     }
 
     /// A sealed memfd holding `contents`, mapped shared and read-only: one
@@ -446,16 +493,22 @@ fn mmap_anonymous(size: usize) -> *mut libc::c_void {
 /// process holding references into it.
 unsafe fn map_private_over(base: NonNull<u8>, len: usize, file: &File) -> io::Result<()> {
     // SAFETY: forwarded: the caller owns the range.
-    unsafe { map_private_at(base, 0, len, file) }
+    unsafe { map_private_at(base, 0, len, file, 0) }
 }
 
-/// Maps `len` bytes of `file` from `offset` copy-on-write over `base +
+/// Maps `len` bytes of `file` from `file_offset` copy-on-write over `base +
 /// offset ..`, replacing what was there (`MAP_FIXED`).
 ///
 /// # Safety
 /// As [`map_private_over`], for the range at `offset`.
-unsafe fn map_private_at(base: NonNull<u8>, offset: usize, len: usize, file: &File) -> io::Result<()> {
-    let file_offset = libc::off_t::try_from(offset).map_err(io::Error::other)?;
+unsafe fn map_private_at(
+    base: NonNull<u8>,
+    offset: usize,
+    len: usize,
+    file: &File,
+    file_offset: u64,
+) -> io::Result<()> {
+    let file_offset = libc::off_t::try_from(file_offset).map_err(io::Error::other)?;
     // SAFETY: the caller owns the range and nothing references it.
     let mapped = unsafe {
         libc::mmap(

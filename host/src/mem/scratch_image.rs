@@ -10,7 +10,7 @@
 //! no fault: restore costs time in proportion to what the guest dirtied, not
 //! to the size of scratch. Guest page tables never change in this mode.
 
-use super::region::{HostMapping, memfd, seal};
+use super::region::{FileRange, HostMapping, memfd, seal};
 use super::{PAGE, host_usize};
 use std::fs::File;
 use std::io;
@@ -18,6 +18,9 @@ use std::ops::Range;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
 use std::sync::OnceLock;
+
+/// Offsets of pages, sorted and disjoint.
+pub(crate) type Ranges = Vec<Range<usize>>;
 
 /// At most this many pages are made private up front per sandbox (512 KiB:
 /// a sandbox that stays idle keeps them).
@@ -42,8 +45,12 @@ pub(crate) struct ScratchImage {
     /// rest anonymously ([`HostMapping::private_copy_of_ranges`]): the
     /// linear-memory area, mostly holes that a guest may fill by the GiB.
     overlay: bool,
-    /// The ranges mapped from the file in `overlay` mode, found once.
-    overlay_ranges: OnceLock<Vec<Range<usize>>>,
+    /// The ranges mapped from the file in `overlay` mode (or of a snapshot
+    /// file, always), found once.
+    file_ranges: OnceLock<Vec<FileRange>>,
+    /// Whether the image is part of a snapshot file (`from_file`): its
+    /// stored ranges are `file_ranges`, at their own file offsets.
+    in_snapshot_file: bool,
     /// In overlay mode, where sandboxes use small pages (the rest may use
     /// transparent huge pages).
     small_pages: Vec<Range<usize>>,
@@ -126,9 +133,54 @@ impl ScratchImage {
             stored_pages,
             prepared: OnceLock::new(),
             overlay: false,
-            overlay_ranges: OnceLock::new(),
+            file_ranges: OnceLock::new(),
+            in_snapshot_file: false,
             small_pages: Vec::new(),
         })
+    }
+
+    /// An image stored in a snapshot file: `ranges` of it hold data, read
+    /// from `file` at their file offsets (checked by the file's parser to
+    /// lie inside it), the rest is zero. `overlay_part`: as
+    /// [`Self::into_overlay`] (the linear-memory area).
+    pub(crate) fn from_file(
+        file: File,
+        size: usize,
+        stored_pages: usize,
+        ranges: Vec<FileRange>,
+        prepared: Vec<Range<usize>>,
+        overlay_part: Option<usize>,
+    ) -> io::Result<Self> {
+        let mapping = HostMapping::read_only_ranges(file, size, &ranges, "snapshot file")?;
+        let image = Self {
+            mapping,
+            stored_pages,
+            prepared: OnceLock::new(),
+            overlay: false,
+            file_ranges: OnceLock::from(ranges),
+            in_snapshot_file: true,
+            small_pages: Vec::new(),
+        };
+        if !prepared.is_empty() {
+            let _ = image.prepared.set(prepared);
+        }
+        match overlay_part {
+            Some(part) => image.into_overlay(part),
+            None => Ok(image),
+        }
+    }
+
+    /// What a snapshot file stores of this image: the ranges sandboxes map
+    /// from the file (at most [`MAX_OVERLAY_RANGES`], holes between stored
+    /// ranges included), and the pages made private up front.
+    pub(crate) fn stored_ranges(&self) -> io::Result<(Ranges, Ranges)> {
+        let ranges = self.file_ranges()?.iter().map(|r| r.range.clone()).collect();
+        Ok((ranges, self.prepared.get().cloned().unwrap_or_default()))
+    }
+
+    /// The read-only view of the image (guest offsets).
+    pub(crate) fn view(&self) -> &HostMapping {
+        &self.mapping
     }
 
     /// This image, mapped by sandboxes as anonymous memory with only its
@@ -156,21 +208,31 @@ impl ScratchImage {
         Ok(self)
     }
 
-    /// The ranges to map from the file in overlay mode.
-    fn overlay_ranges(&self) -> io::Result<&[Range<usize>]> {
-        if let Some(ranges) = self.overlay_ranges.get() {
+    /// The ranges to map from the file in overlay mode (a memfd's at their
+    /// own offsets).
+    fn file_ranges(&self) -> io::Result<&[FileRange]> {
+        if let Some(ranges) = self.file_ranges.get() {
             return Ok(ranges);
         }
         let mut ranges = Vec::new();
         self.data_ranges(&mut ranges)?;
-        let ranges = self.overlay_ranges.get_or_init(|| bridge(merge(ranges), MAX_OVERLAY_RANGES));
+        let ranges = self.file_ranges.get_or_init(|| {
+            let ranges = bridge(merge(ranges), MAX_OVERLAY_RANGES);
+            ranges.into_iter().map(|range| FileRange { file_offset: range.start as u64, range }).collect()
+        });
         Ok(ranges)
+    }
+
+    /// Where sandboxes use small pages when mapped by ranges: scratch (not
+    /// an overlay) everywhere, as when it is one private file mapping.
+    fn small_pages(&self) -> Vec<Range<usize>> {
+        if self.overlay { self.small_pages.clone() } else { std::iter::once(0..self.size()).collect() }
     }
 
     /// Maps `scratch` afresh from this image, in place.
     fn remap(&self, scratch: &mut HostMapping) -> io::Result<()> {
-        if self.overlay {
-            scratch.remap_private_ranges(self.file(), self.overlay_ranges()?, &self.small_pages)
+        if self.overlay || self.in_snapshot_file {
+            scratch.remap_private_ranges(self.file(), self.file_ranges()?, &self.small_pages())
         } else {
             scratch.remap_private(self.file(), self.size())
         }
@@ -194,13 +256,14 @@ impl ScratchImage {
 
     /// A new private copy-on-write scratch mapping of this image.
     pub(crate) fn map_private(&self) -> io::Result<HostMapping> {
-        let mapping = if self.overlay {
+        let mapping = if self.overlay || self.in_snapshot_file {
+            let what = if self.overlay { "linear memory" } else { "scratch" };
             HostMapping::private_copy_of_ranges(
                 self.file(),
                 self.size(),
-                self.overlay_ranges()?,
-                &self.small_pages,
-                "linear memory",
+                self.file_ranges()?,
+                &self.small_pages(),
+                what,
             )?
         } else {
             HostMapping::private_copy(self.file(), self.size(), "scratch")?
@@ -255,7 +318,7 @@ impl ScratchImage {
             // copying zeros (with huge pages, whole 2 MiB at a time) and
             // gives the memory back; the guest's next touch maps a fresh
             // zero page (one fault per huge page).
-            let (inside, outside) = split(&ranges, self.overlay_ranges()?);
+            let (inside, outside) = split(&ranges, self.file_ranges()?);
             scratch.discard(&outside)?;
             scratch.copy_from(&self.mapping, &inside).map_err(io::Error::other)?;
             let copied_pages = inside.iter().map(|r| (r.end - r.start) / PAGE).sum();
@@ -277,6 +340,10 @@ impl ScratchImage {
 
     /// Appends the offsets of the image's stored (non-hole) ranges.
     fn data_ranges(&self, out: &mut Vec<Range<usize>>) -> io::Result<()> {
+        if self.in_snapshot_file {
+            out.extend(self.file_ranges()?.iter().map(|r| r.range.clone()));
+            return Ok(());
+        }
         let fd = self.file().as_raw_fd();
         let size = i64::try_from(self.size()).map_err(io::Error::other)?;
         let mut offset = 0i64;
@@ -314,16 +381,16 @@ fn merge(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
 
 /// The parts of sorted, disjoint `ranges` inside and outside the sorted,
 /// disjoint `by`.
-fn split(ranges: &[Range<usize>], by: &[Range<usize>]) -> (Vec<Range<usize>>, Vec<Range<usize>>) {
+fn split(ranges: &[Range<usize>], by: &[FileRange]) -> (Vec<Range<usize>>, Vec<Range<usize>>) {
     let (mut inside, mut outside) = (Vec::new(), Vec::new());
     let mut next = 0;
     for range in ranges {
         let mut start = range.start;
         while start < range.end {
-            while next < by.len() && by[next].end <= start {
+            while next < by.len() && by[next].range.end <= start {
                 next += 1;
             }
-            match by.get(next) {
+            match by.get(next).map(|b| &b.range) {
                 Some(b) if b.start <= start => {
                     let end = range.end.min(b.end);
                     inside.push(start..end);
@@ -370,11 +437,13 @@ pub(crate) fn scan_unsupported(error: &io::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{bridge, merge, split};
+    use super::{FileRange, bridge, merge, split};
 
     #[test]
     fn split_cuts_ranges_at_the_boundaries() {
-        let (inside, outside) = split(&[0..10, 12..14, 20..30], &[5..13, 25..26, 40..50]);
+        let by: Vec<FileRange> =
+            [5..13, 25..26, 40..50].into_iter().map(|range| FileRange { file_offset: 0, range }).collect();
+        let (inside, outside) = split(&[0..10, 12..14, 20..30], &by);
         assert_eq!(inside, vec![5..10, 12..13, 25..26]);
         assert_eq!(outside, vec![0..5, 13..14, 20..25, 26..30]);
         let (inside, outside) = split(&[0..4, 6..8], &[]);

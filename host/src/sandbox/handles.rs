@@ -86,6 +86,23 @@ impl HandleTable {
         self.slots.len()
     }
 
+    /// The table as a snapshot file keeps it: each slot's generation and
+    /// the free list, or `None` while a handle is live (its rep is an
+    /// object of this process).
+    pub(crate) fn to_free_slots(&self) -> Option<(Vec<u32>, Vec<u32>)> {
+        (self.live() == 0).then(|| (self.slots.iter().map(|slot| slot.generation).collect(), self.free.clone()))
+    }
+
+    /// A table of free slots back from [`Self::to_free_slots`] (the file's
+    /// parser checked that `free` lists each slot once).
+    pub(crate) fn from_free_slots(generations: &[u32], free: &[u32]) -> Self {
+        let slots = generations
+            .iter()
+            .map(|generation| Slot { generation: generation & (u32::MAX >> INDEX_BITS), entry: None })
+            .collect();
+        Self { slots, free: free.to_vec() }
+    }
+
     /// Turns the host-resource handles in `values` (from the guest) into
     /// the application's reps: an owned handle is taken back, a borrowed
     /// one stays issued.

@@ -9,6 +9,7 @@ pub mod http;
 mod interrupt;
 mod linear_memory;
 mod snapshot;
+mod snapshot_file;
 mod stdio;
 
 pub use interrupt::InterruptHandle;
@@ -159,6 +160,12 @@ impl Sandbox {
         Ok(Self::with_machine(component, linker, boot, machine, origin))
     }
 
+    /// Which of `component`'s imports `linker` gives a host function, as a
+    /// sandbox of them registers them with the guest.
+    pub(super) fn registered_imports(component: &Component, linker: &Linker) -> Vec<bool> {
+        component.world().imports().iter().map(|import| import_function(linker, import).is_some()).collect()
+    }
+
     /// A sandbox on `machine` (a VM with `boot` and scratch mapped), not yet
     /// running.
     fn with_machine(
@@ -174,18 +181,7 @@ impl Sandbox {
             .world()
             .imports()
             .iter()
-            .map(|import| {
-                let function = linker.resolve(import.interface.as_deref(), &import.name);
-                // Drops always reach the host, to free the guest's handle,
-                // even when the application has nothing to clean up.
-                let function = match function {
-                    None if import.name.starts_with("[resource-drop]") => {
-                        Some(Arc::new(|_: &[Value]| Ok(Vec::new())) as Arc<HostFunction>)
-                    }
-                    other => other,
-                };
-                (import.qualified_name(), function)
-            })
+            .map(|import| (import.qualified_name(), import_function(linker, import)))
             .collect();
         Self {
             machine: ManuallyDrop::new(machine),
@@ -352,5 +348,17 @@ impl From<GuestFault> for fb::FaultKind {
             GuestFault::Breakpoint => fb::FaultKind::Breakpoint,
             GuestFault::StackOverflow => fb::FaultKind::StackOverflow,
         }
+    }
+}
+
+/// The host function `linker` gives `import`. Drops always reach the host,
+/// to free the guest's handle, even when the application has nothing to
+/// clean up.
+fn import_function(linker: &Linker, import: &crate::wasm::world::WorldFunction) -> Option<Arc<HostFunction>> {
+    match linker.resolve(import.interface.as_deref(), &import.name) {
+        None if import.name.starts_with("[resource-drop]") => {
+            Some(Arc::new(|_: &[Value]| Ok(Vec::new())) as Arc<HostFunction>)
+        }
+        other => other,
     }
 }

@@ -25,25 +25,25 @@ use std::sync::{Arc, Mutex};
 
 /// A sandbox's state between two calls. Cheap to share (`Arc`), read-only.
 pub struct Snapshot {
-    component: Component,
-    boot: Arc<BootImage>,
-    scratch: ScratchImage,
+    pub(super) component: Component,
+    pub(super) boot: Arc<BootImage>,
+    pub(super) scratch: ScratchImage,
     /// The linear-memory area, and how much of each reservation the guest
     /// had committed.
-    area: ScratchImage,
-    area_committed: Vec<u64>,
+    pub(super) area: ScratchImage,
+    pub(super) area_committed: Vec<u64>,
     /// Where the guest resumes: just past the `out` that delivered the
     /// result of its last call, waiting for the next message.
-    regs: Registers,
+    pub(super) regs: Registers,
     /// Which imports had a host function when the guest linked them.
-    registered: Vec<bool>,
+    pub(super) registered: Vec<bool>,
     /// The host-resource handles the guest held (their reps are the
     /// application's: it keeps those objects alive as long as it needs).
-    handles: super::handles::HandleTable,
+    pub(super) handles: super::handles::HandleTable,
     /// Machines of dropped sandboxes, restored to this snapshot, for
     /// [`Sandbox::from_snapshot`] to reuse (at most
     /// [`Config::spare_vms`](crate::Config::spare_vms)).
-    spares: Mutex<Vec<Machine>>,
+    pub(super) spares: Mutex<Vec<Machine>>,
 }
 
 /// A VM with its memory mapped: what a sandbox runs on, and what a dropped

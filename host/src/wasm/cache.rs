@@ -6,7 +6,8 @@
 //! file whose key or digest does not match is rejected, never loaded.
 //!
 //! The cache directory ([`CompileCache`]) holds one `<digest>.cwasm` file per
-//! compiled component. Each is written to a temporary file
+//! compiled component, and one `<digest>.flsnap` per warm snapshot
+//! (`Snapshot::load_or_make`), evicted alike. Each is written to a temporary file
 //! `<digest>.tmp<pid>-<n>` first and renamed into place, so readers never see
 //! a partial file. After each write the cache removes temporary files their
 //! writer left behind (killed mid-write) and, while the entries together
@@ -125,6 +126,15 @@ const STALE_AFTER: Duration = Duration::from_secs(10 * 60);
 /// The suffix of a cache entry's file name.
 const ENTRY_SUFFIX: &str = ".cwasm";
 
+/// The suffix of a warm snapshot's file name (`Snapshot::load_or_make`).
+const SNAPSHOT_SUFFIX: &str = ".flsnap";
+
+/// Where the warm snapshot keyed by `key` lives in `dir`.
+pub(crate) fn snapshot_path(dir: &Path, key: &[u8; 32]) -> PathBuf {
+    let name: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    dir.join(format!("{name}{SNAPSHOT_SUFFIX}"))
+}
+
 /// A file in a cache directory, by its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum CacheFile {
@@ -144,7 +154,7 @@ impl CacheFile {
         fn is_digest(stem: &str) -> bool {
             stem.len() == 64 && stem.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
         }
-        if let Some(stem) = name.strip_suffix(ENTRY_SUFFIX) {
+        if let Some(stem) = name.strip_suffix(ENTRY_SUFFIX).or_else(|| name.strip_suffix(SNAPSHOT_SUFFIX)) {
             return is_digest(stem).then_some(Self::Entry);
         }
         let (stem, rest) = name.split_once(".tmp")?;
@@ -348,6 +358,23 @@ impl CompileCache {
         Ok(removed)
     }
 
+    /// After an entry was written to `path` in this directory (by its own
+    /// temporary file and rename): removes stale temporary files and trims
+    /// the cache to its bound, keeping this entry.
+    pub(crate) fn written(&self, path: &Path) -> Result<(), Error> {
+        self.remove_stale_temporaries()?;
+        self.trim_keeping(Some(path))?;
+        Ok(())
+    }
+
+    /// Marks the entry at `path` used (for eviction). Best effort: a
+    /// read-only cache still serves.
+    pub(crate) fn touch(path: &Path) {
+        if let Ok(file) = std::fs::File::options().write(true).open(path) {
+            let _ = file.set_modified(SystemTime::now());
+        }
+    }
+
     /// Reads the entry at `path`, marking it used. `Ok(None)` if there is none.
     pub(crate) fn load(&self, path: &Path) -> std::io::Result<Option<Vec<u8>>> {
         let mut file = match std::fs::File::open(path) {
@@ -357,10 +384,7 @@ impl CompileCache {
         };
         let mut bytes = Vec::new();
         std::io::Read::read_to_end(&mut file, &mut bytes)?;
-        // Last use, for eviction. Best effort: a read-only cache still serves.
-        if let Ok(file) = std::fs::File::options().write(true).open(path) {
-            let _ = file.set_modified(SystemTime::now());
-        }
+        Self::touch(path);
         Ok(Some(bytes))
     }
 
@@ -430,6 +454,7 @@ mod tests {
         let digest = "0123456789abcdef".repeat(4);
         let classify = |suffix: &str| CacheFile::classify(&format!("{digest}{suffix}"));
         assert_eq!(classify(".cwasm"), Some(CacheFile::Entry));
+        assert_eq!(classify(".flsnap"), Some(CacheFile::Entry));
         assert_eq!(classify(".tmp1234"), Some(CacheFile::Temporary { pid: 1234 }));
         assert_eq!(classify(".tmp1234-7"), Some(CacheFile::Temporary { pid: 1234 }));
         for foreign in [".cwasm.bak", ".tmp", ".tmp-7", ".tmp12-", ".tmp12x", ".tmp99999999999", ".wasm", ""] {

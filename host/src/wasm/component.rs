@@ -5,8 +5,9 @@ use super::engine::Engine;
 use super::world::ComponentWorld;
 use crate::error::Error;
 use crate::mem::boot_image::BootImage;
+use sha2::Digest;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// A component ready to run: compiled ahead of time (with Cranelift, for the
 /// guest) and cached on disk. Cheap to clone; sandboxes made from it share
@@ -22,6 +23,7 @@ pub(crate) struct ComponentInner {
     pub bytes: Vec<u8>,
     pub artifact: Vec<u8>,
     boot_image: Mutex<Option<Arc<BootImage>>>,
+    digest: OnceLock<[u8; 32]>,
 }
 
 impl std::fmt::Debug for Component {
@@ -96,6 +98,7 @@ impl Component {
                 bytes,
                 artifact,
                 boot_image: Mutex::new(None),
+                digest: OnceLock::new(),
             }),
         })
     }
@@ -109,6 +112,11 @@ impl Component {
     /// The component's WIT world: its exports and imports.
     pub fn world(&self) -> &ComponentWorld {
         &self.inner.world
+    }
+
+    /// SHA-256 of the component's bytes, computed once.
+    pub fn digest(&self) -> [u8; 32] {
+        *self.inner.digest.get_or_init(|| sha2::Sha256::digest(&self.inner.bytes).into())
     }
 
     /// The engine this component was compiled by.

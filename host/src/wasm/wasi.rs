@@ -320,6 +320,33 @@ impl WasiConfig {
         filesystem::Descriptors::new(self.preopens.clone(), self.max_open_files)
     }
 
+    /// What of this configuration the guest keeps from instantiation on
+    /// (arguments, environment, which outputs it discards; `encode_init`),
+    /// as bytes: with the component and engine, what a warm snapshot
+    /// depends on ([`Snapshot::load_or_make`](crate::Snapshot::load_or_make)'s
+    /// `key`). Seeded randomness counts too; fresh randomness is reseeded
+    /// with every call.
+    pub fn warm_state_key(&self) -> Vec<u8> {
+        let mut key = Vec::new();
+        let mut put = |bytes: &[u8]| {
+            key.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+            key.extend_from_slice(bytes);
+        };
+        put(b"args");
+        self.args.iter().for_each(|arg| put(arg.as_bytes()));
+        put(b"env");
+        for (name, value) in &self.env {
+            put(name.as_bytes());
+            put(value.as_bytes());
+        }
+        let discard = [matches!(self.stdout, OutputSink::Discard), matches!(self.stderr, OutputSink::Discard)];
+        put(&discard.map(u8::from));
+        if let WasiRandom::Seeded(seed) = self.random {
+            put(&seed.to_le_bytes());
+        }
+        key
+    }
+
     /// The `WasiInit` table of the `Init` message.
     pub(crate) fn encode_init<'a>(&self, fbb: &mut FlatBufferBuilder<'a>) -> WIPOffset<fb::WasiInit<'a>> {
         let args: Vec<_> = self.args.iter().map(|a| fbb.create_string(a)).collect();
@@ -497,7 +524,10 @@ fn tsc_khz() -> u64 {
         };
         let (start, ticks_start) = read();
         let (mut now, mut ticks) = read();
-        while now.duration_since(start) < Duration::from_millis(5) {
+        // 1 ms: the two clocks are read back to back, so the error is some
+        // tens of nanoseconds in a millisecond (5 ms cost every process that
+        // much more: a fifth of a cached `featherlight run`).
+        while now.duration_since(start) < Duration::from_millis(1) {
             (now, ticks) = read();
         }
         let ns = now.duration_since(start).as_nanos().max(1);

@@ -30,5 +30,9 @@ fn main() -> std::io::Result<()> {
     for (name, bytes) in seeds::page_tables() {
         write("page_tables", &name, &bytes)?;
     }
+    // A snapshot file's length, then its header.
+    let header = featherlight_wire::snapshot_file::sample_header();
+    let file_len = u64::from_le_bytes(header[24..32].try_into().expect("the fixed header holds the length"));
+    write("snapshot_file", "sample", &[&file_len.to_le_bytes()[..], &header].concat())?;
     Ok(())
 }

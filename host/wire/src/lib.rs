@@ -18,6 +18,7 @@ mod malformed;
 pub mod page_tables;
 #[doc(hidden)]
 pub mod seeds;
+pub mod snapshot_file;
 pub mod types;
 pub mod value;
 pub mod wave;

@@ -21,10 +21,11 @@ pub struct CacheArgs {
 enum CacheAction {
     /// Prints the cache directory.
     Dir,
-    /// Prints the cache directory, how many compiled components it holds, their size and
-    /// the bound.
+    /// Prints the cache directory, how many entries (compiled components and warm
+    /// snapshots) it holds, their size and the bound.
     Info,
-    /// Removes every compiled component from the cache (and files killed runs left).
+    /// Removes every compiled component and warm snapshot from the cache (and files killed
+    /// runs left).
     Clear,
 }
 
@@ -42,7 +43,7 @@ pub fn cache(args: &CacheArgs, session: &Session) -> anyhow::Result<()> {
         }
         CacheAction::Clear => {
             let removed = cache.clear().with_context(|| format!("cannot clear the cache in {dir}"))?;
-            outln!("removed {} compiled components ({}) from {dir}", removed.entries, size(removed.bytes));
+            outln!("removed {} entries ({}) from {dir}", removed.entries, size(removed.bytes));
         }
     }
     Ok(())

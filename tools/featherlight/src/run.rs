@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::{Context, anyhow, bail};
 use clap::Args;
 use featherlight::wasm::wave::{display_results, parse_invoke};
-use featherlight::{Component, ComponentWorld, FsPerms, Linker, Sandbox, Value, WasiConfig, WorldFunction};
+use featherlight::{Component, ComponentWorld, FsPerms, Linker, Sandbox, Snapshot, Value, WasiConfig, WorldFunction};
 
 use crate::options::Session;
 use crate::report::{errln, outln};
@@ -318,13 +318,15 @@ fn invoke(args: &RunArgs, session: &Session) -> anyhow::Result<()> {
     if !args.trap_unknown_imports() {
         check_imports(world)?;
     }
+    let wasi = args.wasi()?;
+    let warm_key = wasi.warm_state_key();
     let mut linker = Linker::new();
-    linker.wasi(args.wasi()?);
+    linker.wasi(wasi);
     let Some(call) = &args.invoke else {
         let Some(index) = wasi_run_export(world) else {
             bail!(no_invoke_message(path, world, args.guest_args()));
         };
-        let mut sandbox = Sandbox::new(&component, &linker)?;
+        let mut sandbox = warm_sandbox(&component, &linker, &warm_key)?;
         let results = sandbox.call_index(index, &[])?;
         if let [Value::Result(Err(_))] = results.as_slice() {
             // What `wasmtime run` does when `run` returns an error: exit 1, silently.
@@ -334,10 +336,22 @@ fn invoke(args: &RunArgs, session: &Session) -> anyhow::Result<()> {
     };
     let (index, params) = parse_invoke(call, world).map_err(|e| anyhow!(quote_briefly(&e.to_string(), call)))?;
     let name = world.exports().get(index).map_or_else(|| excerpt(call), |export| export.item_name());
-    let mut sandbox = Sandbox::new(&component, &linker)?;
+    let mut sandbox = warm_sandbox(&component, &linker, &warm_key)?;
     let results = sandbox.call_index(index, &params).with_context(|| format!("failed to invoke `{name}`"))?;
     outln!("{}", display_results(&results));
     Ok(())
+}
+
+/// A sandbox of `component` ready for its first call: from the warm snapshot in the
+/// cache (saved there by an earlier run with the same component, engine and WASI
+/// arguments, environment and output sinks), so nothing boots or instantiates; without a
+/// cache, booted and instantiated here.
+fn warm_sandbox(component: &Component, linker: &Linker, key: &[u8]) -> anyhow::Result<Sandbox> {
+    if component.engine().config().cache_dir.is_none() {
+        return Ok(Sandbox::new(component, linker)?);
+    }
+    let snapshot = Snapshot::load_or_make(component, linker, key)?;
+    Ok(Sandbox::from_snapshot(&snapshot, linker)?)
 }
 
 /// Fails if `path` holds a core Wasm module rather than a component: featherlight runs

@@ -98,7 +98,15 @@ fn bench_prints_json_lines() {
             assert!(names.contains(&row), "no {row} in {names:?}");
         }
     }
-    let last = ["call-restore-noop", "vm-create-exit", "sandbox-from-snapshot", "sandbox-from-spare"];
+    let calls = ["noop", "string-1KiB", "host-import", "noop-restore"];
+    let per_call = calls.iter().flat_map(|call| ["host", "kvm", "guest"].map(|kind| format!("{kind}-{call}")));
+    let last: Vec<String> = ["call-restore-noop", "vm-create-exit", "sandbox-from-snapshot", "sandbox-from-spare"]
+        .into_iter()
+        .chain(["snapshot-load", "sandbox-from-file"])
+        .map(str::to_owned)
+        .chain(per_call)
+        .chain(["process-version".to_owned(), "run-noop-cached".to_owned()])
+        .collect();
     assert_eq!(names[names.len() - last.len()..], last, "{names:?}");
 
     assert_eq!(

@@ -480,12 +480,13 @@ fn cache_subcommands_show_bound_and_clear_the_cache() {
     let add = ["run", "--trap-unknown-imports", "--invoke", "add(1, 2)", CALCULATOR];
     let outcome = featherlight(&dir, &add);
     assert_eq!((outcome.success, outcome.stdout.as_str()), (true, "3\n"), "{outcome:#?}");
-    assert!(info(&["--cache-max-size", "2G"]).contains("entries:   1\nsize:      "), "{}", info(&[]));
+    // The compiled component and its warm snapshot.
+    assert!(info(&["--cache-max-size", "2G"]).contains("entries:   2\nsize:      "), "{}", info(&[]));
     assert!(info(&["--cache-max-size", "2G"]).contains("of at most 2.0 GiB"), "{}", info(&[]));
 
     let outcome = featherlight(&dir, &["cache", "clear"]);
     assert!(outcome.success, "{outcome:#?}");
-    assert!(outcome.stdout.starts_with("removed 1 compiled components ("), "{outcome:#?}");
+    assert!(outcome.stdout.starts_with("removed 2 entries ("), "{outcome:#?}");
     assert!(info(&[]).contains("entries:   0"), "{}", info(&[]));
 
     // A component larger than the bound runs but is not cached.
@@ -523,4 +524,38 @@ fn dir_grants_a_directory_and_dir_ro_grants_it_read_only() {
     assert!(none.stdout.contains("01 read: error"), "{none:#?}");
     let missing = featherlight(&dir, &["run", "--dir", "/surely/missing::/x", WASI_APP, "hello"]);
     assert!(!missing.success && missing.stderr.contains("cannot grant `/surely/missing::/x`"), "{missing:#?}");
+}
+
+/// A repeated run starts from the warm snapshot the first left in the cache (no guest
+/// boot, no instantiation), one per set of guest arguments; a broken one is made again.
+#[test]
+fn repeated_runs_start_from_a_warm_snapshot_in_the_cache() {
+    let dir = scratch("warm-snapshot");
+    let run = |arg: &str| {
+        let outcome = featherlight(&dir, &["-vvv", "run", WASI_APP, "args", arg]);
+        assert_eq!(outcome.stdout, format!("arg 0: wasi-app.wasm\narg 1: args\narg 2: {arg}\n"), "{outcome:#?}");
+        outcome.stderr
+    };
+    let snapshots = || {
+        let entries = std::fs::read_dir(dir.join("cache")).expect("the cache directory");
+        let mut files: Vec<_> = entries
+            .map(|entry| entry.expect("an entry").path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "flsnap"))
+            .collect();
+        files.sort();
+        files
+    };
+    const HIT: &str = "warm snapshot from the cache";
+    assert!(!run("x").contains(HIT));
+    assert_eq!(snapshots().len(), 1);
+    assert!(run("x").contains(HIT), "the second run did not start from the snapshot");
+    // Other arguments: another warm state.
+    assert!(!run("y").contains(HIT));
+    assert_eq!(snapshots().len(), 2);
+    for file in snapshots() {
+        std::fs::OpenOptions::new().write(true).open(&file).and_then(|f| f.set_len(100)).expect("truncate");
+    }
+    let stderr = run("y");
+    assert!(stderr.contains("cannot use the cached snapshot") && stderr.contains("truncated"), "{stderr}");
+    assert!(run("y").contains(HIT), "the broken snapshot was not made again");
 }

@@ -7,6 +7,9 @@
 //! | `call-noop`        | a call of the calculator's `noop` on a warm sandbox      | `raw-exit`     |
 //! | `call-host-import` | `call-host(n)`, which calls the host's `record-call` once | `raw-exit`     |
 //! | `sandbox-new`      | `Sandbox::new` and a first `noop` call, until it returns  | `raw-exit`     |
+//!
+//! Starting from snapshot files, whole processes and featherlight's own time per call
+//! (`host-*`, `kvm-*`, `guest-*`) are measured in `startup.rs`.
 //! | `fib-vm`           | a CPU-bound `fib(n)` in a sandbox                         | `fib-wasmtime` |
 //! | `fib-wasmtime`     | the same `fib(n)` with wasmtime in this process           | `fib-wasmtime` |
 //!
@@ -30,6 +33,7 @@ mod memory;
 mod program;
 mod restore;
 mod serve;
+mod startup;
 mod table;
 mod values;
 
@@ -63,6 +67,7 @@ const TARGETS: &[(&str, f64)] = &[
     ("call-noop", 1.2),
     ("fib-vm", 1.0 / 0.95),
     ("sandbox-from-snapshot", 1.5),
+    ("sandbox-from-file", 1.5),
     ("echo-bytes-16MiB-vm", 1.0 / 0.8),
     ("echo-string-16MiB-vm", 1.0 / 0.8),
     ("memory-grow-64MiB-vm", 1.0 / 0.9),
@@ -105,6 +110,15 @@ Measurements (ratio = median / the baseline's median):
                     a sandbox from a snapshot on a new VM until its first call returns
   sandbox-from-spare
                     the same on the VM of a dropped sandbox (Config::spare_vms)
+  snapshot-load     Snapshot::load of a saved snapshot file (checked, mapped)
+  sandbox-from-file the same, then as sandbox-from-snapshot
+  host-<call>, kvm-<call>, guest-<call>
+                    per call: the host's time outside KVM_RUN, the time inside it, and
+                    that minus one raw-exit per run (the guest's own time, estimated);
+                    <call> = noop, string-1KiB (each way), host-import, noop-restore
+  process-version   this binary as a process printing its version (baseline)
+  run-noop-cached   a process `featherlight run --invoke 'noop()'` with the component and
+                    its warm snapshot cached                          (vs process-version)
   memory-grow-64MiB-vm  memory.grow of 64 MiB in 64 KiB steps, then a restore
   sieve-64MB-vm     a sieve over a 64 MB Vec, then a restore
   sha256-64MiB-vm   SHA-256 of 64 MiB, then a restore
@@ -253,10 +267,24 @@ pub fn bench(args: &BenchArgs, session: &Session) -> anyhow::Result<()> {
         measurements.extend(echoes);
         throughputs = rates;
     }
-    if !args.no_restore {
-        let cache_dir = engine.config().cache_dir.clone();
-        measurements.extend(restore::measure(CALCULATOR_WASM, cache_dir, quick.min(20_000), &progress)?);
-    }
+    let scratch = std::env::temp_dir().join(format!("featherlight-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
+    let started = (|| {
+        if !args.no_restore {
+            let cache_dir = engine.config().cache_dir.clone();
+            measurements.extend(restore::measure(CALCULATOR_WASM, cache_dir, quick.min(20_000), &progress)?);
+            progress("sandbox-from-file");
+            measurements.extend(startup::from_file(&component, &scratch, quick.min(MAX_SANDBOX_NEW))?);
+        }
+        progress("host and guest time per call");
+        let raw_exit = measurements[0].median();
+        measurements.extend(startup::per_call(&component, quick.min(20_000), raw_exit)?);
+        progress("whole processes");
+        measurements.extend(startup::processes(CALCULATOR_WASM, &scratch)?);
+        anyhow::Ok(())
+    })();
+    let _ = std::fs::remove_dir_all(&scratch);
+    started?;
     if !args.no_memory {
         measurements.extend(memory::measure(&engine, args.memory_iterations, &progress)?);
         // comrak's ~1 MB of stdin travels in the Init message: a larger input buffer.
