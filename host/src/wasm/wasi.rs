@@ -65,6 +65,10 @@ pub enum OutputSink {
     Capture(CapturedOutput),
     /// Dropped inside the guest: it never costs a VM exit.
     Discard,
+    /// Written to this file (a pipe, a FIFO, a regular file) as the guest
+    /// hands it over, like [`OutputSink::Inherit`]: for embedders that give
+    /// each sandbox its own output, such as the containerd shim's task FIFOs.
+    File(Arc<std::fs::File>),
 }
 
 /// A shared buffer capturing a component's output: clone it into an
@@ -385,6 +389,7 @@ impl WasiConfig {
                     buffer.append(bytes);
                     Ok(())
                 }
+                OutputSink::File(file) => (&**file).write_all(bytes),
                 // The guest drops it; a misbehaving guest's bytes go nowhere.
                 OutputSink::Discard => Ok(()),
             };
