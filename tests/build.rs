@@ -1,6 +1,6 @@
 //! Builds the test components in `components/` for `wasm32-wasip2` and points
 //! `VALUES_WASM`, `TRAPS_WASM`, `STATEFUL_WASM`, `RESOURCES_WASM`, `LARGE_WASM`,
-//! `MEMORY_WASM` and `WASI_APP_WASM` at them, and the hostile guest (`guest-runtime/hostile`) for
+//! `MEMORY_WASM`, `HTTP_PROXY_WASM` and `WASI_APP_WASM` at them, and the hostile guest (`guest-runtime/hostile`) for
 //! `x86_64-unknown-none` and points `HOSTILE_GUEST` at it, for `src/lib.rs`.
 //! `wasi-app` is a plain Rust binary: `cargo build --target wasm32-wasip2`
 //! makes it a WASI command component, no bindings crate. The same program is
@@ -29,6 +29,7 @@ fn build() -> Result<(), featherlight_build::BuildError> {
         ("resources", "RESOURCES_WASM"),
         ("large", "LARGE_WASM"),
         ("memory", "MEMORY_WASM"),
+        ("http-proxy", "HTTP_PROXY_WASM"),
     ] {
         let wasm = featherlight_build::build_component(&manifest_dir.join("components").join(name), &target_dir)?;
         println!("cargo:rustc-env={variable}={}", wasm.display());

@@ -163,6 +163,10 @@ pub enum Error {
     /// The guest pointed outside its memory.
     #[error("the guest pointed outside its memory: {0}")]
     OutOfBounds(#[from] OutOfBounds),
+    /// A wasi:http request did not get a complete response (the guest itself
+    /// ran to the end).
+    #[error(transparent)]
+    Http(#[from] crate::sandbox::http::HttpError),
     /// An [`InterruptHandle`](crate::InterruptHandle) stopped the call.
     #[error("the call was interrupted; restore a snapshot or create a new sandbox to call again")]
     Interrupted,
@@ -387,6 +391,7 @@ impl Error {
             | Self::Type(_)
             | Self::NoSuchExport(_)
             | Self::ArgumentCount { .. }
+            | Self::Http(_)
             | Self::MessageTooLarge { .. }
             | Self::SnapshotMismatch(_) => false,
         }
@@ -492,6 +497,7 @@ impl Error {
             Self::GuestMisbehaved(violation) => Self::GuestMisbehaved(violation.clone()),
             Self::Malformed(malformed) => Self::Malformed(malformed.clone()),
             Self::OutOfBounds(e) => Self::OutOfBounds(e.clone()),
+            Self::Http(e) => Self::Http(e.clone()),
             Self::Interrupted => Self::Interrupted,
             Self::DeadlineExceeded { after } => Self::DeadlineExceeded { after: *after },
             Self::SnapshotMismatch(text) => Self::SnapshotMismatch(text.clone()),

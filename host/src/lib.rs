@@ -20,6 +20,7 @@
 
 mod error;
 mod host_report;
+pub mod http;
 pub(crate) mod hypervisor;
 mod image;
 pub mod mem;
@@ -67,7 +68,7 @@ pub use wasm::component::Component;
 pub use wasm::engine::{Config, Engine};
 pub use wasm::types::{FuncType, ValueType};
 pub use wasm::value::Value;
-pub use wasm::wasi::{CapturedOutput, FsError, FsPerms, OutputSink, WasiClock, WasiConfig, WasiRandom};
+pub use wasm::wasi::{CapturedOutput, FsError, FsPerms, OutputSink, SharedWriter, WasiClock, WasiConfig, WasiRandom};
 pub use wasm::world::{ComponentWorld, WorldError, WorldFunction};
 
 // Guest addresses and sizes are u64; the host is x86-64 (KVM), where usize

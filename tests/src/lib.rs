@@ -30,6 +30,11 @@ pub const MEMORY_WASM: &str = env!("MEMORY_WASM");
 /// size, directly and through its `host` import.
 pub const LARGE_WASM: &str = env!("LARGE_WASM");
 
+/// The `http-proxy` test component (`components/http-proxy`): a
+/// `wasi:http/proxy` component built with the `wasip2` crate; its routes are
+/// listed in its `src/lib.rs`.
+pub const HTTP_PROXY_WASM: &str = env!("HTTP_PROXY_WASM");
+
 /// The hostile guest image (`guest-runtime/hostile`), built by `build.rs`:
 /// boot it with [`Config::guest_image`](featherlight::Config).
 pub const HOSTILE_GUEST: &str = env!("HOSTILE_GUEST");

@@ -66,7 +66,10 @@ pub fn result(reply: Option<Reply<'_>>) -> Vec<u8> {
         }
     };
     let results = reply.map(|_| fbb.create_vector(&values));
-    let body = fb::FunctionCallResult::create(&mut fbb, &fb::FunctionCallResultArgs { results, error: None });
+    let body = fb::FunctionCallResult::create(
+        &mut fbb,
+        &fb::FunctionCallResultArgs { results, error: None, http_response: None },
+    );
     finish(fbb, fb::GuestBody::FunctionCallResult, body.as_union_value())
 }
 
@@ -76,8 +79,10 @@ pub fn error(kind: fb::ErrorKind, text: &str) -> Vec<u8> {
     let message = fbb.create_string(text);
     let error =
         fb::CallError::create(&mut fbb, &fb::CallErrorArgs { kind, message: Some(message), ..Default::default() });
-    let body =
-        fb::FunctionCallResult::create(&mut fbb, &fb::FunctionCallResultArgs { results: None, error: Some(error) });
+    let body = fb::FunctionCallResult::create(
+        &mut fbb,
+        &fb::FunctionCallResultArgs { results: None, error: Some(error), http_response: None },
+    );
     finish(fbb, fb::GuestBody::FunctionCallResult, body.as_union_value())
 }
 

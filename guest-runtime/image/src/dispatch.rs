@@ -2,6 +2,7 @@
 
 use crate::failure::Failure;
 use crate::runtime::Runtime;
+use crate::wasi::http::Part;
 use alloc::string::ToString;
 use alloc::vec::Vec;
 use featherlight_abi::fb;
@@ -56,6 +57,13 @@ fn handle(runtime: &mut Option<Runtime>) -> Reply {
         // A resource drop has no results and no function type.
         return finish(runtime.call(&call).map(|(results, ty)| ty.map(|ty| (results, ty))));
     }
+    if let Some(request) = message.body_as_http_request() {
+        let Some(runtime) = runtime.as_mut() else {
+            return finish(Err(Failure::new(fb::ErrorKind::Malformed, "HTTP request before Init")));
+        };
+        let (outcome, response) = runtime.serve_http(&request);
+        return finish_with(outcome.map(|()| None), response.as_ref());
+    }
     if let Some(fault) = message.body_as_fault() {
         crate::fault::inject(fault.kind());
     }
@@ -77,22 +85,29 @@ impl Reply {
 }
 
 fn finish(outcome: Result<Option<(Vec<Val>, ComponentFunc)>, Failure>) -> Reply {
+    finish_with(outcome, None)
+}
+
+/// [`finish`], with what is left of an HTTP response.
+fn finish_with(outcome: Result<Option<(Vec<Val>, ComponentFunc)>, Failure>, response: Option<&Part>) -> Reply {
     let hint = match &outcome {
         Ok(Some((results, _))) => crate::values::size_hint(results),
         _ => 0,
-    };
+    } + response.map_or(0, |r| r.body.len() + 1024);
     let mut fbb = FlatBufferBuilder::with_capacity(hint.max(1024));
-    let args = match &outcome {
+    let mut args = match &outcome {
         Ok(Some((results, ty))) => match crate::values::encode_each(&mut fbb, results.iter().zip(ty.results())) {
-            Ok(values) => fb::FunctionCallResultArgs { results: Some(values), error: None },
+            Ok(values) => fb::FunctionCallResultArgs { results: Some(values), error: None, http_response: None },
             Err(e) => {
                 fbb.reset();
                 error_args(&mut fbb, &Failure::new(fb::ErrorKind::Malformed, e))
             }
         },
-        Ok(None) => fb::FunctionCallResultArgs { results: None, error: None },
+        Ok(None) => fb::FunctionCallResultArgs { results: None, error: None, http_response: None },
         Err(failure) => error_args(&mut fbb, failure),
     };
+    // After the results: encoding them may have reset the builder.
+    args.http_response = response.map(|r| crate::wasi::http::response_table(&mut fbb, r));
     let result = fb::FunctionCallResult::create(&mut fbb, &args);
     let root = fb::GuestMessage::create(
         &mut fbb,
@@ -116,5 +131,5 @@ fn error_args<'a>(fbb: &mut FlatBufferBuilder<'a>, failure: &Failure) -> fb::Fun
             limit: failure.sizes.1,
         },
     );
-    fb::FunctionCallResultArgs { results: None, error: Some(error) }
+    fb::FunctionCallResultArgs { results: None, error: Some(error), http_response: None }
 }

@@ -54,6 +54,8 @@ pub struct Runtime {
     exports: Vec<Option<(Func, ComponentFunc)>>,
     host_types: crate::resources::HostTypes,
     guest_table: crate::resources::GuestTable,
+    /// The component's `wasi:http/incoming-handler.handle`, if it has one.
+    http_handler: Option<wasi::http::Handler>,
 }
 
 impl Runtime {
@@ -131,7 +133,8 @@ impl Runtime {
             let ty = func.ty(&store);
             exports.push(Some((func, ty)));
         }
-        Ok(Self { store, exports, host_types, guest_table: crate::resources::GuestTable::default() })
+        let http_handler = wasi::http::find_handler(&mut store, &instance, &component);
+        Ok(Self { store, exports, host_types, guest_table: crate::resources::GuestTable::default(), http_handler })
     }
 
     /// Calls export `call.function()` with its arguments.
@@ -181,6 +184,14 @@ impl Runtime {
         handles.end_borrows(store);
         converted?;
         Ok((results, Some(ty)))
+    }
+}
+
+impl Runtime {
+    /// Serves one HTTP request: the call's outcome and what is left of the
+    /// response for the result message.
+    pub fn serve_http(&mut self, request: &fb::HttpRequest<'_>) -> (Result<(), Failure>, Option<wasi::http::Part>) {
+        wasi::http::serve(&mut self.store, self.http_handler.as_ref(), request)
     }
 }
 

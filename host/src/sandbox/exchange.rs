@@ -302,8 +302,11 @@ impl Sandbox {
             self.outbound = None;
             let bytes = self.receive()?;
             match guest::decode_message(&bytes)? {
-                GuestMessage::Finished(_) => {}
+                GuestMessage::Finished(_) => self.take_final_response_part(&bytes)?,
                 GuestMessage::Failed(failure) => {
+                    // What the component had produced of its response still
+                    // goes out (a trap after the head aborts the body).
+                    self.take_final_response_part(&bytes)?;
                     let error = call_error(failure, host_failure.take());
                     if let Error::MessageTooLarge { .. } = error {
                         // The guest gave up on a message mid-call (its results,
@@ -338,6 +341,18 @@ impl Sandbox {
                 }
                 GuestMessage::Fs(request) => {
                     self.serve_filesystem(&request)?;
+                    continue;
+                }
+                GuestMessage::BodyRead(read) => {
+                    self.serve_body_read(read)?;
+                    continue;
+                }
+                GuestMessage::HttpResponse(part) => {
+                    self.serve_response_part(part)?;
+                    continue;
+                }
+                GuestMessage::HttpOutgoing(request) => {
+                    self.serve_outgoing(request)?;
                     continue;
                 }
             }
@@ -386,7 +401,7 @@ impl Sandbox {
                 // Owned and borrowed alike: the guest keeps results' handles.
                 self.handles.issue_to_guest(&mut results, &import.ty.results)?;
                 let values = encode_values(&mut fbb, &results, &import.ty.results)?;
-                fb::FunctionCallResultArgs { results: Some(values), error: None }
+                fb::FunctionCallResultArgs { results: Some(values), error: None, http_response: None }
             }
             Err(error) => {
                 let text = fbb.create_string(error.message());
@@ -395,7 +410,7 @@ impl Sandbox {
                     &mut fbb,
                     &fb::CallErrorArgs { kind: fb::ErrorKind::HostFunction, message: Some(text), ..Default::default() },
                 );
-                fb::FunctionCallResultArgs { results: None, error: Some(error) }
+                fb::FunctionCallResultArgs { results: None, error: Some(error), http_response: None }
             }
         };
         let reply = Outbound::from(finish_reply(fbb, args));
@@ -417,7 +432,10 @@ impl Sandbox {
                 ..Default::default()
             },
         );
-        Ok(Outbound::from(finish_reply(fbb, fb::FunctionCallResultArgs { results: None, error: Some(error) })))
+        Ok(Outbound::from(finish_reply(
+            fbb,
+            fb::FunctionCallResultArgs { results: None, error: Some(error), http_response: None },
+        )))
     }
 
     /// Emits a guest log record, applying the configured level itself (a

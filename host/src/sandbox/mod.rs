@@ -5,6 +5,7 @@ mod filesystem;
 mod guest_cow;
 mod handles;
 pub mod host_functions;
+pub mod http;
 mod interrupt;
 mod linear_memory;
 mod snapshot;
@@ -63,6 +64,8 @@ pub struct Sandbox {
     outbound: Option<exchange::Outbound>,
     /// Times the vCPU ran and exited (see [`Sandbox::vm_exits`]).
     exits: u64,
+    /// The wasi:http request under way, if any.
+    http: Option<http::HttpSession>,
 }
 
 impl Drop for Sandbox {
@@ -198,6 +201,7 @@ impl Sandbox {
             handles: handles::HandleTable::default(),
             outbound: None,
             exits: 0,
+            http: None,
         }
     }
 

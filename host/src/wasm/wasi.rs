@@ -65,10 +65,31 @@ pub enum OutputSink {
     Capture(CapturedOutput),
     /// Dropped inside the guest: it never costs a VM exit.
     Discard,
-    /// Written to this file (a pipe, a FIFO, a regular file) as the guest
-    /// hands it over, like [`OutputSink::Inherit`]: for embedders that give
-    /// each sandbox its own output, such as the containerd shim's task FIFOs.
-    File(Arc<std::fs::File>),
+    /// Written to the embedder's writer as the guest hands it over (for
+    /// example with a per-request prefix, as `featherlight serve` does).
+    Writer(SharedWriter),
+}
+
+/// A writer shared by the sandboxes whose output it takes.
+#[derive(Clone)]
+pub struct SharedWriter(Arc<Mutex<dyn Write + Send>>);
+
+impl SharedWriter {
+    /// Shares `writer`.
+    pub fn new(writer: impl Write + Send + 'static) -> Self {
+        Self(Arc::new(Mutex::new(writer)))
+    }
+
+    fn write_all(&self, bytes: &[u8]) -> std::io::Result<()> {
+        let mut writer = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        writer.write_all(bytes).and_then(|()| writer.flush())
+    }
+}
+
+impl std::fmt::Debug for SharedWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedWriter").finish_non_exhaustive()
+    }
 }
 
 /// A shared buffer capturing a component's output: clone it into an
@@ -389,7 +410,7 @@ impl WasiConfig {
                     buffer.append(bytes);
                     Ok(())
                 }
-                OutputSink::File(file) => (&**file).write_all(bytes),
+                OutputSink::Writer(writer) => writer.write_all(bytes),
                 // The guest drops it; a misbehaving guest's bytes go nowhere.
                 OutputSink::Discard => Ok(()),
             };

@@ -110,6 +110,15 @@ impl ComponentWorld {
         &self.exports
     }
 
+    /// Whether the component is a `wasi:http` proxy: it exports
+    /// `wasi:http/incoming-handler@0.2.x`'s `handle`.
+    pub fn exports_http_handler(&self) -> bool {
+        self.exports.iter().any(|export| {
+            export.name == "handle"
+                && export.interface.as_deref().is_some_and(|i| i.starts_with("wasi:http/incoming-handler@0.2."))
+        })
+    }
+
     /// Imported functions, in the order the guest names them by index.
     pub fn imports(&self) -> &[WorldFunction] {
         &self.imports

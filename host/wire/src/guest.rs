@@ -66,6 +66,13 @@ pub enum GuestMessage<'a> {
     StdinRead(StdinRequest),
     /// The component calls `wasi:filesystem`.
     Fs(crate::filesystem::FsRequest<'a>),
+    /// The component reads an HTTP body.
+    BodyRead(crate::http::BodyRead),
+    /// A part of the component's HTTP response, sent during the call (checked
+    /// where the exchange's state is known).
+    HttpResponse(fb::HttpResponse<'a>),
+    /// The component makes an outgoing HTTP request.
+    HttpOutgoing(fb::HttpOutgoingRequest<'a>),
 }
 
 /// What the guest asks of stdin (every field unchecked: the guest chose it).
@@ -180,6 +187,16 @@ pub fn decode_message(bytes: &[u8]) -> Result<GuestMessage<'_>, WireError> {
         }))
     } else if let Some(request) = message.body_as_fs_request() {
         Ok(GuestMessage::Fs(crate::filesystem::decode_request(request)?))
+    } else if let Some(read) = message.body_as_body_read() {
+        Ok(GuestMessage::BodyRead(crate::http::BodyRead {
+            stream: read.stream(),
+            max_len: read.max_len(),
+            wait_ns: read.wait_ns(),
+        }))
+    } else if let Some(part) = message.body_as_http_response() {
+        Ok(GuestMessage::HttpResponse(part))
+    } else if let Some(request) = message.body_as_http_outgoing_request() {
+        Ok(GuestMessage::HttpOutgoing(request))
     } else {
         Err(Malformed::NoBody.into())
     }
@@ -253,7 +270,7 @@ mod tests {
                 fbb,
                 &fb::CallErrorArgs { kind, message, exit_code, handle, ..Default::default() },
             ));
-            let args = fb::FunctionCallResultArgs { results: None, error };
+            let args = fb::FunctionCallResultArgs { results: None, error, http_response: None };
             (fb::GuestBody::FunctionCallResult, fb::FunctionCallResult::create(fbb, &args).as_union_value())
         })
     }

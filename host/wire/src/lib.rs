@@ -13,6 +13,7 @@ pub mod chunks;
 pub mod codec;
 pub mod filesystem;
 pub mod guest;
+pub mod http;
 mod malformed;
 pub mod page_tables;
 #[doc(hidden)]

@@ -168,6 +168,19 @@ pub enum Malformed {
         /// it never gave or that was dropped).
         wrong_type: bool,
     },
+    /// An HTTP field (header or trailer) the guest sent is not valid HTTP.
+    #[error("the guest sent an invalid HTTP {what}: {detail}")]
+    HttpField {
+        /// `header name`, `header value`, `status code`, `method`, `URI`.
+        what: &'static str,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The guest sent an HTTP message at a point of the exchange where it
+    /// does not belong (a second response head, a body part after the end,
+    /// a body read of a stream that does not exist).
+    #[error("the guest broke the HTTP exchange: {0}")]
+    HttpSequence(&'static str),
     /// The guest runtime itself reported a message it could not read or
     /// write (its `Malformed` error kind), in its words.
     #[error("the guest runtime reported: {message}")]

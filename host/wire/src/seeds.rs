@@ -208,7 +208,7 @@ pub fn values_message(values: &[Value], types: &[ValueType], call: Option<u32>) 
                 (fb::GuestBody::FunctionCall, fb::FunctionCall::create(fbb, &args).as_union_value())
             }
             None => {
-                let args = fb::FunctionCallResultArgs { results: encoded, error: None };
+                let args = fb::FunctionCallResultArgs { results: encoded, error: None, http_response: None };
                 (fb::GuestBody::FunctionCallResult, fb::FunctionCallResult::create(fbb, &args).as_union_value())
             }
         }
@@ -238,7 +238,7 @@ pub fn messages() -> Vec<(String, Vec<u8>)> {
                 fbb,
                 &fb::CallErrorArgs { kind, message, exit_code, handle, ..Default::default() },
             ));
-            let args = fb::FunctionCallResultArgs { results: None, error };
+            let args = fb::FunctionCallResultArgs { results: None, error, http_response: None };
             (fb::GuestBody::FunctionCallResult, fb::FunctionCallResult::create(fbb, &args).as_union_value())
         });
         out.push((format!("error-{}", kind.0), message));

@@ -4,6 +4,8 @@
 //!   `wasmtime run`, and exits with the guest's status;
 //! - `featherlight run --invoke 'add(1, 2)' component.wasm` calls an export, like
 //!   `wasmtime run --invoke`;
+//! - `featherlight serve proxy.wasm` serves a `wasi:http/proxy` component, like
+//!   `wasmtime serve`, every request in a VM restored to the warm state;
 //! - `featherlight compile component.wasm` writes a precompiled `component.cwasm`;
 //! - `featherlight inspect component.wasm` prints the component's WIT world;
 //! - `featherlight bench` measures call costs against a raw KVM exit and against wasmtime;
@@ -20,6 +22,7 @@ mod inspect;
 mod options;
 mod report;
 mod run;
+mod serve;
 mod size;
 mod wasmtime_flags;
 
@@ -50,6 +53,8 @@ struct Cli {
 enum Command {
     /// Runs a WASI command component, or calls one of its exports with `--invoke`.
     Run(Box<run::RunArgs>),
+    /// Serves a wasi:http proxy component over HTTP, every request in its own micro-VM.
+    Serve(Box<serve::ServeArgs>),
     /// Compiles a component ahead of time into a file `run` loads without compiling.
     Compile(compile::CompileArgs),
     /// Prints a component's WIT world: what it imports and exports.
@@ -63,7 +68,7 @@ enum Command {
 }
 
 /// The subcommand names (and clap's `help`).
-const SUBCOMMANDS: &[&str] = &["run", "compile", "inspect", "bench", "cache", "image", "help"];
+const SUBCOMMANDS: &[&str] = &["run", "serve", "compile", "inspect", "bench", "cache", "image", "help"];
 
 /// `args` with `run` inserted where a command line names no subcommand but a component
 /// or one of `run`'s options (`featherlight app.wasm`, `featherlight --invoke 'f()'
@@ -101,6 +106,7 @@ fn main() -> ExitCode {
     let session = options::Session::start(cli.global);
     let outcome = match cli.command {
         Command::Run(args) => run::run(&args, &session),
+        Command::Serve(args) => serve::serve(&args, &session),
         Command::Compile(args) => compile::compile(&args, &session),
         Command::Inspect(args) => inspect::inspect(&args, &session),
         Command::Bench(args) => bench::bench(&args, &session),

@@ -168,7 +168,7 @@ pub struct RunArgs {
 }
 
 /// `--env`'s `NAME[=VAL]`: the name must not be empty.
-fn parse_env_var(text: &str) -> Result<(String, Option<String>), String> {
+pub(crate) fn parse_env_var(text: &str) -> Result<(String, Option<String>), String> {
     let (name, value) = match text.split_once('=') {
         Some((name, value)) => (name, Some(value.to_owned())),
         None => (text, None),

@@ -311,7 +311,7 @@ fn failed(store: &mut Ctx, rep: u32, code: ErrorCode) -> Result<StreamError> {
     if let Some(stream) = store.data_mut().wasi.files.streams.get_mut(&rep) {
         stream.closed = true;
     }
-    let error = IoError { text: alloc::format!("{code:?}"), code: Some(code) };
+    let error = IoError { text: alloc::format!("{code:?}"), code: Some(code), http: None };
     Ok(StreamError::LastOperationFailed(store.data_mut().table.push(error)?))
 }
 

@@ -3,6 +3,8 @@
 //! to hand buffered output to the host and read stdin; filesystem calls are
 //! forwarded to the host, which resolves them beneath the directories the
 //! embedder granted (none by default). Sockets link but are not granted.
+//! `wasi:http` serves the request the host sends and forwards outgoing
+//! requests to it (`http/`).
 //!
 //! Every 0.2.x version a component imports is linked: the functions are
 //! defined under the exact instance names the component uses.
@@ -11,6 +13,7 @@ mod denied;
 mod files;
 mod filesystem;
 mod fs_types;
+pub(crate) mod http;
 mod io;
 mod random;
 pub(crate) mod state;
@@ -47,16 +50,19 @@ pub struct IoError {
     text: String,
     /// What `filesystem-error-code` tells (errors of file streams).
     code: Option<fs_types::ErrorCode>,
+    /// What `http-error-code` tells (errors of HTTP body streams).
+    http: Option<http::ErrorCode>,
 }
 pub struct TerminalInput;
 pub struct TerminalOutput;
 
-/// A pollable: ready now, once the monotonic clock reaches a deadline, or
-/// once stdin has data (or ended).
+/// A pollable: ready now, once the monotonic clock reaches a deadline,
+/// once stdin has data (or ended), or when an HTTP body or response is.
 pub enum Pollable {
     Ready,
     Until(u64),
     Stdin,
+    Http(http::Wait),
 }
 
 const STDIN: u32 = 0;
@@ -132,6 +138,8 @@ pub fn define(linker: &mut Linker<Host>, component: &wasmtime::component::Compon
             })?,
             "filesystem/types" => filesystem::types(&mut instance)?,
             "filesystem/preopens" => filesystem::preopens(&mut instance)?,
+            "http/types" => http::types(&mut instance)?,
+            "http/outgoing-handler" => http::outgoing_handler(&mut instance)?,
             _ if interface.starts_with("sockets/") => {
                 denied::define(&mut instance, name, &item.ty, &engine)?;
             }
@@ -158,11 +166,12 @@ fn define_resources(
     for name in names {
         match name.as_str() {
             "pollable" => instance.resource(&name, ResourceType::host::<Pollable>(), drop_from_table::<Pollable>)?,
-            "error" => instance.resource(&name, ResourceType::host::<IoError>(), drop_from_table::<IoError>)?,
-            "input-stream" => instance.resource(&name, ResourceType::host::<InputStream>(), filesystem::drop_stream)?,
-            "output-stream" => {
-                instance.resource(&name, ResourceType::host::<OutputStream>(), filesystem::drop_stream)?
+            // `wasi:http/types` uses `error` as `io-error`.
+            "error" | "io-error" => {
+                instance.resource(&name, ResourceType::host::<IoError>(), drop_from_table::<IoError>)?
             }
+            "input-stream" => instance.resource(&name, ResourceType::host::<InputStream>(), drop_stream)?,
+            "output-stream" => instance.resource(&name, ResourceType::host::<OutputStream>(), drop_stream)?,
             "descriptor" => {
                 instance.resource(&name, ResourceType::host::<filesystem::Descriptor>(), filesystem::drop_descriptor)?
             }
@@ -174,10 +183,18 @@ fn define_resources(
             "terminal-input" => instance.resource(&name, ResourceType::host::<TerminalInput>(), nothing)?,
             "terminal-output" => instance.resource(&name, ResourceType::host::<TerminalOutput>(), nothing)?,
             // Socket resources are never created.
-            _ => {}
+            other => {
+                http::define_resource(instance, other)?;
+            }
         }
     }
     Ok(())
+}
+
+/// Drops a file or HTTP body stream (stdio's are never dropped for real).
+fn drop_stream(mut store: Ctx, rep: u32) -> Result<()> {
+    http::drop_stream(&mut store, rep);
+    filesystem::drop_stream(store, rep)
 }
 
 fn nothing(_: Ctx, _rep: u32) -> Result<()> {

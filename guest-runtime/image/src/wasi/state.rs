@@ -62,6 +62,8 @@ pub struct Wasi {
     pub random: ChaCha20,
     /// Descriptors, file streams and listings the component holds.
     pub files: super::files::Files,
+    /// The request being served and its bodies.
+    pub http: super::http::Http,
 }
 
 impl core::fmt::Debug for Wasi {
@@ -99,6 +101,7 @@ impl Wasi {
             clock: Clock::default(),
             random: ChaCha20::new(seed),
             files: super::files::Files::default(),
+            http: super::http::Http::default(),
         };
         wasi.begin_call(context);
         wasi
