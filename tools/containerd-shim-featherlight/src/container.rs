@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Context, bail};
 use containerd_shim::api::{CreateTaskRequest, Status};
 use featherlight::{
-    Component, Config, Engine, Error, FsPerms, InterruptHandle, Linker, OutputSink, Sandbox, WasiConfig,
+    Component, Config, Engine, Error, FsPerms, InterruptHandle, Linker, OutputSink, Sandbox, SharedWriter, WasiConfig,
 };
 use oci_spec::runtime::Spec;
 
@@ -274,7 +274,7 @@ fn output(path: &str) -> anyhow::Result<OutputSink> {
         return Ok(OutputSink::Discard);
     }
     let file = OpenOptions::new().read(true).write(true).open(path).with_context(|| format!("cannot open {path}"))?;
-    Ok(OutputSink::File(Arc::new(file)))
+    Ok(OutputSink::Writer(SharedWriter::new(file)))
 }
 
 /// The stdin FIFO, opened when the guest first reads: opening a FIFO to read waits for its

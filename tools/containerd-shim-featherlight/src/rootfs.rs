@@ -7,7 +7,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use containerd_shim::api::Mount;
+use containerd_shim::protos::api::Mount;
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 
 /// The directories the root filesystem's files come from, topmost first: the rootfs

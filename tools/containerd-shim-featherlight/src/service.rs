@@ -14,7 +14,7 @@ use containerd_shim::protos::events::task::{TaskCreate, TaskDelete, TaskExit, Ta
 use containerd_shim::protos::protobuf::well_known_types::timestamp::Timestamp;
 use containerd_shim::protos::protobuf::{MessageDyn, MessageField};
 use containerd_shim::protos::ttrpc::{self, Code};
-use containerd_shim::protos::types::task::ProcessInfo;
+use containerd_shim::protos::api::ProcessInfo;
 use containerd_shim::publisher::RemotePublisher;
 use containerd_shim::{Config, Context, DeleteResponse, ExitSignal, Flags, StartOpts, TtrpcContext, TtrpcResult};
 
