@@ -106,7 +106,9 @@ fn responses_match_wasmtime_wasi_http() {
             assert_eq!(actual.status, expected.status, "{} {}", case.method, case.path);
             assert_eq!(actual.headers, expected.headers, "{} {}", case.method, case.path);
             match (&actual.body, &expected.body) {
-                (Ok(a), Ok(b)) => assert!(a == b, "{} {}: bodies differ ({} vs {} bytes)", case.method, case.path, a.len(), b.len()),
+                (Ok(a), Ok(b)) => {
+                    assert!(a == b, "{} {}: bodies differ ({} vs {} bytes)", case.method, case.path, a.len(), b.len())
+                }
                 (a, b) => assert_eq!(a.is_ok(), b.is_ok(), "{} {}: {a:?} vs {b:?}", case.method, case.path),
             }
         }

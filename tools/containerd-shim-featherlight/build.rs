@@ -9,14 +9,15 @@ fn main() {
     let workspace = manifest_dir.parent().and_then(Path::parent).expect("tools/<crate> is two levels below the root");
     let target_dir = featherlight_build::component_target_dir(workspace);
     let wasi_app = workspace.join("tests/components/wasi-app");
-    let built = featherlight_build::ensure_rust_target(featherlight_build::COMPONENT_TARGET, &wasi_app).and_then(|()| {
-        featherlight_build::cargo_build(&featherlight_build::NestedBuild::new(
-            wasi_app.join("Cargo.toml"),
-            featherlight_build::COMPONENT_TARGET,
-            &target_dir,
-            featherlight_build::Artifact::Bin("wasi-app".into()),
-        ))
-    });
+    let built =
+        featherlight_build::ensure_rust_target(featherlight_build::COMPONENT_TARGET, &wasi_app).and_then(|()| {
+            featherlight_build::cargo_build(&featherlight_build::NestedBuild::new(
+                wasi_app.join("Cargo.toml"),
+                featherlight_build::COMPONENT_TARGET,
+                &target_dir,
+                featherlight_build::Artifact::Bin("wasi-app".into()),
+            ))
+        });
     match built {
         Ok(path) => println!("cargo:rustc-env=FEATHERLIGHT_SHIM_WASI_APP_WASM={}", path.display()),
         Err(e) => {

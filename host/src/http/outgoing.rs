@@ -172,7 +172,10 @@ impl OutgoingHttp for HyperClient {
         })?;
         let (parts, body) = response.into_parts();
         let head = ResponseHead { status: parts.status, headers: parts.headers };
-        Ok((head, Box::new(ResponseSource { body, runtime, between_bytes, last: Instant::now(), leftover: Bytes::new() })))
+        Ok((
+            head,
+            Box::new(ResponseSource { body, runtime, between_bytes, last: Instant::now(), leftover: Bytes::new() }),
+        ))
     }
 }
 

@@ -156,12 +156,7 @@ impl Proxy {
         response
     }
 
-    async fn serve<B>(
-        &self,
-        id: u64,
-        parts: http::request::Parts,
-        body: B,
-    ) -> (Response<ResponseBody>, Option<Served>)
+    async fn serve<B>(&self, id: u64, parts: http::request::Parts, body: B) -> (Response<ResponseBody>, Option<Served>)
     where
         B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
         B::Error: std::fmt::Display,
@@ -329,6 +324,9 @@ mod tests {
         let mut lines = PrefixedLines::new(Vec::new(), "stdout", 7);
         lines.write_all(b"one\ntw").unwrap();
         lines.write_all(b"o\n\nthree").unwrap();
-        assert_eq!(String::from_utf8(lines.out).unwrap(), "stdout [7] :: one\nstdout [7] :: two\nstdout [7] :: \nstdout [7] :: three");
+        assert_eq!(
+            String::from_utf8(lines.out).unwrap(),
+            "stdout [7] :: one\nstdout [7] :: two\nstdout [7] :: \nstdout [7] :: three"
+        );
     }
 }

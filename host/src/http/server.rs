@@ -75,6 +75,3 @@ pub async fn serve(
     }
     Ok(())
 }
-
-
-

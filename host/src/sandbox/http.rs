@@ -331,7 +331,8 @@ impl Sandbox {
                     .ok_or(Malformed::HttpSequence("a body read of a body that does not exist"))?
                     .as_mut()
             };
-            let wait = until.map_or(WAIT_SLICE, |until| until.saturating_duration_since(Instant::now()).min(WAIT_SLICE));
+            let wait =
+                until.map_or(WAIT_SLICE, |until| until.saturating_duration_since(Instant::now()).min(WAIT_SLICE));
             match source.read(max_len, wait) {
                 BodyChunk::Pending if until.is_none_or(|until| Instant::now() < until) => self.check_stop()?,
                 chunk => break chunk,
@@ -382,7 +383,8 @@ impl Sandbox {
     /// `HttpIncomingResponse`.
     pub(super) fn serve_outgoing(&mut self, request: fb::HttpOutgoingRequest<'_>) -> Result<(), Error> {
         let request = wire::decode_outgoing(request)?;
-        let session = self.http.as_mut().ok_or(Malformed::HttpSequence("an outgoing request outside an HTTP request"))?;
+        let session =
+            self.http.as_mut().ok_or(Malformed::HttpSequence("an outgoing request outside an HTTP request"))?;
         if request.id == REQUEST_BODY || session.bodies.contains_key(&request.id) {
             return Err(Malformed::HttpSequence("an outgoing request with an id in use").into());
         }

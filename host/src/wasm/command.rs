@@ -2,10 +2,10 @@
 //! `wasmtime run` does, for every embedder that runs commands: the CLI and
 //! the containerd shim.
 
+use crate::Sandbox;
 use crate::error::Error;
 use crate::wasm::value::Value;
 use crate::wasm::world::ComponentWorld;
-use crate::Sandbox;
 
 /// The interface a WASI command exports.
 pub const WASI_RUN: &str = "wasi:cli/run";

@@ -73,9 +73,7 @@ pub struct OutgoingRequest<'a> {
 }
 
 /// Checks a list of fields the guest sent.
-pub fn decode_fields(
-    fields: Option<Vector<'_, ForwardsUOffset<fb::HttpField<'_>>>>,
-) -> Result<HeaderMap, Malformed> {
+pub fn decode_fields(fields: Option<Vector<'_, ForwardsUOffset<fb::HttpField<'_>>>>) -> Result<HeaderMap, Malformed> {
     let mut map = HeaderMap::new();
     for field in fields.iter().flatten() {
         let name = HeaderName::from_bytes(field.name().unwrap_or("").as_bytes())

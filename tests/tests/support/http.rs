@@ -202,9 +202,8 @@ pub struct Reply {
 /// Sends one request on a new connection and reads the whole reply.
 pub async fn send(addr: SocketAddr, request: Request<Full<Bytes>>) -> Result<Reply, String> {
     let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-        .await
-        .map_err(|e| e.to_string())?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
     tokio::spawn(connection);
     let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
     let (parts, body) = response.into_parts();

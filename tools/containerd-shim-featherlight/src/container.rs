@@ -226,7 +226,9 @@ fn prepare(spec: &Spec, bundle: &Path, request: &CreateTaskRequest) -> anyhow::R
     rootfs::open(&layers, entrypoint)?.read_to_end(&mut bytes).context("cannot read the component")?;
 
     let mut config = Config {
-        cache_dir: Some(std::env::var_os(CACHE_DIR_ENV).map_or_else(|| PathBuf::from(DEFAULT_CACHE_DIR), PathBuf::from)),
+        cache_dir: Some(
+            std::env::var_os(CACHE_DIR_ENV).map_or_else(|| PathBuf::from(DEFAULT_CACHE_DIR), PathBuf::from),
+        ),
         ..Config::default()
     };
     let memory_limit = spec.linux().as_ref().and_then(|linux| linux.resources().as_ref()?.memory().as_ref()?.limit());
@@ -234,7 +236,8 @@ fn prepare(spec: &Spec, bundle: &Path, request: &CreateTaskRequest) -> anyhow::R
         config.memory.max_wasm_memory = Some(limit);
     }
     let engine = Engine::new(config).context("cannot create the featherlight engine")?;
-    let component = Component::new(&engine, &bytes).with_context(|| format!("cannot load the component {entrypoint}"))?;
+    let component =
+        Component::new(&engine, &bytes).with_context(|| format!("cannot load the component {entrypoint}"))?;
 
     let mut wasi = WasiConfig::new().args(args.iter().cloned());
     for var in process.env().iter().flatten() {

@@ -40,7 +40,8 @@ pub fn layers(bundle: &Path, root: &Path, mounts: &[Mount]) -> anyhow::Result<Ve
 /// is its own root: symbolic links and `..` resolve inside it, never on the host.
 pub fn open(layers: &[PathBuf], path: &str) -> anyhow::Result<File> {
     for layer in layers {
-        let dir = File::open(layer).with_context(|| format!("cannot open the root filesystem `{}`", layer.display()))?;
+        let dir =
+            File::open(layer).with_context(|| format!("cannot open the root filesystem `{}`", layer.display()))?;
         let resolve = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
         match rustix::fs::openat2(&dir, path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty(), resolve) {
             Ok(fd) => {

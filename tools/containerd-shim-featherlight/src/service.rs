@@ -10,11 +10,11 @@ use containerd_shim::api::{
     PidsRequest, PidsResponse, ShutdownRequest, StartRequest, StartResponse, StateRequest, StateResponse, WaitRequest,
     WaitResponse,
 };
+use containerd_shim::protos::api::ProcessInfo;
 use containerd_shim::protos::events::task::{TaskCreate, TaskDelete, TaskExit, TaskStart};
 use containerd_shim::protos::protobuf::well_known_types::timestamp::Timestamp;
 use containerd_shim::protos::protobuf::{MessageDyn, MessageField};
 use containerd_shim::protos::ttrpc::{self, Code};
-use containerd_shim::protos::api::ProcessInfo;
 use containerd_shim::publisher::RemotePublisher;
 use containerd_shim::{Config, Context, DeleteResponse, ExitSignal, Flags, StartOpts, TtrpcContext, TtrpcResult};
 
@@ -183,7 +183,10 @@ impl containerd_shim::Task for Service {
     fn delete(&self, _ctx: &TtrpcContext, request: DeleteRequest) -> TtrpcResult<DeleteResponse> {
         let container = self.container(&request.id)?;
         let Some((exit_status, at)) = container.exited() else {
-            return Err(status(Code::FAILED_PRECONDITION, format!("container {} is running; kill it first", request.id)));
+            return Err(status(
+                Code::FAILED_PRECONDITION,
+                format!("container {} is running; kill it first", request.id),
+            ));
         };
         // Dropping the container drops its sandbox (the VM) and closes its FIFOs.
         self.containers().remove(&request.id);
@@ -194,7 +197,12 @@ impl containerd_shim::Task for Service {
         event.exit_status = exit_status;
         event.exited_at = MessageField::some(timestamp(at));
         self.publish("/tasks/delete", Box::new(event));
-        Ok(DeleteResponse { pid: pid(), exit_status, exited_at: MessageField::some(timestamp(at)), ..Default::default() })
+        Ok(DeleteResponse {
+            pid: pid(),
+            exit_status,
+            exited_at: MessageField::some(timestamp(at)),
+            ..Default::default()
+        })
     }
 
     fn state(&self, _ctx: &TtrpcContext, request: StateRequest) -> TtrpcResult<StateResponse> {

@@ -137,12 +137,7 @@ fn write_image(file: &[u8], path: &str, tag: &str, output: &Path) -> anyhow::Res
         .architecture(Arch::Amd64)
         .os(Os::Linux)
         .config(ConfigBuilder::default().entrypoint(vec![format!("/{in_image}")]).build()?)
-        .rootfs(
-            RootFsBuilder::default()
-                .typ("layers")
-                .diff_ids(vec![layer.descriptor.digest().to_string()])
-                .build()?,
-        )
+        .rootfs(RootFsBuilder::default().typ("layers").diff_ids(vec![layer.descriptor.digest().to_string()]).build()?)
         .build()?;
     let config = Blob::new(MediaType::ImageConfig, config.to_string()?.into_bytes())?;
 

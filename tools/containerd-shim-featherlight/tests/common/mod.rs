@@ -187,7 +187,12 @@ impl Containerd {
     /// Task bundles containerd's runtime still has in its state directory.
     pub fn leftover_task_dirs(&self) -> Vec<String> {
         let tasks = self.dir.join("state/io.containerd.runtime.v2.task").join(NAMESPACE);
-        std::fs::read_dir(tasks).into_iter().flatten().flatten().map(|e| e.file_name().to_string_lossy().into()).collect()
+        std::fs::read_dir(tasks)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into())
+            .collect()
     }
 
     /// Whether anything is mounted beneath the test's directory.
