@@ -133,7 +133,8 @@ impl Container {
                     return 0;
                 }
                 match sandbox.run_wasi_command(run) {
-                    Ok(status) => status as u32,
+                    // containerd keeps exit statuses as u32, as the kernel reports them.
+                    Ok(status) => status.cast_unsigned(),
                     Err(Error::Interrupted) => 0,
                     Err(error @ Error::Trap { .. }) => {
                         log::warn!("container {}: {error}", self.id);

@@ -210,11 +210,11 @@ impl Drop for Containerd {
             let _ = self.ctr(&["task", "delete", "--force", task]);
         }
         // SAFETY: sends SIGTERM to the child this fixture spawned, which it has not reaped.
-        unsafe { libc::kill(self.process.id() as libc::pid_t, libc::SIGTERM) };
+        unsafe { libc::kill(self.process.id().cast_signed(), libc::SIGTERM) };
         let _ = wait_child(&mut self.process, Duration::from_secs(10));
         for pid in self.shim_processes() {
             // SAFETY: a stray shim of this test's containerd; killing it harms nothing else.
-            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            unsafe { libc::kill(pid.cast_signed(), libc::SIGKILL) };
         }
         if !self.has_mounts() {
             let _ = std::fs::remove_dir_all(&self.dir);
