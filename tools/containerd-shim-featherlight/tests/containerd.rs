@@ -133,3 +133,33 @@ fn delete_leaves_nothing_behind() {
     assert!(fds_after <= fds_before + 2, "containerd's open files grew from {fds_before} to {fds_after}");
     assert!(!containerd.has_mounts(), "a mount under the test's directory is left");
 }
+
+#[test]
+fn mounts_are_granted_and_memory_is_capped() {
+    let Some(containerd) = Containerd::start("grants") else { return };
+    let image = containerd.import_wasi_app();
+    let etc = containerd.dir().join("etc");
+    std::fs::create_dir_all(&etc).expect("create the mount's source");
+    std::fs::write(etc.join("hostname"), "featherlight-node\n").expect("write a file to read");
+    let mount = format!("type=bind,src={},dst=/etc,options=rbind:ro", etc.display());
+    let run = ["run", "--rm", "--runtime", RUNTIME];
+    let output = containerd.ctr(&[&run[..], &["--mount", &mount, &image, "mounted", "/app.wasm", "fs"]].concat());
+    assert_eq!(output.status.code(), Some(0), "{}", common::describe(&output));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "read 18 bytes\n");
+    // Without the mount the component sees no file system at all.
+    let output = containerd.ctr(&[&run[..], &[&image, "unmounted", "/app.wasm", "fs"]].concat());
+    assert_eq!(output.status.code(), Some(0), "{}", common::describe(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("error: "), "{}", common::describe(&output));
+
+    // 32 MiB of memory: 8 MiB fits, 64 MiB does not (the allocation fails: a trap).
+    let limit = (32u64 << 20).to_string();
+    let output =
+        containerd.ctr(&[&run[..], &["--memory-limit", &limit, &image, "small", "/app.wasm", "alloc", "8"]].concat());
+    assert_eq!(output.status.code(), Some(0), "{}", common::describe(&output));
+    let output =
+        containerd.ctr(&[&run[..], &["--memory-limit", &limit, &image, "large", "/app.wasm", "alloc", "64"]].concat());
+    assert_eq!(output.status.code(), Some(134), "{}", common::describe(&output));
+    // The same without a limit fits.
+    let output = containerd.ctr(&[&run[..], &[&image, "unlimited", "/app.wasm", "alloc", "64"]].concat());
+    assert_eq!(output.status.code(), Some(0), "{}", common::describe(&output));
+}
