@@ -3,6 +3,7 @@
 //! WASI an embedder grants.
 
 pub mod cache;
+pub mod command;
 pub mod component;
 pub mod engine;
 pub mod types;

@@ -9,13 +9,15 @@
 //! - `featherlight compile component.wasm` writes a precompiled `component.cwasm`;
 //! - `featherlight inspect component.wasm` prints the component's WIT world;
 //! - `featherlight bench` measures call costs against a raw KVM exit and against wasmtime;
-//! - `featherlight cache dir|info|clear` shows or clears the compile cache.
+//! - `featherlight cache dir|info|clear` shows or clears the compile cache;
+//! - `featherlight image build app.wasm --tag app:1.0 -o app.tar` writes an OCI image.
 //!
 //! Each subcommand lives in its own module; [`options`] holds what they share.
 
 mod bench;
 mod cache;
 mod compile;
+mod image;
 mod inspect;
 mod options;
 mod report;
@@ -61,10 +63,12 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Shows where compiled components are cached and how much they take, or clears them.
     Cache(cache::CacheArgs),
+    /// Builds an OCI image of a component, for containerd and Kubernetes.
+    Image(image::ImageArgs),
 }
 
 /// The subcommand names (and clap's `help`).
-const SUBCOMMANDS: &[&str] = &["run", "serve", "compile", "inspect", "bench", "cache", "help"];
+const SUBCOMMANDS: &[&str] = &["run", "serve", "compile", "inspect", "bench", "cache", "image", "help"];
 
 /// `args` with `run` inserted where a command line names no subcommand but a component
 /// or one of `run`'s options (`featherlight app.wasm`, `featherlight --invoke 'f()'
@@ -107,6 +111,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => inspect::inspect(&args, &session),
         Command::Bench(args) => bench::bench(&args, &session),
         Command::Cache(args) => cache::cache(&args, &session),
+        Command::Image(args) => image::image(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,15 +7,13 @@ use std::path::Path;
 
 use anyhow::{Context, anyhow, bail};
 use clap::Args;
+use featherlight::wasm::command::WASI_RUN;
 use featherlight::wasm::wave::{display_results, parse_invoke};
-use featherlight::{Component, ComponentWorld, FsPerms, Linker, Sandbox, Snapshot, Value, WasiConfig, WorldFunction};
+use featherlight::{Component, ComponentWorld, FsPerms, Linker, Sandbox, Snapshot, WasiConfig, WorldFunction};
 
 use crate::options::Session;
 use crate::report::{errln, outln};
 use crate::wasmtime_flags::{Group, GroupParser, Refused, Setting, Settings};
-
-/// The interface a WASI command exports.
-const WASI_RUN: &str = "wasi:cli/run";
 
 /// The status `wasmtime run` exits with when the guest traps (128 + SIGABRT).
 const TRAP_STATUS: i32 = 134;
@@ -323,16 +321,15 @@ fn invoke(args: &RunArgs, session: &Session) -> anyhow::Result<()> {
     let mut linker = Linker::new();
     linker.wasi(wasi);
     let Some(call) = &args.invoke else {
-        let Some(index) = wasi_run_export(world) else {
+        let Some(index) = world.wasi_run_export() else {
             bail!(no_invoke_message(path, world, args.guest_args()));
         };
         let mut sandbox = warm_sandbox(&component, &linker, &warm_key)?;
-        let results = sandbox.call_index(index, &[])?;
-        if let [Value::Result(Err(_))] = results.as_slice() {
-            // What `wasmtime run` does when `run` returns an error: exit 1, silently.
-            return Err(GuestExit(1).into());
-        }
-        return Ok(());
+        // `wasmtime run` exits with the command's status, silently.
+        return match sandbox.run_wasi_command(index)? {
+            0 => Ok(()),
+            code => Err(GuestExit(code).into()),
+        };
     };
     let (index, params) = parse_invoke(call, world).map_err(|e| anyhow!(quote_briefly(&e.to_string(), call)))?;
     let name = world.exports().get(index).map_or_else(|| excerpt(call), |export| export.item_name());
@@ -420,14 +417,6 @@ fn is_linked_wasi(interface: &str) -> bool {
         && (LINKED_WASI.contains(&name) || name.starts_with("filesystem/") || name.starts_with("sockets/"))
 }
 
-/// The index of the component's `wasi:cli/run#run` export, if it is a WASI command.
-fn wasi_run_export(world: &ComponentWorld) -> Option<usize> {
-    world
-        .exports()
-        .iter()
-        .position(|export| export.name == "run" && export.interface.as_deref().is_some_and(is_wasi_run))
-}
-
 /// Why `run` without `--invoke` cannot go on, and what to do instead.
 ///
 /// An `--invoke` written after the component is an argument for the guest, as with
@@ -487,22 +476,9 @@ fn quote_briefly(message: &str, call: &str) -> String {
     }
 }
 
-/// Whether `interface` is `wasi:cli/run`, of any version.
-fn is_wasi_run(interface: &str) -> bool {
-    interface.split('@').next() == Some(WASI_RUN)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn recognises_wasi_run_of_any_version() {
-        assert!(is_wasi_run("wasi:cli/run"));
-        assert!(is_wasi_run("wasi:cli/run@0.2.6"));
-        assert!(!is_wasi_run("wasi:cli/runner"));
-        assert!(!is_wasi_run("wasi:cli/environment@0.2.6"));
-    }
 
     #[test]
     fn wasi_0_2_interfaces_the_guest_implements_are_linked() {

@@ -155,6 +155,15 @@ fn main() {
             println!("out 2");
             eprintln!("err 2");
         }
+        "spin" => {
+            // Runs until stopped from outside (the containerd shim's kill test).
+            println!("spinning");
+            std::io::stdout().flush().expect("flush");
+            let mut n = 0u64;
+            loop {
+                n = std::hint::black_box(n.wrapping_add(1));
+            }
+        }
         other => {
             eprintln!("unknown scenario `{other}`");
             std::process::exit(2);
