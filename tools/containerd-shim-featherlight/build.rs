@@ -1,6 +1,8 @@
-//! Builds `tests/components/wasi-app` (a WASI command from plain Rust std) for the tests,
-//! which run it in containers (`FEATHERLIGHT_SHIM_WASI_APP_WASM`). The CLI's build script
-//! builds the same component into the same directory, so it is built once.
+//! Builds the components the tests run in containers: `tests/components/wasi-app` (a WASI
+//! command from plain Rust std, `FEATHERLIGHT_SHIM_WASI_APP_WASM`) and
+//! `tests/components/http-proxy` (a `wasi:http/proxy` component,
+//! `FEATHERLIGHT_SHIM_HTTP_PROXY_WASM`). The CLI's build script builds the same components
+//! into the same directory, so each is built once.
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +24,14 @@ fn main() {
         Ok(path) => println!("cargo:rustc-env=FEATHERLIGHT_SHIM_WASI_APP_WASM={}", path.display()),
         Err(e) => {
             eprintln!("error: cannot build the component in {}: {e}", wasi_app.display());
+            std::process::exit(1);
+        }
+    }
+    let http_proxy = workspace.join("tests/components/http-proxy");
+    match featherlight_build::build_component(&http_proxy, &target_dir) {
+        Ok(path) => println!("cargo:rustc-env=FEATHERLIGHT_SHIM_HTTP_PROXY_WASM={}", path.display()),
+        Err(e) => {
+            eprintln!("error: cannot build the component in {}: {e}", http_proxy.display());
             std::process::exit(1);
         }
     }

@@ -120,6 +120,16 @@ impl Proxy {
         let mut sandbox = Sandbox::new(component, linker)?;
         let snapshot = sandbox.snapshot()?;
         drop(sandbox);
+        Self::from_snapshot(snapshot, linker, config)
+    }
+
+    /// Serves from a warm snapshot made earlier, such as one loaded from a
+    /// file ([`Snapshot::load`], [`Snapshot::load_or_make`]): nothing boots
+    /// or instantiates. `linker` must be the one the snapshot was made with.
+    pub fn from_snapshot(snapshot: Arc<Snapshot>, linker: &Linker, config: ProxyConfig) -> Result<Self, Error> {
+        if !snapshot.component().world().exports_http_handler() {
+            return Err(HttpError::NotAProxy.into());
+        }
         let outgoing = config.outgoing.client();
         Ok(Self {
             inner: Arc::new(Inner {

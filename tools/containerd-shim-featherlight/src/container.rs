@@ -9,11 +9,15 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, bail};
 use containerd_shim::api::{CreateTaskRequest, Status};
+use featherlight::http::{Proxy, ProxyConfig};
 use featherlight::{
-    Component, Config, Engine, Error, FsPerms, InterruptHandle, Linker, OutputSink, Sandbox, SharedWriter, WasiConfig,
+    Component, Config, Engine, Error, FsPerms, InterruptHandle, Linker, OutputSink, Sandbox, SharedWriter, Snapshot,
+    WasiConfig,
 };
 use oci_spec::runtime::Spec;
+use tokio::sync::watch;
 
+use crate::http::{self, Stop};
 use crate::rootfs;
 
 /// The exit status of a guest that trapped, as `wasmtime run` and `featherlight run` exit
@@ -32,6 +36,8 @@ const DEFAULT_CACHE_DIR: &str = "/var/cache/featherlight";
 enum Workload {
     /// A WASI command: the sandbox and the index of its `wasi:cli/run` export.
     Command { sandbox: Box<Sandbox>, run: usize },
+    /// A `wasi:http/proxy` component, served on its socket until killed.
+    Http { proxy: Proxy, listener: std::net::TcpListener, stop: watch::Receiver<Stop> },
     /// A pod's sandbox container: it holds the pod's place and runs nothing until killed.
     PodSandbox,
 }
@@ -52,7 +58,17 @@ pub struct Container {
     pub stderr: String,
     state: Mutex<State>,
     changed: Condvar,
-    interrupt: Option<InterruptHandle>,
+    stopper: Stopper,
+}
+
+/// How a kill reaches the guest.
+enum Stopper {
+    /// Nothing runs (a pod's sandbox container).
+    Nothing,
+    /// A command: its call is interrupted.
+    Interrupt(InterruptHandle),
+    /// A server: it stops accepting, and then finishes or drops its requests.
+    Server(watch::Sender<Stop>),
 }
 
 struct State {
@@ -69,16 +85,7 @@ impl Container {
         let spec = Spec::load(bundle.join("config.json")).context("cannot read the bundle's config.json")?;
         let pod_sandbox =
             spec.annotations().as_ref().and_then(|a| a.get(CRI_CONTAINER_TYPE)).is_some_and(|kind| kind == "sandbox");
-        let (workload, interrupt) = if pod_sandbox {
-            (Workload::PodSandbox, None)
-        } else {
-            let sandbox = prepare(&spec, bundle, request)?;
-            let run = sandbox.component().world().wasi_run_export().context(
-                "the entrypoint component exports no `wasi:cli/run`: the featherlight shim runs WASI commands",
-            )?;
-            let interrupt = sandbox.interrupt_handle();
-            (Workload::Command { sandbox: Box::new(sandbox), run }, Some(interrupt))
-        };
+        let (workload, stopper) = if pod_sandbox { (Workload::PodSandbox, Stopper::Nothing) } else { workload(&spec, bundle, request)? };
         Ok(Self {
             id: request.id.clone(),
             bundle: request.bundle.clone(),
@@ -87,7 +94,7 @@ impl Container {
             stderr: request.stderr.clone(),
             state: Mutex::new(State { phase: Phase::Created(workload), killed_by: None }),
             changed: Condvar::new(),
-            interrupt,
+            stopper,
         })
     }
 
@@ -146,6 +153,13 @@ impl Container {
                     }
                 }
             }
+            Workload::Http { proxy, listener, stop } => match http::serve(proxy, listener, stop) {
+                Ok(()) => 0,
+                Err(error) => {
+                    log::error!("container {}: {error:#}", self.id);
+                    1
+                }
+            },
             Workload::PodSandbox => {
                 let state = self.lock();
                 let _killed = self.changed.wait_while(state, |state| state.killed_by.is_none());
@@ -170,7 +184,19 @@ impl Container {
         }
         drop(state);
         self.changed.notify_all();
-        if let Some(interrupt) = self.interrupt.clone() {
+        if let Stopper::Server(stop) = &self.stopper {
+            // A SIGKILL after a SIGTERM hurries a graceful stop; nothing slows one down.
+            stop.send_if_modified(|now| {
+                let wanted = Stop::for_signal(signal);
+                let hurry = *now == Stop::No || wanted == Stop::Now;
+                if hurry {
+                    *now = wanted;
+                }
+                hurry
+            });
+        }
+        if let Stopper::Interrupt(interrupt) = &self.stopper {
+            let interrupt = interrupt.clone();
             // A request between calls does nothing: the run thread may not have entered the
             // guest yet; ask again until it has stopped.
             let container = self.clone();
@@ -213,9 +239,43 @@ impl Container {
     }
 }
 
-/// The container's sandbox: the engine (with the memory limit), the entrypoint component
-/// from the root filesystem, WASI from the spec's process and mounts, stdio on the FIFOs.
-fn prepare(spec: &Spec, bundle: &Path, request: &CreateTaskRequest) -> anyhow::Result<Sandbox> {
+/// What the container runs, chosen by the entrypoint component's world, and how to stop
+/// it. Both kinds start from the component's warm snapshot in the node's cache.
+fn workload(spec: &Spec, bundle: &Path, request: &CreateTaskRequest) -> anyhow::Result<(Workload, Stopper)> {
+    let Prepared { component, linker, warm_key, env } = prepare(spec, bundle, request)?;
+    let world = component.world();
+    if let Some(run) = world.wasi_run_export() {
+        let snapshot = Snapshot::load_or_make(&component, &linker, &warm_key)?;
+        let sandbox = Sandbox::from_snapshot(&snapshot, &linker)?;
+        let interrupt = sandbox.interrupt_handle();
+        return Ok((Workload::Command { sandbox: Box::new(sandbox), run }, Stopper::Interrupt(interrupt)));
+    }
+    if world.exports_http_handler() {
+        let listener = http::listen(spec, http::address(spec, &env)?)?;
+        let snapshot = Snapshot::load_or_make(&component, &linker, &warm_key)?;
+        let proxy = Proxy::from_snapshot(snapshot, &linker, ProxyConfig::default())?;
+        let (stop, stopped) = watch::channel(Stop::No);
+        return Ok((Workload::Http { proxy, listener, stop: stopped }, Stopper::Server(stop)));
+    }
+    bail!(
+        "the entrypoint component exports neither `wasi:cli/run` (a WASI command) nor \
+         `wasi:http/incoming-handler` (an HTTP proxy): the featherlight shim runs those two kinds"
+    )
+}
+
+/// A container's component and linker, made ready from its bundle.
+struct Prepared {
+    component: Component,
+    linker: Linker,
+    /// What shapes the warm state besides the component ([`Snapshot::load_or_make`]).
+    warm_key: Vec<u8>,
+    /// The process's environment, as pairs.
+    env: Vec<(String, String)>,
+}
+
+/// The engine (with the memory limit), the entrypoint component from the root filesystem,
+/// WASI from the spec's process and mounts, stdio on the FIFOs.
+fn prepare(spec: &Spec, bundle: &Path, request: &CreateTaskRequest) -> anyhow::Result<Prepared> {
     let process = spec.process().as_ref().context("the spec has no process to run")?;
     let args = process.args().clone().unwrap_or_default();
     let Some(entrypoint) = args.first() else {
@@ -241,8 +301,14 @@ fn prepare(spec: &Spec, bundle: &Path, request: &CreateTaskRequest) -> anyhow::R
         Component::new(&engine, &bytes).with_context(|| format!("cannot load the component {entrypoint}"))?;
 
     let mut wasi = WasiConfig::new().args(args.iter().cloned());
-    for var in process.env().iter().flatten() {
-        let (name, value) = var.split_once('=').unwrap_or((var, ""));
+    let env: Vec<(String, String)> = process
+        .env()
+        .iter()
+        .flatten()
+        .map(|var| var.split_once('=').unwrap_or((var, "")))
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect();
+    for (name, value) in &env {
         wasi = wasi.env(name, value);
     }
     for mount in spec.mounts().iter().flatten() {
@@ -266,9 +332,10 @@ fn prepare(spec: &Spec, bundle: &Path, request: &CreateTaskRequest) -> anyhow::R
     }
     wasi = wasi.stdout(output(&request.stdout)?).stderr(output(&request.stderr)?);
 
+    let warm_key = wasi.warm_state_key();
     let mut linker = Linker::new();
     linker.wasi(wasi);
-    Ok(Sandbox::new(&component, &linker)?)
+    Ok(Prepared { component, linker, warm_key, env })
 }
 
 /// Where the guest's stdout or stderr goes: the task's FIFO (opened read-write, so opening

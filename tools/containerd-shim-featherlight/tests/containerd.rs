@@ -6,6 +6,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::{Containerd, RUNTIME};
@@ -162,4 +163,37 @@ fn mounts_are_granted_and_memory_is_capped() {
     // The same without a limit fits.
     let output = containerd.ctr(&[&run[..], &[&image, "unlimited", "/app.wasm", "alloc", "64"]].concat());
     assert_eq!(output.status.code(), Some(0), "{}", common::describe(&output));
+}
+
+#[test]
+fn an_http_component_is_served_on_its_port() {
+    let Some(containerd) = Containerd::start("http") else { return };
+    let image = "featherlight.test/http-proxy:1";
+    containerd.import(Path::new(env!("FEATHERLIGHT_SHIM_HTTP_PROXY_WASM")), image, &[]);
+    let addr = common::free_loopback_addr();
+    let env = format!("FEATHERLIGHT_HTTP_ADDR={addr}");
+    // The image's entrypoint is /app.wasm; --net-host: the spec names no network namespace
+    // of its own, so the shim listens in the node's.
+    let mut run = containerd.ctr_child(&["run", "--rm", "--net-host", "--runtime", RUNTIME, "--env", &env, image, "web"]);
+    containerd.wait_for_task("web", "RUNNING");
+    let hello = common::http_get(addr, "/hello");
+    assert!(hello.starts_with("HTTP/1.1 200 OK\r\n"), "{hello}");
+    assert!(hello.ends_with("\r\n\r\nhello, world\n"), "{hello}");
+    // Every request in a VM restored to the warm state; a trap answers 500 and the server
+    // serves on.
+    for _ in 0..3 {
+        let counter = common::http_get(addr, "/counter");
+        assert!(counter.ends_with("\r\n\r\n1\n"), "{counter}");
+    }
+    let trap = common::http_get(addr, "/trap");
+    assert!(trap.starts_with("HTTP/1.1 500 "), "{trap}");
+    let counter = common::http_get(addr, "/counter");
+    assert!(counter.ends_with("\r\n\r\n1\n"), "{counter}");
+
+    let kill = containerd.ctr(&["task", "kill", "--signal", "SIGTERM", "web"]);
+    assert!(kill.status.success(), "{}", common::describe(&kill));
+    let exit = common::wait_child(&mut run, Duration::from_secs(10));
+    assert_eq!(exit.code(), Some(143));
+    assert!(std::net::TcpStream::connect(addr).is_err(), "{addr} still accepts connections after the kill");
+    assert_eq!(containerd.shim_processes(), Vec::<u32>::new(), "the shim outlived its container");
 }

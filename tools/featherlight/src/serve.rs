@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::Args;
 use featherlight::http::{AllowedHost, OutgoingPolicy, Proxy, ProxyConfig, ServeOptions};
-use featherlight::{Component, Linker, WasiConfig};
+use featherlight::{Component, Linker, Snapshot, WasiConfig};
 
 use crate::options::Session;
 use crate::report::errln;
@@ -135,8 +135,10 @@ pub fn serve(args: &ServeArgs, session: &Session) -> anyhow::Result<()> {
             args.component.display()
         );
     }
+    let wasi = args.wasi();
+    let warm_key = wasi.warm_state_key();
     let mut linker = Linker::new();
-    linker.wasi(args.wasi());
+    linker.wasi(wasi);
     let outgoing = args.allow_http.iter().cloned().fold(OutgoingPolicy::deny_all(), OutgoingPolicy::allow);
     let config = ProxyConfig {
         max_concurrent: args.max_concurrent.unwrap_or(ProxyConfig::default().max_concurrent).max(1),
@@ -155,9 +157,13 @@ pub fn serve(args: &ServeArgs, session: &Session) -> anyhow::Result<()> {
         .build()
         .context("cannot start the server's tokio runtime")?;
     runtime.block_on(async {
-        // The warm snapshot is made before the first connection is accepted.
-        let proxy = tokio::task::block_in_place(|| Proxy::new(&component, &linker, config))
-            .with_context(|| format!("cannot prepare `{}`", args.component.display()))?;
+        // The warm snapshot is ready before the first connection is accepted: from the
+        // cache when an earlier process saved it there, else made (and saved) now.
+        let proxy = tokio::task::block_in_place(|| {
+            let snapshot = Snapshot::load_or_make(&component, &linker, &warm_key)?;
+            Proxy::from_snapshot(snapshot, &linker, config)
+        })
+        .with_context(|| format!("cannot prepare `{}`", args.component.display()))?;
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .with_context(|| format!("cannot listen on {}", args.addr))?;
