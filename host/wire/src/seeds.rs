@@ -295,6 +295,48 @@ pub fn messages() -> Vec<(String, Vec<u8>)> {
         }),
     ));
     out.push((
+        "body-read".into(),
+        guest_message(|fbb| {
+            let args = fb::BodyReadArgs { stream: 0, max_len: 65_536, wait_ns: 1_000_000 };
+            (fb::GuestBody::BodyRead, fb::BodyRead::create(fbb, &args).as_union_value())
+        }),
+    ));
+    out.push((
+        "http-response".into(),
+        guest_message(|fbb| {
+            let name = Some(fbb.create_string("content-type"));
+            let value = Some(fbb.create_vector(b"text/plain"));
+            let field = fb::HttpField::create(fbb, &fb::HttpFieldArgs { name, value });
+            let headers = Some(fbb.create_vector(&[field]));
+            let head = Some(fb::HttpResponseHead::create(fbb, &fb::HttpResponseHeadArgs { status: 200, headers }));
+            let body = Some(fbb.create_vector(b"hello, world\n"));
+            let args = fb::HttpResponseArgs { head, body, end: false, trailers: None, error: None };
+            (fb::GuestBody::HttpResponse, fb::HttpResponse::create(fbb, &args).as_union_value())
+        }),
+    ));
+    out.push((
+        "http-outgoing".into(),
+        guest_message(|fbb| {
+            let method = Some(fbb.create_string("GET"));
+            let scheme = Some(fbb.create_string("https"));
+            let authority = Some(fbb.create_string("example.com"));
+            let path_with_query = Some(fbb.create_string("/?q=1"));
+            let request = Some(fb::HttpRequest::create(
+                fbb,
+                &fb::HttpRequestArgs {
+                    method,
+                    scheme,
+                    authority,
+                    path_with_query,
+                    body_end: true,
+                    ..Default::default()
+                },
+            ));
+            let args = fb::HttpOutgoingRequestArgs { id: 1, request, ..Default::default() };
+            (fb::GuestBody::HttpOutgoingRequest, fb::HttpOutgoingRequest::create(fbb, &args).as_union_value())
+        }),
+    ));
+    out.push((
         "abort".into(),
         guest_message(|fbb| {
             let message = Some(fbb.create_string("panicked at kernel/src/heap.rs"));
@@ -437,6 +479,17 @@ mod tests {
                 }
                 GuestMessage::StdinRead(read) => {
                     assert_eq!(read, StdinRequest { max_len: 8192, wait_ns: u64::MAX, position: 12 }, "{name}");
+                }
+                GuestMessage::BodyRead(read) => {
+                    assert_eq!((read.stream, read.max_len), (0, 65_536), "{name}");
+                }
+                GuestMessage::HttpResponse(part) => {
+                    assert_eq!(part.head().map(|head| head.status()), Some(200), "{name}");
+                    assert_eq!(part.body().map(|body| body.bytes()), Some(&b"hello, world\n"[..]), "{name}");
+                }
+                GuestMessage::HttpOutgoing(request) => {
+                    assert_eq!(request.id(), 1, "{name}");
+                    assert_eq!(request.request().and_then(|r| r.authority()), Some("example.com"), "{name}");
                 }
                 GuestMessage::Fs(request) => {
                     assert_eq!(request.op, crate::filesystem::FsOp::RenameAt, "{name}");

@@ -85,7 +85,8 @@ impl Container {
         let spec = Spec::load(bundle.join("config.json")).context("cannot read the bundle's config.json")?;
         let pod_sandbox =
             spec.annotations().as_ref().and_then(|a| a.get(CRI_CONTAINER_TYPE)).is_some_and(|kind| kind == "sandbox");
-        let (workload, stopper) = if pod_sandbox { (Workload::PodSandbox, Stopper::Nothing) } else { workload(&spec, bundle, request)? };
+        let (workload, stopper) =
+            if pod_sandbox { (Workload::PodSandbox, Stopper::Nothing) } else { workload(&spec, bundle, request)? };
         Ok(Self {
             id: request.id.clone(),
             bundle: request.bundle.clone(),

@@ -65,10 +65,10 @@ pub fn listen(spec: &Spec, addr: SocketAddr) -> anyhow::Result<TcpListener> {
         None => bind(addr)?,
         // On a thread of its own, which enters the namespace and ends: the socket stays in
         // the namespace it was made in, the shim's other threads stay in theirs.
-        Some(path) => std::thread::scope(|scope| {
-            scope.spawn(|| enter_network_namespace(&path).and_then(|()| bind(addr))).join()
-        })
-        .unwrap_or_else(|_| bail!("binding {addr} in the network namespace {} panicked", path.display()))?,
+        Some(path) => {
+            std::thread::scope(|scope| scope.spawn(|| enter_network_namespace(&path).and_then(|()| bind(addr))).join())
+                .unwrap_or_else(|_| bail!("binding {addr} in the network namespace {} panicked", path.display()))?
+        }
     };
     listener.set_nonblocking(true).context("cannot make the listening socket non-blocking")?;
     Ok(listener)

@@ -181,7 +181,9 @@ fn write_image(file: &[u8], path: &str, tag: &str, output: &Path) -> anyhow::Res
         append_file(&mut image, &blob.path(), &blob.bytes, 0o644)?;
     }
     append_file(&mut image, "oci-layout", layout.to_string()?.as_bytes(), 0o644)?;
-    append_file(&mut image, "index.json", index.to_string()?.as_bytes(), 0o644)?;
+    // Through serde_json's Value, whose maps are sorted: the annotations are a HashMap, and
+    // its order would change the bytes from one build to the next.
+    append_file(&mut image, "index.json", serde_json::to_value(&index)?.to_string().as_bytes(), 0o644)?;
     append_file(&mut image, "manifest.json", docker_manifest.to_string().as_bytes(), 0o644)?;
     image.into_inner()?.flush()?;
     Ok(())

@@ -486,7 +486,9 @@ mod tests {
         assert!(is_linked_wasi("wasi:io/streams@0.2.6"));
         assert!(is_linked_wasi("wasi:filesystem/preopens@0.2.3"));
         assert!(is_linked_wasi("wasi:sockets/tcp@0.2.0"));
-        assert!(!is_linked_wasi("wasi:http/outgoing-handler@0.2.0"));
+        // Linked for commands too: outside a served request it answers HTTP-request-denied.
+        assert!(is_linked_wasi("wasi:http/outgoing-handler@0.2.0"));
+        assert!(!is_linked_wasi("wasi:http/incoming-handler@0.2.0"));
         assert!(!is_linked_wasi("wasi:cli/stdout@0.3.0"));
         assert!(!is_linked_wasi("wasi:cli/stdout"));
         assert!(!is_linked_wasi("my:pkg/host"));

@@ -258,9 +258,16 @@ pub fn free_loopback_addr() -> std::net::SocketAddr {
     listener.local_addr().expect("the listener's address")
 }
 
-/// `GET path` over HTTP/1.1 on a new connection to `addr`: the whole response as text.
-/// Retries the connection for up to 10 s while the server starts.
-pub fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+/// A response read off the wire: its head (status line and fields) and its body.
+#[derive(Debug)]
+pub struct HttpResponse {
+    pub head: String,
+    pub body: String,
+}
+
+/// `GET path` over HTTP/1.1 on a new connection to `addr`, read to its end (a chunked body
+/// is decoded). Retries the connection for up to 10 s while the server starts.
+pub fn http_get(addr: std::net::SocketAddr, path: &str) -> HttpResponse {
     use std::io::{Read, Write};
     let started = Instant::now();
     let mut stream = loop {
@@ -274,5 +281,22 @@ pub fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
     write!(stream, "GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n").expect("send the request");
     let mut response = String::new();
     stream.read_to_string(&mut response).expect("read the response");
-    response
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no end of head: {response:?}"));
+    let chunked = head.lines().any(|line| line.eq_ignore_ascii_case("transfer-encoding: chunked"));
+    let body = if chunked { dechunk(body) } else { body.to_owned() };
+    HttpResponse { head: head.to_owned(), body }
+}
+
+/// A chunked body's contents.
+fn dechunk(mut rest: &str) -> String {
+    let mut body = String::new();
+    loop {
+        let (size, after) = rest.split_once("\r\n").unwrap_or_else(|| panic!("no chunk size: {rest:?}"));
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or_else(|_| panic!("bad chunk size {size:?}"));
+        if size == 0 {
+            return body;
+        }
+        body.push_str(&after[..size]);
+        rest = &after[size + 2..];
+    }
 }
