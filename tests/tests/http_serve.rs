@@ -38,7 +38,7 @@ fn with_header(mut case: Case, name: &'static str, value: impl Into<String>) -> 
 }
 
 fn pattern(len: usize) -> Bytes {
-    (0..len).map(|i| (i * 7 % 251) as u8).collect::<Vec<_>>().into()
+    (0..len).map(|i| u8::try_from(i * 7 % 251).expect("below 251")).collect::<Vec<_>>().into()
 }
 
 async fn run(case: &Case, addr: std::net::SocketAddr) -> Reply {
@@ -134,23 +134,38 @@ fn responses_match_wasmtime_wasi_http() {
     });
 }
 
+/// What a sandbox sent for a response.
+#[derive(Debug, Clone, Default)]
+struct SentResponse {
+    status: Option<u16>,
+    body: Vec<u8>,
+    finished: bool,
+    aborted: Option<String>,
+}
+
 /// Keeps what a sandbox sends for a response.
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<(Option<u16>, Vec<u8>, bool)>>, Arc<Mutex<Option<String>>>);
+struct Captured(Arc<Mutex<SentResponse>>);
+
+impl Captured {
+    fn sent(&self) -> SentResponse {
+        self.0.lock().unwrap().clone()
+    }
+}
 
 impl ResponseSink for Captured {
     fn head(&mut self, head: ResponseHead) {
-        self.0.lock().unwrap().0 = Some(head.status.as_u16());
+        self.0.lock().unwrap().status = Some(head.status.as_u16());
     }
     fn data(&mut self, bytes: Bytes) -> Result<(), featherlight::http::ClientGone> {
-        self.0.lock().unwrap().1.extend_from_slice(&bytes);
+        self.0.lock().unwrap().body.extend_from_slice(&bytes);
         Ok(())
     }
     fn finish(&mut self, _trailers: Option<HeaderMap>) {
-        self.0.lock().unwrap().2 = true;
+        self.0.lock().unwrap().finished = true;
     }
     fn abort(&mut self, why: &featherlight::Error) {
-        *self.1.lock().unwrap() = Some(why.to_string());
+        self.0.lock().unwrap().aborted = Some(why.to_string());
     }
 }
 
@@ -195,7 +210,7 @@ fn a_request_leaves_nothing_in_memory_after_the_restore() {
     let captured = Captured::default();
     let io = HttpIo { body: Box::new(FullBody(Bytes::new())), response: Box::new(captured.clone()), outgoing: None };
     sandbox.handle_http(&incoming(Method::GET, "/secret", HeaderMap::new()), io).unwrap();
-    assert_eq!(captured.0.lock().unwrap().1, b"already set: false\n");
+    assert_eq!(captured.sent().body, b"already set: false\n");
     let after_request = memory(&sandbox);
     assert!(after_request.0 != warm.0, "the request wrote its secret into linear memory");
     sandbox.restore(&snapshot).unwrap();
@@ -214,8 +229,8 @@ fn a_trap_after_the_head_aborts_the_body() {
     let io = HttpIo { body: Box::new(FullBody(Bytes::new())), response: Box::new(captured.clone()), outgoing: None };
     let outcome = sandbox.handle_http(&incoming(Method::GET, "/trap-after", HeaderMap::new()), io);
     assert!(matches!(outcome, Err(featherlight::Error::Trap { .. })), "{outcome:?}");
-    let (status, body, finished) = captured.0.lock().unwrap().clone();
-    assert_eq!((status, body.as_slice(), finished), (Some(200), &b"partial body\n"[..], false));
-    assert!(captured.1.lock().unwrap().is_some(), "the sink was not told the response failed");
+    let sent = captured.sent();
+    assert_eq!((sent.status, sent.body.as_slice(), sent.finished), (Some(200), &b"partial body\n"[..], false));
+    assert!(sent.aborted.is_some(), "the sink was not told the response failed");
     sandbox.restore(&snapshot).unwrap();
 }

@@ -151,9 +151,10 @@ impl LoadResult {
         self.requests as f64 / self.elapsed.as_secs_f64()
     }
 
-    /// The `q` quantile (0–1) of the latencies.
-    pub fn quantile(&self, q: f64) -> Duration {
-        let index = ((self.latencies.len() as f64 - 1.0) * q).round() as usize;
+    /// The quantile of the latencies at `percent` (0–100): the nearest rank.
+    pub fn percentile(&self, percent: usize) -> Duration {
+        let last = self.latencies.len().saturating_sub(1);
+        let index = (last * percent.min(100) + 50) / 100;
         self.latencies.get(index).copied().unwrap_or_default()
     }
 }

@@ -155,8 +155,8 @@ fn report(rows: &[ServeRow], raw_exit_ns: f64, restore_ns: f64, high: usize, jso
                 row.concurrency,
                 row.result.requests,
                 row.result.per_second(),
-                micros(row.result.quantile(0.5)),
-                micros(row.result.quantile(0.99)),
+                micros(row.result.percentile(50)),
+                micros(row.result.percentile(99)),
                 row.exits_per_request.map_or("null".to_owned(), |e| format!("{e:.2}")),
                 row.result.per_second() / wasmtime_rate(row),
             );
@@ -178,8 +178,8 @@ fn report(rows: &[ServeRow], raw_exit_ns: f64, restore_ns: f64, high: usize, jso
                 row.name,
                 row.server,
                 row.result.per_second(),
-                micros(row.result.quantile(0.5)),
-                micros(row.result.quantile(0.99)),
+                micros(row.result.percentile(50)),
+                micros(row.result.percentile(99)),
                 row.exits_per_request.map_or("-".to_owned(), |e| format!("{e:.2}")),
                 row.result.per_second() / wasmtime_rate(row),
             );
@@ -192,8 +192,8 @@ fn report(rows: &[ServeRow], raw_exit_ns: f64, restore_ns: f64, high: usize, jso
     else {
         return;
     };
-    let p50 = micros(ours.result.quantile(0.5));
-    let budget = 1.3 * (raw_exit_ns / 1e3 + restore_ns / 1e3 + micros(theirs.result.quantile(0.5)));
+    let p50 = micros(ours.result.percentile(50));
+    let budget = 1.3 * (raw_exit_ns / 1e3 + restore_ns / 1e3 + micros(theirs.result.percentile(50)));
     let exits = ours.exits_per_request.unwrap_or(f64::NAN);
     let high_name = format!("serve-hello-c{high}");
     let rate = find(&high_name, "featherlight").map_or(f64::NAN, |r| r.result.per_second() / wasmtime_rate(r));
