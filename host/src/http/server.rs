@@ -55,6 +55,11 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // A response's head and body are separate writes: with Nagle's algorithm the body
+        // would wait for the client's delayed ACK (40 ms) whenever the head is unacknowledged.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY on a connection from {peer}: {e}");
+        }
         let proxy = proxy.clone();
         let max_header_size = options.max_header_size;
         let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {

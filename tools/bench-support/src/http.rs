@@ -112,6 +112,8 @@ impl WasmtimeProxy {
                 },
                 () = &mut stop => return,
             };
+            // As the featherlight server (and a load balancer) do: no Nagle delay.
+            let _ = stream.set_nodelay(true);
             let this = self.clone();
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |request| {
@@ -182,6 +184,7 @@ pub async fn load(
         tokio::spawn(async move {
             let error = |e: &dyn std::fmt::Display| LoadError(e.to_string());
             let stream = TcpStream::connect(addr).await.map_err(|e| error(&e))?;
+            stream.set_nodelay(true).map_err(|e| error(&e))?;
             let (mut sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
                 .await
                 .map_err(|e| error(&e))?;
@@ -194,6 +197,9 @@ pub async fn load(
                     .header(http::header::HOST, "localhost")
                     .body(Full::new(body.clone()))
                     .map_err(|e| error(&e))?;
+                // hyper's client takes the next request only once the connection is idle
+                // (the last response read to its end is not enough).
+                sender.ready().await.map_err(|e| error(&e))?;
                 let start = Instant::now();
                 let response = sender.send_request(request).await.map_err(|e| error(&e))?;
                 let status = response.status();

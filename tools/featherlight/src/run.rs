@@ -3,7 +3,7 @@
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
 use clap::Args;
@@ -162,6 +162,14 @@ pub struct RunArgs {
     #[doc(hidden)]
     pub config: Vec<String>,
 
+    /// Start from this warm snapshot file, written by `featherlight compile --snapshot`
+    /// for the same component: nothing boots or instantiates. The guest's arguments and
+    /// environment are those the file was made with (the component's file name, nothing
+    /// else), so guest arguments, `--env`, `--argv0`, `--dir` and `-S inherit-env` are
+    /// refused with it.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+
     /// The component (a `.wasm` component, or a `.cwasm` file written by `featherlight
     /// compile`), then arguments for the guest: everything after the component is the
     /// guest's, even what looks like an option. The guest's first argument is the
@@ -187,6 +195,26 @@ impl RunArgs {
     fn component(&self) -> &Path {
         // clap requires at least one value.
         self.component_and_args.first().map_or_else(|| Path::new(""), Path::new)
+    }
+
+    /// With `--snapshot`, the guest's arguments and environment are the snapshot's: fails
+    /// if any option or argument would give it others.
+    fn refuse_state_with_snapshot(&self) -> anyhow::Result<()> {
+        let inherit_env = self.settings().any(|s| matches!(s, Setting::InheritEnv(true)));
+        let given = [
+            (!self.guest_args().is_empty(), "guest arguments"),
+            (!self.env.is_empty(), "--env"),
+            (self.argv0.is_some(), "--argv0"),
+            (!self.dir.is_empty() || !self.dir_ro.is_empty(), "--dir"),
+            (inherit_env, "-S inherit-env"),
+        ];
+        if let Some((_, what)) = given.iter().find(|(given, _)| *given) {
+            bail!(
+                "{what} cannot be given with --snapshot: a snapshot file holds the guest's arguments and \
+                 environment as they were when it was made (run without --snapshot to give others)"
+            );
+        }
+        Ok(())
     }
 
     /// The arguments after the component.
@@ -298,6 +326,9 @@ pub fn run(args: &RunArgs, session: &Session) -> anyhow::Result<()> {
 fn invoke(args: &RunArgs, session: &Session) -> anyhow::Result<()> {
     let path = args.component();
     refuse_core_module(path)?;
+    if args.snapshot.is_some() {
+        args.refuse_state_with_snapshot()?;
+    }
     let engine = session.engine_with(|config| {
         if let Some(size) = args.max_message_size {
             config.memory.max_message_size = size;
@@ -320,11 +351,19 @@ fn invoke(args: &RunArgs, session: &Session) -> anyhow::Result<()> {
     let warm_key = wasi.warm_state_key();
     let mut linker = Linker::new();
     linker.wasi(wasi);
+    let warm_sandbox = || match &args.snapshot {
+        Some(file) => {
+            let snapshot = Snapshot::load(&component, file)
+                .with_context(|| format!("cannot start from the snapshot `{}`", file.display()))?;
+            Ok(Sandbox::from_snapshot(&snapshot, &linker)?)
+        }
+        None => warm_sandbox(&component, &linker, &warm_key),
+    };
     let Some(call) = &args.invoke else {
         let Some(index) = world.wasi_run_export() else {
             bail!(no_invoke_message(path, world, args.guest_args()));
         };
-        let mut sandbox = warm_sandbox(&component, &linker, &warm_key)?;
+        let mut sandbox = warm_sandbox()?;
         // `wasmtime run` exits with the command's status, silently.
         return match sandbox.run_wasi_command(index)? {
             0 => Ok(()),
@@ -333,7 +372,7 @@ fn invoke(args: &RunArgs, session: &Session) -> anyhow::Result<()> {
     };
     let (index, params) = parse_invoke(call, world).map_err(|e| anyhow!(quote_briefly(&e.to_string(), call)))?;
     let name = world.exports().get(index).map_or_else(|| excerpt(call), |export| export.item_name());
-    let mut sandbox = warm_sandbox(&component, &linker, &warm_key)?;
+    let mut sandbox = warm_sandbox()?;
     let results = sandbox.call_index(index, &params).with_context(|| format!("failed to invoke `{name}`"))?;
     outln!("{}", display_results(&results));
     Ok(())

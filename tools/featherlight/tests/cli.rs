@@ -559,3 +559,27 @@ fn repeated_runs_start_from_a_warm_snapshot_in_the_cache() {
     assert!(stderr.contains("cannot use the cached snapshot") && stderr.contains("truncated"), "{stderr}");
     assert!(run("y").contains(HIT), "the broken snapshot was not made again");
 }
+
+#[test]
+fn compile_snapshot_writes_a_warm_image_that_run_starts_from() {
+    let dir = scratch("compile-snapshot");
+    let file = dir.join("calculator.snapshot");
+    let file_arg = file.to_str().expect("UTF-8 path");
+    let outcome = featherlight(&dir, &["compile", "--snapshot", CALCULATOR, "-o", file_arg]);
+    assert!(outcome.success, "{outcome:#?}");
+    let add = ["run", "--trap-unknown-imports", "--snapshot", file_arg, "--invoke", "add(1, 2)"];
+    assert_prints(&featherlight(&dir, &[&add[..], &[CALCULATOR]].concat()), "3\n");
+
+    // The snapshot holds the guest's arguments and environment: giving others is refused.
+    let with_env = ["run", "--snapshot", file_arg, "--env", "A=1", "--invoke", "add(1, 2)", CALCULATOR];
+    assert_fails_with(&featherlight(&dir, &with_env), &["--env", "--snapshot"]);
+    // Another component's snapshot, and a truncated file, are refused before anything runs.
+    let other = ["run", "--snapshot", file_arg, WASI_APP];
+    assert_fails_with(&featherlight(&dir, &other), &["cannot start from the snapshot", file_arg]);
+    let bytes = std::fs::read(&file).expect("read the snapshot");
+    let truncated = dir.join("truncated.snapshot");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).expect("write the truncated snapshot");
+    let truncated = truncated.to_str().expect("UTF-8 path");
+    let add = ["run", "--trap-unknown-imports", "--snapshot", truncated, "--invoke", "add(1, 2)", CALCULATOR];
+    assert_fails_with(&featherlight(&dir, &add), &["cannot start from the snapshot", truncated]);
+}

@@ -74,6 +74,8 @@ const TARGETS: &[(&str, f64)] = &[
     ("sieve-64MB-vm", 1.0 / 0.95),
     ("sha256-64MiB-vm", 1.0 / 0.95),
     ("comrak-1MB-vm", 1.0 / 0.9),
+    ("run-noop-vs-wasmtime", 1.0),
+    ("run-comrak-vs-wasmtime", 1.5),
 ];
 
 /// At most this many timed echoes of 16 MiB on each side.
@@ -119,6 +121,10 @@ Measurements (ratio = median / the baseline's median):
   process-version   this binary as a process printing its version (baseline)
   run-noop-cached   a process `featherlight run --invoke 'noop()'` with the component and
                     its warm snapshot cached                          (vs process-version)
+  wasmtime-run-noop, run-noop-vs-wasmtime, wasmtime-run-comrak, run-comrak-vs-wasmtime
+                    with FEATHERLIGHT_BENCH_WASMTIME=path/to/wasmtime only: whole
+                    processes of `wasmtime run` and `featherlight run`, alternating, of
+                    the calculator's noop and of comrak (vs wasmtime's)
   memory-grow-64MiB-vm  memory.grow of 64 MiB in 64 KiB steps, then a restore
   sieve-64MB-vm     a sieve over a 64 MB Vec, then a restore
   sha256-64MiB-vm   SHA-256 of 64 MiB, then a restore
@@ -281,6 +287,15 @@ pub fn bench(args: &BenchArgs, session: &Session) -> anyhow::Result<()> {
         measurements.extend(startup::per_call(&component, quick.min(20_000), raw_exit)?);
         progress("whole processes");
         measurements.extend(startup::processes(CALCULATOR_WASM, &scratch)?);
+        if let Some(wasmtime) = startup::wasmtime_cli() {
+            progress("whole processes against wasmtime");
+            measurements.extend(startup::against_wasmtime(
+                &wasmtime,
+                CALCULATOR_WASM,
+                program::MARKDOWN_WASM,
+                &scratch,
+            )?);
+        }
         anyhow::Ok(())
     })();
     let _ = std::fs::remove_dir_all(&scratch);

@@ -16,7 +16,7 @@ use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 /// The comrak command (`tests/components/markdown`), built by `build.rs`.
-const MARKDOWN_WASM: &[u8] = include_bytes!(env!("FEATHERLIGHT_CLI_MARKDOWN_WASM"));
+pub(super) const MARKDOWN_WASM: &[u8] = include_bytes!(env!("FEATHERLIGHT_CLI_MARKDOWN_WASM"));
 
 /// About 1 MB of Markdown: headings, paragraphs with emphasis and links, lists, task
 /// lists, tables and code blocks, each section numbered so none repeats exactly.

@@ -7,6 +7,10 @@
 //! | `sandbox-from-file`      | `Snapshot::load` of a saved file, `Sandbox::from_snapshot` on a new VM, until its first `noop` returns | `vm-create-exit` |
 //! | `process-version`        | this binary started as a process printing its version      | itself |
 //! | `run-noop-cached`        | a process `featherlight run --invoke 'noop()'`, component and warm snapshot in the cache | `process-version` |
+//! | `wasmtime-run-noop`      | a process `wasmtime run --invoke 'noop()'`, its cache warm (only with `FEATHERLIGHT_BENCH_WASMTIME`) | itself |
+//! | `run-noop-vs-wasmtime`   | `run-noop-cached` again, each process alternating with one of `wasmtime-run-noop` | `wasmtime-run-noop` |
+//! | `wasmtime-run-comrak`    | a process `wasmtime run` of comrak (600 KB) on a short Markdown text from stdin | itself |
+//! | `run-comrak-vs-wasmtime` | the same `featherlight run`, alternating with it            | `wasmtime-run-comrak` |
 //! | `host-<call>`            | per call: the host's time outside `KVM_RUN`                | `raw-exit` |
 //! | `kvm-<call>`             | per call: the time inside `KVM_RUN` (guest code, exits, KVM) | `raw-exit` |
 //! | `guest-<call>`           | per call: `kvm-<call>` minus one `raw-exit` per run: the guest's own time, estimated | `raw-exit` |
@@ -15,8 +19,10 @@
 //! (one host function) and `noop-restore` (a `noop` call plus a restore).
 //! Timing `KVM_RUN` costs two clock reads per run, counted in `host-*`.
 
+use std::ffi::OsString;
+use std::io::Write;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, ensure};
@@ -159,4 +165,80 @@ fn split_time(iterations: u32, op: &mut dyn FnMut() -> anyhow::Result<()>) -> an
     })();
     testing::run_time_enable(false);
     outcome
+}
+
+/// The wasmtime CLI the process rows compare with: `FEATHERLIGHT_BENCH_WASMTIME` names it
+/// (`cargo install wasmtime-cli --version 48.0.8 --locked`); without it there are no such
+/// rows.
+pub(super) fn wasmtime_cli() -> Option<std::path::PathBuf> {
+    std::env::var_os("FEATHERLIGHT_BENCH_WASMTIME").map(Into::into)
+}
+
+/// `wasmtime-run-noop`, `run-noop-vs-wasmtime`, `wasmtime-run-comrak` and
+/// `run-comrak-vs-wasmtime`: whole processes of `wasmtime` and of this binary, alternating,
+/// with the calculator (`calculator`) and comrak (`comrak`) written into `dir` and both
+/// caches warm.
+pub(super) fn against_wasmtime(
+    wasmtime: &Path,
+    calculator: &[u8],
+    comrak: &[u8],
+    dir: &Path,
+) -> anyhow::Result<[Measurement; 4]> {
+    let exe = std::env::current_exe().context("cannot find this binary")?;
+    let (calculator_path, comrak_path) = (dir.join("calculator.wasm"), dir.join("comrak.wasm"));
+    std::fs::write(&calculator_path, calculator).context("cannot write the calculator component")?;
+    std::fs::write(&comrak_path, comrak).context("cannot write the comrak component")?;
+    let cache = dir.join("cache");
+    let markdown = b"# Title\n\nSome *emphasis* and a [link](https://example.com).\n";
+    let run = |program: &Path, args: &[OsString], stdin: &[u8]| -> anyhow::Result<()> {
+        let mut child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("cannot start {}", program.display()))?;
+        child.stdin.take().context("no stdin pipe")?.write_all(stdin)?;
+        let output = child.wait_with_output()?;
+        ensure!(
+            output.status.success(),
+            "{} {args:?} failed: {}",
+            program.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Ok(())
+    };
+    let words = |words: &[&str]| words.iter().map(OsString::from).collect::<Vec<_>>();
+    let ours = |args: Vec<OsString>| [words(&["--cache-dir"]), vec![cache.clone().into()], args].concat();
+    let theirs_noop =
+        [words(&["run", "-W", "unknown-imports-trap", "--invoke", "noop()"]), vec![calculator_path.into()]].concat();
+    let ours_noop = ours(theirs_noop.clone());
+    let theirs_comrak = [words(&["run"]), vec![comrak_path.into()]].concat();
+    let ours_comrak = ours(theirs_comrak.clone());
+
+    let mut samples = [(); 4].map(|()| Vec::new());
+    // A first round fills both caches.
+    for round in 0..=PROCESSES {
+        let timed: [(&Path, &[OsString], &[u8]); 4] = [
+            (wasmtime, &theirs_noop, b""),
+            (&exe, &ours_noop, b""),
+            (wasmtime, &theirs_comrak, markdown),
+            (&exe, &ours_comrak, markdown),
+        ];
+        for (i, (program, args, stdin)) in timed.into_iter().enumerate() {
+            let start = Instant::now();
+            run(program, args, stdin)?;
+            if round > 0 {
+                samples[i].push(nanos(start));
+            }
+        }
+    }
+    let [theirs_noop, ours_noop, theirs_comrak, ours_comrak] = samples;
+    let row = |name, baseline, samples| Measurement { name, baseline, iterations: PROCESSES, samples };
+    Ok([
+        row("wasmtime-run-noop", "wasmtime-run-noop", theirs_noop),
+        row("run-noop-vs-wasmtime", "wasmtime-run-noop", ours_noop),
+        row("wasmtime-run-comrak", "wasmtime-run-comrak", theirs_comrak),
+        row("run-comrak-vs-wasmtime", "wasmtime-run-comrak", ours_comrak),
+    ])
 }
