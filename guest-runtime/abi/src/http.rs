@@ -28,13 +28,43 @@ pub const INLINE_BODY: usize = 256 * 1024;
 /// long after the last part (when the component next writes or polls).
 pub const FLUSH_INTERVAL_MS: u64 = 10;
 
-/// `error-code` of `wasi:http/types`, in WIT order (the wire carries
-/// `1 + index`; 0 is success). Cases with a payload carry their defaults
-/// (`none`) except `internal-error`, whose text travels in `error_text`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[repr(u8)]
-#[allow(missing_docs, reason = "the WIT documents each case")]
-pub enum ErrorCode {
+/// Header fields that never reach a component nor leave one (hop-by-hop,
+/// or the host's to set), as wasmtime-wasi-http's default list: the guest
+/// refuses them in `fields`, the host strips them from requests and
+/// responses.
+pub const FORBIDDEN_HEADERS: [&str; 9] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "http2-settings",
+];
+
+/// Declares [`ErrorCode`] and its [`ErrorCode::ALL`] from one list of cases.
+macro_rules! error_codes {
+    ($($case:ident),* $(,)?) => {
+        /// `error-code` of `wasi:http/types`, in WIT order (the wire carries
+        /// `1 + index`; 0 is success). Cases with a payload carry their defaults
+        /// (`none`) except `internal-error`, whose text travels in `error_text`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[repr(u8)]
+        #[allow(missing_docs, reason = "the WIT documents each case")]
+        pub enum ErrorCode {
+            $($case),*
+        }
+
+        impl ErrorCode {
+            /// Every case, in WIT order.
+            pub const ALL: &[ErrorCode] = &[$(ErrorCode::$case),*];
+        }
+    };
+}
+
+error_codes! {
     DnsTimeout,
     DnsError,
     DestinationNotFound,
@@ -77,52 +107,6 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    /// Every case, in WIT order.
-    pub const ALL: [ErrorCode; 39] = {
-        use ErrorCode::*;
-        [
-            DnsTimeout,
-            DnsError,
-            DestinationNotFound,
-            DestinationUnavailable,
-            DestinationIpProhibited,
-            DestinationIpUnroutable,
-            ConnectionRefused,
-            ConnectionTerminated,
-            ConnectionTimeout,
-            ConnectionReadTimeout,
-            ConnectionWriteTimeout,
-            ConnectionLimitReached,
-            TlsProtocolError,
-            TlsCertificateError,
-            TlsAlertReceived,
-            HttpRequestDenied,
-            HttpRequestLengthRequired,
-            HttpRequestBodySize,
-            HttpRequestMethodInvalid,
-            HttpRequestUriInvalid,
-            HttpRequestUriTooLong,
-            HttpRequestHeaderSectionSize,
-            HttpRequestHeaderSize,
-            HttpRequestTrailerSectionSize,
-            HttpRequestTrailerSize,
-            HttpResponseIncomplete,
-            HttpResponseHeaderSectionSize,
-            HttpResponseHeaderSize,
-            HttpResponseBodySize,
-            HttpResponseTrailerSectionSize,
-            HttpResponseTrailerSize,
-            HttpResponseTransferCoding,
-            HttpResponseContentCoding,
-            HttpResponseTimeout,
-            HttpUpgradeFailed,
-            HttpProtocolError,
-            LoopDetected,
-            ConfigurationError,
-            InternalError,
-        ]
-    };
-
     /// The value the wire carries for this case.
     pub fn wire(self) -> u8 {
         self as u8 + 1
@@ -141,7 +125,8 @@ mod tests {
 
     #[test]
     fn wire_values_round_trip_and_refuse_strays() {
-        for code in ErrorCode::ALL {
+        assert_eq!(ErrorCode::ALL.len(), 39, "wasi:http 0.2 has 39 error codes");
+        for &code in ErrorCode::ALL {
             assert_eq!(ErrorCode::from_wire(code.wire()), Some(code));
         }
         assert_eq!(ErrorCode::from_wire(0), None);

@@ -23,19 +23,7 @@ use std::time::{Duration, Instant};
 /// stop request or deadline.
 const WAIT_SLICE: Duration = Duration::from_millis(10);
 
-/// Header fields that never reach a component nor leave one (hop-by-hop,
-/// or the host's to set), as wasmtime-wasi-http's default list.
-pub const FORBIDDEN_HEADERS: [&str; 9] = [
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "proxy-connection",
-    "transfer-encoding",
-    "upgrade",
-    "host",
-    "http2-settings",
-];
+pub use featherlight_abi::http::FORBIDDEN_HEADERS;
 
 /// Removes the [`FORBIDDEN_HEADERS`] from `headers` the way
 /// wasmtime-wasi-http does (`HeaderMap::remove`, in the map's order), so the

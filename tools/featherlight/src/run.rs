@@ -178,6 +178,31 @@ pub struct RunArgs {
     pub component_and_args: Vec<OsString>,
 }
 
+/// `wasi` with the guest's environment: this process's whole environment if the last
+/// `-S inherit-env` among `settings` says so, then each `--env` (`NAME=VAL`, or `NAME`
+/// for this process's value).
+pub(crate) fn with_guest_env(
+    mut wasi: WasiConfig,
+    settings: impl Iterator<Item = Setting>,
+    env: &[(String, Option<String>)],
+) -> WasiConfig {
+    let inherit_env = settings.filter_map(|s| if let Setting::InheritEnv(on) = s { Some(on) } else { None });
+    if inherit_env.last() == Some(true) {
+        for (name, value) in std::env::vars_os() {
+            if let (Some(name), Some(value)) = (name.to_str(), value.to_str()) {
+                wasi = wasi.env(name, value);
+            }
+        }
+    }
+    for (name, value) in env {
+        wasi = match value {
+            Some(value) => wasi.env(name, value),
+            None => wasi.inherit_env(name),
+        };
+    }
+    wasi
+}
+
 /// `--env`'s `NAME[=VAL]`: the name must not be empty.
 pub(crate) fn parse_env_var(text: &str) -> Result<(String, Option<String>), String> {
     let (name, value) = match text.split_once('=') {
@@ -253,21 +278,7 @@ impl RunArgs {
             .iter()
             .map(|arg| arg.to_str().map(str::to_owned).with_context(|| format!("argument {arg:?} is not UTF-8")))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let mut wasi = WasiConfig::new().arg(argv0).args(args);
-        let inherit_env = self.settings().filter_map(|s| if let Setting::InheritEnv(on) = s { Some(on) } else { None });
-        if inherit_env.last() == Some(true) {
-            for (name, value) in std::env::vars_os() {
-                if let (Some(name), Some(value)) = (name.to_str(), value.to_str()) {
-                    wasi = wasi.env(name, value);
-                }
-            }
-        }
-        for (name, value) in &self.env {
-            wasi = match value {
-                Some(value) => wasi.env(name, value),
-                None => wasi.inherit_env(name),
-            };
-        }
+        let mut wasi = with_guest_env(WasiConfig::new().arg(argv0).args(args), self.settings(), &self.env);
         for (grants, perms) in [(&self.dir, FsPerms::ReadWrite), (&self.dir_ro, FsPerms::ReadOnly)] {
             for grant in grants {
                 let (host, guest) = grant.split_once("::").unwrap_or((grant, grant));

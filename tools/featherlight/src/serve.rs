@@ -84,22 +84,7 @@ impl ServeArgs {
     }
 
     fn wasi(&self) -> WasiConfig {
-        let mut wasi = WasiConfig::new();
-        let inherit_env = self.settings().filter_map(|s| if let Setting::InheritEnv(on) = s { Some(on) } else { None });
-        if inherit_env.last() == Some(true) {
-            for (name, value) in std::env::vars_os() {
-                if let (Some(name), Some(value)) = (name.to_str(), value.to_str()) {
-                    wasi = wasi.env(name, value);
-                }
-            }
-        }
-        for (name, value) in &self.env {
-            wasi = match value {
-                Some(value) => wasi.env(name, value),
-                None => wasi.inherit_env(name),
-            };
-        }
-        wasi
+        crate::run::with_guest_env(WasiConfig::new(), self.settings(), &self.env)
     }
 
     fn request_timeout(&self) -> Option<Duration> {

@@ -12,22 +12,9 @@ use super::wit::HeaderError;
 use crate::store::Host;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use featherlight_abi::http::FORBIDDEN_HEADERS as FORBIDDEN;
 use wasmtime::Result;
 use wasmtime::component::{LinkerInstance, Resource};
-
-/// Names a component may not set (wasmtime-wasi-http's
-/// `DEFAULT_FORBIDDEN_HEADERS`).
-const FORBIDDEN: [&str; 9] = [
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "proxy-connection",
-    "transfer-encoding",
-    "upgrade",
-    "host",
-    "http2-settings",
-];
 
 /// Roughly the memory one name or value takes in wasmtime's `HeaderMap`
 /// beyond its bytes, counted against [`SIZE_LIMIT`] as wasmtime counts it.
