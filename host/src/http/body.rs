@@ -196,12 +196,10 @@ impl ChannelSink {
 pub(super) struct IncomingBody<B> {
     body: B,
     runtime: tokio::runtime::Handle,
-    leftover: Bytes,
+    held: Held,
     limit: Option<u64>,
     seen: u64,
     over_limit: Arc<AtomicBool>,
-    /// How the body ended, repeated to every later read.
-    ended: Option<Ended>,
 }
 
 /// How a body ended.
@@ -220,6 +218,39 @@ impl Ended {
     }
 }
 
+/// What a body source read but has not handed out yet: the rest of a frame
+/// larger than the guest asked for, or how the body ended (repeated to every
+/// later read).
+#[derive(Debug, Default)]
+pub(super) struct Held {
+    leftover: Bytes,
+    ended: Option<Ended>,
+}
+
+impl Held {
+    /// The next chunk from what is held, if anything is.
+    pub(super) fn next(&mut self, max_len: usize) -> Option<BodyChunk> {
+        if !self.leftover.is_empty() {
+            return Some(BodyChunk::Data(self.leftover.split_to(max_len.min(self.leftover.len()))));
+        }
+        self.ended.as_ref().map(Ended::chunk)
+    }
+
+    /// Up to `max_len` bytes of `data`; the rest is held.
+    pub(super) fn data(&mut self, mut data: Bytes, max_len: usize) -> BodyChunk {
+        let first = data.split_to(max_len.min(data.len()));
+        self.leftover = data;
+        BodyChunk::Data(first)
+    }
+
+    /// The body's end, held for every later read.
+    pub(super) fn end(&mut self, ended: Ended) -> BodyChunk {
+        let chunk = ended.chunk();
+        self.ended = Some(ended);
+        chunk
+    }
+}
+
 impl<B> IncomingBody<B> {
     pub(super) fn new(
         body: B,
@@ -227,7 +258,7 @@ impl<B> IncomingBody<B> {
         limit: Option<u64>,
         over_limit: Arc<AtomicBool>,
     ) -> Self {
-        Self { body, runtime, leftover: Bytes::new(), limit, seen: 0, over_limit, ended: None }
+        Self { body, runtime, held: Held::default(), limit, seen: 0, over_limit }
     }
 }
 
@@ -237,11 +268,8 @@ where
     B::Error: std::fmt::Display,
 {
     fn read(&mut self, max_len: usize, wait: Duration) -> BodyChunk {
-        if !self.leftover.is_empty() {
-            return BodyChunk::Data(self.leftover.split_to(max_len.min(self.leftover.len())));
-        }
-        if let Some(ended) = &self.ended {
-            return ended.chunk();
+        if let Some(chunk) = self.held.next(max_len) {
+            return chunk;
         }
         // A zero timeout still polls the body once.
         let next = self.runtime.block_on(tokio::time::timeout(wait, self.body.frame()));
@@ -250,25 +278,19 @@ where
             Ok(None) => Ended::End(None),
             Ok(Some(Err(e))) => Ended::Failed(format!("reading the request body failed: {e}")),
             Ok(Some(Ok(frame))) => match frame.into_data() {
-                Ok(mut data) => {
+                Ok(data) => {
                     self.seen += data.len() as u64;
                     match self.limit {
                         Some(limit) if self.seen > limit => {
                             self.over_limit.store(true, Ordering::Relaxed);
                             Ended::Failed(format!("the request body exceeds the {limit}-byte limit"))
                         }
-                        _ => {
-                            let first = data.split_to(max_len.min(data.len()));
-                            self.leftover = data;
-                            return BodyChunk::Data(first);
-                        }
+                        _ => return self.held.data(data, max_len),
                     }
                 }
                 Err(frame) => Ended::End(frame.into_trailers().ok()),
             },
         };
-        let chunk = ended.chunk();
-        self.ended = Some(ended);
-        chunk
+        self.held.end(ended)
     }
 }

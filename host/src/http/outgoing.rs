@@ -3,7 +3,7 @@
 //! a new connection each, within the component's (or the default) time
 //! limits.
 
-use super::body::Ended;
+use super::body::{Ended, Held};
 use crate::sandbox::http::{
     BodyChunk, BodySource, OutgoingError, OutgoingHttp, OutgoingHttpRequest, remove_forbidden_headers,
 };
@@ -159,14 +159,7 @@ impl OutgoingHttp for HyperClient {
         let head = ResponseHead { status: parts.status, headers: parts.headers };
         Ok((
             head,
-            Box::new(ResponseSource {
-                body,
-                runtime,
-                between_bytes,
-                last: Instant::now(),
-                leftover: Bytes::new(),
-                ended: None,
-            }),
+            Box::new(ResponseSource { body, runtime, between_bytes, last: Instant::now(), held: Held::default() }),
         ))
     }
 }
@@ -231,18 +224,13 @@ struct ResponseSource {
     runtime: tokio::runtime::Handle,
     between_bytes: Duration,
     last: Instant,
-    leftover: Bytes,
-    /// How the body ended, repeated to every later read.
-    ended: Option<Ended>,
+    held: Held,
 }
 
 impl BodySource for ResponseSource {
     fn read(&mut self, max_len: usize, wait: Duration) -> BodyChunk {
-        if !self.leftover.is_empty() {
-            return BodyChunk::Data(self.leftover.split_to(max_len.min(self.leftover.len())));
-        }
-        if let Some(ended) = &self.ended {
-            return ended.chunk();
+        if let Some(chunk) = self.held.next(max_len) {
+            return chunk;
         }
         let ended = match self.runtime.block_on(tokio::time::timeout(wait, self.body.frame())) {
             Err(_) if self.last.elapsed() > self.between_bytes => {
@@ -254,18 +242,12 @@ impl BodySource for ResponseSource {
             Ok(Some(Ok(frame))) => {
                 self.last = Instant::now();
                 match frame.into_data() {
-                    Ok(mut data) => {
-                        let first = data.split_to(max_len.min(data.len()));
-                        self.leftover = data;
-                        return BodyChunk::Data(first);
-                    }
+                    Ok(data) => return self.held.data(data, max_len),
                     Err(frame) => Ended::End(frame.into_trailers().ok()),
                 }
             }
         };
-        let chunk = ended.chunk();
-        self.ended = Some(ended);
-        chunk
+        self.held.end(ended)
     }
 }
 
