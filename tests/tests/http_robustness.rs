@@ -18,6 +18,14 @@ use support::{Featherlight, get, request, runtime, send};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// Every test here holds it: the fd and RSS checks count the whole process,
+/// which the other tests' servers and VMs would move.
+static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ALONE.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").map(Iterator::count).unwrap_or(0)
 }
@@ -39,6 +47,7 @@ async fn assert_serving(addr: SocketAddr) {
 
 #[test]
 fn malformed_requests_get_400_and_the_server_serves_on() {
+    let _alone = alone();
     let featherlight = Featherlight::new(HTTP_PROXY_WASM, ProxyConfig::default());
     runtime().block_on(async {
         let server = featherlight.serve(ServeOptions::default()).await;
@@ -63,6 +72,7 @@ fn malformed_requests_get_400_and_the_server_serves_on() {
 
 #[test]
 fn a_stalled_client_does_not_hold_up_the_others() {
+    let _alone = alone();
     let featherlight = Featherlight::new(HTTP_PROXY_WASM, ProxyConfig::default());
     runtime().block_on(async {
         let server = featherlight.serve(ServeOptions::default()).await;
@@ -82,6 +92,7 @@ fn a_stalled_client_does_not_hold_up_the_others() {
 
 #[test]
 fn header_limits_answer_431_and_large_headers_within_them_pass() {
+    let _alone = alone();
     let featherlight = Featherlight::new(HTTP_PROXY_WASM, ProxyConfig::default());
     runtime().block_on(async {
         let big = "v".repeat(100 * 1024);
@@ -107,6 +118,7 @@ fn header_limits_answer_431_and_large_headers_within_them_pass() {
 
 #[test]
 fn a_client_leaving_mid_body_frees_its_vm_and_leaks_nothing() {
+    let _alone = alone();
     let featherlight = Featherlight::new(HTTP_PROXY_WASM, ProxyConfig { max_concurrent: 2, ..ProxyConfig::default() });
     runtime().block_on(async {
         let server = featherlight.serve(ServeOptions::default()).await;
@@ -138,6 +150,7 @@ fn a_client_leaving_mid_body_frees_its_vm_and_leaks_nothing() {
 
 #[test]
 fn bodies_over_the_limit_get_413() {
+    let _alone = alone();
     let featherlight =
         Featherlight::new(HTTP_PROXY_WASM, ProxyConfig { max_body_size: Some(1 << 20), ..ProxyConfig::default() });
     runtime().block_on(async {
@@ -192,6 +205,7 @@ impl hyper::body::Body for Generated {
 
 #[test]
 fn a_request_past_its_deadline_gets_504_and_the_server_serves_on() {
+    let _alone = alone();
     let featherlight = Featherlight::new(
         HTTP_PROXY_WASM,
         ProxyConfig { request_timeout: Some(Duration::from_millis(300)), ..ProxyConfig::default() },
@@ -209,6 +223,7 @@ fn a_request_past_its_deadline_gets_504_and_the_server_serves_on() {
 
 #[test]
 fn keep_alive_load_loses_nothing_and_leaks_nothing() {
+    let _alone = alone();
     const CLIENTS: usize = 8;
     const REQUESTS: usize = 50;
     let featherlight = Featherlight::new(HTTP_PROXY_WASM, ProxyConfig::default());
@@ -256,6 +271,7 @@ fn keep_alive_load_loses_nothing_and_leaks_nothing() {
 
 #[test]
 fn a_gigabyte_streams_both_ways_in_bounded_memory() {
+    let _alone = alone();
     const GIB: u64 = 1 << 30;
     let featherlight =
         Featherlight::new(HTTP_PROXY_WASM, ProxyConfig { max_body_size: None, ..ProxyConfig::default() });
